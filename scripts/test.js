@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The project's test command. `npm test` runs, in order: the formatter/linter
+// (biome), the type checker (tsc --strict), the unit tests (no root needed)
+// and the system tests (root: network namespaces, TUN, raw sockets, tshark).
+//   node scripts/test.js            lint + typecheck + unit + system
+//   node scripts/test.js unit       unit tests only
+//   node scripts/test.js system     system tests only
+//   node scripts/test.js interop    the interop lab (qemu VM with Linux PPTP peers)
+//   node scripts/test.js FILE...    just these test files
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+
+function findTests(dir) {
+  const out = [];
+  for (const e of readdirSync(dir).sort()) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (p.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+function run(title, cmd, args) {
+  console.log(`\n── ${title} ──`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\n✗ ${title} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const nodeTest = (files, extra = []) => [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  ...extra,
+  ...files,
+];
+
+const all = findTests('test');
+const isSystem = (f) => f.startsWith('test/system/');
+const isInterop = (f) => f.startsWith('test/interop/');
+const unit = all.filter((f) => !isSystem(f) && !isInterop(f));
+const system = all.filter(isSystem);
+const interop = all.filter(isInterop);
+
+function requireRoot(what) {
+  if (process.getuid?.() !== 0) {
+    console.error(`${what} need root (network namespaces, TUN, raw sockets). Run as root, as CI does.`);
+    process.exit(2);
+  }
+}
+
+const mode = process.argv[2];
+if (mode === 'unit') {
+  run('unit tests', process.execPath, nodeTest(unit));
+} else if (mode === 'system') {
+  requireRoot('system tests');
+  run('system tests', process.execPath, nodeTest(system, ['--test-concurrency=1']));
+} else if (mode === 'interop') {
+  requireRoot('interop tests');
+  run('interop tests', process.execPath, nodeTest(interop, ['--test-concurrency=1']));
+} else if (mode) {
+  run('selected tests', process.execPath, nodeTest(process.argv.slice(2), ['--test-concurrency=1']));
+} else {
+  run('lint and format (biome)', bin('biome'), ['check', '.']);
+  run('typecheck (tsc --strict)', bin('tsc'), ['--noEmit', '-p', '.']);
+  run('unit tests', process.execPath, nodeTest(unit));
+  requireRoot('system tests');
+  if (system.length) run('system tests', process.execPath, nodeTest(system, ['--test-concurrency=1']));
+}

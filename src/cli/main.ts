@@ -1,0 +1,28 @@
+/**
+ * `pptp-ts` command line: connect | serve | demo | decode | bench.
+ */
+const USAGE = `usage: pptp-ts <command> [options]
+
+commands:
+  decode FILE [--json]        print every PPTP-related packet of a pcap/pcapng capture
+  connect SERVER --user NAME  dial a PPTP server (client)
+  serve --config FILE         run a PPTP server
+  demo                        build a namespace world and show a DNS query through the tunnel
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd] = argv;
+  switch (cmd) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return cmd ? 0 : 2;
+    default:
+      process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,113 @@
+/**
+ * Enforces the dependency rule of STYLE.md §1 and DESIGN.md §2 by parsing
+ * every import in src/:
+ *   wire → wire only, and no Node built-ins
+ *   crypto → crypto, and node:crypto only
+ *   ppp, pptp → themselves, wire, crypto (no Node built-ins but node:crypto)
+ *   io → io, wire (the OS lives here)
+ *   client, server → anything but cli
+ *   cli → anything
+ * and that there are no import cycles. The sans-IO layers may not read
+ * time or start timers either.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+interface FileInfo {
+  layer: string;
+  imports: string[]; // resolved project files
+  builtins: string[]; // node: / bare specifiers
+  text: string;
+}
+
+const files = new Map<string, FileInfo>();
+for (const f of walk(src)) {
+  const rel = relative(src, f);
+  const text = readFileSync(f, 'utf8');
+  const info: FileInfo = { layer: rel.split('/')[0]!, imports: [], builtins: [], text };
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = (m[1] ?? m[2])!;
+    if (spec.startsWith('.')) {
+      info.imports.push(relative(src, resolve(dirname(f), spec.replace(/\.js$/, '.ts'))));
+    } else {
+      info.builtins.push(spec);
+    }
+  }
+  files.set(rel, info);
+}
+
+const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boolean }> = {
+  wire: { layers: ['wire'], packages: () => false },
+  crypto: { layers: ['crypto'], packages: (s) => ['node:crypto', 'js-md4', 'des.js'].includes(s) },
+  ppp: { layers: ['ppp', 'wire', 'crypto'], packages: (s) => s === 'node:crypto' },
+  pptp: { layers: ['pptp', 'wire', 'crypto', 'ppp'], packages: (s) => s === 'node:crypto' },
+  io: { layers: ['io', 'wire'], packages: () => true },
+  client: { layers: ['client', 'server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  server: { layers: ['server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  cli: { layers: ['cli', 'client', 'server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  'index.ts': { layers: ['client', 'server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => false },
+};
+
+describe('layering (STYLE.md §1)', () => {
+  it('finds the source tree', () => assert.ok(files.size > 0));
+
+  for (const [rel, info] of files) {
+    it(`${rel} imports only what its layer may`, () => {
+      const rule = ALLOWED[info.layer];
+      assert.ok(rule, `${rel}: unknown layer ${info.layer}`);
+      for (const imp of info.imports) {
+        const layer = imp.split('/')[0]!;
+        assert.ok(rule.layers.includes(layer), `${rel} (${info.layer}) may not import ${imp} (${layer})`);
+        assert.ok(files.has(imp), `${rel} imports missing file ${imp}`);
+      }
+      for (const b of info.builtins) {
+        assert.ok(rule.packages(b), `${rel} (${info.layer}) may not import package ${b}`);
+      }
+    });
+  }
+
+  it('sans-IO layers neither read the clock nor start timers', () => {
+    const banned = /\b(setTimeout|setInterval|setImmediate|Date\.now|performance\.now|process\.hrtime)\b/;
+    for (const [rel, info] of files) {
+      if (!['wire', 'crypto', 'ppp', 'pptp'].includes(info.layer)) continue;
+      const code = info.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      assert.ok(!banned.test(code), `${rel} uses ${banned.exec(code)?.[0]}`);
+    }
+  });
+
+  it('has no import cycles', () => {
+    const state = new Map<string, 'visiting' | 'done'>();
+    const stack: string[] = [];
+    const visit = (f: string) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'visiting') {
+        assert.fail(`import cycle: ${[...stack.slice(stack.indexOf(f)), f].join(' → ')}`);
+      }
+      state.set(f, 'visiting');
+      stack.push(f);
+      for (const imp of files.get(f)?.imports ?? []) visit(imp);
+      stack.pop();
+      state.set(f, 'done');
+    };
+    for (const f of files.keys()) visit(f);
+  });
+});
