@@ -1,0 +1,55 @@
+/**
+ * The line logger behind {@link Logger}: `TIME LEVEL NAME message k=v ...`
+ * to a writable (stderr by default), or JSON lines with `format: 'json'`.
+ * Levels below the threshold cost one comparison.
+ */
+import type { LogFields, Logger, LogLevel } from '../wire/log.js';
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LineLoggerOptions {
+  level?: LogLevel;
+  format?: 'text' | 'json';
+  /** Where lines go (default: process.stderr). */
+  write?: (line: string) => void;
+  /** Clock for timestamps (default: Date.now). */
+  now?: () => number;
+}
+
+function fmtValue(v: string | number | boolean): string {
+  const s = String(v);
+  return /^[\w.:/@+-]*$/.test(s) && s.length > 0 ? s : JSON.stringify(s);
+}
+
+export function createLogger(name: string, opts: LineLoggerOptions = {}, fields: LogFields = {}): Logger {
+  const threshold = RANK[opts.level ?? 'info'];
+  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const now = opts.now ?? Date.now;
+  const json = opts.format === 'json';
+  return {
+    name,
+    enabled: (level) => RANK[level] >= threshold,
+    log(level, message, extra) {
+      if (RANK[level] < threshold) return;
+      const all = { ...fields, ...extra };
+      const time = new Date(now()).toISOString();
+      if (json) {
+        write(JSON.stringify({ time, level, name, message, ...all }));
+        return;
+      }
+      let line = `${time} ${level.padEnd(5)} ${name} ${message}`;
+      for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${k}=${fmtValue(v)}`;
+      write(line);
+    },
+    child(sub, more) {
+      return createLogger(name ? `${name}.${sub}` : sub, opts, { ...fields, ...more });
+    },
+  };
+}
+
+/** A logger that records lines in memory (for tests). */
+export function createMemoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger('', { level, write: (l) => lines.push(l), now: () => 0 });
+  return Object.assign(logger, { lines });
+}
