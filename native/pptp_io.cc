@@ -1,0 +1,617 @@
+// pptp_io: the native boundary of pptp-ts (DESIGN.md §3, docs/native-io.md).
+//
+// Node has no ioctl and no raw sockets, so this addon provides exactly:
+//   openTun(name, flags, netns?)    -> { fd, name }   /dev/net/tun + TUNSETIFF
+//   openRawSocket(proto, bindAddr, rcvbuf, sndbuf, netns?)
+//                                   -> fd             AF_INET SOCK_RAW + IP_HDRINCL
+// (netns: create the fd inside another network namespace, from a helper
+// thread, so the JS thread never leaves its own.)
+//   new Port(fd, datagram, rxBuf, rxLen, slotSize, onEvent)
+//       .poll(readable, writable)   event-driven I/O on the libuv loop (uv_poll)
+//       .send(txBuf, txLen, slotSize, start, count) -> consumed
+//       .ref() / .unref() / .close() / .fd
+// Everything else (buffers, batching policy, counters) lives in TypeScript.
+//
+// Rules kept here: every fd is O_NONBLOCK | O_CLOEXEC; every syscall's return
+// is checked; errors cross into JS only as an Error carrying errno/code; the
+// event loop is never blocked (reads drain until EAGAIN, then one call into
+// JS per wake-up); a Port with an active poll pins its own JS object so GC
+// can never close an fd that is still in use; close() is idempotent and
+// leaves no handle that keeps the loop alive.
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <napi.h>
+#include <uv.h>
+
+namespace {
+
+// Event kinds passed to the JS onEvent(kind, n) callback.
+constexpr int kEventReadable = 1;  // n packets are in the receive ring
+constexpr int kEventWritable = 2;  // the fd can take writes again
+constexpr int kEventError = 3;     // n = errno; reading has stopped
+
+// Throws a JS Error "what: strerror (CODE)" with .errno and .code set.
+void ThrowErrno(Napi::Env env, const std::string& what, int err) {
+  const char* code = uv_err_name(-err);
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err) + " (" + code + ")");
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, code));
+  e.Set("syscall", Napi::String::New(env, what));
+  e.ThrowAsJavaScriptException();
+}
+
+void ThrowType(Napi::Env env, const char* msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+}
+
+// Runs fn on a short-lived thread that first joins the network namespace at
+// nsPath (setns), so a TUN or socket can be created inside a namespace
+// without ever moving the JS thread out of its own. The fd that fn returns
+// stays bound to that namespace and is usable from any thread. Returns fn's
+// result (an fd, or -errno).
+struct NsJob {
+  std::string nsPath;
+  int (*fn)(void*);
+  void* arg;
+  int result;
+};
+
+void* NsThread(void* p) {
+  auto* job = static_cast<NsJob*>(p);
+  int nsfd = open(job->nsPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) {
+    job->result = -errno;
+    return nullptr;
+  }
+  if (setns(nsfd, CLONE_NEWNET) < 0) {
+    job->result = -errno;
+    close(nsfd);
+    return nullptr;
+  }
+  close(nsfd);
+  job->result = job->fn(job->arg);
+  return nullptr;
+}
+
+int InNetns(const std::string& nsPath, int (*fn)(void*), void* arg) {
+  if (nsPath.empty()) return fn(arg);
+  NsJob job{nsPath, fn, arg, -EIO};
+  pthread_t t;
+  int r = pthread_create(&t, nullptr, NsThread, &job);
+  if (r != 0) return -r;
+  r = pthread_join(t, nullptr);
+  if (r != 0) return -r;
+  return job.result;
+}
+
+// Optional trailing argument: a network namespace path ("" or absent: ours).
+bool NetnsArg(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  if (info.Length() <= i || info[i].IsUndefined()) return true;
+  if (!info[i].IsString()) {
+    ThrowType(info.Env(), "netns path must be a string");
+    return false;
+  }
+  *out = info[i].As<Napi::String>().Utf8Value();
+  return true;
+}
+
+// openTun(name: string, flags: number): { fd: number, name: string }
+// name may be "" (kernel picks tunN) or a pattern such as "pptp%d".
+// flags may add IFF_VNET_HDR and IFF_MULTI_QUEUE to IFF_TUN | IFF_NO_PI.
+struct TunJob {
+  struct ifreq ifr;
+};
+
+int OpenTunIn(void* p) {
+  auto* job = static_cast<TunJob*>(p);
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  if (ioctl(fd, TUNSETIFF, &job->ifr) < 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+Napi::Value OpenTun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    ThrowType(env, "openTun(name: string, flags: number, netnsPath?: string)");
+    return env.Undefined();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  uint32_t extra = info[1].As<Napi::Number>().Uint32Value();
+  std::string ns;
+  if (!NetnsArg(info, 2, &ns)) return env.Undefined();
+  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string::npos) {
+    ThrowType(env, "openTun: interface name must be shorter than IFNAMSIZ (16)");
+    return env.Undefined();
+  }
+  if ((extra & ~static_cast<uint32_t>(IFF_VNET_HDR | IFF_MULTI_QUEUE)) != 0) {
+    ThrowType(env, "openTun: only IFF_VNET_HDR and IFF_MULTI_QUEUE may be added");
+    return env.Undefined();
+  }
+  TunJob job;
+  memset(&job.ifr, 0, sizeof job.ifr);
+  job.ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | extra);
+  memcpy(job.ifr.ifr_name, name.data(), name.size());
+  int fd = InNetns(ns, OpenTunIn, &job);
+  if (fd < 0) {
+    ThrowErrno(env, ns.empty() ? "open /dev/net/tun + TUNSETIFF" : "open /dev/net/tun + TUNSETIFF in " + ns, -fd);
+    return env.Undefined();
+  }
+  job.ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("name", Napi::String::New(env, job.ifr.ifr_name));
+  return out;
+}
+
+// openRawSocket(protocol: number, bindAddress: string | undefined,
+//               rcvbufBytes: number, sndbufBytes: number, netnsPath?: string): number
+// An IPv4 raw socket with IP_HDRINCL: sends carry the caller's IPv4 header,
+// receives return whole IPv4 packets. 0 leaves a buffer size at its default.
+struct RawJob {
+  int protocol;
+  bool bindIt;
+  struct sockaddr_in local;
+  int sizes[2];
+  const char* failed;  // which step failed, for the error text
+};
+
+int OpenRawIn(void* p) {
+  auto* job = static_cast<RawJob*>(p);
+  job->failed = "socket(AF_INET, SOCK_RAW)";
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, job->protocol);
+  if (fd < 0) return -errno;
+  int one = 1;
+  const int opts[2] = {SO_RCVBUF, SO_SNDBUF};
+  const char* names[2] = {"setsockopt SO_RCVBUF", "setsockopt SO_SNDBUF"};
+  int r = 0;
+  job->failed = "setsockopt IP_HDRINCL";
+  r = setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one);
+  for (int i = 0; r == 0 && i < 2; i++) {
+    if (job->sizes[i] <= 0) continue;
+    job->failed = names[i];
+    r = setsockopt(fd, SOL_SOCKET, opts[i], &job->sizes[i], sizeof job->sizes[i]);
+  }
+  if (r == 0 && job->bindIt) {
+    job->failed = "bind";
+    r = bind(fd, reinterpret_cast<struct sockaddr*>(&job->local), sizeof job->local);
+  }
+  if (r < 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+Napi::Value OpenRawSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !(info[1].IsString() || info[1].IsUndefined()) ||
+      !info[2].IsNumber() || !info[3].IsNumber()) {
+    ThrowType(env,
+              "openRawSocket(protocol: number, bindAddress: string | undefined, rcvbuf: number, sndbuf: number, "
+              "netnsPath?: string)");
+    return env.Undefined();
+  }
+  RawJob job;
+  memset(&job, 0, sizeof job);
+  job.protocol = info[0].As<Napi::Number>().Int32Value();
+  if (job.protocol <= 0 || job.protocol > 255) {
+    ThrowType(env, "openRawSocket: protocol must be 1..255");
+    return env.Undefined();
+  }
+  std::string ns;
+  if (!NetnsArg(info, 4, &ns)) return env.Undefined();
+  job.local.sin_family = AF_INET;
+  job.bindIt = info[1].IsString();
+  if (job.bindIt) {
+    std::string a = info[1].As<Napi::String>().Utf8Value();
+    if (inet_pton(AF_INET, a.c_str(), &job.local.sin_addr) != 1) {
+      ThrowType(env, "openRawSocket: bindAddress is not an IPv4 address");
+      return env.Undefined();
+    }
+  }
+  job.sizes[0] = info[2].As<Napi::Number>().Int32Value();
+  job.sizes[1] = info[3].As<Napi::Number>().Int32Value();
+  job.failed = "setns";
+  int fd = InNetns(ns, OpenRawIn, &job);
+  if (fd < 0) {
+    ThrowErrno(env, ns.empty() ? std::string(job.failed) : std::string(job.failed) + " in " + ns, -fd);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// Borrowed view of a JS-owned ring: validated on every use, because JS may
+// have detached or shrunk nothing we can trust across calls.
+struct Ring {
+  uint8_t* data = nullptr;
+  int32_t* lens = nullptr;
+  size_t slots = 0;
+};
+
+bool GetRing(Napi::Env env, Napi::Value buf, Napi::Value lens, size_t slotSize, Ring* out) {
+  if (!buf.IsArrayBuffer() || !lens.IsTypedArray() ||
+      lens.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    ThrowType(env, "ring: expected (ArrayBuffer, Int32Array)");
+    return false;
+  }
+  Napi::ArrayBuffer ab = buf.As<Napi::ArrayBuffer>();
+  Napi::Int32Array la = lens.As<Napi::Int32Array>();
+  if (ab.IsDetached() || la.ArrayBuffer().IsDetached()) {
+    ThrowType(env, "ring: buffer is detached");
+    return false;
+  }
+  size_t slots = la.ElementLength();
+  if (slotSize == 0 || slots == 0 || ab.ByteLength() / slotSize < slots) {
+    ThrowType(env, "ring: ArrayBuffer smaller than slotSize * lens.length");
+    return false;
+  }
+  out->data = static_cast<uint8_t*>(ab.Data());
+  out->lens = la.Data();
+  out->slots = slots;
+  return true;
+}
+
+class Port : public Napi::ObjectWrap<Port> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Port",
+                       {
+                           InstanceMethod<&Port::Poll>("poll"),
+                           InstanceMethod<&Port::Send>("send"),
+                           InstanceMethod<&Port::LoopRef>("ref"),
+                           InstanceMethod<&Port::LoopUnref>("unref"),
+                           InstanceMethod<&Port::Close>("close"),
+                           InstanceAccessor<&Port::GetFd>("fd"),
+                       });
+  }
+
+  // new Port(fd, datagram, rxBuf: ArrayBuffer, rxLen: Int32Array, slotSize, onEvent)
+  // The Port owns fd from here on (it closes it, also on a failed constructor).
+  explicit Port(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Port>(info) {
+    Napi::Env env = info.Env();
+    // Adopt the fd first, so that every failure below closes it (a failed
+    // constructor deletes the instance, and the destructor releases).
+    if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 0) {
+      ThrowType(env, "new Port: bad fd");
+      return;
+    }
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    if (info.Length() < 6 || !info[1].IsBoolean() || !info[4].IsNumber() || !info[5].IsFunction()) {
+      ThrowType(env, "new Port(fd, datagram, rxBuf, rxLen, slotSize, onEvent)");
+      return;
+    }
+    datagram_ = info[1].As<Napi::Boolean>().Value();
+    slotSize_ = info[4].As<Napi::Number>().Uint32Value();
+    Ring ring;
+    if (!GetRing(env, info[2], info[3], slotSize_, &ring)) return;
+    rxBuf_ = Napi::Persistent(info[2].As<Napi::Object>());
+    rxLen_ = Napi::Persistent(info[3].As<Napi::Object>());
+    onEvent_ = Napi::Persistent(info[5].As<Napi::Function>());
+    ctx_ = std::make_unique<Napi::AsyncContext>(env, "pptp-ts.Port");
+    if (datagram_) {
+      rxMsgs_.assign(ring.slots, mmsghdr{});
+      rxIov_.assign(ring.slots, iovec{});
+    }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowType(env, "Port: no libuv loop");
+      return;
+    }
+    auto* handle = new uv_poll_t;
+    int r = uv_poll_init(loop, handle, fd_);
+    if (r < 0) {
+      delete handle;
+      ThrowErrno(env, "uv_poll_init", -r);
+      return;
+    }
+    handle->data = this;
+    poll_ = handle;
+  }
+
+  // Runs when the JS object is unreachable, which an active poll prevents
+  // (see Poll), so closing the fd here can never pull it from under a user.
+  ~Port() override { Release(false); }
+
+ private:
+  // poll(readable: boolean, writable: boolean): starts/changes/stops the poll.
+  Napi::Value Poll(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0 || poll_ == nullptr) {
+      ThrowErrno(env, "poll", EBADF);
+      return env.Undefined();
+    }
+    int events = (info[0].ToBoolean().Value() ? UV_READABLE : 0) | (info[1].ToBoolean().Value() ? UV_WRITABLE : 0);
+    int r = events == 0 ? uv_poll_stop(poll_) : uv_poll_start(poll_, events, OnPoll);
+    if (r < 0) {
+      ThrowErrno(env, "uv_poll_start", -r);
+      return env.Undefined();
+    }
+    events_ = events;
+    // An active poll pins the JS object: GC must not finalize (and close the
+    // fd of) a Port whose events are still being delivered.
+    if (events != 0 && !pinned_) {
+      Ref();
+      pinned_ = true;
+    } else if (events == 0 && pinned_) {
+      Unref();
+      pinned_ = false;
+    }
+    return env.Undefined();
+  }
+
+  // send(txBuf: ArrayBuffer, txLen: Int32Array, slotSize, start, count): number
+  // Writes slots [start, start+count). Returns how many were consumed: sent,
+  // or dropped on a hard error, in which case txLen[i] is set to -errno. It
+  // stops early on EAGAIN (the caller keeps the rest and polls for writable).
+  // Datagram ports send each slot as a whole IPv4 packet to the destination
+  // address in its own header (bytes 16..19).
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) {
+      ThrowErrno(env, "send", EBADF);
+      return env.Undefined();
+    }
+    if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
+      ThrowType(env, "send(txBuf, txLen, slotSize, start, count)");
+      return env.Undefined();
+    }
+    size_t slotSize = info[2].As<Napi::Number>().Uint32Value();
+    Ring ring;
+    if (!GetRing(env, info[0], info[1], slotSize, &ring)) return env.Undefined();
+    size_t start = info[3].As<Napi::Number>().Uint32Value();
+    size_t count = info[4].As<Napi::Number>().Uint32Value();
+    if (start > ring.slots || count > ring.slots - start) {
+      ThrowType(env, "send: slot range out of the ring");
+      return env.Undefined();
+    }
+    const size_t minLen = datagram_ ? 20 : 1;
+    for (size_t i = start; i < start + count; i++) {
+      if (ring.lens[i] < static_cast<int32_t>(minLen) || static_cast<size_t>(ring.lens[i]) > slotSize) {
+        ThrowType(env, "send: a packet length is out of range for its slot");
+        return env.Undefined();
+      }
+    }
+    size_t done = datagram_ ? SendDatagrams(ring, slotSize, start, count) : WritePackets(ring, slotSize, start, count);
+    return Napi::Number::New(env, static_cast<double>(done));
+  }
+
+  size_t SendDatagrams(const Ring& ring, size_t slotSize, size_t start, size_t count) {
+    if (txMsgs_.size() < count) {
+      txMsgs_.resize(count);
+      txIov_.resize(count);
+      txAddr_.resize(count);
+    }
+    for (size_t k = 0; k < count; k++) {
+      uint8_t* p = ring.data + (start + k) * slotSize;
+      txIov_[k].iov_base = p;
+      txIov_[k].iov_len = static_cast<size_t>(ring.lens[start + k]);
+      memset(&txAddr_[k], 0, sizeof txAddr_[k]);
+      txAddr_[k].sin_family = AF_INET;
+      memcpy(&txAddr_[k].sin_addr, p + 16, 4);  // IPv4 destination address
+      memset(&txMsgs_[k], 0, sizeof txMsgs_[k]);
+      txMsgs_[k].msg_hdr.msg_name = &txAddr_[k];
+      txMsgs_[k].msg_hdr.msg_namelen = sizeof txAddr_[k];
+      txMsgs_[k].msg_hdr.msg_iov = &txIov_[k];
+      txMsgs_[k].msg_hdr.msg_iovlen = 1;
+    }
+    size_t k = 0;
+    while (k < count) {
+      int r = sendmmsg(fd_, &txMsgs_[k], static_cast<unsigned>(count - k), MSG_DONTWAIT);
+      if (r > 0) {
+        k += static_cast<size_t>(r);
+      } else if (r < 0 && errno == EINTR) {
+        continue;
+      } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+        break;
+      } else {
+        // The first remaining message failed: drop it, report why, go on.
+        ring.lens[start + k] = -(r < 0 ? errno : EIO);
+        k++;
+      }
+    }
+    return k;
+  }
+
+  size_t WritePackets(const Ring& ring, size_t slotSize, size_t start, size_t count) {
+    size_t k = 0;
+    while (k < count) {
+      size_t len = static_cast<size_t>(ring.lens[start + k]);
+      ssize_t r = write(fd_, ring.data + (start + k) * slotSize, len);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (r < 0 || static_cast<size_t>(r) != len) ring.lens[start + k] = -(r < 0 ? errno : EIO);
+      k++;
+    }
+    return k;
+  }
+
+  Napi::Value LoopRef(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value LoopUnref(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Release(true);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  // Stops the poll, closes the fd and drops every JS reference. Idempotent.
+  void Release(bool fromJs) {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    events_ = 0;
+    if (fd_ >= 0) {
+      // Linux releases the descriptor even when close() reports EINTR; there
+      // is nothing useful to do with an error here.
+      (void)close(fd_);
+      fd_ = -1;
+    }
+    if (pinned_ && fromJs) Unref();
+    pinned_ = false;
+    if (!rxBuf_.IsEmpty()) rxBuf_.Reset();
+    if (!rxLen_.IsEmpty()) rxLen_.Reset();
+    if (!onEvent_.IsEmpty()) onEvent_.Reset();
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    Port* self = static_cast<Port*>(handle->data);
+    if (self == nullptr || self->fd_ < 0) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    // Keep the JS object alive for this whole call even if the callback
+    // closes the port and drops every other reference to it.
+    Napi::Object keep = self->Value();
+    if (status < 0) {
+      self->Fail(-status);
+      return;
+    }
+    if (events & UV_READABLE) self->Receive();
+    if (self->fd_ >= 0 && (self->events_ & UV_WRITABLE) && (events & UV_WRITABLE)) self->Emit(kEventWritable, 0);
+    (void)keep;
+  }
+
+  // Drains up to one ring of packets, then makes one call into JS.
+  void Receive() {
+    Napi::Env env = Env();
+    Ring ring;
+    if (!GetRing(env, rxBuf_.Value(), rxLen_.Value(), slotSize_, &ring)) {
+      env.GetAndClearPendingException();
+      Fail(EFAULT);
+      return;
+    }
+    size_t n = 0;
+    int err = 0;
+    if (datagram_) {
+      size_t slots = ring.slots < rxMsgs_.size() ? ring.slots : rxMsgs_.size();
+      for (size_t i = 0; i < slots; i++) {
+        rxIov_[i].iov_base = ring.data + i * slotSize_;
+        rxIov_[i].iov_len = slotSize_;
+        memset(&rxMsgs_[i], 0, sizeof rxMsgs_[i]);
+        rxMsgs_[i].msg_hdr.msg_iov = &rxIov_[i];
+        rxMsgs_[i].msg_hdr.msg_iovlen = 1;
+      }
+      int r;
+      do {
+        r = recvmmsg(fd_, rxMsgs_.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
+      } while (r < 0 && errno == EINTR);
+      if (r < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      } else {
+        n = static_cast<size_t>(r);
+        for (size_t i = 0; i < n; i++) {
+          bool truncated = (rxMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+          ring.lens[i] = truncated ? -1 : static_cast<int32_t>(rxMsgs_[i].msg_len);
+        }
+      }
+    } else {
+      while (n < ring.slots) {
+        ssize_t r = read(fd_, ring.data + n * slotSize_, slotSize_);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+          if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+          break;
+        }
+        if (r == 0) break;
+        // A read that fills the slot may have been cut short: report it as
+        // truncated (-1) rather than hand a partial packet up.
+        ring.lens[n] = static_cast<size_t>(r) >= slotSize_ ? -1 : static_cast<int32_t>(r);
+        n++;
+      }
+    }
+    if (n > 0) Emit(kEventReadable, static_cast<int>(n));
+    if (err != 0 && fd_ >= 0) Fail(err);
+  }
+
+  // A hard read error: stop reading (a level-triggered poll would spin) and tell JS.
+  void Fail(int err) {
+    if (poll_ != nullptr && (events_ & UV_READABLE)) {
+      events_ &= ~UV_READABLE;
+      if (events_ == 0) {
+        uv_poll_stop(poll_);
+        if (pinned_) {
+          Unref();
+          pinned_ = false;
+        }
+      } else {
+        uv_poll_start(poll_, events_, OnPoll);
+      }
+    }
+    Emit(kEventError, err);
+  }
+
+  void Emit(int kind, int n) {
+    if (onEvent_.IsEmpty()) return;
+    Napi::Env env = Env();
+    onEvent_.MakeCallback(Value(), {Napi::Number::New(env, kind), Napi::Number::New(env, n)}, *ctx_);
+    if (env.IsExceptionPending()) {
+      // No JS frame is below us: route the exception to 'uncaughtException'.
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  int fd_ = -1;
+  bool datagram_ = false;
+  bool pinned_ = false;
+  int events_ = 0;
+  size_t slotSize_ = 0;
+  uv_poll_t* poll_ = nullptr;
+  Napi::ObjectReference rxBuf_;
+  Napi::ObjectReference rxLen_;
+  Napi::FunctionReference onEvent_;
+  std::unique_ptr<Napi::AsyncContext> ctx_;
+  std::vector<mmsghdr> rxMsgs_;
+  std::vector<iovec> rxIov_;
+  std::vector<mmsghdr> txMsgs_;
+  std::vector<iovec> txIov_;
+  std::vector<sockaddr_in> txAddr_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("openTun", Napi::Function::New<OpenTun>(env, "openTun"));
+  exports.Set("openRawSocket", Napi::Function::New<OpenRawSocket>(env, "openRawSocket"));
+  exports.Set("Port", Port::Define(env));
+  exports.Set("IFF_VNET_HDR", Napi::Number::New(env, IFF_VNET_HDR));
+  exports.Set("IFF_MULTI_QUEUE", Napi::Number::New(env, IFF_MULTI_QUEUE));
+  exports.Set("EVENT_READABLE", Napi::Number::New(env, kEventReadable));
+  exports.Set("EVENT_WRITABLE", Napi::Number::New(env, kEventWritable));
+  exports.Set("EVENT_ERROR", Napi::Number::New(env, kEventError));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(pptp_io, Init)

@@ -1,0 +1,120 @@
+/**
+ * Loader and types for the `pptp_io` N-API addon (native/pptp_io.cc,
+ * docs/native-io.md): the only things Node lacks for a VPN data path, namely
+ * a TUN device (open + TUNSETIFF), a raw IPv4 socket with IP_HDRINCL, and
+ * event-driven batched reads/writes on both fds (uv_poll + recvmmsg /
+ * sendmmsg / read / write).
+ *
+ * The addon is built by `npm install` (the root package's install script,
+ * `node native/build.mjs`). It is loaded lazily on first use so that code and
+ * tests that only use the in-memory fakes never need it.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Event kinds the native Port passes to its `onEvent(kind, n)` callback. */
+export enum PortEvent {
+  /** `n` packets were read into receive slots 0..n-1 (lengths in `rxLen`, -1 = truncated). */
+  Readable = 1,
+  /** The fd takes writes again (only when `poll(_, true)` asked for it). */
+  Writable = 2,
+  /** A read failed with errno `n`; reading has stopped. */
+  Error = 3,
+}
+
+/**
+ * One fd driven by libuv's poll. The Port owns the fd from construction on:
+ * only `close()` (or GC of an idle, unreachable Port) closes it, and an
+ * active poll pins the JS object so GC can never close an fd in use.
+ */
+export interface NativePort {
+  /** Starts, changes or stops event delivery. Either flag pins the Port and keeps the loop alive (unless `unref()`). */
+  poll(readable: boolean, writable: boolean): void;
+  /**
+   * Writes slots `[start, start + count)` of a ring (slot `i` at byte
+   * `i * slotSize`, length `txLen[i]`). Returns how many were consumed (sent,
+   * or dropped on a hard error, which sets `txLen[i] = -errno`); stops early
+   * on EAGAIN. A datagram Port sends each slot to the IPv4 destination
+   * address found at bytes 16..19 of the packet.
+   */
+  send(txBuf: ArrayBuffer, txLen: Int32Array, slotSize: number, start: number, count: number): number;
+  /** Lets an active poll keep the event loop alive (the default). */
+  ref(): void;
+  /** Lets the process exit although the poll is active. */
+  unref(): void;
+  /** Stops the poll, closes the fd, drops the callback and buffers. Idempotent. */
+  close(): void;
+  /** The fd, or -1 once closed. */
+  readonly fd: number;
+}
+
+/** The addon's exports. */
+export interface PptpIoAddon {
+  /**
+   * Opens /dev/net/tun and attaches it to interface `name` ("" lets the
+   * kernel choose; "pptp%d" picks the next free number) with IFF_TUN |
+   * IFF_NO_PI | `flags` (only IFF_VNET_HDR and IFF_MULTI_QUEUE may be added).
+   * The fd is O_NONBLOCK | O_CLOEXEC. With `netnsPath`, the interface is
+   * created inside that network namespace (from a helper thread: the JS
+   * thread never changes namespace).
+   */
+  openTun(name: string, flags: number, netnsPath?: string): { fd: number; name: string };
+  /**
+   * An AF_INET SOCK_RAW socket for `protocol` with IP_HDRINCL, optionally
+   * bound to a local IPv4 address, O_NONBLOCK | O_CLOEXEC. Buffer sizes of 0
+   * keep the kernel defaults. With `netnsPath`, the socket lives in that
+   * network namespace.
+   */
+  openRawSocket(
+    protocol: number,
+    bindAddress: string | undefined,
+    rcvbufBytes: number,
+    sndbufBytes: number,
+    netnsPath?: string,
+  ): number;
+  Port: new (
+    fd: number,
+    datagram: boolean,
+    rxBuf: ArrayBuffer,
+    rxLen: Int32Array,
+    slotSize: number,
+    onEvent: (kind: PortEvent, n: number) => void,
+  ) => NativePort;
+  readonly IFF_VNET_HDR: number;
+  readonly IFF_MULTI_QUEUE: number;
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pptp_io.node', import.meta.url));
+
+let addon: PptpIoAddon | undefined;
+
+/** Loads the addon once; throws an Error that says how to build it when it is missing. */
+export function loadAddon(): PptpIoAddon {
+  if (addon) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(
+      `pptp-ts native addon not built (${ADDON_PATH} missing): run \`npm install\` or \`node native/build.mjs\``,
+    );
+  }
+  addon = createRequire(import.meta.url)(ADDON_PATH) as PptpIoAddon;
+  return addon;
+}
+
+/** True when the addon is built and loads (system tests skip themselves otherwise). */
+export function addonAvailable(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The path of a network namespace given by `ip netns` name (`/var/run/netns/NAME`)
+ * or already as a path (anything containing `/`, e.g. `/proc/PID/ns/net`).
+ */
+export function netnsPath(nameOrPath: string): string {
+  return nameOrPath.includes('/') ? nameOrPath : `/var/run/netns/${nameOrPath}`;
+}

@@ -1,0 +1,108 @@
+/**
+ * A raw IPv4 socket for protocol 47 as a {@link GreSocket}. Like the kernel's
+ * `pptp_xmit`, which builds its own `iphdr` in front of the GRE header, we
+ * send whole IPv4 packets whose header the caller built (IP_HDRINCL). On
+ * sending, Linux still fills in the header checksum and total length, and
+ * the source address and identification when they are zero (raw(7)); every
+ * other field (TOS, DF, TTL, addresses) goes on the wire as built.
+ *
+ * Receive returns every protocol-47 IPv4 packet the host accepts (or only
+ * those to `bindAddress`), header included; the GRE layer validates them
+ * (RFC 2637 §4.1; GRE is accepted only from the peer of a live call).
+ */
+import { loadAddon, netnsPath } from './native.js';
+import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
+import type { GreSocket, PacketHandlers } from './types.js';
+
+/** IANA protocol number of GRE (RFC 2784 §2, RFC 2637 §4). */
+export const IPPROTO_GRE = 47;
+
+/** The fixed part of an IPv4 header (RFC 791 §3.1): the shortest packet `send()` accepts. */
+const IPV4_MIN_HEADER = 20;
+
+export interface GreSocketOptions extends Partial<RingOptions> {
+  /** Receive only packets to this local IPv4 address (and use it as the default source). */
+  bindAddress?: string;
+  /** SO_RCVBUF in bytes (0 or absent: the kernel default). */
+  rcvbufBytes?: number;
+  /** SO_SNDBUF in bytes (0 or absent: the kernel default). */
+  sndbufBytes?: number;
+  /** Open the socket inside this network namespace (`ip netns` name or path); default: ours. */
+  netns?: string;
+}
+
+/** Default ring geometry: a slot holds the largest IPv4 packet; 64 packets per recvmmsg/sendmmsg. */
+export const GRE_RING_DEFAULTS: RingOptions = { slotSize: 65536, rxSlots: 64, txSlots: 64 };
+
+export class RawGreSocket implements GreSocket {
+  private readonly port: RingPort;
+
+  private constructor(port: RingPort) {
+    this.port = port;
+  }
+
+  /** Opens the socket (needs CAP_NET_RAW). */
+  static open(opts: GreSocketOptions = {}): RawGreSocket {
+    const addon = loadAddon();
+    const fd = addon.openRawSocket(
+      IPPROTO_GRE,
+      opts.bindAddress,
+      opts.rcvbufBytes ?? 0,
+      opts.sndbufBytes ?? 0,
+      opts.netns && netnsPath(opts.netns),
+    );
+    const ring: RingOptions = {
+      slotSize: opts.slotSize ?? GRE_RING_DEFAULTS.slotSize,
+      rxSlots: opts.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,
+      txSlots: opts.txSlots ?? GRE_RING_DEFAULTS.txSlots,
+    };
+    return new RawGreSocket(new RingPort(fd, true, ring, IPV4_MIN_HEADER));
+  }
+
+  get stats(): Readonly<PortStats> {
+    return this.port.stats;
+  }
+
+  /** The fd, or -1 once closed (diagnostics only). */
+  get fd(): number {
+    return this.port.fd;
+  }
+
+  start(handlers: PacketHandlers): void {
+    this.port.start(handlers);
+  }
+
+  /**
+   * Queues one whole IPv4 packet (copied), sent to the destination address
+   * in its own header. Refuses (false, counted in `txDropped`) anything that
+   * is not version 4 or is shorter than an IPv4 header.
+   */
+  send(packet: Uint8Array): boolean {
+    if (packet.length < IPV4_MIN_HEADER || packet[0]! >> 4 !== 4) {
+      this.port.stats.txDropped++;
+      return false;
+    }
+    return this.port.queue(packet);
+  }
+
+  flush(): void {
+    this.port.flush();
+  }
+
+  unref(): void {
+    this.port.unref();
+  }
+
+  ref(): void {
+    this.port.ref();
+  }
+
+  close(): void {
+    this.port.close();
+  }
+}
+
+/** Shorthand for {@link RawGreSocket.open}. */
+export function openGreSocket(opts: GreSocketOptions = {}): RawGreSocket {
+  return RawGreSocket.open(opts);
+}

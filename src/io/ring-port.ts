@@ -1,0 +1,255 @@
+/**
+ * The TypeScript half of a native Port: a receive ring and a transmit ring,
+ * both JS-owned ArrayBuffers, driven by one native `onEvent` call per
+ * wake-up. Shared by {@link Tun} (tun.ts) and {@link RawGreSocket}
+ * (raw-gre.ts); see docs/native-io.md.
+ *
+ * Receive: the addon drains the fd (recvmmsg, or read() until EAGAIN) into
+ * slots 0..n-1 and calls back once; we hand each packet up as a view into
+ * the ring (valid only during `onPacket`, as io/types.ts says), then call
+ * `onBatchEnd` once.
+ *
+ * Transmit: `queue()` copies the packet into the next free slot (the caller
+ * may reuse its buffer at once), and the queue goes out in one
+ * sendmmsg/write batch at `flush()`, when the ring fills, or at the end of
+ * the current microtask at the latest. On EAGAIN the unsent packets stay
+ * queued and the port waits for POLLOUT; while it waits, a full ring drops
+ * new packets and counts them (the data plane never blocks and never throws).
+ */
+import { closeSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { loadAddon, type NativePort, PortEvent } from './native.js';
+import type { PacketHandlers } from './types.js';
+
+/** Ring geometry. Slots are fixed-size; a packet longer than a slot is dropped. */
+export interface RingOptions {
+  /** Bytes per slot; the largest packet that can be received or sent. */
+  slotSize: number;
+  /** Receive slots: the most packets delivered per wake-up. */
+  rxSlots: number;
+  /** Transmit slots: the most packets queued (and sent per sendmmsg). */
+  txSlots: number;
+}
+
+/** Counters of one port (STYLE.md §3: every drop is counted). */
+export interface PortStats {
+  rxPackets: number;
+  rxBytes: number;
+  /** Wake-ups that delivered at least one packet. */
+  rxBatches: number;
+  /** Packets longer than a slot, dropped on receive. */
+  rxTruncated: number;
+  txPackets: number;
+  txBytes: number;
+  /** sendmmsg/write batches issued. */
+  txBatches: number;
+  /** Packets refused by queue(): ring full while the fd was not writable, or too long for a slot. */
+  txDropped: number;
+  /** Packets the kernel refused (errno in `lastTxError`). */
+  txErrors: number;
+  /** Times a flush stopped on EAGAIN and waited for POLLOUT. */
+  txStalls: number;
+  /** errno name of the most recent refused packet, e.g. `EMSGSIZE`. */
+  lastTxError: string | undefined;
+}
+
+function newStats(): PortStats {
+  return {
+    rxPackets: 0,
+    rxBytes: 0,
+    rxBatches: 0,
+    rxTruncated: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txBatches: 0,
+    txDropped: 0,
+    txErrors: 0,
+    txStalls: 0,
+    lastTxError: undefined,
+  };
+}
+
+/** An Error for an errno from the addon, shaped like Node's system errors. */
+export function errnoError(syscall: string, errno: number): NodeJS.ErrnoException {
+  const code = getSystemErrorName(-errno);
+  const err: NodeJS.ErrnoException = new Error(`${syscall}: ${code} (errno ${errno})`);
+  err.errno = errno;
+  err.code = code;
+  err.syscall = syscall;
+  return err;
+}
+
+export class RingPort {
+  readonly stats: PortStats = newStats();
+  private readonly native: NativePort;
+  private readonly rxBuf: ArrayBuffer;
+  private readonly rxLen: Int32Array;
+  private readonly txBuf: ArrayBuffer;
+  private readonly txBytes: Uint8Array;
+  private readonly txLen: Int32Array;
+  private readonly slotSize: number;
+  private readonly minTxLength: number;
+  private txCount = 0;
+  private waitingWritable = false;
+  private flushScheduled = false;
+  private reading = false;
+  private closed = false;
+  private handlers: PacketHandlers | undefined;
+
+  /**
+   * Takes ownership of `fd` (closed by `close()`, also if this constructor
+   * throws). `datagram` selects recvmmsg/sendmmsg (raw socket) over
+   * read/write (TUN); `minTxLength` is the shortest packet `queue()` accepts.
+   */
+  constructor(fd: number, datagram: boolean, opts: RingOptions, minTxLength: number) {
+    const { slotSize, rxSlots, txSlots } = opts;
+    let Port: ReturnType<typeof loadAddon>['Port'];
+    try {
+      for (const [k, v] of Object.entries(opts)) {
+        if (!Number.isInteger(v) || v < 1 || v > 1 << 20)
+          throw new RangeError(`ring option ${k} out of range: ${v}`);
+      }
+      Port = loadAddon().Port;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    this.slotSize = slotSize;
+    this.minTxLength = minTxLength;
+    this.rxBuf = new ArrayBuffer(slotSize * rxSlots);
+    this.rxLen = new Int32Array(rxSlots);
+    this.txBuf = new ArrayBuffer(slotSize * txSlots);
+    this.txBytes = new Uint8Array(this.txBuf);
+    this.txLen = new Int32Array(txSlots);
+    // From here the native Port owns the fd (it closes it if it throws).
+    this.native = new Port(fd, datagram, this.rxBuf, this.rxLen, slotSize, (kind, n) =>
+      this.onEvent(kind, n),
+    );
+  }
+
+  /** The fd, or -1 once closed (diagnostics and tests only: never close it yourself). */
+  get fd(): number {
+    return this.native.fd;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  start(handlers: PacketHandlers): void {
+    if (this.closed) throw new Error('port is closed');
+    if (this.handlers) throw new Error('port already started');
+    this.handlers = handlers;
+    this.reading = true;
+    this.native.poll(true, this.waitingWritable);
+  }
+
+  /** Queues a copy of `packet`. Returns false (and counts) when it was dropped. */
+  queue(packet: Uint8Array): boolean {
+    if (this.closed || packet.length < this.minTxLength || packet.length > this.slotSize) {
+      this.stats.txDropped++;
+      return false;
+    }
+    if (this.txCount === this.txLen.length) {
+      this.flush();
+      if (this.txCount === this.txLen.length) {
+        this.stats.txDropped++;
+        return false;
+      }
+    }
+    const i = this.txCount++;
+    this.txBytes.set(packet, i * this.slotSize);
+    this.txLen[i] = packet.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+    return true;
+  }
+
+  /** Sends everything queued, unless the fd is not writable yet (then POLLOUT finishes the job). */
+  flush(): void {
+    if (this.closed || this.waitingWritable || this.txCount === 0) return;
+    const count = this.txCount;
+    const done = this.native.send(this.txBuf, this.txLen, this.slotSize, 0, count);
+    this.stats.txBatches++;
+    for (let i = 0; i < done; i++) {
+      const len = this.txLen[i]!;
+      if (len < 0) {
+        this.stats.txErrors++;
+        this.stats.lastTxError = getSystemErrorName(len);
+      } else {
+        this.stats.txPackets++;
+        this.stats.txBytes += len;
+      }
+    }
+    if (done === count) {
+      this.txCount = 0;
+      return;
+    }
+    // EAGAIN: keep the rest, in order, at the front of the ring.
+    this.txBytes.copyWithin(0, done * this.slotSize, count * this.slotSize);
+    this.txLen.copyWithin(0, done, count);
+    this.txCount = count - done;
+    this.stats.txStalls++;
+    this.waitingWritable = true;
+    this.native.poll(this.reading, true);
+  }
+
+  /** Lets the process exit while this port is open (like `net.Socket.unref`). */
+  unref(): void {
+    if (!this.closed) this.native.unref();
+  }
+
+  ref(): void {
+    if (!this.closed) this.native.ref();
+  }
+
+  /** Closes the fd; queued packets are discarded. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reading = false;
+    this.txCount = 0;
+    this.native.close();
+  }
+
+  private onEvent(kind: PortEvent, n: number): void {
+    switch (kind) {
+      case PortEvent.Readable:
+        this.deliver(n);
+        return;
+      case PortEvent.Writable:
+        this.waitingWritable = false;
+        if (!this.closed) this.native.poll(this.reading, false);
+        this.flush();
+        return;
+      case PortEvent.Error:
+        this.reading = false;
+        this.handlers?.onError?.(errnoError('read', n));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private deliver(n: number): void {
+    const h = this.handlers;
+    if (!h) return;
+    this.stats.rxBatches++;
+    for (let i = 0; i < n && !this.closed; i++) {
+      const len = this.rxLen[i]!;
+      if (len < 0) {
+        this.stats.rxTruncated++;
+        continue;
+      }
+      this.stats.rxPackets++;
+      this.stats.rxBytes += len;
+      h.onPacket(new Uint8Array(this.rxBuf, i * this.slotSize, len));
+    }
+    if (!this.closed) h.onBatchEnd?.();
+  }
+}
