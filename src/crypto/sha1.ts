@@ -1,0 +1,189 @@
+/**
+ * SHA-1 (FIPS 180-1), as MS-CHAPv2 and MPPE use it (RFC 2759 §8.2/§8.7,
+ * RFC 3078 §7.3, RFC 3079 §2.4/§3.4).
+ *
+ * Two forms:
+ *  - {@link sha1}: one-shot over several parts, backed by `node:crypto`.
+ *    Use it for authentication and key derivation, which run once a session.
+ *  - {@link Sha1}: an allocation-free incremental hasher of our own, for the
+ *    MPPE key change that runs on every packet in stateless mode. A
+ *    `createHash()` object per packet costs an allocation and a trip into
+ *    C++ for four tiny updates; for these ~100-byte inputs the JS version
+ *    measures faster and produces no garbage (docs/crypto.md has figures).
+ *
+ * SHA-1 is broken for collisions; MPPE fixes it and only needs it as a PRF.
+ */
+import { createHash } from 'node:crypto';
+
+/** Digest size in bytes. */
+export const SHA1_DIGEST_LENGTH = 20;
+
+/** One-shot SHA-1 of the concatenation of `parts` (node:crypto). Returns a new 20-byte array. */
+export function sha1(...parts: readonly Uint8Array[]): Uint8Array {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(p);
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** FIPS 180-1 §7: initial H0..H4. */
+const H0 = 0x67452301;
+const H1 = 0xefcdab89;
+const H2 = 0x98badcfe;
+const H3 = 0x10325476;
+const H4 = 0xc3d2e1f0;
+
+/**
+ * Incremental SHA-1 that never allocates after construction. Usage:
+ * `reset()`, any number of `update()`, then `digestInto(out, offset)`.
+ * Messages up to 2^53 bits: far beyond anything MPPE hashes.
+ */
+export class Sha1 {
+  private readonly h = new Int32Array(5);
+  private readonly w = new Int32Array(80);
+  private readonly block = new Uint8Array(64);
+  private blockLength = 0;
+  private totalLength = 0;
+
+  constructor() {
+    this.reset();
+  }
+
+  /** Starts a new message. */
+  reset(): void {
+    const h = this.h;
+    h[0] = H0;
+    h[1] = H1;
+    h[2] = H2;
+    h[3] = H3;
+    h[4] = H4;
+    this.blockLength = 0;
+    this.totalLength = 0;
+  }
+
+  /** Appends `data[start..end)`. */
+  update(data: Uint8Array, start = 0, end = data.length): void {
+    const block = this.block;
+    this.totalLength += end - start;
+    let p = start;
+    let n = this.blockLength;
+    if (n > 0) {
+      while (n < 64 && p < end) block[n++] = data[p++]!;
+      if (n < 64) {
+        this.blockLength = n;
+        return;
+      }
+      this.compress(block, 0);
+      n = 0;
+    }
+    while (end - p >= 64) {
+      this.compress(data, p);
+      p += 64;
+    }
+    while (p < end) block[n++] = data[p++]!;
+    this.blockLength = n;
+  }
+
+  /** Appends `n` copies of `byte` (MPPE's SHApad1/SHApad2 without storing them). */
+  updateRepeated(byte: number, n: number): void {
+    const block = this.block;
+    for (let k = 0; k < n; k++) {
+      block[this.blockLength++] = byte;
+      if (this.blockLength === 64) {
+        this.compress(block, 0);
+        this.blockLength = 0;
+      }
+    }
+    this.totalLength += n;
+  }
+
+  /** Finishes the message and writes the 20-byte digest to `out[offset..offset+20)`. */
+  digestInto(out: Uint8Array, offset = 0): void {
+    const block = this.block;
+    const bits = this.totalLength * 8;
+    let n = this.blockLength;
+    block[n++] = 0x80;
+    if (n > 56) {
+      block.fill(0, n, 64);
+      this.compress(block, 0);
+      n = 0;
+    }
+    block.fill(0, n, 56);
+    const hi = Math.floor(bits / 0x100000000);
+    const lo = bits >>> 0;
+    block[56] = hi >>> 24;
+    block[57] = (hi >>> 16) & 0xff;
+    block[58] = (hi >>> 8) & 0xff;
+    block[59] = hi & 0xff;
+    block[60] = lo >>> 24;
+    block[61] = (lo >>> 16) & 0xff;
+    block[62] = (lo >>> 8) & 0xff;
+    block[63] = lo & 0xff;
+    this.compress(block, 0);
+    const h = this.h;
+    for (let i = 0; i < 5; i++) {
+      const v = h[i]!;
+      out[offset + 4 * i] = v >>> 24;
+      out[offset + 4 * i + 1] = (v >>> 16) & 0xff;
+      out[offset + 4 * i + 2] = (v >>> 8) & 0xff;
+      out[offset + 4 * i + 3] = v & 0xff;
+    }
+    this.reset();
+  }
+
+  /** FIPS 180-1 §7 method 1, on the 64 bytes at `data[p..p+64)`. */
+  private compress(data: Uint8Array, p: number): void {
+    const w = this.w;
+    for (let t = 0; t < 16; t++) {
+      const q = p + 4 * t;
+      w[t] = (data[q]! << 24) | (data[q + 1]! << 16) | (data[q + 2]! << 8) | data[q + 3]!;
+    }
+    for (let t = 16; t < 80; t++) {
+      const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
+      w[t] = (x << 1) | (x >>> 31);
+    }
+    const h = this.h;
+    let a = h[0]!;
+    let b = h[1]!;
+    let c = h[2]!;
+    let d = h[3]!;
+    let e = h[4]!;
+    for (let t = 0; t < 20; t++) {
+      const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + w[t]! + 0x5a827999) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = tmp;
+    }
+    for (let t = 20; t < 40; t++) {
+      const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + w[t]! + 0x6ed9eba1) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = tmp;
+    }
+    for (let t = 40; t < 60; t++) {
+      const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + w[t]! + 0x8f1bbcdc) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = tmp;
+    }
+    for (let t = 60; t < 80; t++) {
+      const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + w[t]! + 0xca62c1d6) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = tmp;
+    }
+    h[0] = (h[0]! + a) | 0;
+    h[1] = (h[1]! + b) | 0;
+    h[2] = (h[2]! + c) | 0;
+    h[3] = (h[3]! + d) | 0;
+    h[4] = (h[4]! + e) | 0;
+  }
+}
