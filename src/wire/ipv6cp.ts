@@ -1,0 +1,106 @@
+/**
+ * IPv6 Control Protocol (RFC 5072), PPP protocol 0x8057.
+ *
+ * IPv6CP uses the LCP packet exchange with codes 1–7 only (RFC 5072 §3), so
+ * its packets are the shared {@link NcpPacket}s of lcp.ts. Options:
+ * Interface-Identifier (RFC 5072 §4.1) and IPv6-Compression-Protocol (type
+ * 2, from RFC 2472 §4.2; RFC 5072 removed it, but old peers still send it,
+ * and the policy rejects it).
+ *
+ * Ownership: `interfaceIdentifier` and `data` in decoded options are views
+ * into the input.
+ */
+
+import { put16, u16 } from './bytes.js';
+import type { CpOption } from './cp.js';
+import {
+  decodeNcpPacket,
+  encodeNcpPacket,
+  expectOptionLength,
+  expectOptionMinLength,
+  type NcpPacket,
+  ncpPacketLength,
+} from './lcp.js';
+
+/** IPv6CP packets: codes 1–7 (RFC 5072 §3). */
+export type Ipv6cpPacket = NcpPacket;
+
+/** Decodes an IPv6CP packet (RFC 5072 §3); unknown codes become `{kind: 'unknown'}` for Code-Reject. */
+export const decodeIpv6cpPacket: (bytes: Uint8Array) => Ipv6cpPacket = decodeNcpPacket;
+/** Encodes an IPv6CP packet into `out` at `offset` (allocating when omitted). */
+export const encodeIpv6cpPacket: (p: Ipv6cpPacket, out?: Uint8Array, offset?: number) => Uint8Array =
+  encodeNcpPacket;
+/** Encoded size of an IPv6CP packet. */
+export const ipv6cpPacketLength: (p: Ipv6cpPacket) => number = ncpPacketLength;
+
+/** IPv6CP Configuration Option types. */
+export enum Ipv6cpOptionType {
+  /** RFC 5072 §4.1 */
+  InterfaceIdentifier = 1,
+  /** RFC 2472 §4.2 (removed by RFC 5072, appendix "Changes") */
+  Ipv6CompressionProtocol = 2,
+}
+
+/** Size of the Interface-Identifier field (RFC 5072 §4.1: "The Interface-Identifier field is 8 octets"... Length 10). */
+export const INTERFACE_IDENTIFIER_LENGTH = 8;
+
+/** A typed IPv6CP option value. Switch on `kind`. */
+export type Ipv6cpOption =
+  /** RFC 5072 §4.1, Length 10. All zeros means "please assign one". */
+  | { readonly kind: 'interface-identifier'; readonly interfaceIdentifier: Uint8Array }
+  /** RFC 2472 §4.2, Length >= 4. */
+  | { readonly kind: 'ipv6-compression-protocol'; readonly protocol: number; readonly data: Uint8Array }
+  /** Any other type, kept byte for byte. */
+  | { readonly kind: 'unknown'; readonly type: number; readonly data: Uint8Array };
+
+/**
+ * Decodes one raw IPv6CP option. Throws `OptionLengthError` (a WireError)
+ * when a known option's Length is wrong for its type.
+ */
+export function decodeIpv6cpOption(o: CpOption): Ipv6cpOption {
+  switch (o.type) {
+    case Ipv6cpOptionType.InterfaceIdentifier:
+      expectOptionLength('IPv6CP', o, 10, 'RFC 5072 §4.1 Interface-Identifier: "Length 10"');
+      return { kind: 'interface-identifier', interfaceIdentifier: o.data };
+    case Ipv6cpOptionType.Ipv6CompressionProtocol:
+      expectOptionMinLength('IPv6CP', o, 4, 'RFC 2472 §4.2 IPv6-Compression-Protocol: "Length >= 4"');
+      return { kind: 'ipv6-compression-protocol', protocol: u16(o.data, 0), data: o.data.subarray(2) };
+    default:
+      return { kind: 'unknown', type: o.type, data: o.data };
+  }
+}
+
+/** The Type of a typed IPv6CP option. */
+export function ipv6cpOptionType(o: Ipv6cpOption): number {
+  switch (o.kind) {
+    case 'interface-identifier':
+      return Ipv6cpOptionType.InterfaceIdentifier;
+    case 'ipv6-compression-protocol':
+      return Ipv6cpOptionType.Ipv6CompressionProtocol;
+    case 'unknown':
+      return o.type;
+  }
+}
+
+/**
+ * Encodes a typed IPv6CP option as a raw option (new bytes). Throws
+ * `RangeError` when an Interface-Identifier is not 8 bytes.
+ */
+export function encodeIpv6cpOption(o: Ipv6cpOption): CpOption {
+  const type = ipv6cpOptionType(o);
+  switch (o.kind) {
+    case 'interface-identifier':
+      if (o.interfaceIdentifier.length !== INTERFACE_IDENTIFIER_LENGTH) {
+        throw new RangeError(`Interface-Identifier must be 8 bytes, got ${o.interfaceIdentifier.length}`);
+      }
+      return { type, data: o.interfaceIdentifier.slice() };
+    case 'ipv6-compression-protocol': {
+      const data = new Uint8Array(2 + o.data.length);
+      put16(data, 0, o.protocol);
+      data.set(o.data, 2);
+      return { type, data };
+    }
+    case 'unknown':
+      return { type, data: o.data.slice() };
+  }
+}
