@@ -1,0 +1,60 @@
+/** Fuzz targets for the capture readers, link layers and the display-side IP/TCP/UDP decoders. */
+import {
+  decodeIpv4Packet,
+  decodeIpv6Packet,
+  decodeTcpSegment,
+  decodeUdpDatagram,
+} from '../../../src/capture/inet.js';
+import { decodeLinkFrame } from '../../../src/capture/link.js';
+import { openCapture } from '../../../src/capture/open.js';
+import { fromHex } from '../../../src/wire/bytes.js';
+import type { FuzzTarget } from '../mutate.js';
+
+const IP4 = '45 00 00 1c 00 01 40 00 40 11 00 00 0a 00 00 01 0a 00 00 02 d4 31 00 35 00 08 00 00';
+const IP6 = `60 00 00 00 00 18 00 40 ${'00'.repeat(15)}01 ${'00'.repeat(15)}02 2c 00 00 00 00 00 00 00 11 00 00 01 00 00 ab cd 00 35 00 35 00 08 00 00`;
+
+const PCAP = fromHex(`
+  d4 c3 b2 a1 02 00 04 00 00 00 00 00 00 00 00 00 00 00 04 00 65 00 00 00
+  01 00 00 00 02 00 00 00 1c 00 00 00 1c 00 00 00 ${IP4}
+  02 00 00 00 20 a1 07 00 02 00 00 00 3c 00 00 00 aa bb`);
+
+const PCAPNG = fromHex(`
+  0a 0d 0d 0a 1c 00 00 00 4d 3c 2b 1a 01 00 00 00 ff ff ff ff ff ff ff ff 1c 00 00 00
+  01 00 00 00 20 00 00 00 01 00 00 00 00 00 00 00 09 00 01 00 09 00 00 00 00 00 00 00 20 00 00 00
+  06 00 00 00 24 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 02 00 00 00 02 00 00 00 aa bb 00 00 24 00 00 00
+  03 00 00 00 14 00 00 00 03 00 00 00 01 02 03 00 14 00 00 00`);
+
+/** Reads every packet of a capture (the iterator may throw WireError part-way). */
+function readAll(b: Uint8Array): number {
+  let n = 0;
+  for (const p of openCapture(b)) n += p.data.length;
+  return n;
+}
+
+export const targets: FuzzTarget[] = [
+  { name: 'capture file (pcap/pcapng)', decode: readAll, corpus: [PCAP, PCAPNG] },
+  {
+    name: 'link layer (every link type)',
+    decode: (b) => {
+      for (const lt of [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]) decodeLinkFrame(lt, b, b[0]! & 4);
+    },
+    corpus: [
+      fromHex(`001122334455 66778899aabb 8100 0001 0800 ${IP4}`),
+      fromHex(`0004 0001 0006 525400123456 0000 0800 ${IP4}`),
+      fromHex(`86dd 0000 00000003 0001 00 06 525400123456 0000 ${IP6}`),
+    ],
+  },
+  { name: 'IPv4 (display)', decode: decodeIpv4Packet, corpus: [fromHex(IP4)] },
+  { name: 'IPv6 (display)', decode: decodeIpv6Packet, corpus: [fromHex(IP6)] },
+  {
+    name: 'TCP (display)',
+    decode: (b) => decodeTcpSegment(b, { sourceBytes: b.subarray(0, 4), destinationBytes: b.subarray(0, 4) }),
+    corpus: [fromHex('c350 06bb 0000 0001 8000 0002 6012 ffff 0000 0000 0204 05b4 4142')],
+  },
+  {
+    name: 'UDP (display)',
+    decode: (b) =>
+      decodeUdpDatagram(b, { sourceBytes: fromHex('0a000001'), destinationBytes: fromHex('0a000002') }),
+    corpus: [fromHex('d431 0035 000b 0000 616263')],
+  },
+];
