@@ -11,6 +11,7 @@ import {
   Ipv4View,
   internetChecksum,
   ipv4PacketLength,
+  writeIpv4Header,
 } from '../../src/wire/ipv4.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
 
@@ -185,5 +186,43 @@ describe('IPv4 in-place encoding', () => {
     assert.equal(v.payloadStart, 50);
     assert.equal(v.payloadEnd, 62);
     assert.equal(toHex(v.payload), '3081880b0000123400000005');
+  });
+});
+
+describe('writeIpv4Header (transmit hot path)', () => {
+  it('writes the same bytes as encodeIpv4Header for many field values', () => {
+    const addrs = [0, 1, 0x7f000001, 0xc0a80001, 0xffffffff, 0x80000000];
+    for (const src of addrs) {
+      for (const dst of addrs) {
+        for (const [id, df, ttl, len] of [
+          [0, true, 64, 1400],
+          [0xffff, false, 255, 0],
+          [0x1234, true, 1, 65515],
+        ] as const) {
+          const a = new Uint8Array(20).fill(0xa5);
+          const b = new Uint8Array(20).fill(0xa5);
+          encodeIpv4Header(
+            {
+              typeOfService: 0,
+              identification: id,
+              dontFragment: df,
+              moreFragments: false,
+              fragmentOffset: 0,
+              timeToLive: ttl,
+              protocol: IpProtocol.Gre,
+              sourceAddress: src,
+              destinationAddress: dst,
+              options: new Uint8Array(0),
+            },
+            len,
+            a,
+            0,
+          );
+          assert.equal(writeIpv4Header(b, 0, len, id, df, ttl, IpProtocol.Gre, src, dst), 20);
+          assert.equal(toHex(b), toHex(a));
+          assert.equal(internetChecksum(b, 0, 20), 0);
+        }
+      }
+    }
   });
 });
