@@ -64,7 +64,7 @@ describe('FaultInjector', () => {
       [...out].sort((x, y) => x - y),
     );
     // A packet is overtaken by at most `reorderDistance` later ones.
-    out.forEach((id, pos) => assert.ok(pos - id <= 3, `packet ${id} arrived at ${pos}`));
+    for (const [pos, id] of out.entries()) assert.ok(pos - id <= 3, `packet ${id} arrived at ${pos}`);
   });
 
   it('corrupts exactly one bit outside the protected prefix', () => {

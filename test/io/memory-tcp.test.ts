@@ -36,9 +36,16 @@ describe('MemorySocket / createTcpPair', () => {
     assert.ok(got.chunks.every((x) => x.length <= 7));
     const boundaries = new Set<number>();
     let off = 0;
-    for (const w of writes) boundaries.add((off += w.length));
+    for (const w of writes) {
+      off += w.length;
+      boundaries.add(off);
+    }
     off = 0;
-    const cuts = got.chunks.map((x) => (off += x.length));
+    const cuts: number[] = [];
+    for (const x of got.chunks) {
+      off += x.length;
+      cuts.push(off);
+    }
     assert.ok(
       cuts.some((x) => !boundaries.has(x)),
       'some read boundary differs from the write boundaries',
