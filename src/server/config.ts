@@ -1,0 +1,162 @@
+/**
+ * The server's config file: JSON, validated with zod so that every mistake is
+ * reported with the dotted path of the bad key (`ppp.lcp-echo-interval: ...`),
+ * and unknown keys are errors (a typo must not silently fall back to a
+ * default). PPP options keep pppd's names.
+ *
+ * ```json
+ * {
+ *   "listen": "0.0.0.0",
+ *   "name": "pptp-ts",
+ *   "local-ip": "10.99.0.1",
+ *   "pool": "10.99.0.10-10.99.0.250",
+ *   "secrets": "/etc/ppp/chap-secrets",
+ *   "ms-dns": ["10.99.0.1"],
+ *   "ppp": { "require-mppe-128": true, "lcp-echo-interval": 30 }
+ * }
+ * ```
+ */
+import { z } from 'zod';
+import { parseIpv4 } from '../wire/bytes.js';
+import { PoolSpecError, parsePoolSpec } from './ip-pool.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const ipv4 = z
+  .string()
+  .refine((s) => parseIpv4(s) !== undefined, { message: 'not an IPv4 address (a.b.c.d)' });
+const ifname = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'interface names are 1-15 characters of letters, digits, _ . -');
+const seconds = z.number().min(0).max(86400);
+
+/** PPP options (pppd names and defaults, DESIGN.md §4). */
+const pppSchema = z.strictObject({
+  /** Authentication methods we accept from clients, strongest first. */
+  'require-mschap-v2': z.boolean().default(true),
+  'require-mschap': z.boolean().default(false),
+  'require-chap': z.boolean().default(false),
+  'require-pap': z.boolean().default(false),
+  /** MPPE policy: required by default; `nomppe` turns it off, `require-mppe-40` allows 40-bit. */
+  'require-mppe-128': z.boolean().default(true),
+  'require-mppe-40': z.boolean().default(false),
+  nomppe: z.boolean().default(false),
+  'mppe-stateful': z.boolean().default(false),
+  'ms-ignore-domain': z.boolean().default(true),
+  mtu: z.number().int().min(576).max(1500).optional(),
+  mru: z.number().int().min(576).max(1500).optional(),
+  'lcp-echo-interval': seconds.default(30),
+  'lcp-echo-failure': z.number().int().min(0).max(100).default(4),
+  ipv6: z.boolean().default(false),
+});
+
+const schema = z.strictObject({
+  /** Address to listen on for TCP 1723 (and GRE). */
+  listen: ipv4.default('0.0.0.0'),
+  port: z.number().int().min(1).max(65535).default(1723),
+  /** Our name: the CHAP name we send and the chap-secrets "server" column. */
+  name: z.string().min(1).max(255).default('pptp-ts'),
+  /** The server's own address inside the tunnel (IPCP local address). */
+  'local-ip': ipv4,
+  /** Address pool for clients (ranges, CIDR; see ip-pool.ts). */
+  pool: z.string().min(1),
+  /** pppd-format secrets file. */
+  secrets: z.string().min(1),
+  'ms-dns': z.array(ipv4).max(2).default([]),
+  'ms-wins': z.array(ipv4).max(2).default([]),
+  interface: z
+    .strictObject({
+      /** `shared`: one TUN for all sessions (route by inner address); `per-session`: one TUN each. */
+      mode: z.enum(['shared', 'per-session']).default('shared'),
+      name: ifname.default('pptps0'),
+    })
+    .default({ mode: 'shared', name: 'pptps0' }),
+  ppp: pppSchema.default(pppSchema.parse({})),
+  pptp: z
+    .strictObject({
+      /** Control-connection Echo-Request interval (RFC 2637 §2.6 keep-alive), seconds. */
+      'echo-interval': seconds.default(60),
+      /** Our advertised Packet Receive Window Size (RFC 2637 §2.8). */
+      'receive-window': z.number().int().min(1).max(65535).default(64),
+      /** Ignore the peer's advertised window (for peers that advertise nonsense). */
+      'ignore-peer-window': z.boolean().default(false),
+      'ack-timeout-ms': z.number().int().min(1).max(10000).default(100),
+      'reorder-timeout-ms': z.number().int().min(0).max(10000).default(300),
+    })
+    .default({
+      'echo-interval': 60,
+      'receive-window': 64,
+      'ignore-peer-window': false,
+      'ack-timeout-ms': 100,
+      'reorder-timeout-ms': 300,
+    }),
+  limits: z
+    .strictObject({
+      'max-sessions': z.number().int().min(1).max(100000).default(10000),
+      'max-connections-per-address': z.number().int().min(1).max(100000).default(64),
+      /** Seconds from TCP accept to the PPP network phase. */
+      'handshake-timeout': z.number().min(1).max(600).default(30),
+    })
+    .default({ 'max-sessions': 10000, 'max-connections-per-address': 64, 'handshake-timeout': 30 }),
+  /** May clients reach each other's tunnel addresses? */
+  'client-to-client': z.boolean().default(false),
+  hooks: z
+    .strictObject({ 'ip-up': z.string().min(1).optional(), 'ip-down': z.string().min(1).optional() })
+    .default({}),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      format: z.enum(['text', 'json']).default('text'),
+    })
+    .default({ level: 'info', format: 'text' }),
+});
+
+export type ServerConfig = z.infer<typeof schema>;
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `unknown key "${path ? `${path}.` : ''}${k}"`).join('; ');
+  }
+  return `${path || '(top level)'}: ${issue.message}`;
+}
+
+/** Validates a parsed JSON value. Throws {@link ConfigError} listing every problem with its key. */
+export function validateServerConfig(value: unknown, fileName = 'config'): ServerConfig {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new ConfigError(`${fileName}: ${r.error.issues.map(formatIssue).join('\n  ')}`);
+  }
+  const c = r.data;
+  try {
+    parsePoolSpec(c.pool);
+  } catch (e) {
+    if (e instanceof PoolSpecError) throw new ConfigError(`${fileName}: pool: ${e.message}`);
+    throw e;
+  }
+  const p = c.ppp;
+  if (!p['require-mschap-v2'] && !p['require-mschap'] && !p['require-chap'] && !p['require-pap']) {
+    throw new ConfigError(
+      `${fileName}: ppp: no authentication method enabled (set one of require-mschap-v2, ...)`,
+    );
+  }
+  if (!p.nomppe && (p['require-pap'] || p['require-chap'])) {
+    throw new ConfigError(
+      `${fileName}: ppp: MPPE keys come from MS-CHAP; with require-pap or require-chap set "nomppe": true`,
+    );
+  }
+  return c;
+}
+
+/** Parses and validates config file text. */
+export function parseServerConfig(text: string, fileName = 'config'): ServerConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${fileName}: not valid JSON: ${(e as Error).message}`);
+  }
+  return validateServerConfig(value, fileName);
+}
