@@ -1,0 +1,750 @@
+/**
+ * The GRE data channel of one PPTP call (RFC 2637 §4): the PPP *channel* of
+ * Linux's ppp_generic/pptp.c (the seed's `pptp_xmit` and the kernel's
+ * receive path), plus what the kernel lacks: acknowledgment-only packets,
+ * the sliding window with the adaptive time-out, and a bounded reorder
+ * buffer. Sans-IO: no sockets, no timers, no clock. The driver passes `now`
+ * (ms) in, hands finished outer IPv4 packets from {@link GreChannelSink.transmit}
+ * to the raw socket, and calls {@link GreChannel.poll} at {@link GreChannel.pollAt}.
+ *
+ * ```
+ *  unit ── send(frame) ──▶ [window open?] ──no──▶ tx queue (bounded) ──full──▶ drop
+ *                               │yes                 ▲ released on ack / time-out
+ *                               ▼
+ *        PPP header (ACFC/PFC, never LCP 1–7) → GRE (seq = ++seqSent, ack if
+ *        ackSent != seqRecv, key = payload length + peer call ID) → IPv4 (DF,
+ *        TTL, id, checksum) ──▶ sink.transmit(packet)
+ *
+ *  raw socket ──▶ GreDemux (IPv4 + strict GRE + (call ID, source)) ──▶ receiveGre
+ *        A: ack → window/ATO        S: seq vs delivery cursor:
+ *          = cursor+1        deliver, then release buffered successors
+ *          ≤ cursor          stale/duplicate: drop (LCP Echo passes: Linux)
+ *          ≤ cursor+capacity hold in the reorder buffer (until gap fills / time-out)
+ *          beyond            give up the gap, release held, deliver
+ *        ──▶ sink.deliver(frame)
+ * ```
+ *
+ * Like a Linux `ppp_channel`, the channel declares `mtu` (the largest PPP
+ * Information field that fits the path MTU after the outer headers) and
+ * `headroom` (bytes a sender must leave in front of the Information field
+ * for {@link GreChannel.sendInPlace}).
+ */
+
+import { seq32 } from '../wire/bytes.js';
+import {
+  encodeGreHeader,
+  GRE_MAX_HEADER_LENGTH,
+  GRE_MIN_HEADER_LENGTH,
+  GreView,
+  writeGreDataHeader,
+} from '../wire/gre.js';
+import { IPV4_MIN_HEADER_LENGTH, IpProtocol, Ipv4View, writeIpv4Header } from '../wire/ipv4.js';
+import {
+  encodePppHeader,
+  PPP_MAX_HEADER_LENGTH,
+  PPP_NO_COMPRESSION,
+  type PppFrame,
+  PppFrameView,
+  type PppFramingFlags,
+  PppProtocol,
+  pppHeaderLength,
+} from '../wire/ppp.js';
+import { ReorderBuffer } from './gre-reorder.js';
+import { AckResult, GreSequencer } from './gre-sequencer.js';
+
+/**
+ * Bytes the channel writes in front of the PPP Information field: outer
+ * IPv4 20 + GRE 16 (with Sequence and Acknowledgment Numbers) + Address/
+ * Control 2 + Protocol 2. (Linux's `hdrlen` is 2 + 16: its IPv4 header
+ * room comes from the route's device.)
+ */
+export const GRE_CHANNEL_HEADROOM = IPV4_MIN_HEADER_LENGTH + GRE_MAX_HEADER_LENGTH + PPP_MAX_HEADER_LENGTH;
+
+/** LCP Echo-Request and Echo-Reply codes (RFC 1661 §5.8). */
+const LCP_ECHO_REQUEST = 9;
+const LCP_ECHO_REPLY = 10;
+
+/** Where the channel's output goes. Both callbacks run synchronously inside a channel method. */
+export interface GreChannelSink {
+  /**
+   * A finished outer IPv4 packet (header included) for the raw socket. The
+   * view points into the caller's buffer (`sendInPlace`) or the channel's
+   * scratch memory: valid only during the call; copy or send it before
+   * returning.
+   */
+  transmit(packet: Uint8Array): void;
+  /** A received PPP frame, in sequence order. `payload` is valid only during the call. */
+  deliver(frame: PppFrame): void;
+  /** The transmit queue drained after the window had closed (Linux's `netif_wake_queue`). */
+  wake?(): void;
+}
+
+export interface GreChannelConfig {
+  /** Our outer IPv4 address (source of what we send). */
+  readonly localAddress: number;
+  /** The peer's outer IPv4 address: GRE is accepted only from it. */
+  readonly peerAddress: number;
+  /** Our Call ID: the peer puts it in the Key of packets to us. */
+  readonly callId: number;
+  /** The peer's Call ID: we put it in the Key of packets we send. */
+  readonly peerCallId: number;
+  /** Path MTU towards the peer (Linux `dst_mtu`), default 1500. */
+  readonly pathMtu?: number;
+  /** Outer TTL, default 64. */
+  readonly timeToLive?: number;
+  /** Set DF on the outer header (PMTU discovery), default true. */
+  readonly dontFragment?: boolean;
+  /** First outer IPv4 Identification, default 0. */
+  readonly initialIdentification?: number;
+  /** Sequence Number before the first one sent (default 0: the first packet carries 1, as Linux and pptp-linux send). */
+  readonly initialSequenceNumber?: number;
+  /** The peer's Packet Recv. Window Size from its call reply/connected message; 0 (default) = none. */
+  readonly peerReceiveWindow?: number;
+  /** Ignore the peer's window (for peers that advertise nonsense). Default false. */
+  readonly ignorePeerWindow?: boolean;
+  /** The Packet Recv. Window Size we advertised (default 64). */
+  readonly receiveWindow?: number;
+  /** The peer's Packet Processing Delay, tenths of a second (default 0). */
+  readonly peerPacketProcessingDelay?: number;
+  /** Longest wait before an acknowledgment-only packet, ms (default 100, as Windows). */
+  readonly ackTimeoutMs?: number;
+  /** Adaptive time-out bounds, ms (default 100 and 5000). */
+  readonly minTimeoutMs?: number;
+  readonly maxTimeoutMs?: number;
+  /** Longest hold of an out-of-order packet, ms (default 300, as pptp-linux); 0 disables reordering (the kernel's behaviour: deliver the newer packet at once). */
+  readonly reorderTimeoutMs?: number;
+  /** Reorder buffer slots (default 64, rounded up to a power of two). */
+  readonly reorderBufferPackets?: number;
+  /** Frames held while the window is closed (default 64); beyond that, frames are dropped and counted. */
+  readonly transmitQueuePackets?: number;
+  /** ACFC/PFC as negotiated by LCP (default none); see {@link GreChannel.setFraming}. */
+  readonly framing?: PppFramingFlags;
+}
+
+/** Everything the channel counts. */
+export interface GreChannelCounters {
+  /** Data packets sent / their PPP Information bytes. */
+  txPackets: number;
+  txBytes: number;
+  /** Acknowledgment-only packets sent. */
+  txAckOnly: number;
+  /** Acknowledgments piggy-backed on data packets. */
+  txPiggybackedAcks: number;
+  /** Frames that waited in the transmit queue because the window was closed. */
+  txQueued: number;
+  /** Frames dropped because the window was closed and the queue full. */
+  txDroppedQueueFull: number;
+  /** Frames too long for a GRE packet (Payload Length is 16 bits). */
+  txDroppedTooLong: number;
+  /** Acknowledgment time-outs (each halves the window). */
+  txAckTimeouts: number;
+
+  /** Data packets accepted (delivered now or later) / Information bytes delivered. */
+  rxPackets: number;
+  rxBytes: number;
+  /** Frames delivered to the sink. */
+  rxDelivered: number;
+  /** Acknowledgment-only packets received. */
+  rxAckOnly: number;
+  /** Acknowledgments that acknowledged something new / were old / acknowledged unsent packets. */
+  rxAcks: number;
+  rxAcksOld: number;
+  rxAcksInvalid: number;
+  /** Packets whose Sequence Number was already received. */
+  rxDuplicate: number;
+  /** Packets older than the delivery cursor that were never received before (they arrived after their gap was given up). */
+  rxStale: number;
+  /** Stale LCP Echo-Request/Reply delivered anyway (Linux's deviation). */
+  rxStaleLcpEchoDelivered: number;
+  /** Packets held in the reorder buffer. */
+  rxReordered: number;
+  /** Times the reorder time-out released held packets past a gap. */
+  rxReorderTimeouts: number;
+  /** Sequence Numbers given up as lost (gaps skipped). */
+  rxLost: number;
+  /** Payloads that were not a valid PPP frame. */
+  rxBadFrame: number;
+}
+
+function zeroCounters(): GreChannelCounters {
+  return {
+    txPackets: 0,
+    txBytes: 0,
+    txAckOnly: 0,
+    txPiggybackedAcks: 0,
+    txQueued: 0,
+    txDroppedQueueFull: 0,
+    txDroppedTooLong: 0,
+    txAckTimeouts: 0,
+    rxPackets: 0,
+    rxBytes: 0,
+    rxDelivered: 0,
+    rxAckOnly: 0,
+    rxAcks: 0,
+    rxAcksOld: 0,
+    rxAcksInvalid: 0,
+    rxDuplicate: 0,
+    rxStale: 0,
+    rxStaleLcpEchoDelivered: 0,
+    rxReordered: 0,
+    rxReorderTimeouts: 0,
+    rxLost: 0,
+    rxBadFrame: 0,
+  };
+}
+
+/** What {@link GreChannel.send} did with a frame. */
+export type GreSendResult = 'sent' | 'queued' | 'dropped';
+
+interface QueuedFrame {
+  readonly protocol: number;
+  /** Headroom + Information, Information at GRE_CHANNEL_HEADROOM. */
+  readonly buf: Uint8Array;
+  readonly length: number;
+}
+
+/** Bits of the recent-delivery history used to tell duplicates from stale packets. */
+const HISTORY_BITS = 32;
+
+export class GreChannel {
+  /** The largest PPP Information field that fits the path MTU: path MTU − {@link GRE_CHANNEL_HEADROOM}. */
+  readonly mtu: number;
+  /** Bytes to leave in front of the Information field for {@link sendInPlace}. */
+  readonly headroom = GRE_CHANNEL_HEADROOM;
+  readonly callId: number;
+  readonly peerCallId: number;
+  readonly localAddress: number;
+  readonly peerAddress: number;
+  readonly counters: GreChannelCounters = zeroCounters();
+  readonly sequencer: GreSequencer;
+
+  private framing: PppFramingFlags;
+  private readonly ttl: number;
+  private readonly df: boolean;
+  private ipId: number;
+
+  /** Receive: the last Sequence Number delivered (or given up), valid once `started`. */
+  private cursor = 0;
+  private started = false;
+  /** Bit i set: Sequence Number `cursor - i` was received (duplicate detection). */
+  private history = 0;
+  private readonly reorder: ReorderBuffer;
+  private readonly reorderTimeoutMs: number;
+  private reorderDeadline = -1;
+
+  private readonly queue: QueuedFrame[] = [];
+  private readonly queueLimit: number;
+  private queueBlocked = false;
+
+  private readonly scratch: Uint8Array;
+  private readonly ackScratch = new Uint8Array(IPV4_MIN_HEADER_LENGTH + GRE_MIN_HEADER_LENGTH + 4);
+  private readonly frameView: PppFrameView;
+  private closed = false;
+
+  constructor(
+    config: GreChannelConfig,
+    private readonly sink: GreChannelSink,
+  ) {
+    this.callId = config.callId & 0xffff;
+    this.peerCallId = config.peerCallId & 0xffff;
+    this.localAddress = config.localAddress >>> 0;
+    this.peerAddress = config.peerAddress >>> 0;
+    const pathMtu = config.pathMtu ?? 1500;
+    if (pathMtu < GRE_CHANNEL_HEADROOM + 1) throw new RangeError(`path MTU ${pathMtu} too small`);
+    this.mtu = pathMtu - GRE_CHANNEL_HEADROOM;
+    this.ttl = config.timeToLive ?? 64;
+    this.df = config.dontFragment ?? true;
+    this.ipId = (config.initialIdentification ?? 0) & 0xffff;
+    this.framing = config.framing ?? PPP_NO_COMPRESSION;
+    this.sequencer = new GreSequencer({
+      initialSequenceNumber: config.initialSequenceNumber ?? 0,
+      peerReceiveWindow: config.peerReceiveWindow ?? 0,
+      ignorePeerWindow: config.ignorePeerWindow ?? false,
+      receiveWindow: config.receiveWindow ?? 64,
+      ackTimeoutMs: config.ackTimeoutMs ?? 100,
+      minTimeoutMs: config.minTimeoutMs ?? 100,
+      maxTimeoutMs: config.maxTimeoutMs ?? 5000,
+      peerPacketProcessingDelay: config.peerPacketProcessingDelay ?? 0,
+    });
+    this.reorderTimeoutMs = config.reorderTimeoutMs ?? 300;
+    this.reorder = new ReorderBuffer(this.reorderTimeoutMs > 0 ? (config.reorderBufferPackets ?? 64) : 0);
+    this.queueLimit = config.transmitQueuePackets ?? 64;
+    this.scratch = new Uint8Array(GRE_CHANNEL_HEADROOM + 0xffff);
+    this.frameView = PppFrameView.check(new Uint8Array([0xff, 0x03, 0xc0, 0x21]));
+  }
+
+  /** Sets ACFC/PFC for transmission once LCP has negotiated them (the kernel's `PPPIOCSFLAGS` SC_COMP_AC/SC_COMP_PROT). */
+  setFraming(flags: PppFramingFlags): void {
+    this.framing = flags;
+  }
+
+  /** Whether a frame sent now would go out at once (window open, nothing queued). */
+  get writable(): boolean {
+    return this.queue.length === 0 && this.sequencer.canSend();
+  }
+
+  /** Frames waiting for the window to open. */
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Sends one PPP frame: copies its Information field behind the channel's
+   * own headroom, then as {@link sendInPlace}.
+   */
+  send(frame: PppFrame, now: number): GreSendResult {
+    const len = frame.payload.length;
+    if (len > 0xffff - PPP_MAX_HEADER_LENGTH) {
+      this.counters.txDroppedTooLong++;
+      return 'dropped';
+    }
+    this.scratch.set(frame.payload, GRE_CHANNEL_HEADROOM);
+    return this.sendInPlace(this.scratch, GRE_CHANNEL_HEADROOM, len, frame.protocol, now);
+  }
+
+  /**
+   * The zero-copy transmit path: the Information field is `buf[offset,
+   * offset + length)` and at least {@link headroom} bytes in front of it are
+   * free. Writes PPP, GRE and IPv4 headers there and transmits; if the
+   * window is closed the frame is copied to the queue (or dropped when the
+   * queue is full: RFC 2637 §4.2.4 "packets are buffered for transmission
+   * and are no longer accepted from the packet source when the transmit
+   * buffer fills").
+   */
+  sendInPlace(buf: Uint8Array, offset: number, length: number, protocol: number, now: number): GreSendResult {
+    if (this.closed) return 'dropped';
+    if (offset < GRE_CHANNEL_HEADROOM)
+      throw new RangeError(`sendInPlace: ${offset} bytes of headroom < ${GRE_CHANNEL_HEADROOM}`);
+    if (length > 0xffff - PPP_MAX_HEADER_LENGTH) {
+      this.counters.txDroppedTooLong++;
+      return 'dropped';
+    }
+    if (this.queue.length === 0 && this.sequencer.canSend()) {
+      this.transmitData(buf, offset, length, protocol, now);
+      return 'sent';
+    }
+    if (this.queue.length >= this.queueLimit) {
+      this.counters.txDroppedQueueFull++;
+      this.queueBlocked = true;
+      return 'dropped';
+    }
+    const copy = new Uint8Array(GRE_CHANNEL_HEADROOM + length);
+    copy.set(buf.subarray(offset, offset + length), GRE_CHANNEL_HEADROOM);
+    this.queue.push({ protocol, buf: copy, length });
+    this.counters.txQueued++;
+    this.queueBlocked = true;
+    return 'queued';
+  }
+
+  /** Builds and transmits one data packet: exactly the seed's `pptp_xmit`. */
+  private transmitData(buf: Uint8Array, offset: number, length: number, protocol: number, now: number): void {
+    const first = length > 0 ? buf[offset]! : -1;
+    const pppLen = pppHeaderLength(protocol, first, this.framing);
+    let start = offset - pppLen;
+    encodePppHeader(protocol, first, this.framing, buf, start);
+    const frameLen = pppLen + length;
+    const seq = this.sequencer.nextSequence(now);
+    const ack = this.sequencer.takeAck();
+    if (ack >= 0) this.counters.txPiggybackedAcks++;
+    start -= ack >= 0 ? 16 : 12;
+    writeGreDataHeader(buf, start, this.peerCallId, frameLen, seq, ack);
+    const ipPayload = offset + length - start;
+    start -= IPV4_MIN_HEADER_LENGTH;
+    writeIpv4Header(
+      buf,
+      start,
+      ipPayload,
+      this.ipId,
+      this.df,
+      this.ttl,
+      IpProtocol.Gre,
+      this.localAddress,
+      this.peerAddress,
+    );
+    this.ipId = (this.ipId + 1) & 0xffff;
+    this.counters.txPackets++;
+    this.counters.txBytes += length;
+    this.sink.transmit(buf.subarray(start, offset + length));
+  }
+
+  /** Sends an acknowledgment-only packet (S=0, A=1) if an acknowledgment is pending. */
+  private transmitAckOnly(): void {
+    const ack = this.sequencer.takeAck();
+    if (ack < 0) return;
+    const b = this.ackScratch;
+    const greLen = encodeGreHeader(
+      { callId: this.peerCallId, acknowledgmentNumber: ack },
+      0,
+      b,
+      IPV4_MIN_HEADER_LENGTH,
+    );
+    writeIpv4Header(
+      b,
+      0,
+      greLen,
+      this.ipId,
+      this.df,
+      this.ttl,
+      IpProtocol.Gre,
+      this.localAddress,
+      this.peerAddress,
+    );
+    this.ipId = (this.ipId + 1) & 0xffff;
+    this.counters.txAckOnly++;
+    this.sink.transmit(b);
+  }
+
+  /** Sends queued frames while the window allows. */
+  private drainQueue(now: number): void {
+    while (this.queue.length > 0 && this.sequencer.canSend()) {
+      const q = this.queue.shift()!;
+      this.transmitData(q.buf, GRE_CHANNEL_HEADROOM, q.length, q.protocol, now);
+    }
+    if (this.queueBlocked && this.queue.length === 0) {
+      this.queueBlocked = false;
+      this.sink.wake?.();
+    }
+  }
+
+  /**
+   * One GRE packet for this call, already validated (strict GRE, call ID and
+   * source address: {@link GreDemux}). `gre` views the receive buffer, which
+   * may be reused after the call returns.
+   */
+  receiveGre(gre: GreView, now: number): void {
+    if (this.closed) return;
+    const c = this.counters;
+    // Read every field first: the sink callbacks below may re-enter the
+    // demultiplexer (in-memory links), which reuses the view.
+    const hasAck = gre.hasAcknowledgmentNumber;
+    const ack = hasAck ? gre.acknowledgmentNumber : 0;
+    const hasSeq = gre.hasSequenceNumber;
+    const seq = hasSeq ? gre.sequenceNumber : 0;
+    const bytes = gre.bytes;
+    const start = gre.payloadStart;
+    const end = gre.payloadEnd;
+    if (hasAck) {
+      const r = this.sequencer.onAck(ack, now);
+      if (r === AckResult.New) {
+        c.rxAcks++;
+        if (this.queue.length > 0 || this.queueBlocked) this.drainQueue(now);
+      } else if (r === AckResult.Old) c.rxAcksOld++;
+      else c.rxAcksInvalid++;
+    }
+    if (!hasSeq) {
+      c.rxAckOnly++;
+      return;
+    }
+    let ackNow: boolean;
+    if (!this.started) {
+      // RFC 2637 §4.1 says sequence numbers start at zero, but peers differ
+      // (Linux starts at 1): accept whatever comes first.
+      this.started = true;
+      this.cursor = seq;
+      this.history = 1;
+      c.rxPackets++;
+      ackNow = this.sequencer.onDataReceived(seq, now);
+      this.deliverBytes(bytes, start, end);
+    } else {
+      const d = seq32.diff(seq, this.cursor);
+      if (d <= 0) {
+        this.dropOld(d, bytes, start, end);
+        return;
+      }
+      if (d !== 1 && d <= this.reorder.capacity && this.reorder.has(seq)) {
+        c.rxDuplicate++;
+        return;
+      }
+      c.rxPackets++;
+      // Acknowledge before delivering, so a reply the unit sends from
+      // inside deliver() carries the acknowledgment.
+      ackNow = this.sequencer.onDataReceived(seq, now);
+      if (d === 1) {
+        this.advance(seq);
+        this.deliverBytes(bytes, start, end);
+        if (this.reorder.size > 0) this.releaseConsecutive();
+      } else if (d <= this.reorder.capacity) {
+        c.rxReordered++;
+        this.reorder.insert(seq, bytes.subarray(start, end), now);
+        if (this.reorderDeadline < 0) this.reorderDeadline = now + this.reorderTimeoutMs;
+      } else {
+        // Too far ahead to hold (or reordering disabled): give up the gap,
+        // release what is held in order, deliver this one (Linux accepts any
+        // newer packet).
+        this.skipTo((seq - 1) >>> 0);
+        this.advance(seq);
+        this.deliverBytes(bytes, start, end);
+        this.updateReorderDeadline();
+      }
+    }
+    if (ackNow && !this.closed) this.transmitAckOnly();
+  }
+
+  /** A packet at or behind the cursor: duplicate or stale, dropped unless it is an LCP Echo. */
+  private dropOld(d: number, bytes: Uint8Array, start: number, end: number): void {
+    const c = this.counters;
+    const back = -d;
+    if (back < HISTORY_BITS && (this.history >>> back) & 1) {
+      c.rxDuplicate++;
+      return;
+    }
+    c.rxStale++;
+    // Deliberate deviation from RFC 2637 §4.3 ("out of sequence packets ...
+    // MUST be silently discarded, or they may be reordered"), copied from
+    // Linux's pptp_rcv: a stale LCP Echo-Request/Reply is still delivered,
+    // so keep-alives survive reordering and the link is not torn down for
+    // a late echo. Its Sequence Number does not move the cursor.
+    let frame: PppFrame;
+    try {
+      const v = PppFrameView.check(bytes, this.frameView, start, end);
+      const code = v.informationEnd > v.informationStart ? bytes[v.informationStart]! : -1;
+      if (v.protocol !== PppProtocol.Lcp || (code !== LCP_ECHO_REQUEST && code !== LCP_ECHO_REPLY)) return;
+      frame = v.toFrame();
+    } catch {
+      return; // not a PPP frame: it stays dropped
+    }
+    c.rxStaleLcpEchoDelivered++;
+    c.rxDelivered++;
+    c.rxBytes += frame.payload.length;
+    this.sink.deliver(frame);
+  }
+
+  /** Moves the cursor forward to `seq` (newer than the cursor) and marks `seq` received. */
+  private advance(seq: number): void {
+    const k = seq32.diff(seq, this.cursor);
+    this.history = k >= HISTORY_BITS ? 1 : ((this.history << k) | 1) >>> 0;
+    this.cursor = seq;
+  }
+
+  /** Moves the cursor forward to `seq` without marking anything received (a gap given up). */
+  private jump(seq: number): void {
+    const k = seq32.diff(seq, this.cursor);
+    this.history = k >= HISTORY_BITS ? 0 : (this.history << k) >>> 0;
+    this.cursor = seq;
+  }
+
+  /** Delivers held packets from cursor + 1 while they are consecutive. */
+  private releaseConsecutive(): void {
+    for (;;) {
+      const next = (this.cursor + 1) >>> 0;
+      const f = this.reorder.take(next);
+      if (f === undefined) break;
+      this.advance(next);
+      this.deliverBytes(f, 0, f.length);
+    }
+    this.updateReorderDeadline();
+  }
+
+  /**
+   * Gives up every gap up to `target` (not before the cursor): delivers the
+   * held packets up to it in order, counts each missing Sequence Number as
+   * lost, and leaves the cursor at `target`.
+   */
+  private skipTo(target: number): void {
+    const c = this.counters;
+    while (seq32.lt(this.cursor, target)) {
+      if (this.reorder.size === 0) {
+        c.rxLost += seq32.diff(target, this.cursor);
+        this.jump(target);
+        return;
+      }
+      const s = (this.cursor + 1) >>> 0;
+      const f = this.reorder.take(s);
+      if (f === undefined) {
+        c.rxLost++;
+        this.jump(s);
+      } else {
+        this.advance(s);
+        this.deliverBytes(f, 0, f.length);
+      }
+    }
+  }
+
+  /** Parses the PPP frame and hands it to the sink; a malformed frame is counted and dropped. */
+  private deliverBytes(bytes: Uint8Array, start: number, end: number): void {
+    let v: PppFrameView;
+    try {
+      v = PppFrameView.check(bytes, this.frameView, start, end);
+    } catch {
+      this.counters.rxBadFrame++;
+      return;
+    }
+    this.counters.rxDelivered++;
+    this.counters.rxBytes += v.informationEnd - v.informationStart;
+    this.sink.deliver({
+      protocol: v.protocol,
+      payload: bytes.subarray(v.informationStart, v.informationEnd),
+    });
+  }
+
+  private updateReorderDeadline(): void {
+    const t = this.reorder.earliestArrival();
+    this.reorderDeadline = t < 0 ? -1 : t + this.reorderTimeoutMs;
+  }
+
+  /** The next time {@link poll} has work, in the same clock as `now`, or undefined when idle. */
+  pollAt(): number | undefined {
+    let t = Number.POSITIVE_INFINITY;
+    const a = this.sequencer.ackDeadline;
+    if (a >= 0 && this.sequencer.ackPending) t = a;
+    if (this.reorderDeadline >= 0 && this.reorderDeadline < t) t = this.reorderDeadline;
+    const x = this.queue.length > 0 || !this.sequencer.canSend() ? this.sequencer.transmitDeadline : -1;
+    if (x >= 0 && x < t) t = x;
+    return t === Number.POSITIVE_INFINITY ? undefined : t;
+  }
+
+  /** Runs whatever is due at `now`: acknowledgment-only packet, reorder time-out, acknowledgment time-out. */
+  poll(now: number): void {
+    if (this.closed) return;
+    this.onReorderTimeout(now);
+    this.onAckTimeout(now);
+    this.onTransmitTimeout(now);
+  }
+
+  /** Delayed acknowledgment due: "Acknowledgments can also be sent separately from data packets" (RFC 2637 §4.2). */
+  private onAckTimeout(now: number): void {
+    const a = this.sequencer.ackDeadline;
+    if (a >= 0 && a <= now) {
+      if (this.sequencer.ackPending) this.transmitAckOnly();
+      this.sequencer.ackDeadline = -1;
+    }
+  }
+
+  /** Held packets that waited `reorderTimeoutMs`: give up the gaps before them and release in order. */
+  private onReorderTimeout(now: number): void {
+    if (this.reorderDeadline < 0 || this.reorderDeadline > now) return;
+    const upTo = this.reorder.highestExpired(this.cursor, now, this.reorderTimeoutMs);
+    if (upTo >= 0) {
+      this.counters.rxReorderTimeouts++;
+      this.skipTo(upTo);
+      this.releaseConsecutive();
+    } else {
+      this.updateReorderDeadline();
+    }
+  }
+
+  /** No acknowledgment within ATO for the oldest outstanding packet (RFC 2637 §4.2.2, §4.4.2). */
+  private onTransmitTimeout(now: number): void {
+    if (this.queue.length === 0 && this.sequencer.canSend()) return;
+    const t = this.sequencer.transmitDeadline;
+    if (t < 0 || t > now) return;
+    this.counters.txAckTimeouts++;
+    this.sequencer.onTransmitTimeout();
+    this.drainQueue(now);
+  }
+
+  /** Stops the channel: drops queued and held frames; later calls do nothing. */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.reorder.clear();
+    this.reorderDeadline = -1;
+    this.sequencer.ackDeadline = -1;
+  }
+}
+
+/** Receive-side counters of the demultiplexer (packets that never reached a channel). */
+export interface GreDemuxCounters {
+  rxPackets: number;
+  /** Not a valid IPv4 datagram (length, version, checksum...). */
+  rxBadIpv4: number;
+  /** Not protocol 47. */
+  rxNotGre: number;
+  /** Outer fragments (the raw socket normally delivers reassembled datagrams). */
+  rxFragment: number;
+  /** Failed strict enhanced-GRE acceptance. */
+  rxBadGre: number;
+  /** No live call with that Call ID from that source address. */
+  rxNoCall: number;
+}
+
+/** A valid 20-byte header to build the demultiplexer's reusable view on. */
+function emptyIpv4Header(): Uint8Array {
+  const b = new Uint8Array(IPV4_MIN_HEADER_LENGTH);
+  writeIpv4Header(b, 0, 0, 0, false, 64, IpProtocol.Gre, 0, 0);
+  return b;
+}
+
+/**
+ * Maps received GRE packets to calls by (our Call ID, source address), the
+ * Linux `lookup_chan(call_id, saddr)`: "the call ID must match a live call
+ * *from that peer IP*" (STYLE.md §3). Everything else is dropped silently and
+ * counted.
+ */
+export class GreDemux {
+  private readonly channels = new Map<number, GreChannel>();
+  private readonly ip = Ipv4View.check(emptyIpv4Header());
+  private readonly gre = GreView.check(new Uint8Array([0x20, 0x81, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0]));
+  readonly counters: GreDemuxCounters = {
+    rxPackets: 0,
+    rxBadIpv4: 0,
+    rxNotGre: 0,
+    rxFragment: 0,
+    rxBadGre: 0,
+    rxNoCall: 0,
+  };
+
+  private static key(callId: number, address: number): number {
+    return (callId & 0xffff) * 0x100000000 + (address >>> 0);
+  }
+
+  /** Registers a channel; throws when its (call ID, peer address) is taken (Linux `pptp_connect`: EALREADY). */
+  add(channel: GreChannel): void {
+    const k = GreDemux.key(channel.callId, channel.peerAddress);
+    if (this.channels.has(k))
+      throw new Error(`GRE call ${channel.callId} from this peer is already registered`);
+    this.channels.set(k, channel);
+  }
+
+  remove(channel: GreChannel): void {
+    const k = GreDemux.key(channel.callId, channel.peerAddress);
+    if (this.channels.get(k) === channel) this.channels.delete(k);
+  }
+
+  get(callId: number, peerAddress: number): GreChannel | undefined {
+    return this.channels.get(GreDemux.key(callId, peerAddress));
+  }
+
+  get size(): number {
+    return this.channels.size;
+  }
+
+  /**
+   * One whole IPv4 packet from the raw socket. Returns the channel it went
+   * to (so the driver can re-arm that channel's timer at `pollAt()`), or
+   * undefined when it was dropped.
+   */
+  receive(packet: Uint8Array, now: number): GreChannel | undefined {
+    const c = this.counters;
+    c.rxPackets++;
+    const ip = this.ip;
+    try {
+      Ipv4View.check(packet, ip);
+    } catch {
+      c.rxBadIpv4++;
+      return undefined;
+    }
+    if (ip.protocol !== IpProtocol.Gre) {
+      c.rxNotGre++;
+      return undefined;
+    }
+    if (ip.isFragment) {
+      c.rxFragment++;
+      return undefined;
+    }
+    const gre = this.gre;
+    try {
+      GreView.check(packet, gre, ip.payloadStart, ip.payloadEnd);
+    } catch {
+      c.rxBadGre++;
+      return undefined;
+    }
+    const ch = this.channels.get(GreDemux.key(gre.callId, ip.sourceAddress));
+    if (ch === undefined) {
+      c.rxNoCall++;
+      return undefined;
+    }
+    ch.receiveGre(gre, now);
+    return ch;
+  }
+}
