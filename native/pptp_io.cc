@@ -306,9 +306,21 @@ class Port : public Napi::ObjectWrap<Port> {
     slotSize_ = info[4].As<Napi::Number>().Uint32Value();
     Ring ring;
     if (!GetRing(env, info[2], info[3], slotSize_, &ring)) return;
-    rxBuf_ = Napi::Persistent(info[2].As<Napi::Object>());
-    rxLen_ = Napi::Persistent(info[3].As<Napi::Object>());
-    onEvent_ = Napi::Persistent(info[5].As<Napi::Function>());
+    // The ring and the callback hang off the JS object itself (hidden
+    // properties) and the C++ side keeps only weak references: a strong
+    // reference from here would root the callback's closure, and through it
+    // this very object, so an idle Port nobody can reach would never be
+    // collected and its fd would leak. Reachability is then plain JS: the
+    // Port lives while JS references it or while its poll pins it (Poll).
+    Napi::Object self = info.This().As<Napi::Object>();
+    self.DefineProperties({
+        Napi::PropertyDescriptor::Value("_rxBuf", info[2], napi_default),
+        Napi::PropertyDescriptor::Value("_rxLen", info[3], napi_default),
+        Napi::PropertyDescriptor::Value("_onEvent", info[5], napi_default),
+    });
+    rxBuf_ = Napi::Weak(info[2].As<Napi::Object>());
+    rxLen_ = Napi::Weak(info[3].As<Napi::Object>());
+    onEvent_ = Napi::Weak(info[5].As<Napi::Function>());
     ctx_ = std::make_unique<Napi::AsyncContext>(env, "pptp-ts.Port");
     if (datagram_) {
       rxMsgs_.assign(ring.slots, mmsghdr{});
@@ -574,8 +586,10 @@ class Port : public Napi::ObjectWrap<Port> {
 
   void Emit(int kind, int n) {
     if (onEvent_.IsEmpty()) return;
+    Napi::Function fn = onEvent_.Value();
+    if (fn.IsEmpty()) return;
     Napi::Env env = Env();
-    onEvent_.MakeCallback(Value(), {Napi::Number::New(env, kind), Napi::Number::New(env, n)}, *ctx_);
+    fn.MakeCallback(Value(), {Napi::Number::New(env, kind), Napi::Number::New(env, n)}, *ctx_);
     if (env.IsExceptionPending()) {
       // No JS frame is below us: route the exception to 'uncaughtException'.
       Napi::Error e = env.GetAndClearPendingException();
