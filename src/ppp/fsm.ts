@@ -42,6 +42,7 @@ import {
 import { WireError } from '../wire/errors.js';
 import { type Logger, nullLogger } from '../wire/log.js';
 import type { PppFrame } from '../wire/ppp.js';
+import { peerText } from './text.js';
 
 /** The ten automaton states, in the RFC 1661 §4.1 column order (0–9). */
 export type FsmState =
@@ -274,6 +275,13 @@ export interface RequestVerdict {
   readonly nak?: readonly CpOption[];
   /** Options to Configure-Reject: the peer's own options, unmodified (RFC 1661 §5.4). */
   readonly reject?: readonly CpOption[];
+  /**
+   * Options to Configure-Nak even after Max-Failure, where the RFC forbids a
+   * Reject (RFC 1661 §6.4: an implementation that sends a Magic-Number "MUST
+   * NOT respond with a Configure-Reject when it receives a Configure-Request
+   * with a Magic-Number").
+   */
+  readonly nakAlways?: readonly CpOption[];
 }
 
 /**
@@ -401,16 +409,6 @@ const CODE_NAMES: Readonly<Record<number, string>> = {
 
 /** Default MRU of the peer (RFC 1661 §6.1): Code-Reject data is truncated to fit it. */
 const DEFAULT_MRU = 1500;
-
-/** Printable text of a Terminate-Request's Data (peer-supplied: control bytes dropped, length capped). */
-function printable(b: Uint8Array, max = 128): string {
-  let s = '';
-  for (let i = 0; i < b.length && s.length < max; i++) {
-    const c = b[i]!;
-    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
-  }
-  return s;
-}
 
 /**
  * The automaton. `N` is the type of the policy's notes.
@@ -622,7 +620,7 @@ export class Fsm<N = never> {
         this.receiveConfigureNakOrReject(pkt);
         break;
       case CpCode.TerminateRequest:
-        this.peerTerminateReason = printable(pkt.data);
+        this.peerTerminateReason = peerText(pkt.data, 128);
         this.step('RTR', {
           packet: pkt,
           reason: this.peerTerminateReason
@@ -673,6 +671,7 @@ export class Fsm<N = never> {
       reject = options.filter((o) => already.has(o) || nakTypes.has(o.type));
       nak = [];
     }
+    if (verdict.nakAlways?.length) nak = inRequestOrder([...nak, ...verdict.nakAlways], options);
     if (reject.length > 0) {
       this.step('RCR-', {
         packet: pkt,
@@ -988,6 +987,22 @@ export class Fsm<N = never> {
     this.out = [];
     return out;
   }
+}
+
+/**
+ * Sorts Nak'd options into the order of the request they answer (RFC 1661
+ * §5.3: "the Configuration Options from the Configure-Request MUST NOT be
+ * reordered"); options the request did not have (appended hints) go last.
+ */
+function inRequestOrder(nak: readonly CpOption[], request: readonly CpOption[]): CpOption[] {
+  const pos = (o: CpOption) => {
+    const i = request.findIndex((r) => r.type === o.type);
+    return i < 0 ? request.length : i;
+  };
+  return nak
+    .map((o, i) => ({ o, i }))
+    .sort((x, y) => pos(x.o) - pos(y.o) || x.i - y.i)
+    .map((x) => x.o);
 }
 
 /** Every option of `sub` appears, byte-identical and in the same order, in `whole`. */

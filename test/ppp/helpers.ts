@@ -4,7 +4,7 @@
  * `expectActions` / `expectNothing` drain and check them.
  */
 import assert from 'node:assert/strict';
-import type { FsmAction } from '../../src/ppp/fsm.js';
+import type { Fsm, FsmAction } from '../../src/ppp/fsm.js';
 import { toHex } from '../../src/wire/bytes.js';
 import { type CpPacket, decodeCpPacket, encodeCpPacket } from '../../src/wire/cp.js';
 
@@ -120,4 +120,61 @@ export function expectActions<A extends FsmAction<unknown>>(h: Harness<A>, expec
 export function expectNothing<A extends FsmAction<unknown>>(h: Harness<A>): void {
   const got = h.drain().map(describeAction);
   assert.deepEqual(got, [], `expected no actions, got:\n  ${got.join('\n  ')}`);
+}
+
+/** One packet seen on the wire between two automatons. */
+export interface WireEvent {
+  readonly from: 'a' | 'b';
+  readonly code: number;
+  readonly identifier: number;
+  readonly data: string;
+}
+
+/**
+ * Connects two automatons back to back: starts both (open + lowerUp) and
+ * delivers every packet each one sends to the other until both are quiet.
+ * Returns the transcript and every non-send action per side.
+ */
+export function negotiatePair<NA, NB>(
+  a: Fsm<NA>,
+  b: Fsm<NB>,
+  maxRounds = 50,
+): { transcript: WireEvent[]; actionsA: FsmAction<NA>[]; actionsB: FsmAction<NB>[] } {
+  const transcript: WireEvent[] = [];
+  const actionsA: FsmAction<NA>[] = [];
+  const actionsB: FsmAction<NB>[] = [];
+  let qa: FsmAction<NA>[] = [...a.open(), ...a.lowerUp()];
+  let qb: FsmAction<NB>[] = [...b.open(), ...b.lowerUp()];
+  for (let round = 0; round < maxRounds && (qa.length || qb.length); round++) {
+    const fromA = qa;
+    const fromB = qb;
+    qa = [];
+    qb = [];
+    for (const x of fromA) {
+      if (x.kind !== 'send') {
+        actionsA.push(x);
+        continue;
+      }
+      const p = decodeCpPacket(x.frame.payload);
+      transcript.push({ from: 'a', code: p.code, identifier: p.identifier, data: toHex(p.data) });
+      qb.push(...b.receive(x.frame.payload));
+    }
+    for (const x of fromB) {
+      if (x.kind !== 'send') {
+        actionsB.push(x);
+        continue;
+      }
+      const p = decodeCpPacket(x.frame.payload);
+      transcript.push({ from: 'b', code: p.code, identifier: p.identifier, data: toHex(p.data) });
+      qa.push(...a.receive(x.frame.payload));
+    }
+  }
+  return { transcript, actionsA, actionsB };
+}
+
+/** The notes among actions. */
+export function notesOf<N>(actions: readonly FsmAction<N>[]): N[] {
+  const out: N[] = [];
+  for (const a of actions) if (a.kind === 'note') out.push(a.note);
+  return out;
 }
