@@ -435,8 +435,8 @@ class Port : public Napi::ObjectWrap<Port> {
         k += static_cast<size_t>(r);
       } else if (r < 0 && errno == EINTR) {
         continue;
-      } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
-        break;
+      } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;  // the socket send buffer is full: nothing was sent, wait for POLLOUT
       } else {
         // The first remaining message failed: drop it, report why, go on.
         ring.lens[start + k] = -(r < 0 ? errno : EIO);

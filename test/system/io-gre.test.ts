@@ -2,8 +2,8 @@
  * The native raw GRE socket (src/io/raw-gre.ts) on a real kernel: two
  * namespaces joined by a veth pair. One sends PPTP-style GRE packets whose
  * IPv4 header we build ourselves (IP_HDRINCL, as `pptp_xmit` does), in one
- * sendmmsg batch; the other receives them with recvmmsg. tcpdump captures
- * the link and tshark decodes it independently: the header we built is the
+ * sendmmsg batch; the other receives them with recvmmsg. captures
+ * the link (dumpcap) and tshark decodes it independently: the header we built is the
  * one on the wire, and only protocol 47 reaches the GRE socket.
  */
 import assert from 'node:assert/strict';
@@ -84,20 +84,9 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
   it('sends our own IPv4 headers in one sendmmsg batch; the peer receives only protocol 47, batched, intact', async () => {
     const resourcesBefore = process.getActiveResourcesInfo().sort();
     const pcap = join(dir, 'b0.pcap');
-    const dump = lab.spawn(nsB, [
-      'tcpdump',
-      '-i',
-      'b0',
-      '--immediate-mode',
-      '-U',
-      '-n',
-      '-s',
-      '256',
-      '-w',
-      pcap,
-      'ip',
-    ]);
-    await dump.waitFor(/listening on/, 10_000);
+    // dumpcap comes with tshark (wireshark-common): the capture and the decoder are independent of us.
+    const dump = lab.spawn(nsB, ['dumpcap', '-i', 'b0', '-f', 'ip', '-s', '256', '-P', '-w', pcap]);
+    await dump.waitFor(/Capturing on/, 10_000);
 
     const tx = RawGreSocket.open({ netns: nsA, bindAddress: A, txSlots: 128 });
     const rx = RawGreSocket.open({ netns: nsB, bindAddress: B, rxSlots: 32 });
@@ -157,7 +146,7 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
       assert.deepEqual(p.subarray(20), want.subarray(20));
     });
 
-    await new Promise((r) => setTimeout(r, 300)); // let tcpdump write the last packets
+    await new Promise((r) => setTimeout(r, 600)); // let dumpcap write the last packets
     await dump.kill();
     const fields = ['ip.proto', 'ip.ttl', 'ip.id', 'ip.flags.df', 'ip.dsfield', 'ip.src', 'ip.dst', 'ip.len'];
     const gre = [
@@ -219,6 +208,50 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
       ]);
     });
     assert.deepEqual(process.getActiveResourcesInfo().sort(), resourcesBefore, 'no handle left after close');
+  });
+
+  it('a full socket buffer (EAGAIN) stalls the queue until POLLOUT; nothing accepted is lost, overflow is counted', async () => {
+    // A 1 Mbit/s token bucket on A's uplink keeps sent packets charged to the
+    // socket, so a small SO_SNDBUF fills and sendmmsg stops with EAGAIN.
+    await lab.exec(nsA, [
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      'a0',
+      'root',
+      'tbf',
+      'rate',
+      '1mbit',
+      'burst',
+      '32kbit',
+      'latency',
+      '2s',
+    ]);
+    const tx = RawGreSocket.open({ netns: nsA, bindAddress: A, txSlots: 64, sndbufBytes: 8192 });
+    const rx = RawGreSocket.open({ netns: nsB, bindAddress: B });
+    const seqs: number[] = [];
+    try {
+      rx.start({ onPacket: (p) => seqs.push(new DataView(p.buffer, p.byteOffset).getUint32(28)) });
+      let accepted = 0;
+      for (let i = 0; i < 100; i++) if (tx.send(grePacket(accepted, 1000))) accepted++;
+      tx.flush();
+      assert.ok(tx.stats.txStalls >= 1, `stalls ${tx.stats.txStalls}`);
+      assert.ok(tx.stats.txDropped > 0, 'the ring overflowed while the socket was full');
+      assert.equal(accepted + tx.stats.txDropped, 100);
+      await until(() => seqs.length >= accepted, 10_000);
+      assert.equal(tx.stats.txPackets, accepted);
+      assert.equal(tx.stats.txErrors, 0);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: accepted }, (_, i) => i),
+        'every accepted packet arrived, in order',
+      );
+    } finally {
+      tx.close();
+      rx.close();
+      await lab.exec(nsA, ['tc', 'qdisc', 'del', 'dev', 'a0', 'root']);
+    }
   });
 
   it('close is idempotent, refuses sends, and the fds are gone', () => {
