@@ -62,8 +62,15 @@ export const AUTH_TIMER = {
   chapChallengeRestart: 'auth.chap.challenge-restart',
   /** CHAP authenticator: give up waiting for a retried Response after a Failure with R=1 (MS-CHAP). */
   chapRetryWait: 'auth.chap.retry-wait',
-  /** CHAP peer: give up waiting for the authenticator (Challenge or Success/Failure). */
+  /** CHAP peer: give up waiting for the first Challenge. */
   chapPeerWait: 'auth.chap.peer-wait',
+  /**
+   * CHAP peer: resend our Response while no Success/Failure comes. RFC 1994
+   * §4.1: "Because the Success might be lost, the authenticator MUST allow
+   * repeated Response packets"; resending is what recovers a lost Success
+   * (or a lost Response when the authenticator has stopped retransmitting).
+   */
+  chapResponseRestart: 'auth.chap.response-restart',
 } as const;
 
 // ─── Results ────────────────────────────────────────────────────────────────
@@ -235,11 +242,11 @@ export interface AuthenticatorOptions extends AuthCommonOptions {
 /** Peer options. */
 export interface PeerOptions extends AuthCommonOptions {
   readonly credentials: PeerCredentials;
-  /** PAP: Authenticate-Request retransmission interval (pppd `pap-restart` 3 s). */
+  /** Retransmission interval of the PAP Authenticate-Request and of the CHAP Response (pppd `pap-restart` 3 s). */
   readonly restartMs?: number;
-  /** PAP: Authenticate-Request transmissions (pppd `pap-max-authreq` 10). */
+  /** Transmissions of one Authenticate-Request / Response before giving up (pppd `pap-max-authreq` 10). */
   readonly maxRequests?: number;
-  /** CHAP family: how long to wait for a Challenge, and then for Success/Failure. Default 30 s. */
+  /** CHAP family: how long to wait for the first Challenge. Default 30 s. */
   readonly waitMs?: number;
 }
 

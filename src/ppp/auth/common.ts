@@ -1,0 +1,90 @@
+/**
+ * Small helpers shared by the authentication engines: randomness, constant-
+ * time secret comparison, `DOMAIN\user` stripping, printable peer text, and
+ * redaction of secret material.
+ */
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { fromUtf8 } from '../../wire/bytes.js';
+import type { PppFrame } from '../../wire/ppp.js';
+import type { AuthAction, RandomBytes } from './types.js';
+
+/** `crypto.randomBytes` as a plain Uint8Array. */
+export const defaultRandom: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+
+/**
+ * Constant-time equality of two secrets of possibly different lengths:
+ * both are hashed first so `timingSafeEqual` sees equal lengths and the
+ * comparison time does not reveal where (or whether by length) they differ.
+ */
+export function secretsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** Constant-time equality of two equal-length digests (false when lengths differ). */
+export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The user part of `DOMAIN\user` (everything after the last backslash), as
+ * pppd's `ms-ignore-domain` and RFC 2759 §4 describe the Name field:
+ * "The Windows NT domain name may prefix the user's account name (e.g.
+ * "BIGCO\johndoe")".
+ */
+export function stripDomain(name: string): string {
+  const i = name.lastIndexOf('\\');
+  return i < 0 ? name : name.slice(i + 1);
+}
+
+/** Decodes a peer-supplied name (UTF-8; invalid sequences become U+FFFD). */
+export function decodeName(b: Uint8Array): string {
+  return fromUtf8(b);
+}
+
+/**
+ * Peer-supplied text made safe for logs and results: control characters
+ * become `.`, length is capped.
+ */
+export function printable(text: Uint8Array | string, max = 200): string {
+  const s = typeof text === 'string' ? text : fromUtf8(text);
+  let out = '';
+  for (const ch of s) {
+    if (out.length >= max) return `${out}…`;
+    const c = ch.codePointAt(0)!;
+    out += c < 0x20 || c === 0x7f ? '.' : ch;
+  }
+  return out;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Marks an object holding secrets so that `JSON.stringify`, string
+ * conversion and `util.inspect` (console.log) print `[redacted]` instead of
+ * its bytes (STYLE.md §3: "Secrets ... never appear in logs or toString").
+ * The helpers are non-enumerable, so the object still compares and spreads
+ * as plain data.
+ */
+export function redacted<T extends object>(o: T): T {
+  const hide = { value: () => '[redacted]', enumerable: false };
+  Object.defineProperty(o, 'toJSON', hide);
+  Object.defineProperty(o, 'toString', hide);
+  Object.defineProperty(o, INSPECT, hide);
+  return o;
+}
+
+/** A `send` action. */
+export function sendAction(protocol: number, payload: Uint8Array): AuthAction {
+  const frame: PppFrame = { protocol, payload };
+  return { kind: 'send', frame };
+}
+
+/** MD5, for CHAP (RFC 1994 §2.2 / RFC 1321). Not hot. */
+export function md5(...parts: readonly Uint8Array[]): Uint8Array {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
