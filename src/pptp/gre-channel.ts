@@ -20,7 +20,8 @@
  *          = cursor+1        deliver, then release buffered successors
  *          ≤ cursor          stale/duplicate: drop (LCP Echo passes: Linux)
  *          ≤ cursor+capacity hold in the reorder buffer (until gap fills / time-out)
- *          beyond            give up the gap, release held, deliver
+ *          beyond            slide: give up the oldest gaps until it fits
+ *                            (no reorder buffer: give up the gap, deliver)
  *        ──▶ sink.deliver(frame)
  * ```
  *
@@ -204,7 +205,7 @@ interface QueuedFrame {
 }
 
 /** Bits of the recent-delivery history used to tell duplicates from stale packets. */
-const HISTORY_BITS = 32;
+const HISTORY_BITS = 64;
 
 export class GreChannel {
   /** The largest PPP Information field that fits the path MTU: path MTU − {@link GRE_CHANNEL_HEADROOM}. */
@@ -226,8 +227,10 @@ export class GreChannel {
   /** Receive: the last Sequence Number delivered (or given up), valid once `started`. */
   private cursor = 0;
   private started = false;
-  /** Bit i set: Sequence Number `cursor - i` was received (duplicate detection). */
-  private history = 0;
+  /** Bit i set: Sequence Number `cursor - i` was received (duplicate detection), bits 0–31. */
+  private historyLo = 0;
+  /** Bits 32–63 of the history. */
+  private historyHi = 0;
   private readonly reorder: ReorderBuffer;
   private readonly reorderTimeoutMs: number;
   private reorderDeadline = -1;
@@ -441,7 +444,8 @@ export class GreChannel {
       // (Linux starts at 1): accept whatever comes first.
       this.started = true;
       this.cursor = seq;
-      this.history = 1;
+      this.historyLo = 1;
+      this.historyHi = 0;
       c.rxPackets++;
       ackNow = this.sequencer.onDataReceived(seq, now);
       this.deliverBytes(bytes, start, end);
@@ -468,12 +472,22 @@ export class GreChannel {
         this.reorder.insert(seq, bytes.subarray(start, end), now);
         if (this.reorderDeadline < 0) this.reorderDeadline = now + this.reorderTimeoutMs;
       } else {
-        // Too far ahead to hold (or reordering disabled): give up the gap,
-        // release what is held in order, deliver this one (Linux accepts any
-        // newer packet).
-        this.skipTo((seq - 1) >>> 0);
-        this.advance(seq);
-        this.deliverBytes(bytes, start, end);
+        // Beyond the reorder window. Without a reorder buffer (the kernel's
+        // behaviour) the gap is given up and the packet delivered at once.
+        // Otherwise the window slides: the oldest gaps are given up (held
+        // packets before them released in order) until `seq` fits.
+        const cap = this.reorder.capacity;
+        this.skipTo((seq - (cap > 0 ? cap : 1)) >>> 0);
+        if (cap > 0) this.releaseConsecutive();
+        if (seq32.diff(seq, this.cursor) === 1) {
+          this.advance(seq);
+          this.deliverBytes(bytes, start, end);
+          if (this.reorder.size > 0) this.releaseConsecutive();
+        } else {
+          c.rxReordered++;
+          this.reorder.insert(seq, bytes.subarray(start, end), now);
+          if (this.reorderDeadline < 0) this.reorderDeadline = now + this.reorderTimeoutMs;
+        }
         this.updateReorderDeadline();
       }
     }
@@ -484,7 +498,13 @@ export class GreChannel {
   private dropOld(d: number, bytes: Uint8Array, start: number, end: number): void {
     const c = this.counters;
     const back = -d;
-    if (back < HISTORY_BITS && (this.history >>> back) & 1) {
+    const seen =
+      back < 32
+        ? (this.historyLo >>> back) & 1
+        : back < HISTORY_BITS
+          ? (this.historyHi >>> (back - 32)) & 1
+          : 0;
+    if (seen) {
       c.rxDuplicate++;
       return;
     }
@@ -512,15 +532,30 @@ export class GreChannel {
   /** Moves the cursor forward to `seq` (newer than the cursor) and marks `seq` received. */
   private advance(seq: number): void {
     const k = seq32.diff(seq, this.cursor);
-    this.history = k >= HISTORY_BITS ? 1 : ((this.history << k) | 1) >>> 0;
+    this.shiftHistory(k);
+    this.historyLo = (this.historyLo | 1) >>> 0;
     this.cursor = seq;
   }
 
   /** Moves the cursor forward to `seq` without marking anything received (a gap given up). */
   private jump(seq: number): void {
     const k = seq32.diff(seq, this.cursor);
-    this.history = k >= HISTORY_BITS ? 0 : (this.history << k) >>> 0;
+    this.shiftHistory(k);
     this.cursor = seq;
+  }
+
+  /** Shifts the 64-bit received-history left by `k` (k ≥ 1). */
+  private shiftHistory(k: number): void {
+    if (k >= HISTORY_BITS) {
+      this.historyHi = 0;
+      this.historyLo = 0;
+    } else if (k >= 32) {
+      this.historyHi = (this.historyLo << (k - 32)) >>> 0;
+      this.historyLo = 0;
+    } else {
+      this.historyHi = ((this.historyHi << k) | (this.historyLo >>> (32 - k))) >>> 0;
+      this.historyLo = (this.historyLo << k) >>> 0;
+    }
   }
 
   /** Delivers held packets from cursor + 1 while they are consecutive. */

@@ -262,13 +262,33 @@ describe('GRE channel: receive sequencing', () => {
     assert.equal(ch.counters.rxLost, 1);
     assert.equal(ch.counters.rxStale, 1);
   });
-  it('a jump beyond the reorder capacity gives up the gap and releases held packets in order', () => {
-    const { ch, sink, demux } = makeChannel({ reorderBufferPackets: 4 });
+  it('a jump beyond the reorder capacity slides the window: the oldest gaps are given up', () => {
+    const { ch, sink, demux } = makeChannel({ reorderBufferPackets: 4, reorderTimeoutMs: 300 });
     for (const s of [1, 3, 4, 100]) deliver(demux, { seq: s, frame: ipFrame(s) }, 0);
-    expectDelivered(sink, [1, 3, 4, 100]);
-    assert.equal(ch.counters.rxLost, 1 + 95);
-    deliver(demux, { seq: 101, frame: ipFrame(101) }, 0);
+    // 2 and 5..96 are given up so that 100 fits in the 4-slot window; 100
+    // itself waits for 97..99.
+    expectDelivered(sink, [1, 3, 4]);
+    assert.equal(ch.counters.rxLost, 1 + 92);
+    deliver(demux, { seq: 98, frame: ipFrame(98) }, 10);
+    expectDelivered(sink, []);
+    ch.poll(299);
+    expectDelivered(sink, []);
+    ch.poll(300); // 100 arrived at 0: its hold ends, and 98 goes before it
+    expectDelivered(sink, [98, 100]);
+    assert.equal(ch.counters.rxLost, 1 + 92 + 2);
+    deliver(demux, { seq: 101, frame: ipFrame(101) }, 320);
     expectDelivered(sink, [101]);
+  });
+  it('a huge jump (peer restarted its numbering) costs one reorder time-out, then flows', () => {
+    const { ch, sink, demux } = makeChannel({ reorderTimeoutMs: 300 });
+    deliver(demux, { seq: 5, frame: ipFrame(5) }, 0);
+    deliver(demux, { seq: 0x70000000, frame: ipFrame(6) }, 0);
+    deliver(demux, { seq: 0x70000001, frame: ipFrame(7) }, 0);
+    expectDelivered(sink, [5]);
+    ch.poll(300);
+    expectDelivered(sink, [6, 7]);
+    deliver(demux, { seq: 0x70000002, frame: ipFrame(8) }, 301);
+    expectDelivered(sink, [8]);
   });
   it('receives compressed frames whatever our own framing', () => {
     const { sink, demux } = makeChannel();
