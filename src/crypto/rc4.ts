@@ -56,6 +56,13 @@ export class Rc4 {
     this.j = 0;
   }
 
+  /** Makes this generator an exact copy of `other` (state and stream position). Allocation-free. */
+  copyFrom(other: Rc4): void {
+    this.s.set(other.s);
+    this.i = other.i;
+    this.j = other.j;
+  }
+
   /** XORs the next `end - start` keystream bytes into `data[start..end)` (encrypts or decrypts in place). */
   process(data: Uint8Array, start = 0, end = data.length): void {
     const s = this.s;

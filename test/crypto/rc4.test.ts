@@ -59,3 +59,26 @@ describe('RC4', () => {
     assert.throws(() => new Rc4(new Uint8Array(257)), RangeError);
   });
 });
+
+describe('Rc4.copyFrom', () => {
+  it('continues exactly where the original is, independently of it', () => {
+    const a = new Rc4(utf8('copy me'));
+    a.process(new Uint8Array(123));
+    const b = new Rc4(utf8('something else'));
+    b.copyFrom(a);
+    const x = new Uint8Array(50);
+    const y = new Uint8Array(50);
+    a.process(x);
+    b.process(y);
+    assert.equal(toHex(x), toHex(y));
+    b.process(new Uint8Array(7)); // advancing the copy leaves the original alone
+    const x2 = new Uint8Array(5);
+    const ref = new Rc4(utf8('copy me'));
+    const skip = new Uint8Array(173);
+    ref.process(skip);
+    const y2 = new Uint8Array(5);
+    a.process(x2);
+    ref.process(y2);
+    assert.equal(toHex(x2), toHex(y2));
+  });
+});
