@@ -131,6 +131,36 @@ describe('MPPE engine vs the RFC reference: identical bytes both ways', () => {
   }
 });
 
+describe('known answers: RFC 3079 §3.5 sample ciphertexts through the engine', () => {
+  // The first stateful packet is encrypted with the initial session key, as
+  // the RFC's "Sample Encrypted Message" is. Its first two bytes decrypt as the
+  // protocol field: "te" = 0x7465, a valid (odd) PPP protocol number.
+  for (const [bits, hex] of [
+    [40, '92 91 37 91 7E 58 03 D6 68 D7 58 98'],
+    [56, '3F 10 68 33 FA 44 8D A8 42 BC 57 B8'], // last byte corrected, see test/crypto/mppe-keys.test.ts
+    [128, '81 84 83 17 DF 68 84 62 72 FB 5A BE'],
+  ] as const) {
+    it(`MPPE-${bits}: the client's decryptor reads "test message" from the server's sample`, () => {
+      // §3.5's SendStartKey is the server's send key = the client's receive key.
+      const dec = new MppeDecryptor({ bits, stateless: false, masterKey: CLIENT.receiveKey });
+      const info = Uint8Array.from([0x10, 0x00, ...fromHex(hex)]); // D set, count 0
+      const r = ourDecrypt(dec, info);
+      assert.ok(typeof r === 'object', String(r));
+      assert.equal(r.protocol, 0x7465);
+      assert.equal(new TextDecoder().decode(r.payload), 'st message');
+      // And the server's encryptor uses the same keystream (it only encrypts
+      // real protocols, so compare keystreams: ciphertext XOR plaintext).
+      const enc = new MppeEncryptor({ bits, stateless: false, masterKey: SERVER.sendKey });
+      const plain = Uint8Array.from([0x00, 0x21, ...new TextEncoder().encode('0123456789')]);
+      const out = ourEncrypt(enc, { protocol: 0x21, payload: plain.subarray(2) });
+      assert.equal(toHex(out.subarray(0, 2)), '1000');
+      const ours = out.subarray(2).map((c, i) => c ^ plain[i]!);
+      const rfc = fromHex(hex).map((c, i) => c ^ 'test message'.charCodeAt(i));
+      assert.equal(toHex(ours), toHex(rfc));
+    });
+  }
+});
+
 describe('coherency count wrap (4095 → 0)', () => {
   for (const [bits, stateless] of [
     [128, true],
