@@ -18,6 +18,7 @@ import { decodeCpOptions } from '../../src/wire/cp.js';
 import { OptionLengthError } from '../../src/wire/lcp.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
 import { lieOptionLength, optionCodec } from './option-codec.js';
+import { CCP_PACKET_CASES } from './ppp-fixtures.js';
 
 const mppe = (o: Partial<Omit<Extract<CcpOption, { kind: 'mppe' }>, 'kind'>>): CcpOption => ({
   kind: 'mppe',
@@ -34,41 +35,7 @@ const mppe = (o: Partial<Omit<Extract<CcpOption, { kind: 'mppe' }>, 'kind'>>): C
 codecSuite<CcpPacket>(
   'CCP packets (RFC 1962 §3)',
   { decode: decodeCcpPacket, encode: encodeCcpPacket, length: ccpPacketLength },
-  [
-    {
-      name: 'Configure-Request: MPPE-128 stateless',
-      hex: '01 01 00 0a 12 06 01 00 00 40',
-      value: { kind: 'configure-request', identifier: 1, options: [{ type: 18, data: fromHex('01000040') }] },
-    },
-    {
-      name: 'Configure-Request: MPPE/MPPC plus Deflate and BSD-Compress',
-      hex: '01 02 00 11 12 06 01 00 00 e1 1a 04 78 00 15 03 2f',
-      value: {
-        kind: 'configure-request',
-        identifier: 2,
-        options: [
-          { type: 18, data: fromHex('010000e1') },
-          { type: 26, data: fromHex('7800') },
-          { type: 21, data: fromHex('2f') },
-        ],
-      },
-    },
-    {
-      name: 'Reset-Request, no data',
-      hex: '0e 03 00 04',
-      value: { kind: 'reset-request', identifier: 3, data: new Uint8Array(0) },
-    },
-    {
-      name: 'Reset-Ack with data',
-      hex: '0f 03 00 06 ab cd',
-      value: { kind: 'reset-ack', identifier: 3, data: fromHex('abcd') },
-    },
-    {
-      name: 'unknown code 16',
-      hex: '10 01 00 04',
-      value: { kind: 'unknown', code: 16, identifier: 1, data: new Uint8Array(0) },
-    },
-  ],
+  CCP_PACKET_CASES,
   {
     lie: (b) => {
       b[3] = b[3]! + 1;

@@ -14,76 +14,12 @@ import {
 import { OptionLengthError } from '../../src/wire/lcp.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
 import { lieOptionLength, optionCodec } from './option-codec.js';
+import { IPCP_PACKET_CASES } from './ppp-fixtures.js';
 
 codecSuite<IpcpPacket>(
   'IPCP packets (RFC 1332 §2)',
   { decode: decodeIpcpPacket, encode: encodeIpcpPacket, length: ipcpPacketLength },
-  [
-    {
-      name: 'Configure-Request: IP-Address 192.168.1.1, VJ 15 slots',
-      hex: '01 01 00 10 03 06 c0 a8 01 01 02 06 00 2d 0f 01',
-      source: 'scapy test/scapy/layers/ppp.uts "PPP IPCP"',
-      value: {
-        kind: 'configure-request',
-        identifier: 1,
-        options: [
-          { type: 3, data: fromHex('c0a80101') },
-          { type: 2, data: fromHex('002d0f01') },
-        ],
-      },
-    },
-    {
-      name: 'Configure-Request: DNS1, DNS2, NBNS2',
-      hex: '01 00 00 16 81 06 01 02 03 04 83 06 05 06 07 08 84 06 09 0a 0b 0c',
-      source: 'scapy test/scapy/layers/ppp.uts "PPP IPCP"',
-      value: {
-        kind: 'configure-request',
-        identifier: 0,
-        options: [
-          { type: 129, data: fromHex('01020304') },
-          { type: 131, data: fromHex('05060708') },
-          { type: 132, data: fromHex('090a0b0c') },
-        ],
-      },
-    },
-    {
-      name: 'Configure-Request with an unknown option 123 between known ones',
-      hex: '01 00 00 1f 81 06 01 02 03 04 83 06 05 06 07 08 7b 09 41 42 43 44 45 46 47 84 06 09 0a 0b 0c',
-      source: 'scapy test/scapy/layers/ppp.uts "PPP IPCP"',
-      value: {
-        kind: 'configure-request',
-        identifier: 0,
-        options: [
-          { type: 129, data: fromHex('01020304') },
-          { type: 131, data: fromHex('05060708') },
-          { type: 123, data: new TextEncoder().encode('ABCDEFG') },
-          { type: 132, data: fromHex('090a0b0c') },
-        ],
-      },
-    },
-    {
-      name: 'Configure-Nak assigning 10.0.0.2 and DNS 10.0.0.1',
-      hex: '03 01 00 10 03 06 0a 00 00 02 81 06 0a 00 00 01',
-      value: {
-        kind: 'configure-nak',
-        identifier: 1,
-        options: [
-          { type: 3, data: fromHex('0a000002') },
-          { type: 129, data: fromHex('0a000001') },
-        ],
-      },
-    },
-    {
-      name: 'Configure-Reject of VJ',
-      hex: '04 01 00 0a 02 06 00 2d 0f 01',
-      value: { kind: 'configure-reject', identifier: 1, options: [{ type: 2, data: fromHex('002d0f01') }] },
-    },
-    {
-      name: 'Code 8 is unknown to IPCP (Code-Reject it)',
-      hex: '08 01 00 06 00 21',
-      value: { kind: 'unknown', code: 8, identifier: 1, data: fromHex('0021') },
-    },
-  ],
+  IPCP_PACKET_CASES,
   {
     lie: (b) => {
       b[3] = b[3]! + 1;

@@ -14,35 +14,12 @@ import {
 import { OptionLengthError } from '../../src/wire/lcp.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
 import { lieOptionLength, optionCodec } from './option-codec.js';
+import { IPV6CP_PACKET_CASES } from './ppp-fixtures.js';
 
 codecSuite<Ipv6cpPacket>(
   'IPv6CP packets (RFC 5072 §3)',
   { decode: decodeIpv6cpPacket, encode: encodeIpv6cpPacket, length: ipv6cpPacketLength },
-  [
-    {
-      name: 'Configure-Request: Interface-Identifier',
-      hex: '01 01 00 0e 01 0a 02 11 22 ff fe 33 44 55',
-      value: {
-        kind: 'configure-request',
-        identifier: 1,
-        options: [{ type: 1, data: fromHex('021122fffe334455') }],
-      },
-    },
-    {
-      name: 'Configure-Nak proposing another identifier',
-      hex: '03 01 00 0e 01 0a 6a 3c 00 00 00 00 00 01',
-      value: {
-        kind: 'configure-nak',
-        identifier: 1,
-        options: [{ type: 1, data: fromHex('6a3c000000000001') }],
-      },
-    },
-    {
-      name: 'Terminate-Request, no data',
-      hex: '05 02 00 04',
-      value: { kind: 'terminate-request', identifier: 2, data: new Uint8Array(0) },
-    },
-  ],
+  IPV6CP_PACKET_CASES,
   {
     lie: (b) => {
       b[3] = b[3]! + 1;

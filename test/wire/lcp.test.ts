@@ -19,6 +19,7 @@ import {
 } from '../../src/wire/lcp.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
 import { lieOptionLength, optionCodec } from './option-codec.js';
+import { LCP_PACKET_CASES } from './ppp-fixtures.js';
 
 const none = new Uint8Array(0);
 
@@ -27,123 +28,7 @@ const none = new Uint8Array(0);
 codecSuite<LcpPacket>(
   'LCP packets (RFC 1661 §5, RFC 1570 §1)',
   { decode: decodeLcpPacket, encode: encodeLcpPacket, length: lcpPacketLength },
-  [
-    {
-      name: 'Configure-Request: MRU 1400, Magic, PFC, ACFC, Callback (a Windows client)',
-      hex: '01 01 00 15 01 04 05 78 05 06 5d 0c 1a 2b 07 02 08 02 0d 03 06',
-      value: {
-        kind: 'configure-request',
-        identifier: 1,
-        options: [
-          { type: 1, data: fromHex('0578') },
-          { type: 5, data: fromHex('5d0c1a2b') },
-          { type: 7, data: none },
-          { type: 8, data: none },
-          { type: 13, data: fromHex('06') },
-        ],
-      },
-    },
-    {
-      name: 'Configure-Ack: ACCM 0, MS-CHAP-V2, Magic (a pppd server request)',
-      hex: '02 02 00 15 02 06 00 00 00 00 03 05 c2 23 81 05 06 a1 b2 c3 d4',
-      value: {
-        kind: 'configure-ack',
-        identifier: 2,
-        options: [
-          { type: 2, data: fromHex('00000000') },
-          { type: 3, data: fromHex('c22381') },
-          { type: 5, data: fromHex('a1b2c3d4') },
-        ],
-      },
-    },
-    {
-      name: 'Configure-Nak suggesting CHAP-MD5',
-      hex: '03 02 00 09 03 05 c2 23 05',
-      value: { kind: 'configure-nak', identifier: 2, options: [{ type: 3, data: fromHex('c22305') }] },
-    },
-    {
-      name: 'Configure-Reject echoing Callback',
-      hex: '04 01 00 07 0d 03 06',
-      value: { kind: 'configure-reject', identifier: 1, options: [{ type: 13, data: fromHex('06') }] },
-    },
-    {
-      name: 'Terminate-Request "User request"',
-      hex: '05 03 00 10 55 73 65 72 20 72 65 71 75 65 73 74',
-      value: { kind: 'terminate-request', identifier: 3, data: new TextEncoder().encode('User request') },
-    },
-    {
-      name: 'Terminate-Ack, no data',
-      hex: '06 03 00 04',
-      value: { kind: 'terminate-ack', identifier: 3, data: none },
-    },
-    {
-      name: 'Code-Reject of an unknown code 0x20',
-      hex: '07 04 00 0a 20 07 00 06 ab cd',
-      value: { kind: 'code-reject', identifier: 4, rejectedPacket: fromHex('20 07 00 06 ab cd') },
-    },
-    {
-      name: 'Protocol-Reject of IPv6CP (0x8057)',
-      hex: '08 05 00 14 80 57 01 01 00 0e 01 0a 00 00 00 00 00 00 00 01',
-      value: {
-        kind: 'protocol-reject',
-        identifier: 5,
-        rejectedProtocol: 0x8057,
-        rejectedInformation: fromHex('01 01 00 0e 01 0a 00 00 00 00 00 00 00 01'),
-      },
-    },
-    {
-      name: 'Echo-Request, no data',
-      hex: '09 06 00 08 5d 0c 1a 2b',
-      value: { kind: 'echo-request', identifier: 6, magicNumber: 0x5d0c1a2b, data: none },
-    },
-    {
-      name: 'Echo-Reply with data and a magic number above 2^31',
-      hex: '0a 06 00 0c a1 b2 c3 d4 de ad be ef',
-      value: { kind: 'echo-reply', identifier: 6, magicNumber: 0xa1b2c3d4, data: fromHex('deadbeef') },
-    },
-    {
-      name: 'Discard-Request, magic 0 (not negotiated)',
-      hex: '0b 07 00 09 00 00 00 00 78',
-      value: { kind: 'discard-request', identifier: 7, magicNumber: 0, data: fromHex('78') },
-    },
-    {
-      name: 'Identification "MSRASV5.20" (what Windows RAS sends)',
-      hex: '0c 08 00 12 5d 0c 1a 2b 4d 53 52 41 53 56 35 2e 32 30',
-      value: {
-        kind: 'identification',
-        identifier: 8,
-        magicNumber: 0x5d0c1a2b,
-        message: new TextEncoder().encode('MSRASV5.20'),
-      },
-    },
-    {
-      name: 'Time-Remaining forever, no message',
-      hex: '0d 09 00 0c 00 00 00 00 ff ff ff ff',
-      value: {
-        kind: 'time-remaining',
-        identifier: 9,
-        magicNumber: 0,
-        secondsRemaining: 0xffffffff,
-        message: none,
-      },
-    },
-    {
-      name: 'Time-Remaining 3600 s "1h"',
-      hex: '0d 0a 00 0e 5d 0c 1a 2b 00 00 0e 10 31 68',
-      value: {
-        kind: 'time-remaining',
-        identifier: 10,
-        magicNumber: 0x5d0c1a2b,
-        secondsRemaining: 3600,
-        message: fromHex('3168'),
-      },
-    },
-    {
-      name: 'unknown code 0x20 (for Code-Reject)',
-      hex: '20 01 00 06 01 02',
-      value: { kind: 'unknown', code: 0x20, identifier: 1, data: fromHex('0102') },
-    },
-  ],
+  LCP_PACKET_CASES,
   {
     lie: (b) => {
       b[3] = b[3]! + 1;

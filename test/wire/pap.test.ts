@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromHex, utf8 } from '../../src/wire/bytes.js';
+import { fromHex } from '../../src/wire/bytes.js';
 import {
   decodePapPacket,
   encodePapPacket,
@@ -9,39 +9,14 @@ import {
   papPacketLength,
 } from '../../src/wire/pap.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
+import { PAP_PACKET_CASES } from './ppp-fixtures.js';
 
 const none = new Uint8Array(0);
 
 codecSuite<PapPacket>(
   'PAP packets (RFC 1334 §2.2)',
   { decode: decodePapPacket, encode: encodePapPacket, length: papPacketLength },
-  [
-    {
-      name: 'Authenticate-Request user/pass',
-      hex: '01 01 00 0e 04 75 73 65 72 04 70 61 73 73',
-      value: { kind: 'authenticate-request', identifier: 1, peerId: utf8('user'), password: utf8('pass') },
-    },
-    {
-      name: 'Authenticate-Request with empty Peer-ID and Password',
-      hex: '01 02 00 06 00 00',
-      value: { kind: 'authenticate-request', identifier: 2, peerId: none, password: none },
-    },
-    {
-      name: 'Authenticate-Ack "Login ok"',
-      hex: '02 01 00 0d 08 4c 6f 67 69 6e 20 6f 6b',
-      value: { kind: 'authenticate-ack', identifier: 1, message: utf8('Login ok') },
-    },
-    {
-      name: 'Authenticate-Nak, empty message',
-      hex: '03 01 00 05 00',
-      value: { kind: 'authenticate-nak', identifier: 1, message: none },
-    },
-    {
-      name: 'unknown code 7',
-      hex: '07 09 00 05 ff',
-      value: { kind: 'unknown', code: 7, identifier: 9, data: fromHex('ff') },
-    },
-  ],
+  PAP_PACKET_CASES,
   {
     lie: (b) => {
       b[3] = b[3]! + 1;
