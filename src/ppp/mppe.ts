@@ -534,10 +534,11 @@ export class MppeDecryptor {
       if (this.#linuxReset) {
         // A 'linux' sender changed its key for every FLUSHED packet, and some
         // of those may be among the lost ones (a lost reply to our
-        // Reset-Request, then a second request): Linux itself never recovers
-        // from that. Try 0..MPPE_MAX_MISSED_RESETS extra key changes and keep
-        // the first that decrypts to a valid protocol field (0x00 then an odd
-        // octet in 0x21–0xFA, as Linux and Windows senders write it).
+        // Reset-Request, then a second request). Linux's receiver counts only
+        // flag packets here, so (reading ppp_mppe.c) it stays out of sync.
+        // Try 0..MPPE_MAX_MISSED_RESETS extra key changes and keep the first
+        // that decrypts to a valid protocol field (0x00 then an odd octet in
+        // 0x21–0xFA: Linux's mppe_compress always sends the 2-octet form).
         const extra = this.#guessMissedResets(buf, view.payloadStart, end);
         for (let i = 0; i < extra; i++) keys.changeKey();
         this.counters.rekeys += extra;
