@@ -128,8 +128,14 @@ const REF_CHECKSUM =
  */
 export function internetChecksum(b: Uint8Array, off: number, len: number): number {
   let sum = 0;
+  let i = off;
   const end = off + len;
-  for (let i = off; i < end; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
+  // Four words per step (sum of the high octets and of the low octets), the
+  // common 20-byte header in five steps.
+  for (; i + 8 <= end; i += 8) {
+    sum += ((b[i]! + b[i + 2]! + b[i + 4]! + b[i + 6]!) << 8) + b[i + 1]! + b[i + 3]! + b[i + 5]! + b[i + 7]!;
+  }
+  for (; i < end; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
   // At most 30 words of 0xffff: two folds always suffice.
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
