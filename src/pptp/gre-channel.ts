@@ -39,7 +39,13 @@ import {
   GreView,
   writeGreDataHeader,
 } from '../wire/gre.js';
-import { IPV4_MIN_HEADER_LENGTH, IpProtocol, Ipv4View, writeIpv4Header } from '../wire/ipv4.js';
+import {
+  IPV4_MAX_TOTAL_LENGTH,
+  IPV4_MIN_HEADER_LENGTH,
+  IpProtocol,
+  Ipv4View,
+  writeIpv4Header,
+} from '../wire/ipv4.js';
 import {
   encodePppHeader,
   PPP_MAX_HEADER_LENGTH,
@@ -60,6 +66,12 @@ import { AckResult, GreSequencer } from './gre-sequencer.js';
  * room comes from the route's device.)
  */
 export const GRE_CHANNEL_HEADROOM = IPV4_MIN_HEADER_LENGTH + GRE_MAX_HEADER_LENGTH + PPP_MAX_HEADER_LENGTH;
+
+/**
+ * The longest Information field one outer IPv4 datagram can carry with the
+ * largest headers (RFC 791 Total Length is 16 bits): 65535 − 40.
+ */
+export const MAX_INFORMATION_LENGTH = IPV4_MAX_TOTAL_LENGTH - GRE_CHANNEL_HEADROOM;
 
 /** LCP Echo-Request and Echo-Reply codes (RFC 1661 §5.8). */
 const LCP_ECHO_REQUEST = 9;
@@ -135,7 +147,7 @@ export interface GreChannelCounters {
   txQueued: number;
   /** Frames dropped because the window was closed and the queue full. */
   txDroppedQueueFull: number;
-  /** Frames too long for a GRE packet (Payload Length is 16 bits). */
+  /** Frames too long for one outer IPv4 datagram (see {@link MAX_INFORMATION_LENGTH}). */
   txDroppedTooLong: number;
   /** Acknowledgment time-outs (each halves the window). */
   txAckTimeouts: number;
@@ -239,7 +251,8 @@ export class GreChannel {
   private readonly queueLimit: number;
   private queueBlocked = false;
 
-  private readonly scratch: Uint8Array;
+  /** Transmit buffer for `send()`, allocated on first use and grown on demand (idle calls stay small). */
+  private scratch: Uint8Array | undefined;
   private readonly ackScratch = new Uint8Array(IPV4_MIN_HEADER_LENGTH + GRE_MIN_HEADER_LENGTH + 4);
   private readonly frameView: PppFrameView;
   private closed = false;
@@ -272,7 +285,6 @@ export class GreChannel {
     this.reorderTimeoutMs = config.reorderTimeoutMs ?? 300;
     this.reorder = new ReorderBuffer(this.reorderTimeoutMs > 0 ? (config.reorderBufferPackets ?? 64) : 0);
     this.queueLimit = config.transmitQueuePackets ?? 64;
-    this.scratch = new Uint8Array(GRE_CHANNEL_HEADROOM + 0xffff);
     this.frameView = PppFrameView.check(new Uint8Array([0xff, 0x03, 0xc0, 0x21]));
   }
 
@@ -297,12 +309,17 @@ export class GreChannel {
    */
   send(frame: PppFrame, now: number): GreSendResult {
     const len = frame.payload.length;
-    if (len > 0xffff - PPP_MAX_HEADER_LENGTH) {
+    if (len > MAX_INFORMATION_LENGTH) {
       this.counters.txDroppedTooLong++;
       return 'dropped';
     }
-    this.scratch.set(frame.payload, GRE_CHANNEL_HEADROOM);
-    return this.sendInPlace(this.scratch, GRE_CHANNEL_HEADROOM, len, frame.protocol, now);
+    let buf = this.scratch;
+    if (buf === undefined || buf.length < GRE_CHANNEL_HEADROOM + len) {
+      buf = new Uint8Array(GRE_CHANNEL_HEADROOM + Math.max(len, this.mtu));
+      this.scratch = buf;
+    }
+    buf.set(frame.payload, GRE_CHANNEL_HEADROOM);
+    return this.sendInPlace(buf, GRE_CHANNEL_HEADROOM, len, frame.protocol, now);
   }
 
   /**
@@ -318,7 +335,7 @@ export class GreChannel {
     if (this.closed) return 'dropped';
     if (offset < GRE_CHANNEL_HEADROOM)
       throw new RangeError(`sendInPlace: ${offset} bytes of headroom < ${GRE_CHANNEL_HEADROOM}`);
-    if (length > 0xffff - PPP_MAX_HEADER_LENGTH) {
+    if (length > MAX_INFORMATION_LENGTH) {
       this.counters.txDroppedTooLong++;
       return 'dropped';
     }

@@ -94,6 +94,23 @@ describe('GRE channel: transmit (the seed pptp_xmit)', () => {
     // Largest header: GRE with an ack. Here there is no ack, so 4 bytes spare.
     assert.equal(s!.ip.payload.length + 20, 1400 - 4);
   });
+  it('send() copies any frame an outer IPv4 datagram can carry; longer ones are dropped and counted', () => {
+    const { ch, sink } = makeChannel();
+    ch.send(ipFrame(1, 100), 0);
+    ch.send(ipFrame(2, 3000), 0);
+    ch.send(ipFrame(3, 65535 - 40), 0);
+    assert.equal(ch.send(ipFrame(4, 65535 - 39), 0), 'dropped');
+    const s = sink.takeSent();
+    assert.deepEqual(
+      s.map((x) => x.gre.payload.length),
+      [104, 3004, 65535 - 36],
+    );
+    assert.deepEqual(
+      s.map((x) => frameNumber(x.frame!)),
+      [1, 2, 3],
+    );
+    assert.equal(ch.counters.txDroppedTooLong, 1);
+  });
   it('sendInPlace writes the headers into the caller headroom without copying the payload', () => {
     const got: Uint8Array[] = [];
     const ch = new GreChannel(
