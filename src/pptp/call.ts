@@ -1,35 +1,6 @@
 /**
- * One PPTP call (RFC 2637 §3.2), sans-IO: the four call state machines of
- * §3.2.3–§3.2.4 (PAC/PNS × incoming/outgoing) in one class, with the RFC's
- * state names. The control connection (`control.ts`) owns the calls: it
- * creates them, routes call messages to them by Call ID, and forwards the
- * actions they append (STYLE.md §4: actions returned, never performed).
- *
- * ```
- *  PNS, outgoing (§3.2.4.2)             PAC, outgoing (§3.2.4.1)
- *   idle --start/OCRQ--> wait_reply      idle --OCRQ/OCRP ok--> wait_cs_ans
- *   wait_reply --OCRP ok--> established   wait_cs_ans --answer--> established
- *   wait_reply --OCRP error--> idle       established --CCRQ/CDN--> idle
- *   wait_reply --clear/CCRQ--> wait_disconnect
- *   established --CDN--> idle             established --clear/CDN--> idle
- *   established --clear/CCRQ--> wait_disconnect
- *   wait_disconnect --CDN--> idle
- *
- *  PNS, incoming (§3.2.3.2)             PAC, incoming (§3.2.3.1)
- *   idle --ICRQ/ICRP ok--> wait_connect   idle --ring/ICRQ--> wait_reply
- *   wait_connect --ICCN--> established    wait_reply --ICRP ok/ICCN--> established
- *   wait_connect --CDN--> idle            wait_reply --ICRP error--> idle
- *   wait_connect --clear/CCRQ--> wait_disconnect   wait_reply --abort/CDN--> idle
- *   established --CDN--> idle             established --CCRQ/CDN--> idle
- *   established --clear/CCRQ--> wait_disconnect    established --clear/CDN--> idle
- *   wait_disconnect --CDN--> idle
- * ```
- *
- * A call that returns to idle is finished; the connection forgets it. A
- * state other than idle and established that lasts longer than the call
- * set-up time-out means "the integrity of the protocol processing between
- * the peers is suspect" (§3.2.1): `timeout()` then asks the connection to
- * close.
+ * One PPTP call (RFC 2637 §3.2), sans-IO: {@link PptpCall}, whose doc
+ * comment holds the state diagrams of the four call machines.
  */
 
 import { assertNever } from '../wire/bytes.js';
@@ -105,6 +76,39 @@ export interface PptpIncomingCallOptions {
 /** Packet Processing Delay on the wire is in 1/10 s (RFC 2637 §2.7). */
 const DELAY_UNIT_MS = 100;
 
+/**
+ * One PPTP call (RFC 2637 §3.2), sans-IO: the four call state machines of
+ * §3.2.3–§3.2.4 (PAC/PNS × incoming/outgoing) in one class, with the RFC's
+ * state names. The control connection (`control.ts`) owns the calls: it
+ * creates them, routes call messages to them by Call ID, and forwards the
+ * actions they append (STYLE.md §4: actions returned, never performed).
+ *
+ * ```
+ *  PNS, outgoing (§3.2.4.2)             PAC, outgoing (§3.2.4.1)
+ *   idle --start/OCRQ--> wait_reply      idle --OCRQ/OCRP ok--> wait_cs_ans
+ *   wait_reply --OCRP ok--> established   wait_cs_ans --answer--> established
+ *   wait_reply --OCRP error--> idle       established --CCRQ/CDN--> idle
+ *   wait_reply --clear/CCRQ--> wait_disconnect
+ *   established --CDN--> idle             established --clear/CDN--> idle
+ *   established --clear/CCRQ--> wait_disconnect
+ *   wait_disconnect --CDN--> idle
+ *
+ *  PNS, incoming (§3.2.3.2)             PAC, incoming (§3.2.3.1)
+ *   idle --ICRQ/ICRP ok--> wait_connect   idle --ring/ICRQ--> wait_reply
+ *   wait_connect --ICCN--> established    wait_reply --ICRP ok/ICCN--> established
+ *   wait_connect --CDN--> idle            wait_reply --ICRP error--> idle
+ *   wait_connect --clear/CCRQ--> wait_disconnect   wait_reply --abort/CDN--> idle
+ *   established --CDN--> idle             established --CCRQ/CDN--> idle
+ *   established --clear/CCRQ--> wait_disconnect    established --clear/CDN--> idle
+ *   wait_disconnect --CDN--> idle
+ * ```
+ *
+ * A call that returns to idle is finished; the connection forgets it. A
+ * state other than idle and established that lasts longer than the call
+ * set-up time-out means "the integrity of the protocol processing between
+ * the peers is suspect" (§3.2.1): `timeout()` then asks the connection to
+ * close.
+ */
 export class PptpCall {
   private current: PptpCallState = 'idle';
   private started = false;

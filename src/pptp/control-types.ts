@@ -5,11 +5,12 @@
  */
 
 import type { Logger } from '../wire/log.js';
-import type {
-  PptpIncomingCallRequest,
-  PptpMessage,
-  PptpOutgoingCallRequest,
-  PptpStartControlConnectionRequest,
+import {
+  PPTP_MAX_MESSAGE_LENGTH,
+  type PptpIncomingCallRequest,
+  type PptpMessage,
+  type PptpOutgoingCallRequest,
+  type PptpStartControlConnectionRequest,
 } from '../wire/pptp/index.js';
 import type { PptpProtocolError } from './control-error.js';
 
@@ -78,7 +79,7 @@ export const PPTP_CALL_ID_QUARANTINE = 64;
 export const PPTP_DEFAULT_LIMITS: PptpControlLimits = {
   maxCalls: PPTP_MAX_CALLS_PER_CONNECTION,
   callIdQuarantine: PPTP_CALL_ID_QUARANTINE,
-  maxMessageLength: 512,
+  maxMessageLength: PPTP_MAX_MESSAGE_LENGTH,
 };
 
 /** What the peer said about itself in its SCCRQ or SCCRP. */

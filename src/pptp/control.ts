@@ -1,46 +1,7 @@
 /**
- * The PPTP control connection (RFC 2637 §3.1), sans-IO, for both roles.
- *
- * Inputs are method calls (`open`, `receiveData`/`receive`, `timeout`,
- * `transportClosed`, `stop`, and the call operations); outputs are the
- * returned {@link PptpControlAction} lists, which a driver in `client/` or
- * `server/` performs against a TCP socket and a clock (STYLE.md §4). The
- * engine owns its calls (`call.ts`) and routes call messages to them.
- *
- * States are the RFC's (§3.1.1 originator, §3.1.2 receiver), plus `closed`
- * for an engine whose TCP connection is gone (the RFC goes back to idle; a
- * new TCP connection gets a new engine):
- *
- * ```
- *  originator (opened TCP)                 receiver (accepted TCP)
- *
- *   idle --open/SCCRQ--> wait_ctl_reply     idle --SCCRQ ok/SCCRP--> established
- *   wait_ctl_reply --SCCRP ok--> established   idle --SCCRQ bad/SCCRP error--> closed
- *   wait_ctl_reply --SCCRP version not OK/StopCCRQ--> wait_stop_reply
- *   wait_ctl_reply --SCCRP refused--> closed
- *   wait_ctl_reply --lost collision--> closed (nothing sent, §3.1.3)
- *
- *   both:
- *   established --stop()/StopCCRQ--> wait_stop_reply --StopCCRP--> closed
- *   established --StopCCRQ/StopCCRP--> closed
- *   established --protocol error/StopCCRQ--> wait_stop_reply
- *   any --handshake, echo, stop-reply time-out or TCP closed--> closed
- * ```
- *
- * Keep-alive (§3.1.4): after 60 s without receiving any control message
- * the engine sends Echo-Request, and closes when no Echo-Reply comes within
- * 60 s. "Received" is measured with the `now` given to `receive`, so the
- * echo timer is started once and re-armed only when it fires.
- *
- * Errors (STYLE.md §3): a malformed stream (bad cookie or Length) loses
- * sync and closes TCP at once (§1.4). A message that is well formed but
- * wrong in its place becomes a {@link PptpProtocolError}: in the
- * established state the engine sends Stop-Control-Connection-Request with
- * its Reason, otherwise it closes TCP ("Receipt of an invalid or malformed
- * Control Connection message should be logged appropriately, and the
- * control connection should be closed", §3). A call message that names no
- * live call is dropped and logged: with many calls on one connection, one
- * stale message must not end the others.
+ * The PPTP control connection (RFC 2637 §3.1), sans-IO, for both roles:
+ * {@link PptpControlConnection} (state diagram in its doc comment) and the
+ * collision rule of §3.1.3 ({@link pptpCollisionWinner}).
  */
 
 import { randomInt as cryptoRandomInt } from 'node:crypto';
@@ -115,6 +76,50 @@ const VERSION_REFERENCE =
 const NOT_CONNECTED_REFERENCE =
   'RFC 2637 §2.1: "A control connection must be established before any other PPTP messages can be issued"';
 
+/**
+ * The PPTP control connection (RFC 2637 §3.1), sans-IO, for both roles.
+ *
+ * Inputs are method calls (`open`, `receiveData`/`receive`, `timeout`,
+ * `transportClosed`, `stop`, and the call operations); outputs are the
+ * returned {@link PptpControlAction} lists, which a driver in `client/` or
+ * `server/` performs against a TCP socket and a clock (STYLE.md §4). The
+ * engine owns its calls (`call.ts`) and routes call messages to them.
+ *
+ * States are the RFC's (§3.1.1 originator, §3.1.2 receiver), plus `closed`
+ * for an engine whose TCP connection is gone (the RFC goes back to idle; a
+ * new TCP connection gets a new engine):
+ *
+ * ```
+ *  originator (opened TCP)                 receiver (accepted TCP)
+ *
+ *   idle --open/SCCRQ--> wait_ctl_reply     idle --SCCRQ ok/SCCRP--> established
+ *   wait_ctl_reply --SCCRP ok--> established   idle --SCCRQ bad/SCCRP error--> closed
+ *   wait_ctl_reply --SCCRP version not OK/StopCCRQ--> wait_stop_reply
+ *   wait_ctl_reply --SCCRP refused--> closed
+ *   wait_ctl_reply --lost collision--> closed (nothing sent, §3.1.3)
+ *
+ *   both:
+ *   established --stop()/StopCCRQ--> wait_stop_reply --StopCCRP--> closed
+ *   established --StopCCRQ/StopCCRP--> closed
+ *   established --protocol error/StopCCRQ--> wait_stop_reply
+ *   any --handshake, echo, stop-reply time-out or TCP closed--> closed
+ * ```
+ *
+ * Keep-alive (§3.1.4): after 60 s without receiving any control message
+ * the engine sends Echo-Request, and closes when no Echo-Reply comes within
+ * 60 s. "Received" is measured with the `now` given to `receive`, so the
+ * echo timer is started once and re-armed only when it fires.
+ *
+ * Errors (STYLE.md §3): a malformed stream (bad cookie or Length) loses
+ * sync and closes TCP at once (§1.4). A message that is well formed but
+ * wrong in its place becomes a {@link PptpProtocolError}: in the
+ * established state the engine sends Stop-Control-Connection-Request with
+ * its Reason, otherwise it closes TCP ("Receipt of an invalid or malformed
+ * Control Connection message should be logged appropriately, and the
+ * control connection should be closed", §3). A call message that names no
+ * live call is dropped and logged: with many calls on one connection, one
+ * stale message must not end the others.
+ */
 export class PptpControlConnection {
   readonly role: PptpRole;
   /** Whether we opened the TCP connection (§3.1.1). */

@@ -21,6 +21,11 @@
  * Total length in octets of this PPTP message, including the entire PPTP
  * header"). Bytes past the declared Length are ignored (STYLE.md §2.6).
  *
+ * Only the header has a checked view ({@link PptpHeaderView}): messages are
+ * small, fixed-size and rare (control plane), so each decodes straight to a
+ * plain value; the view serves code that must look at a header before it
+ * knows the message is whole (the framer, the dissector).
+ *
  * Reserved fields are written as 0 ("Any 'reserved' fields MUST be sent as
  * 0 values", §2) and ignored on receipt: pptp-linux only logs a non-zero
  * Reserved0 (some Cisco PACs send one), and refusing it would buy nothing.
