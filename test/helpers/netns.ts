@@ -251,3 +251,14 @@ export async function listNamespaces(): Promise<string[]> {
 
 /** True when running as root (system tests need it). */
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * `process.getActiveResourcesInfo()`, sorted, once handles that were just
+ * closed (a finished child's pipes, say) have run their close callbacks.
+ * Note that handles an addon opens itself (our uv_poll) are not listed: a
+ * child process that must exit on its own is the test for those.
+ */
+export async function settledResources(): Promise<string[]> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  return process.getActiveResourcesInfo().sort();
+}

@@ -7,12 +7,12 @@
  * one on the wire, and only protocol 47 reaches the GRE socket.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
-import { createLab, isRoot, listNamespaces, run } from '../helpers/netns.js';
+import { createLab, isRoot, listNamespaces, run, settledResources } from '../helpers/netns.js';
 
 const A = '10.88.0.1';
 const B = '10.88.0.2';
@@ -60,6 +60,25 @@ function headerChecksumOk(p: Uint8Array): boolean {
   return s === 0xffff;
 }
 
+/** Counts IPv4 protocol-47 frames in a classic little-endian Ethernet pcap file (what dumpcap -P writes). */
+function countGreInPcap(path: string): number {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (let off = 24; off + 16 <= b.length; ) {
+    const len = b.readUInt32LE(off + 8);
+    const frame = off + 16;
+    if (frame + len > b.length) break;
+    if (len >= 34 && b.readUInt16BE(frame + 12) === 0x0800 && b[frame + 14 + 9] === 47) n++;
+    off = frame + len;
+  }
+  return n;
+}
+
 async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
@@ -82,11 +101,11 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
   });
 
   it('sends our own IPv4 headers in one sendmmsg batch; the peer receives only protocol 47, batched, intact', async () => {
-    const resourcesBefore = process.getActiveResourcesInfo().sort();
     const pcap = join(dir, 'b0.pcap');
     // dumpcap comes with tshark (wireshark-common): the capture and the decoder are independent of us.
     const dump = lab.spawn(nsB, ['dumpcap', '-i', 'b0', '-f', 'ip', '-s', '256', '-P', '-w', pcap]);
     await dump.waitFor(/Capturing on/, 10_000);
+    const resourcesBefore = await settledResources();
 
     const tx = RawGreSocket.open({ netns: nsA, bindAddress: A, txSlots: 128 });
     const rx = RawGreSocket.open({ netns: nsB, bindAddress: B, rxSlots: 32 });
@@ -128,6 +147,7 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
       tx.close();
       rx.close();
     }
+    assert.deepEqual(await settledResources(), resourcesBefore, 'no handle left after close');
 
     assert.equal(got.length, COUNT, 'exactly the GRE packets: no ICMP, no UDP');
     assert.equal(batches[0], 32, `batches ${batches}: the first wake-up drained a full ring`);
@@ -146,7 +166,7 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
       assert.deepEqual(p.subarray(20), want.subarray(20));
     });
 
-    await new Promise((r) => setTimeout(r, 600)); // let dumpcap write the last packets
+    await until(() => countGreInPcap(pcap) >= COUNT, 10_000); // dumpcap has written them all
     await dump.kill();
     const fields = ['ip.proto', 'ip.ttl', 'ip.id', 'ip.flags.df', 'ip.dsfield', 'ip.src', 'ip.dst', 'ip.len'];
     const gre = [
@@ -207,7 +227,6 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
         '1', // ip.checksum.status: 1 = good (0 = bad, 2 = unverified)
       ]);
     });
-    assert.deepEqual(process.getActiveResourcesInfo().sort(), resourcesBefore, 'no handle left after close');
   });
 
   it('a full socket buffer (EAGAIN) stalls the queue until POLLOUT; nothing accepted is lost, overflow is counted', async () => {

@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { addPointToPointAddress, linkInfo, setLinkUp, setMtu } from '../../src/io/ip.js';
 import { Tun } from '../../src/io/tun.js';
-import { createLab, isRoot, listNamespaces, run } from '../helpers/netns.js';
+import { createLab, isRoot, listNamespaces, run, settledResources } from '../helpers/netns.js';
 
 const LOCAL = '10.77.0.1';
 const PEER = '10.77.0.2';
@@ -95,6 +95,17 @@ async function configure(ns: string, tun: Tun): Promise<void> {
   await setLinkUp(tun.name, opts);
 }
 
+/** ICMP echo requests the namespace's stack has sent so far (IcmpMsg OutType8 in /proc/net/snmp). */
+async function echoRequestsSent(ns: string): Promise<number> {
+  const r = await run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/snmp']);
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('IcmpMsg:'));
+  if (lines.length < 2) return 0;
+  const keys = lines[0]!.split(/\s+/);
+  const values = lines[1]!.split(/\s+/);
+  const i = keys.indexOf('OutType8');
+  return i < 0 ? 0 : Number(values[i]);
+}
+
 function fdTarget(fd: number): string | undefined {
   try {
     return readlinkSync(`/proc/self/fd/${fd}`);
@@ -109,7 +120,7 @@ describe('native TUN on a real kernel', { skip: !isRoot && 'needs root' }, () =>
 
   it('ping from the namespace reaches our TunDevice and our replies reach ping', async () => {
     ns = await lab.addNamespace('a');
-    const resourcesBefore = process.getActiveResourcesInfo().sort();
+    const resourcesBefore = await settledResources();
     const tun = Tun.open({ name: 'pt%d', netns: ns });
     assert.equal(fdTarget(tun.fd), '/dev/net/tun');
     await configure(ns, tun);
@@ -131,7 +142,7 @@ describe('native TUN on a real kernel', { skip: !isRoot && 'needs root' }, () =>
     const gone = await run(['ip', '-n', ns, 'link', 'show', 'dev', tun.name], { allowFail: true });
     assert.notEqual(gone.code, 0, 'the interface went away with the fd');
     assert.equal(tun.write(new Uint8Array(40)), false, 'write after close is refused');
-    assert.deepEqual(process.getActiveResourcesInfo().sort(), resourcesBefore);
+    assert.deepEqual(await settledResources(), resourcesBefore);
   });
 
   it('reads and writes in batches: a burst is drained in one wake-up and answered in one flush', async () => {
@@ -139,8 +150,14 @@ describe('native TUN on a real kernel', { skip: !isRoot && 'needs root' }, () =>
     try {
       await configure(ns, tun);
       // Queue a burst in the kernel before reading: start only once ping has sent it all.
-      const ping = lab.spawn(ns, ['ping', '-c', '40', '-l', '40', '-W', '3', '-q', PEER]);
-      await new Promise((r) => setTimeout(r, 300));
+      const sentBefore = await echoRequestsSent(ns);
+      const ping = lab.spawn(ns, ['ping', '-c', '40', '-l', '40', '-W', '5', '-q', PEER]);
+      // The stack's ICMP counter says when ping has sent all 40 (each goes
+      // straight into the TUN's queue in the same call).
+      for (let i = 0; i < 200 && (await echoRequestsSent(ns)) - sentBefore < 40; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal((await echoRequestsSent(ns)) - sentBefore, 40);
       const seen = respond(tun);
       const res = await ping.exited;
       assert.equal(res.code, 0, res.stdout + res.stderr);
@@ -206,17 +223,21 @@ describe('native TUN on a real kernel', { skip: !isRoot && 'needs root' }, () =>
     assert.notEqual(gone.code, 0);
   });
 
-  it('an open, started TUN keeps the process alive until close() (or unref())', async () => {
+  it('an open, started TUN or GRE socket keeps the process alive until close() (or unref())', async () => {
     const script = (body: string) =>
       `import { Tun } from ${JSON.stringify(new URL('../../src/io/tun.ts', import.meta.url).pathname)};
+       import { RawGreSocket } from ${JSON.stringify(new URL('../../src/io/raw-gre.ts', import.meta.url).pathname)};
        const tun = Tun.open({ name: 'pt%d', netns: ${JSON.stringify(ns)} });
        tun.start({ onPacket() {} });
+       const gre = RawGreSocket.open({ netns: ${JSON.stringify(ns)} });
+       gre.start({ onPacket() {} });
        ${body}
        console.log('ready');`;
     const child = (body: string) =>
       lab.spawn(ns, [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script(body)]);
-    const closes = child('tun.close();');
-    const unrefs = child('tun.unref();');
+    const closes = child('tun.close(); gre.close();');
+    const unrefs = child('tun.unref(); gre.unref();');
+    const halfClosed = child('tun.close();');
     const stays = child('');
     const within = (p: Promise<unknown>, ms: number) =>
       Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
@@ -224,8 +245,11 @@ describe('native TUN on a real kernel', { skip: !isRoot && 'needs root' }, () =>
     assert.equal((await closes.exited).code, 0, closes.stderr());
     assert.equal(await within(unrefs.exited, 15_000), true, 'exits after unref()');
     await stays.waitFor(/ready/, 15_000);
+    await halfClosed.waitFor(/ready/, 15_000);
     assert.equal(await within(stays.exited, 1500), false, 'stays alive while started');
+    assert.equal(await within(halfClosed.exited, 10), false, 'the open GRE socket alone keeps it alive');
     await stays.kill();
+    await halfClosed.kill();
   });
 
   it('reports errors clearly', () => {
