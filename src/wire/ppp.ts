@@ -76,18 +76,22 @@ const REF_PROTOCOL =
   'RFC 1661 §2: "All Protocols MUST be odd; the least significant bit of the least significant octet MUST equal "1". Also, all Protocols MUST be assigned such that the least significant bit of the most significant octet equals "0". Frames received which don\'t comply with these rules MUST be treated as having an unrecognized Protocol."';
 
 /**
- * Whether a frame is exempt from ACFC/PFC on transmit: exactly the seed's
- * `pptp_xmit` test `islcp = proto == PPP_LCP && 1 <= data[2] && data[2] <= 7`
- * (LCP Configure-Request … Code-Reject). `firstByte` is the first
- * Information octet (the LCP Code), or -1 for an empty Information field.
+ * Whether a frame is exempt from ACFC/PFC on transmit: every LCP packet.
  *
- * Note: RFC 1661 §6.6 says the Address and Control fields "MUST NOT be
- * compressed when sending any LCP packet"; Linux (and therefore this
- * channel) compresses LCP Echo/Discard/Protocol-Reject (codes 8–11) once
- * ACFC is negotiated. Peers that negotiated ACFC must accept both forms.
+ * RFC 1661 §6.6: "The Address and Control fields MUST NOT be compressed when
+ * sending any LCP packet. This rule guarantees unambiguous recognition of
+ * LCP packets." (PFC can never apply to 0xc021 anyway.)
+ *
+ * Deliberate difference from the seed's `pptp_xmit`, which exempts only
+ * codes 1–7 (`islcp = proto == PPP_LCP && 1 <= data[2] && data[2] <= 7`)
+ * and so strips 0xFF 0x03 from Echo/Discard/Protocol-Reject once ACFC is
+ * negotiated. We keep the RFC's stricter rule: it includes the kernel's (codes
+ * 1–7 are never compressed) and every receiver must accept the full form.
+ * `firstByte` (the LCP Code, or -1 when the Information field is empty) is
+ * kept in the signature for callers that build headers before the payload.
  */
-export function pppIsUncompressible(protocol: number, firstByte: number): boolean {
-  return protocol === PppProtocol.Lcp && firstByte >= 1 && firstByte <= 7;
+export function pppIsUncompressible(protocol: number, _firstByte: number): boolean {
+  return protocol === PppProtocol.Lcp;
 }
 
 /**

@@ -73,7 +73,7 @@ describe('GRE channel: transmit (the seed pptp_xmit)', () => {
     );
     assert.equal(ch.counters.txPiggybackedAcks, 2);
   });
-  it('ACFC/PFC as negotiated, never for LCP codes 1–7', () => {
+  it('ACFC/PFC as negotiated, never for LCP (RFC 1661 §6.6)', () => {
     const { ch, sink } = makeChannel();
     ch.setFraming({ acfc: true, pfc: true });
     ch.send(ipFrame(1), 0);
@@ -82,7 +82,7 @@ describe('GRE channel: transmit (the seed pptp_xmit)', () => {
     const s = sink.takeSent();
     assert.equal(toHex(s[0]!.pppBytes.subarray(0, 2)), '2145');
     assert.equal(toHex(s[1]!.pppBytes.subarray(0, 4)), 'ff03c021');
-    assert.equal(toHex(s[2]!.pppBytes.subarray(0, 3)), 'c02109', 'Linux compresses Echo (code 9) under ACFC');
+    assert.equal(toHex(s[2]!.pppBytes.subarray(0, 5)), 'ff03c02109', 'Echo keeps Address/Control too');
     assert.equal(s[0]!.gre.payload.length, 1 + 8);
   });
   it('mtu = path MTU − 40 and a full-size frame makes exactly a path-MTU packet', () => {

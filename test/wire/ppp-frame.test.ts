@@ -75,19 +75,16 @@ codecSuite<WireFrame>(
       hex: 'ff0380fd0e050004',
       value: { frame: { protocol: PppProtocol.Ccp, payload: fromHex('0e050004') }, flags: NONE },
     },
-    {
-      name: 'LCP Echo-Request under ACFC (Linux compresses LCP codes above 7)',
-      hex: 'c02109010008deadbeef',
-      value: {
-        frame: { protocol: PppProtocol.Lcp, payload: fromHex('09010008deadbeef') },
-        flags: { acfc: true, pfc: false },
-      },
-    },
   ],
   { overlong: false, truncation: 'total' }, // no length field: trailing bytes are Information
 );
 
 describe('PPP frame decoding rules', () => {
+  it('accepts an LCP Echo-Request without Address/Control, as Linux sends it under ACFC', () => {
+    const f = decodePppFrame(fromHex('c02109010008deadbeef'));
+    assert.equal(f.protocol, PppProtocol.Lcp);
+    assert.equal(toHex(f.payload), '09010008deadbeef');
+  });
   it('rejects an even two-octet protocol (RFC 1661 §2) as unrecognized', () => {
     assert.equal(
       assertWireError(() => decodePppFrame(fromHex('ff03002045'))).code,
@@ -123,7 +120,17 @@ function seedXmit(protocol: number, payload: Uint8Array, flags: PppFramingFlags)
   return toHex(new Uint8Array(data));
 }
 
-describe('PPP frame encoding = the seed pptp_xmit (differential)', () => {
+/**
+ * What we send instead where RFC 1661 §6.6 is stricter than the seed: every
+ * LCP packet keeps Address/Control (the seed exempts only codes 1–7).
+ */
+function expectedXmit(protocol: number, payload: Uint8Array, flags: PppFramingFlags): string {
+  const seed = seedXmit(protocol, payload, flags);
+  if (protocol !== 0xc021 || seed.startsWith('ff03')) return seed;
+  return `ff03${seed}`;
+}
+
+describe('PPP frame encoding = the seed pptp_xmit, with RFC 1661 §6.6 for LCP (differential)', () => {
   const protocols = [0x0021, 0x0057, 0x00fd, 0x8021, 0x8057, 0x80fd, 0xc021, 0xc023, 0xc223];
   const payloads = [0, 1, 2, 5, 7, 8, 9, 10, 11, 12, 0x45, 0xff].map((c) => new Uint8Array([c, 1, 0, 4]));
   for (const flags of [NONE, BOTH, { acfc: true, pfc: false }, { acfc: false, pfc: true }]) {
@@ -133,7 +140,7 @@ describe('PPP frame encoding = the seed pptp_xmit (differential)', () => {
           const ours = toHex(encodePppFrame({ protocol, payload }, flags));
           assert.equal(
             ours,
-            seedXmit(protocol, payload, flags),
+            expectedXmit(protocol, payload, flags),
             `protocol ${protocol.toString(16)} code ${payload[0]}`,
           );
           // Header-only form writes the same header in place before the payload.
@@ -156,10 +163,16 @@ describe('PPP frame encoding = the seed pptp_xmit (differential)', () => {
       assert.equal(toHex(f.subarray(0, 4)), 'ff03c021');
     }
   });
-  it('an empty LCP frame (no Code octet) is not exempt, like any other', () => {
+  it('keeps Address/Control on every LCP packet, Echo and Discard included (RFC 1661 §6.6)', () => {
+    for (const code of [8, 9, 10, 11, 12, 13, 200]) {
+      const payload = new Uint8Array([code, 1, 0, 4]);
+      const f = encodePppFrame({ protocol: PppProtocol.Lcp, payload }, BOTH);
+      assert.equal(toHex(f.subarray(0, 4)), 'ff03c021', `code ${code}`);
+      assert.notEqual(toHex(f), seedXmit(PppProtocol.Lcp, payload, BOTH), 'the seed would strip ff03 here');
+    }
     assert.equal(
       toHex(encodePppFrame({ protocol: PppProtocol.Lcp, payload: new Uint8Array(0) }, BOTH)),
-      'c021',
+      'ff03c021',
     );
   });
   it('refuses protocol values RFC 1661 §2 forbids', () => {
