@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { PptpControlConnection } from '../../src/pptp/control.js';
 import type { PptpControlAction, PptpControlConfig, PptpTimerId } from '../../src/pptp/control-types.js';
-import { encodePptpMessage, type PptpMessage } from '../../src/wire/pptp/index.js';
+import { decodePptpMessage, encodePptpMessage, type PptpMessage } from '../../src/wire/pptp/index.js';
 
 /** A deep partial of an action: the keys to compare. */
 // biome-ignore lint/suspicious/noExplicitAny: test matcher over heterogeneous action shapes
@@ -77,7 +77,8 @@ export class Script {
         this.timers.delete(a.id);
       } else if (a.kind === 'send') {
         assert.ok(!this.closed, 'send after close');
-        encodePptpMessage(a.message); // every message the engine sends must encode
+        // Every message the engine sends must encode, and decode back to itself.
+        assert.deepStrictEqual(decodePptpMessage(encodePptpMessage(a.message)), a.message);
       } else if (a.kind === 'close') {
         assert.ok(!this.closed, 'closed twice');
         this.closed = true;
