@@ -5,7 +5,8 @@
  *   crypto → crypto, and node:crypto only
  *   ppp, pptp → themselves, wire, crypto (no Node built-ins but node:crypto)
  *   io → io, wire (the OS lives here)
- *   client, server → anything but cli
+ *   session → the engines and io (the glue of one PPTP call: channel + unit + data path)
+ *   client, server → session and below (not each other, not cli)
  *   capture → capture, wire (pcap/pcapng files, TCP reassembly: pure)
  *   decode → decode, capture, wire, crypto, dns-packet (the dissector behind `pptp-ts decode`)
  *   cli → anything
@@ -65,13 +66,29 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
   io: { layers: ['io', 'wire'], packages: () => true },
   capture: { layers: ['capture', 'wire'], packages: () => false },
   decode: { layers: ['decode', 'capture', 'wire', 'crypto'], packages: (s) => s === 'dns-packet' },
-  client: { layers: ['client', 'server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
-  server: { layers: ['server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  session: { layers: ['session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  client: { layers: ['client', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  server: { layers: ['server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
   cli: {
-    layers: ['cli', 'client', 'server', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'capture', 'decode'],
+    layers: [
+      'cli',
+      'client',
+      'server',
+      'session',
+      'io',
+      'ppp',
+      'pptp',
+      'wire',
+      'crypto',
+      'capture',
+      'decode',
+    ],
     packages: () => true,
   },
-  'index.ts': { layers: ['client', 'server', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => false },
+  'index.ts': {
+    layers: ['client', 'server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'capture', 'decode'],
+    packages: () => false,
+  },
 };
 
 describe('layering (STYLE.md §1)', () => {
