@@ -35,8 +35,13 @@ export interface TcpFlowKey {
   readonly destinationPort: number;
 }
 
-/** What the reassembler needs from a TCP segment. */
-export interface TcpSegmentInput {
+/**
+ * What the reassembler needs from a TCP segment. `tag` is the caller's
+ * label for the segment (say, its frame number); it comes back on the
+ * events the segment's bytes cause, even when they are delivered later.
+ */
+export interface TcpSegmentInput<T = undefined> {
+  readonly tag?: T;
   readonly flow: TcpFlowKey;
   readonly sequenceNumber: number;
   readonly syn: boolean;
@@ -46,20 +51,20 @@ export interface TcpSegmentInput {
 }
 
 /** Something that happened to a direction's byte stream, in stream order. */
-export type TcpStreamEvent =
+export type TcpStreamEvent<T = undefined> =
   /** A new stream began (SYN seen, or first segment of a direction seen mid-stream). */
   | { readonly kind: 'open'; readonly flow: string; readonly midStream: boolean }
-  /** In-order bytes of the stream. */
-  | { readonly kind: 'data'; readonly flow: string; readonly data: Uint8Array }
+  /** In-order bytes of the stream, with the tag of the segment that carried them. */
+  | { readonly kind: 'data'; readonly flow: string; readonly data: Uint8Array; readonly tag: T | undefined }
   /** Bytes that never arrived (or could not be buffered) were skipped. */
   | { readonly kind: 'gap'; readonly flow: string; readonly missingBytes: number }
   /** The stream ended (FIN or RST reached in order, or RST at any point). */
   | { readonly kind: 'close'; readonly flow: string; readonly reason: 'fin' | 'rst' };
 
 /** What one {@link TcpReassembler.push} reported about the segment itself. */
-export interface TcpPushResult {
+export interface TcpPushResult<T = undefined> {
   /** Stream events this segment caused (possibly including bytes of earlier buffered segments). */
-  readonly events: TcpStreamEvent[];
+  readonly events: TcpStreamEvent<T>[];
   /** Bytes of this segment that had already been delivered (a retransmission or overlap). */
   readonly retransmittedBytes: number;
   /** The segment arrived ahead of a hole and was buffered. */
@@ -87,26 +92,27 @@ export function tcpFlowName(k: TcpFlowKey): string {
   return `${k.source}:${k.sourcePort} → ${k.destination}:${k.destinationPort}`;
 }
 
-interface Pending {
+interface Pending<T> {
   seq: number;
   data: Uint8Array;
   fin: boolean;
+  tag: T | undefined;
 }
 
-interface FlowState {
+interface FlowState<T> {
   name: string;
   /** Initial sequence number, when the SYN was seen. */
   isn: number | undefined;
   /** Next in-order sequence number. */
   next: number;
   closed: boolean;
-  pending: Pending[];
+  pending: Pending<T>[];
   pendingBytes: number;
 }
 
 /** Reassembles every TCP direction pushed into it (typically only port 1723's). */
-export class TcpReassembler {
-  private readonly flows = new Map<string, FlowState>();
+export class TcpReassembler<T = undefined> {
+  private readonly flows = new Map<string, FlowState<T>>();
   private readonly limits: TcpReassemblyLimits;
 
   constructor(limits: Partial<TcpReassemblyLimits> = {}) {
@@ -119,9 +125,9 @@ export class TcpReassembler {
   }
 
   /** Feeds one captured segment. */
-  push(seg: TcpSegmentInput): TcpPushResult {
+  push(seg: TcpSegmentInput<T>): TcpPushResult<T> {
     const name = tcpFlowName(seg.flow);
-    const events: TcpStreamEvent[] = [];
+    const events: TcpStreamEvent<T>[] = [];
     let st = this.flows.get(name);
     if (st) {
       // Map order is insertion order: re-insert to mark as recently used.
@@ -142,7 +148,7 @@ export class TcpReassembler {
       if (seg.payload.length === 0 && !seg.fin && !seg.rst)
         return { events, retransmittedBytes: 0, outOfOrder: false };
       // Data on a SYN (TCP Fast Open) follows the SYN.
-      return this.accept(st, next, seg.payload, seg.fin, seg.rst, events);
+      return this.accept(st, next, seg, events);
     }
 
     if (st?.closed) {
@@ -158,18 +164,18 @@ export class TcpReassembler {
       st = this.track(name, seg.sequenceNumber, undefined);
       events.push({ kind: 'open', flow: name, midStream: true });
     }
-    return this.accept(st, seg.sequenceNumber, seg.payload, seg.fin, seg.rst, events);
+    return this.accept(st, seg.sequenceNumber, seg, events);
   }
 
   /** Ends the capture: every hole still open is declared lost and what is buffered is delivered. */
-  finish(): TcpStreamEvent[] {
-    const events: TcpStreamEvent[] = [];
+  finish(): TcpStreamEvent<T>[] {
+    const events: TcpStreamEvent<T>[] = [];
     for (const st of this.flows.values()) this.flushAll(st, events);
     return events;
   }
 
-  private track(name: string, next: number, isn: number | undefined): FlowState {
-    const st: FlowState = { name, isn, next, closed: false, pending: [], pendingBytes: 0 };
+  private track(name: string, next: number, isn: number | undefined): FlowState<T> {
+    const st: FlowState<T> = { name, isn, next, closed: false, pending: [], pendingBytes: 0 };
     this.flows.set(name, st);
     while (this.flows.size > this.limits.maxFlows) {
       const oldest = this.flows.keys().next().value as string;
@@ -179,13 +185,12 @@ export class TcpReassembler {
   }
 
   private accept(
-    st: FlowState,
+    st: FlowState<T>,
     seq: number,
-    data: Uint8Array,
-    fin: boolean,
-    rst: boolean,
-    events: TcpStreamEvent[],
-  ): TcpPushResult {
+    seg: TcpSegmentInput<T>,
+    events: TcpStreamEvent<T>[],
+  ): TcpPushResult<T> {
+    const { payload: data, fin, rst, tag } = seg;
     let retransmittedBytes = 0;
     let outOfOrder = false;
     const d = seq32.diff(seq, st.next);
@@ -195,7 +200,7 @@ export class TcpReassembler {
       retransmittedBytes = old;
       const fresh = data.subarray(old);
       if (fresh.length > 0) {
-        events.push({ kind: 'data', flow: st.name, data: fresh });
+        events.push({ kind: 'data', flow: st.name, data: fresh, tag });
         st.next = seq32.add(st.next, fresh.length);
       }
       // A FIN counts only once every byte before it is in (it sits after the data).
@@ -203,7 +208,7 @@ export class TcpReassembler {
       this.drain(st, events);
     } else {
       outOfOrder = true;
-      if (data.length > 0 || fin) this.buffer(st, { seq, data, fin }, events);
+      if (data.length > 0 || fin) this.buffer(st, { seq, data, fin, tag }, events);
     }
     if (rst && !st.closed) {
       // RFC 9293 §3.10.7: a reset aborts the connection; buffered data is abandoned.
@@ -213,7 +218,7 @@ export class TcpReassembler {
     return { events, retransmittedBytes, outOfOrder };
   }
 
-  private buffer(st: FlowState, p: Pending, events: TcpStreamEvent[]): void {
+  private buffer(st: FlowState<T>, p: Pending<T>, events: TcpStreamEvent<T>[]): void {
     // Keep `pending` sorted by sequence number; an exact duplicate is dropped.
     let i = st.pending.length;
     while (i > 0 && seq32.gt(st.pending[i - 1]!.seq, p.seq)) i--;
@@ -233,7 +238,7 @@ export class TcpReassembler {
   }
 
   /** Delivers buffered segments that are now in order. */
-  private drain(st: FlowState, events: TcpStreamEvent[]): void {
+  private drain(st: FlowState<T>, events: TcpStreamEvent<T>[]): void {
     while (!st.closed && st.pending.length > 0) {
       const p = st.pending[0]!;
       const d = seq32.diff(p.seq, st.next);
@@ -242,7 +247,7 @@ export class TcpReassembler {
       st.pendingBytes -= p.data.length;
       const fresh = p.data.subarray(Math.min(-d, p.data.length));
       if (fresh.length > 0) {
-        events.push({ kind: 'data', flow: st.name, data: fresh });
+        events.push({ kind: 'data', flow: st.name, data: fresh, tag: p.tag });
         st.next = seq32.add(st.next, fresh.length);
       }
       if (p.fin && -d <= p.data.length) this.close(st, 'fin', events);
@@ -250,7 +255,7 @@ export class TcpReassembler {
   }
 
   /** Declares the hole before the first buffered segment lost. */
-  private skipHole(st: FlowState, events: TcpStreamEvent[]): void {
+  private skipHole(st: FlowState<T>, events: TcpStreamEvent<T>[]): void {
     const first = st.pending[0]!;
     const missing = seq32.diff(first.seq, st.next);
     if (missing > 0) {
@@ -260,7 +265,7 @@ export class TcpReassembler {
   }
 
   /** Delivers everything buffered, declaring each hole lost. */
-  private flushAll(st: FlowState, events: TcpStreamEvent[]): void {
+  private flushAll(st: FlowState<T>, events: TcpStreamEvent<T>[]): void {
     while (!st.closed && st.pending.length > 0) {
       this.skipHole(st, events);
       this.drain(st, events);
@@ -269,7 +274,7 @@ export class TcpReassembler {
     st.pendingBytes = 0;
   }
 
-  private close(st: FlowState, reason: 'fin' | 'rst', events: TcpStreamEvent[]): void {
+  private close(st: FlowState<T>, reason: 'fin' | 'rst', events: TcpStreamEvent<T>[]): void {
     st.closed = true;
     st.next = seq32.add(st.next, reason === 'fin' ? 1 : 0);
     st.pending = [];

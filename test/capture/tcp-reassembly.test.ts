@@ -113,6 +113,20 @@ describe('TCP reassembly', () => {
     assert.equal(late.retransmittedBytes, 2);
   });
 
+  it("returns each segment's tag with its bytes, even when they are delivered later", () => {
+    const r = new TcpReassembler<number>();
+    r.push({ ...seg(A, 0, '', { syn: true }), tag: 1 });
+    assert.deepEqual(r.push({ ...seg(A, 3, 'cd'), tag: 2 }).events, []);
+    const events = r.push({ ...seg(A, 1, 'ab'), tag: 3 }).events;
+    assert.deepEqual(
+      events.map((e) => (e.kind === 'data' ? [new TextDecoder().decode(e.data), e.tag] : e.kind)),
+      [
+        ['ab', 3],
+        ['cd', 2],
+      ],
+    );
+  });
+
   it('declares a hole lost at the end of the capture', () => {
     const r = new TcpReassembler();
     r.push(seg(A, 0, '', { syn: true }));
