@@ -19,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return cmd ? 0 : 2;
+    case 'decode':
+      return (await import('./decode.js')).runDecode(argv.slice(1));
     default:
       process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
       return 2;
