@@ -152,8 +152,9 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
   }
 
   reset(): void {
+    // Our side only (the CpPolicy contract): `peerAccepted` belongs to the judge, which may already have
+    // run for the Configure-Request that started this negotiation.
     this.ours = this.initialOurs();
-    this.peerAccepted = undefined;
     this.hinted = false;
   }
 

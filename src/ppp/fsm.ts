@@ -431,6 +431,8 @@ export class Fsm<N = never> {
   /** Identifier and data of our last Terminate-Request. */
   private terminateId = 0;
   private terminateData: Uint8Array = new Uint8Array(0);
+  /** The peer's Configure-Request we acknowledged last (for the duplicate check in Opened). */
+  private lastAcked: { identifier: number; data: Uint8Array } | undefined;
   /** A reply to the current request was accepted (pppd seen_ack). */
   protected replySeen = false;
   /** Configure-Naks we sent without sending a Configure-Ack (Max-Failure). */
@@ -654,6 +656,23 @@ export class Fsm<N = never> {
       return;
     }
     const s = this.state;
+    if (
+      s === 'Opened' &&
+      this.lastAcked &&
+      pkt.identifier === this.lastAcked.identifier &&
+      bytesEqual(pkt.data, this.lastAcked.data)
+    ) {
+      // Deliberate deviation from the table (RCR in Opened: tld,scr,sca/8): a request with the Identifier
+      // and options we already acknowledged can only be a retransmission or a network duplicate, because
+      // RFC 1661 §5.1 says "The Identifier field MUST be changed ... whenever a valid reply has been
+      // received for a previous request". Re-acknowledge it instead of tearing the layer down, so a
+      // duplicated or late packet cannot force a renegotiation (and, for LCP, a re-authentication).
+      this.log.log('debug', 'duplicate of the acknowledged Configure-Request: Ack again', {
+        id: pkt.identifier,
+      });
+      this.emit({ code: CpCode.ConfigureAck, identifier: pkt.identifier, data: pkt.data });
+      return;
+    }
     if (s === 'Closed' || s === 'Closing' || s === 'Stopping') {
       // RCR+ and RCR- share these cells (sta/2, 4, 5): no need to judge.
       this.step('RCR+', { packet: pkt });
@@ -838,6 +857,7 @@ export class Fsm<N = never> {
       done.push(a);
     }
     this.setState(cell.next, `${event}${done.length ? ` / ${done.join(',')}` : ''}`);
+    if (from === 'Opened' && cell.next !== 'Opened') this.lastAcked = undefined;
     if (this.timerRunning && !TIMER_STATES.has(cell.next)) {
       // RFC 1661 §4.1: "The Restart timer is stopped when transitioning from any state where the timer is
       // running to a state where the timer is not running."
@@ -886,6 +906,7 @@ export class Fsm<N = never> {
         return;
       case 'sca':
         this.naksSent = 0;
+        this.lastAcked = { identifier: ec.packet!.identifier, data: ec.packet!.data.slice() };
         // RFC 1661 §5.2: "The acknowledged Configuration Options MUST NOT be reordered or modified in any way."
         this.emit({ code: CpCode.ConfigureAck, identifier: ec.packet!.identifier, data: ec.packet!.data });
         return;

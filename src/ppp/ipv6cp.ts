@@ -136,8 +136,8 @@ export class Ipv6cpPolicy implements CpPolicy<Ipv6cpNote> {
   }
 
   reset(): void {
+    // Our side only: `lastNakSent` is what we last suggested to the peer and stays valid (RFC 5072 §4.1).
     this.ours = this.initialLocal();
-    this.lastNakSent = undefined;
     this.hinted = false;
   }
 

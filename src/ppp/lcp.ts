@@ -220,9 +220,9 @@ export class LcpPolicy implements CpPolicy<LcpNote> {
   }
 
   reset(): void {
+    // Our side only: `lastNakMagic` records what *we* told the peer in our last Nak and stays valid.
     this.ours = this.initialOurs();
     this.acked = undefined;
-    this.lastNakMagic = undefined;
     this.loopbackNaks = 0;
   }
 

@@ -183,6 +183,26 @@ describe('CCP: two ends', () => {
     });
   }
 
+  it('a renegotiation started by the peer keeps the transmit side it judged (reset() leaves the peer side alone)', () => {
+    const a = new CcpPolicy({});
+    const fa = new Fsm(a);
+    const h = new Harness<FsmAction<CcpNote>>(fa);
+    h.run(fa.open());
+    h.run(fa.lowerUp());
+    const req = sentPackets(h.drain())[0]!;
+    h.deliver(cp(1, 1, '12 06 01 00 00 40'));
+    h.deliver(cp(2, req.identifier, toHex(req.data)));
+    h.drain();
+    assert.equal(fa.state, 'Opened');
+    // The peer renegotiates (new Identifier): tld, scr (our side reset), sca.
+    h.deliver(cp(1, 2, '12 06 01 00 00 40'));
+    const out = expectActions(h, ['down', 'send Configure-Request', 'startTimer', 'send Configure-Ack id=2']);
+    const again = sentPackets(out)[0]!;
+    h.deliver(cp(2, again.identifier, toHex(again.data)));
+    assert.deepEqual(notesOf(h.drain()), []);
+    assert.deepEqual(a.negotiated?.tx, { keyBits: 128, stateless: true });
+  });
+
   it('required on one side, the other has MPPE off: the required side reports the refusal', () => {
     const a = new CcpPolicy({});
     const b = new CcpPolicy({ keyBits: [], required: false });

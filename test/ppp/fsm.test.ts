@@ -342,6 +342,21 @@ describe('automaton: scripted exchanges', () => {
     assert.equal(toHex(sentPackets(out)[0]!.data), '010405dc', 'back to our configured MRU');
   });
 
+  it('in Opened, a duplicate of the request we acked is acked again without renegotiating (RFC 1661 §5.1)', () => {
+    const { fsm, h } = setup();
+    const id = start(fsm, h);
+    h.deliver(cp(1, 9, '01 04 05 dc'));
+    h.deliver(cp(2, id, '01 04 05 dc'));
+    h.drain();
+    assert.equal(fsm.state, 'Opened');
+    h.deliver(cp(1, 9, '01 04 05 dc')); // late duplicate
+    expectActions(h, ['send Configure-Ack id=9 010405dc']);
+    assert.equal(fsm.state, 'Opened');
+    h.deliver(cp(1, 10, '01 04 05 dc')); // a new request: renegotiate, as the table says
+    expectActions(h, ['down', 'send Configure-Request', 'startTimer', 'send Configure-Ack id=10']);
+    assert.equal(fsm.state, 'AckSent');
+  });
+
   it('restartOnOpen renegotiates an Opened link ([r])', () => {
     const { fsm, h } = setup({ restartOnOpen: true });
     const id = start(fsm, h);
