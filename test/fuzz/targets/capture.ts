@@ -7,7 +7,11 @@ import {
 } from '../../../src/capture/inet.js';
 import { decodeLinkFrame } from '../../../src/capture/link.js';
 import { openCapture } from '../../../src/capture/open.js';
+import { Dissector } from '../../../src/decode/dissector.js';
+import { decodeCapture, packetJson, renderPacketText } from '../../../src/decode/index.js';
+import type { DecodedPacket } from '../../../src/decode/tree.js';
 import { fromHex } from '../../../src/wire/bytes.js';
+import { fullSession } from '../../decode/fixtures.js';
 import type { FuzzTarget } from '../mutate.js';
 
 const IP4 = '45 00 00 1c 00 01 40 00 40 11 00 00 0a 00 00 01 0a 00 00 02 d4 31 00 35 00 08 00 00';
@@ -58,3 +62,53 @@ export const targets: FuzzTarget[] = [
     corpus: [fromHex('d431 0035 000b 0000 616263')],
   },
 ];
+
+// ─── The whole dissector ────────────────────────────────────────────────────
+// It must never throw, and no layer may report `internal-error` (a decoder
+// throwing something other than WireError). Either is turned into a plain
+// Error here, which the fuzz harness reports with the input.
+
+const session = fullSession();
+const rawFrames = session.frames.map((f) => f.packet);
+
+function checkLayers(p: DecodedPacket | undefined): void {
+  for (const l of p?.layers ?? []) {
+    if (l.malformed?.code === 'internal-error') throw new Error(`${l.protocol}: ${l.malformed.detail}`);
+  }
+}
+
+/** One dissector kept across inputs, so TCP reassembly and session state see mutated streams too. */
+let dissector = new Dissector({ all: true });
+let frameNumber = 0;
+
+targets.push(
+  {
+    name: 'dissector (raw IP frames, stateful)',
+    decode: (b) => {
+      if (++frameNumber % 5000 === 0) dissector = new Dissector({ all: true });
+      const p = dissector.dissect({
+        frameNumber,
+        interfaceId: 0,
+        linkType: 101,
+        fcsLength: 0,
+        timestamp: { seconds: frameNumber, nanoseconds: 0 },
+        originalLength: b.length,
+        data: b,
+      });
+      checkLayers(p);
+      if (p) {
+        renderPacketText(p);
+        JSON.stringify(packetJson(p));
+      }
+    },
+    corpus: rawFrames,
+  },
+  {
+    name: 'decodeCapture (mutated pcap files)',
+    decode: (b) => {
+      const cap = decodeCapture(b, { all: true });
+      for (const p of cap) checkLayers(p);
+    },
+    corpus: [session.pcap('ethernet').subarray(0, 700), session.pcap('sll2').subarray(0, 600)],
+  },
+);

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { runDecode } from '../../src/cli/decode.js';
+import { fullSession } from './fixtures.js';
+
+function capture(): {
+  io: { stdout: PassThrough; stderr: PassThrough };
+  out: () => string;
+  err: () => string;
+} {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const o: Buffer[] = [];
+  const e: Buffer[] = [];
+  stdout.on('data', (b: Buffer) => o.push(b));
+  stderr.on('data', (b: Buffer) => e.push(b));
+  return {
+    io: { stdout, stderr },
+    out: () => Buffer.concat(o).toString(),
+    err: () => Buffer.concat(e).toString(),
+  };
+}
+
+describe('pptp-ts decode (runDecode)', () => {
+  let dir: string;
+  const session = fullSession();
+  const pcap = session.pcap('ethernet');
+  const file = (n: string) => join(dir, n);
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), `pptp-ts-cli-${process.pid}-`));
+    writeFileSync(file('s.pcap'), pcap);
+    writeFileSync(file('not.pcap'), 'hello, world');
+    writeFileSync(file('cut.pcap'), pcap.subarray(0, pcap.length - 10));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('usage errors exit 2; --help exits 0', async () => {
+    for (const argv of [[], ['a', 'b'], ['--nope', 'x']]) {
+      const c = capture();
+      assert.equal(await runDecode(argv, c.io), 2, argv.join(' '));
+      assert.match(c.err(), /usage: pptp-ts decode FILE/);
+    }
+    const c = capture();
+    assert.equal(await runDecode(['--help'], c.io), 0);
+    assert.match(c.out(), /--json {10}one JSON object per packet/);
+  });
+
+  it('a missing file or one that is not a capture exits 1 with the reason', async () => {
+    const a = capture();
+    assert.equal(await runDecode([file('missing.pcap')], a.io), 1);
+    assert.match(a.err(), /missing\.pcap: ENOENT/);
+    const b = capture();
+    assert.equal(await runDecode([file('not.pcap')], b.io), 1);
+    assert.match(b.err(), /not a pcap or pcapng capture file/);
+  });
+
+  it('text: one block per frame, a summary on stderr', async () => {
+    const c = capture();
+    assert.equal(await runDecode([file('s.pcap')], c.io), 0);
+    const blocks = c.out().trimEnd().split('\n\n');
+    assert.equal(blocks.length, session.frames.length - 1);
+    assert.ok(blocks.every((b) => b.startsWith('Frame ')));
+    assert.match(c.err(), /^\d+ frames read, \d+ shown: 15 PPTP control messages/);
+  });
+
+  it('--json: one object per line', async () => {
+    const c = capture();
+    assert.equal(await runDecode(['--json', file('s.pcap')], c.io), 0);
+    const lines = c.out().trimEnd().split('\n');
+    assert.equal(lines.length, session.frames.length - 1);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).frame),
+      session.frames.map((_, i) => i + 1).filter((n) => session.frames[n - 1]!.label !== 'ACK'),
+    );
+    assert.equal(c.err(), '', 'no summary mixed into JSON runs');
+  });
+
+  it('a file cut short: the frames before the cut are printed, then the error, exit 1', async () => {
+    const c = capture();
+    assert.equal(await runDecode(['--json', file('cut.pcap')], c.io), 1);
+    assert.equal(c.out().trimEnd().split('\n').length, session.frames.length - 2);
+    assert.match(
+      c.err(),
+      new RegExp(
+        `reading stopped after frame ${session.frames.length - 1}: truncated: pcap record ${session.frames.length}`,
+      ),
+    );
+  });
+
+  it('stops quietly when the reader of its output goes away', async () => {
+    let writes = 0;
+    const stdout = new Writable({
+      highWaterMark: 1,
+      write(_chunk, _enc, cb) {
+        writes++;
+        cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const stderr = new PassThrough();
+    assert.equal(await runDecode([file('s.pcap')], { stdout, stderr }), 0);
+    assert.equal(writes, 1);
+  });
+});
