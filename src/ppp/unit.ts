@@ -1273,6 +1273,8 @@ export class PppUnit {
   private runFsm<N>(
     actions: readonly FsmAction<N>[],
     on: {
+      /** False once the automaton was discarded (the link failed while its actions ran). */
+      alive(): boolean;
       up(): void;
       down(): void;
       finished(reason: string): void;
@@ -1280,6 +1282,11 @@ export class PppUnit {
     },
   ): void {
     for (const a of actions) {
+      if (!on.alive() && (a.kind === 'send' || a.kind === 'startTimer')) {
+        // A note earlier in this list ended the link and stopNetwork() discarded the automaton: what it
+        // still meant to send or time belongs to a layer that no longer exists.
+        continue;
+      }
       switch (a.kind) {
         case 'send':
           this.counters.txControl++;
@@ -1311,6 +1318,7 @@ export class PppUnit {
 
   private runLcp(actions: readonly FsmAction<LcpNote>[]): void {
     this.runFsm(actions, {
+      alive: () => true,
       up: () => this.onLcpUp(),
       down: () => this.onLcpDown(),
       finished: (reason) => this.onLcpFinished(reason),
@@ -1375,7 +1383,9 @@ export class PppUnit {
   }
 
   private runIpcp(actions: readonly FsmAction<IpcpNote>[]): void {
+    const fsm = this.ipcp;
     this.runFsm(actions, {
+      alive: () => fsm !== undefined && this.ipcp === fsm,
       up: () => {
         const n = this.ipcpPolicy?.negotiated;
         if (!n || n.localAddress === 0) return; // the 'failed' note handles it
@@ -1399,7 +1409,9 @@ export class PppUnit {
   }
 
   private runIpv6cp(actions: readonly FsmAction<Ipv6cpNote>[]): void {
+    const fsm = this.ipv6cp;
     this.runFsm(actions, {
+      alive: () => fsm !== undefined && this.ipv6cp === fsm,
       up: () => {
         const n = this.ipv6cpPolicy?.negotiated;
         if (!n) return;
@@ -1443,7 +1455,9 @@ export class PppUnit {
   }
 
   private runCcp(actions: readonly FsmAction<CcpNote>[]): void {
+    const fsm = this.ccp;
     this.runFsm(actions, {
+      alive: () => fsm !== undefined && this.ccp === fsm,
       up: () => {
         const n = this.ccpPolicy?.negotiated;
         if (!n) return;

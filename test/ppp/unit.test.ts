@@ -251,6 +251,9 @@ function deadCodes(client: PppUnitOptions, server: PppUnitOptions) {
     pair.run(() => pair.bothDead()),
     `both dead (a ${pair.units.a.phase}, b ${pair.units.b.phase})`,
   );
+  // Hygiene (STYLE.md §5.7): a dead unit leaves no timer running.
+  assert.deepEqual(pair.timersOf('a'), [], 'timers left on a');
+  assert.deepEqual(pair.timersOf('b'), [], 'timers left on b');
   return { pair, a: pair.dead('a')!.failure, b: pair.dead('b')!.failure };
 }
 
@@ -389,6 +392,7 @@ describe('unit: failures surface with a specific reason', () => {
     assert.ok(pair.run(() => pair.bothPassing()));
     pair.act('a', pair.units.a.close('going home'));
     assert.ok(pair.run(() => pair.bothDead()));
+    assert.deepEqual([...pair.timersOf('a'), ...pair.timersOf('b')], []);
     assert.deepEqual(pair.dead('a')?.failure, { code: 'closed', message: 'going home' });
     assert.equal(pair.dead('b')?.failure.code, 'peer-terminated');
     assert.equal(pair.dead('b')?.failure.peerMessage, 'going home');
