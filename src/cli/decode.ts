@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { decodeCapture, packetJson, renderPacketText } from '../decode/index.js';
 import { WireError } from '../wire/errors.js';
 
-export const DECODE_USAGE = `usage: pptp-ts decode FILE [--json] [--all] [--show-secrets]
+export const DECODE_USAGE = `usage: pptp-ts decode FILE [--json] [--all] [--show-secrets] [--password-file F]
 
 Prints every PPTP-related packet of a pcap or pcapng capture, layer by layer:
 outer IPv4, GRE, PPP, LCP/PAP/CHAP/MS-CHAP/IPCP/IPv6CP/CCP, MPPE, the inner
@@ -20,6 +20,11 @@ TCP port 1723.
   --json          one JSON object per packet, one per line
   --all           list every frame, not only PPTP-related ones
   --show-secrets  show PAP passwords (hidden by default)
+  --password-file F
+                  decrypt MPPE with the account's password (first line of F),
+                  after an MS-CHAP exchange in the capture
+  --password P    the same, with the password on the command line (visible
+                  to other users in the process list: prefer the file)
   -h, --help      this text
 `;
 
@@ -63,7 +68,14 @@ function writer(stream: NodeJS.WritableStream): {
 
 /** Runs `pptp-ts decode`; returns the exit code (0 ok, 1 unreadable or corrupt capture, 2 usage). */
 export async function runDecode(argv: string[], io: DecodeIo = process): Promise<number> {
-  let values: { json?: boolean; all?: boolean; 'show-secrets'?: boolean; help?: boolean };
+  let values: {
+    json?: boolean;
+    all?: boolean;
+    'show-secrets'?: boolean;
+    help?: boolean;
+    password?: string;
+    'password-file'?: string;
+  };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -73,6 +85,8 @@ export async function runDecode(argv: string[], io: DecodeIo = process): Promise
         json: { type: 'boolean' },
         all: { type: 'boolean' },
         'show-secrets': { type: 'boolean' },
+        password: { type: 'string' },
+        'password-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -99,11 +113,22 @@ export async function runDecode(argv: string[], io: DecodeIo = process): Promise
     );
     return 1;
   }
+  let password = values.password;
+  if (values['password-file'] !== undefined) {
+    try {
+      // The first line, without its line ending: what `echo secret > F` writes.
+      password = (await readFile(values['password-file'], 'utf8')).split(/\r?\n/)[0]!;
+    } catch (e) {
+      io.stderr.write(`pptp-ts decode: ${values['password-file']}: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   let capture: ReturnType<typeof decodeCapture>;
   try {
     capture = decodeCapture(bytes, {
       all: values.all === true,
       showSecrets: values['show-secrets'] === true,
+      ...(password === undefined ? {} : { password }),
     });
   } catch (e) {
     const why = e instanceof WireError ? e.message : String(e);

@@ -47,6 +47,8 @@ export interface DissectorOptions {
   readonly all?: boolean;
   /** Show PAP passwords (hidden by default). */
   readonly showSecrets?: boolean;
+  /** The account's password, to decrypt MPPE after an MS-CHAP exchange in the capture. Never shown. */
+  readonly password?: string;
   /** Caps of the TCP reassembler (defaults: 1 MiB / 1024 segments per direction, 4096 directions). */
   readonly tcpLimits?: Partial<TcpReassemblyLimits>;
 }
@@ -249,6 +251,8 @@ export class Dissector {
       if (view?.hasSequenceNumber && view.payloadLength > 0) {
         dissectPpp(view.payload, layers, this.session(source, destination), {
           showSecrets: this.opts.showSecrets === true,
+          from: source,
+          ...(this.opts.password === undefined ? {} : { password: this.opts.password }),
         });
       }
       if (missing)

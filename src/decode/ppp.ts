@@ -41,6 +41,7 @@ import {
 import { decodePapPacket, type PapPacket } from '../wire/pap.js';
 import { PppFrameView, PppProtocol } from '../wire/ppp.js';
 import { dataLayer, dissectIp } from './inet.js';
+import { MppeSessionDecryptor, type MsChapExchange, mppeBitsOf } from './mppe-decrypt.js';
 import {
   CCP_OPTION_NAMES,
   CHAP_ALGORITHM_NAMES,
@@ -83,12 +84,24 @@ export interface PppSessionState {
   chapChallengeLength?: number;
   /** The MPPE option of an acknowledged CCP Configure-Request. */
   mppe?: MppeOption;
+  /** The last CHAP Challenge: who sent it and its value. */
+  challenge?: { readonly from: string; readonly value: Uint8Array };
+  /** The MS-CHAP exchange that last succeeded (its keys are the ones MPPE uses). */
+  msChap?: MsChapExchange;
+  /** A Response waiting for its Success. */
+  pendingMsChap?: MsChapExchange;
+  /** The decryptor built from `msChap` and the password, or why there is none. */
+  decryptor?: MppeSessionDecryptor | { readonly error: string };
 }
 
 /** Options that change what is shown. */
 export interface PppDissectOptions {
   /** Show PAP passwords (hidden by default: a capture may be shared, the output even more so). */
   readonly showSecrets?: boolean;
+  /** Outer source address of the frame (which side sent it). */
+  readonly from?: string;
+  /** The account's password: decrypts MPPE after an MS-CHAP exchange seen in the capture. */
+  readonly password?: string;
 }
 
 // ─── PPP frame ──────────────────────────────────────────────────────────────
@@ -152,7 +165,7 @@ export function dissectPppPayload(
         out.push(papLayer(decodePapPacket(info), info, opts));
         return;
       case PppProtocol.Chap:
-        out.push(chapLayer(decodeChapPacket(info), info, session));
+        out.push(chapLayer(decodeChapPacket(info), info, session, opts.from ?? ''));
         return;
       case PppProtocol.Compressed:
         dissectMppe(info, out, session, opts);
@@ -508,7 +521,10 @@ function ccpLayer(info: Uint8Array, session: PppSessionState): Layer {
     for (const o of p.options) {
       try {
         const v = decodeCcpOption(o);
-        if (v.kind === 'mppe') session.mppe = v;
+        if (v.kind === 'mppe') {
+          session.mppe = v;
+          session.decryptor = undefined; // a (re)negotiation starts the keys afresh
+        }
       } catch {
         // shown as a malformed option below
       }
@@ -544,6 +560,26 @@ function papLayer(p: PapPacket, info: Uint8Array, opts: PppDissectOptions): Laye
   return { protocol: 'PAP', fields };
 }
 
+/** Keeps what key derivation needs from a Response that answers the last Challenge. */
+function rememberResponse(
+  session: PppSessionState,
+  version: 1 | 2,
+  ntResponse: Uint8Array,
+  name: Uint8Array,
+  peerChallenge?: Uint8Array,
+): void {
+  const c = session.challenge;
+  if (!c) return;
+  session.pendingMsChap = {
+    version,
+    authenticator: c.from,
+    authenticatorChallenge: c.value,
+    ntResponse: ntResponse.slice(),
+    userName: name.slice(),
+    ...(peerChallenge ? { peerChallenge: peerChallenge.slice() } : {}),
+  };
+}
+
 /** Which MS-CHAP version a 49-byte Response is, from what the session agreed or, failing that, the Challenge size. */
 function msChapVersion(session: PppSessionState): 1 | 2 | undefined {
   if (session.chapAlgorithm === ChapAlgorithm.MsChapV2) return 2;
@@ -555,7 +591,7 @@ function msChapVersion(session: PppSessionState): 1 | 2 | undefined {
   return undefined;
 }
 
-function chapLayer(p: ChapPacket, info: Uint8Array, session: PppSessionState): Layer {
+function chapLayer(p: ChapPacket, info: Uint8Array, session: PppSessionState, from: string): Layer {
   const cp = decodeCpPacket(info);
   const fields = headerFields(cp, CHAP_CODE_NAMES);
   const version = msChapVersion(session);
@@ -573,6 +609,7 @@ function chapLayer(p: ChapPacket, info: Uint8Array, session: PppSessionState): L
   switch (p.kind) {
     case 'challenge':
       session.chapChallengeLength = p.value.length;
+      session.challenge = { from, value: p.value.slice() };
       fields.push(kv('value', bytesHex(p.value, 64), 'challenge', bytesHex(p.value, 64)));
       if (p.name.length) fields.push(kv('name', printable(p.name), 'name', `"${printable(p.name)}"`));
       break;
@@ -580,6 +617,7 @@ function chapLayer(p: ChapPacket, info: Uint8Array, session: PppSessionState): L
       fields.push(kv('name', printable(p.name), 'name', `"${printable(p.name)}"`));
       if (version === 2 && p.value.length === 49) {
         const r = decodeMsChapV2Response(p.value);
+        rememberResponse(session, 2, r.ntResponse, p.name, r.peerChallenge);
         fields.push(
           group('msChapV2Response', [
             kv('peerChallenge', bytesHex(r.peerChallenge), 'peer challenge'),
@@ -589,6 +627,7 @@ function chapLayer(p: ChapPacket, info: Uint8Array, session: PppSessionState): L
         );
       } else if (version === 1 && p.value.length === 49) {
         const r = decodeMsChapV1Response(p.value);
+        rememberResponse(session, 1, r.ntResponse, p.name);
         fields.push(
           group('msChapV1Response', [
             kv('lmResponse', bytesHex(r.lmResponse), 'LM-Response'),
@@ -602,6 +641,12 @@ function chapLayer(p: ChapPacket, info: Uint8Array, session: PppSessionState): L
       break;
     }
     case 'success':
+      // RFC 2759 §5 / RFC 2433 §6: the keys of this exchange are the ones MPPE will use.
+      if (session.pendingMsChap) {
+        session.msChap = session.pendingMsChap;
+        session.pendingMsChap = undefined;
+        session.decryptor = undefined;
+      }
       if (version === 2) {
         try {
           const s = parseMsChapV2Success(p.message);
@@ -685,6 +730,16 @@ function dissectMppe(
     fields.push(shown('negotiated', agreed, `(negotiated: ${agreed})`));
   }
   const payload = v.payload;
+  if (v.encrypted && opts.password !== undefined) {
+    const why = decryptMppe(v.coherencyCount, v.flushed, payload, out, fields, session, opts);
+    if (why)
+      out.push({
+        protocol: 'MPPE',
+        fields,
+        note: `encrypted payload: ${payload.length} bytes, not decrypted: ${why}`,
+      });
+    return;
+  }
   if (v.encrypted) {
     out.push({
       protocol: 'MPPE',
@@ -704,4 +759,56 @@ function dissectMppe(
   // Neither encrypted nor compressed: the data is a PPP Protocol field and Information in the clear.
   out.push({ protocol: 'MPPE', fields, note: 'payload neither encrypted nor compressed' });
   dissectPpp(payload, out, session, opts);
+}
+
+/**
+ * Decrypts an MPPE packet and dissects what it carried. Returns why it could
+ * not (and pushes nothing then).
+ */
+function decryptMppe(
+  cc: number,
+  flushed: boolean,
+  payload: Uint8Array,
+  out: Layer[],
+  fields: Field[],
+  session: PppSessionState,
+  opts: PppDissectOptions,
+): string | undefined {
+  if (!session.msChap) return 'no successful MS-CHAP exchange seen before it';
+  if (!session.mppe) return 'no CCP agreement on MPPE seen before it';
+  const bits = mppeBitsOf(session.mppe);
+  if (!bits) return 'CCP agreed on no MPPE key strength';
+  session.decryptor ??= MppeSessionDecryptor.create(
+    session.msChap,
+    opts.password!,
+    bits,
+    session.mppe.stateless,
+  );
+  const d = session.decryptor;
+  if (!(d instanceof MppeSessionDecryptor)) return d.error;
+  const r = d.decrypt(opts.from ?? '', cc, flushed, payload);
+  if (!r.ok) return r.reason;
+  const changes = `${r.rekeys} key change${r.rekeys === 1 ? '' : 's'}`;
+  out.push({
+    protocol: 'MPPE',
+    fields,
+    note: `decrypted ${payload.length} bytes (MPPE-${bits}, ${changes})`,
+  });
+  // RFC 3078 §3.1: the plaintext starts with the PPP Protocol field.
+  let v: PppFrameView;
+  try {
+    v = PppFrameView.check(r.plaintext);
+  } catch (e) {
+    out.push(malformedLayer('PPP', e, r.plaintext));
+    return undefined;
+  }
+  out.push({
+    protocol: 'PPP',
+    fields: [
+      kv('protocol', v.protocol, '', named(PPP_PROTOCOL_NAMES, v.protocol, 4)),
+      shown('decrypted', true, '(decrypted)'),
+    ],
+  });
+  dissectPppPayload(v.protocol, v.information, out, session, opts);
+  return undefined;
 }

@@ -91,6 +91,21 @@ describe('pptp-ts decode (runDecode)', () => {
     );
   });
 
+  it('--password-file: reads the first line; a missing file exits 1', async () => {
+    writeFileSync(file('pw'), 'clientPass\nignored\n');
+    const c = capture();
+    // This capture's MPPE bytes are not real ciphertext, but the password is the
+    // RFC 2759 one, so the NT-Response check passes and decryption is attempted.
+    assert.equal(await runDecode(['--password-file', file('pw'), file('s.pcap')], c.io), 0);
+    assert.match(c.out(), /decrypted 12 bytes \(MPPE-128, 1 key change\)/);
+    const w = capture();
+    writeFileSync(file('bad'), 'wrong\n');
+    assert.equal(await runDecode(['--password-file', file('bad'), file('s.pcap')], w.io), 0);
+    assert.match(w.out(), /not decrypted: the password does not produce the captured NT-Response/);
+    const m = capture();
+    assert.equal(await runDecode(['--password-file', file('nope'), file('s.pcap')], m.io), 1);
+  });
+
   it('stops quietly when the reader of its output goes away', async () => {
     let writes = 0;
     const stdout = new Writable({

@@ -77,15 +77,19 @@ function checkLayers(p: DecodedPacket | undefined): void {
   }
 }
 
-/** One dissector kept across inputs, so TCP reassembly and session state see mutated streams too. */
-let dissector = new Dissector({ all: true });
+/**
+ * One dissector kept across inputs, so TCP reassembly and session state see
+ * mutated streams too; with the RFC 2759 password the corpus's MS-CHAPv2
+ * exchange unlocks MPPE decryption of mutated packets as well.
+ */
+let dissector = new Dissector({ all: true, password: 'clientPass' });
 let frameNumber = 0;
 
 targets.push(
   {
     name: 'dissector (raw IP frames, stateful)',
     decode: (b) => {
-      if (++frameNumber % 5000 === 0) dissector = new Dissector({ all: true });
+      if (++frameNumber % 5000 === 0) dissector = new Dissector({ all: true, password: 'clientPass' });
       const p = dissector.dissect({
         frameNumber,
         interfaceId: 0,
