@@ -1105,6 +1105,7 @@ export class PppUnit {
   /** Network-Layer Protocol phase (RFC 1661 §3.6): start every enabled NCP, and CCP. */
   private startNetwork(): void {
     this.setPhase('Network', 'authentication done');
+    this.downDuringAuth = false;
     const s = this.settings;
     const o = this.options;
     const random = o.random;

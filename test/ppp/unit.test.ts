@@ -551,6 +551,13 @@ describe('unit: phases, demultiplexing and npmode', () => {
       pair.delivered.b.map((d) => d.packet[20]),
       [ipv4Packet(100, 1)[20], ipv4Packet(100, 4)[20]],
     );
+    // The Reset-Request concerned a→b only: a's transmitter flushed once, the b→a direction never resynced.
+    assert.equal(pair.units.a.mppe.encryptor?.counters.resets, 1);
+    assert.equal(pair.units.b.mppe.encryptor?.counters.resets, 0);
+    pair.units.b.sendPacket(ipv4Packet(100, 5));
+    pair.runFor(10);
+    assert.ok(bytesEqual(pair.delivered.a.at(-1)!.packet, ipv4Packet(100, 5)));
+    assert.equal(pair.units.a.mppe.decryptor?.counters.resyncs, 0);
   });
 
   it('stateful MPPE: a lost Reset-Request is repeated after 1 s', () => {
