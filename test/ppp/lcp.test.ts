@@ -59,10 +59,11 @@ describe('LCP: our Configure-Request', () => {
 });
 
 describe('LCP: judging the peer’s Configure-Request', () => {
-  it('a Windows client request: MRU, Magic, PFC, ACFC acked except Callback, which is rejected verbatim', () => {
+  it('a Windows-style request: MRU, Magic, PFC, ACFC acked; Callback rejected verbatim', () => {
     const { fsm, h } = lcp();
     start(fsm, h);
-    // Windows 7 PPTP client LCP Configure-Request (MRU 1400, Magic, PFC, ACFC, Callback op 6).
+    // Hand-built in the shape Windows PPTP clients use (MRU 1400, Magic, PFC, ACFC, Callback operation 6);
+    // not a capture (see test/vectors/README.md, PPP engine section).
     h.deliver(cp(1, 0, '01 04 05 78 05 06 5c 2a 11 0d 07 02 08 02 0d 03 06'));
     expectActions(h, ['send Configure-Reject id=0 0d0306']);
     h.deliver(cp(1, 1, '01 04 05 78 05 06 5c 2a 11 0d 07 02 08 02'));
