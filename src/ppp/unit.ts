@@ -1156,6 +1156,9 @@ export class PppUnit {
       });
       this.ipv6cp = new Fsm(this.ipv6cpPolicy, s.fsm, log.child('ipv6cp'));
     }
+    // Code-Rejects of every automaton must fit the peer's MRU (RFC 1661 §5.6).
+    const peerMru = this.lcpPolicy.negotiated?.mtu ?? DEFAULT_MRU;
+    for (const f of [this.ccp, this.ipcp, this.ipv6cp]) if (f) f.peerMru = peerMru;
     // CCP first, so that with MPPE required it is already negotiating when IPCP comes up; IPCP packets are
     // processed whatever CCP's state (the accel-ppp bug was to drop them while CCP negotiated).
     if (this.ccp) {
