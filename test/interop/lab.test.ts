@@ -186,12 +186,10 @@ describe('interop lab: Linux PPTP peers in qemu', { timeout: 15 * 60_000 }, () =
   }
 
   describe('pptp-linux + pppd → pptpd', () => {
+    let baseline: { pcap: string; controlMessages: string[] } | undefined;
     it('MS-CHAPv2 + MPPE-128 stateless: ping, DNS, a 2 MB TCP transfer, and a clean disconnect', async () => {
       const dns = await Dnsmasq.start(server);
-      const cap = await lab.capture('baseline', {
-        iface: client.tap,
-        filter: 'tcp port 1723 or ip proto 47',
-      });
+      const cap = await lab.capture('baseline', { vm: client, filter: 'tcp port 1723 or ip proto 47' });
       const s = await session({}, {});
       try {
         const link = await s.pptp.waitUp();
@@ -266,6 +264,35 @@ describe('interop lab: Linux PPTP peers in qemu', { timeout: 15 * 60_000 }, () =
       assert.ok(gre.some((l) => l.includes(`${client.address} > ${server.address}`)));
       assert.ok(gre.some((l) => l.includes(`${server.address} > ${client.address}`)));
       assert.ok(gre.length > 1500, `only ${gre.length} GRE packets for a 2 MB transfer`);
+      baseline = { pcap: cap.file, controlMessages: types.filter((t) => t !== 'ECHORQ' && t !== 'ECHORP') };
+    });
+
+    it('pptp-ts decode reads that capture: the same control messages as tcpdump, then LCP, CHAP, CCP, IPCP in order', async (t) => {
+      if (!baseline) return t.skip('the baseline session failed');
+      const r = await lab.exec([process.execPath, 'bin/pptp-ts.js', 'decode', '--json', baseline.pcap], {
+        timeoutMs: 60_000,
+      });
+      const packets = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { layers: { layer: string; name?: string }[] });
+      const control = packets.flatMap((p) => p.layers.filter((l) => l.layer === 'PPTP').map((l) => l.name));
+      assert.deepEqual(
+        control.filter((n) => n !== 'ECHORQ' && n !== 'ECHORP'),
+        baseline.controlMessages,
+      );
+      // RFC 1661 §3.2 phases: LCP (Establish), CHAP (Authenticate), then CCP and IPCP (Network).
+      const firstSeen = (layer: string) => packets.findIndex((p) => p.layers.some((l) => l.layer === layer));
+      const order = ['LCP', 'CHAP', 'CCP', 'IPCP'].map(firstSeen);
+      assert.ok(
+        order.every((i) => i >= 0),
+        `missing layers: ${order}`,
+      );
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        order,
+      );
+      assert.ok(packets.some((p) => p.layers.some((l) => l.layer === 'MPPE')));
     });
 
     const variants: { name: string; server: PppPolicy; client: PppPolicy; mppe: string | undefined }[] = [

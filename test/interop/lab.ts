@@ -265,6 +265,24 @@ class AgentClient {
   }
 }
 
+/**
+ * Runs one script through the agent socket of a VM that someone else booted
+ * (test/interop/cli.ts exec), then disconnects.
+ */
+export async function agentExec(
+  socketPath: string,
+  script: string,
+  opts: VmExecOptions = {},
+): Promise<VmExecResult> {
+  const agent = new AgentClient(socketPath, socketPath);
+  await agent.connect(Date.now() + 5000, () => true);
+  try {
+    return await agent.request(script, opts);
+  } finally {
+    agent.close();
+  }
+}
+
 export interface VmOptions {
   /** Short name, 1-8 of [a-z0-9]; also the VM's host name. */
   name: string;
@@ -292,8 +310,12 @@ export class Vm {
     readonly mac: string,
     /** TAP interface in the lab namespace. */
     readonly tap: string,
-    /** The serial console, as a file on the host. */
+    /** Everything the serial console printed, as a file on the host. */
     readonly consoleLog: string,
+    /** The serial console as a unix socket (a root shell runs there). */
+    readonly consoleSocket: string,
+    /** The agent's unix socket (for {@link agentExec}). */
+    readonly agentSocket: string,
     private readonly qemu: Spawned,
     private readonly agent: AgentClient,
   ) {
@@ -335,6 +357,14 @@ export class Vm {
       `${this.name}: ${this.running ? 'the agent did not answer in time' : 'qemu exited'} during boot\n` +
         `--- console (${this.consoleLog}) ---\n${this.consoleTail(40)}\n--- qemu ---\n${this.qemu.stderr().trim()}`,
     );
+  }
+
+  /**
+   * Lets go of the agent socket, so another client (test/interop/cli.ts exec)
+   * can connect: qemu serves one client at a time. `exec` fails afterwards.
+   */
+  releaseAgent(): void {
+    this.agent.close();
   }
 
   /** Runs a bash script in the VM; resolves with whatever it did (never rejects). */
@@ -479,6 +509,13 @@ export interface Capture {
 
 let qemuBinary: string | undefined;
 
+/** Work directories of open labs, removed on process exit (NetnsLab's exit hook kills the processes and namespaces). */
+const openWorkDirs = new Set<string>();
+let exitHookInstalled = false;
+function keepArtifacts(): boolean {
+  return process.env.PPTP_TS_INTEROP_KEEP === '1';
+}
+
 /**
  * A lab: one network namespace with a bridge, VMs attached to it by TAPs,
  * and the processes the test runs there. `Lab.create()` in a `before` hook,
@@ -500,6 +537,14 @@ export class Lab {
     readonly ns: string,
   ) {
     this.workDir = mkdtempSync(join(tmpdir(), `${ns}-`));
+    openWorkDirs.add(this.workDir);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        if (keepArtifacts()) return;
+        for (const dir of openWorkDirs) rmSync(dir, { recursive: true, force: true });
+      });
+    }
   }
 
   /** Builds or reuses the image, then creates the namespace and its bridge. */
@@ -561,6 +606,7 @@ export class Lab {
     await this.ip(['link', 'set', tap, 'master', LAB_NET.bridge, 'up']);
 
     const consoleLog = join(this.workDir, `${opts.name}.console.log`);
+    const consoleSocket = join(this.workDir, `${opts.name}.console.sock`);
     const socketPath = join(this.workDir, `${opts.name}.agent.sock`);
     const cmdline = [
       'console=ttyS0',
@@ -599,8 +645,10 @@ export class Lab {
       this.image.initrd,
       '-append',
       cmdline,
+      // The console is a socket a person can attach to (test/interop/cli.ts
+      // console), and everything it prints also goes to the log file.
       '-chardev',
-      `file,id=con,path=${consoleLog}`,
+      `socket,id=con,path=${consoleSocket},server=on,wait=off,logfile=${consoleLog}`,
       '-serial',
       'chardev:con',
       '-device',
@@ -613,8 +661,10 @@ export class Lab {
       'virtserialport,chardev=agent,name=lab.agent',
       '-netdev',
       `tap,id=net0,ifname=${tap},script=no,downscript=no`,
+      // No checksum offload and so no GSO: frames on the TAP are what a wire
+      // would carry (full checksums, no 64 KB TCP super-frames in captures).
       '-device',
-      `virtio-net-pci,netdev=net0,mac=${mac}`,
+      `virtio-net-pci,netdev=net0,mac=${mac},csum=off,guest_csum=off`,
     ];
     const deadline = Date.now() + (opts.bootTimeoutMs ?? 120_000);
     const qemu = this.spawn(argv);
@@ -625,6 +675,8 @@ export class Lab {
       mac,
       tap,
       consoleLog,
+      consoleSocket,
+      socketPath,
       qemu,
       new AgentClient(socketPath, opts.name),
     );
@@ -634,15 +686,18 @@ export class Lab {
   }
 
   /**
-   * Starts tcpdump on `iface` (default the bridge: everything between the
-   * namespace and the VMs; a VM's TAP sees that VM's traffic, including
-   * VM-to-VM frames the bridge forwards) writing `NAME.pcap` in the work
-   * directory. Resolves once tcpdump listens.
+   * Starts tcpdump writing `NAME.pcap` in the work directory; resolves once
+   * it listens. Where: `vm` captures on that VM's TAP (all of its traffic,
+   * VM-to-VM frames included, with correct checksums: the preferred place);
+   * `iface` on any interface of the namespace; the default is the bridge,
+   * where packets the namespace sends still carry offloaded (unfinished)
+   * TCP/UDP checksums and frames forwarded between two VMs do not appear.
    */
-  async capture(name: string, opts: { iface?: string; filter?: string } = {}): Promise<Capture> {
+  async capture(name: string, opts: { vm?: Vm; iface?: string; filter?: string } = {}): Promise<Capture> {
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new TypeError(`bad capture name: ${name}`);
     const file = join(this.workDir, `${name}.pcap`);
-    const argv = ['tcpdump', '-i', opts.iface ?? LAB_NET.bridge, '-U', '-s', '0', '-w', file];
+    const iface = opts.vm?.tap ?? opts.iface ?? LAB_NET.bridge;
+    const argv = ['tcpdump', '-i', iface, '-U', '-s', '0', '-w', file];
     if (opts.filter) argv.push(opts.filter);
     const proc = this.spawn(argv);
     this.captures.push(proc);
@@ -683,9 +738,8 @@ export class Lab {
     await Promise.all(this.vms.map((vm) => vm.close()));
     await Promise.all(this.captures.map((c) => c.kill(3000)));
     await this.netns.cleanup();
-    if (!(opts.keep ?? process.env.PPTP_TS_INTEROP_KEEP === '1')) {
-      rmSync(this.workDir, { recursive: true, force: true });
-    }
+    openWorkDirs.delete(this.workDir);
+    if (!(opts.keep ?? keepArtifacts())) rmSync(this.workDir, { recursive: true, force: true });
   }
 }
 
