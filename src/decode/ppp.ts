@@ -307,14 +307,13 @@ function ipcpOptionField(o: CpOption, i: number): Field {
       );
     case 'ip-compression-protocol': {
       let value = v.protocol === 0x002d ? 'Van Jacobson (0x002d)' : hex(v.protocol);
+      const json = [hidden('protocol', v.protocol), hidden('data', bytesHex(v.data, 256))];
       // RFC 1332 §4.1: Max-Slot-Id and Comp-Slot-Id follow the VJ protocol number.
-      if (v.protocol === 0x002d && v.data.length === 2)
+      if (v.protocol === 0x002d && v.data.length === 2) {
         value += ` max slot ${v.data[0]} comp slot ${v.data[1]}`;
-      else if (v.data.length) value += ` ${bytesHex(v.data)}`;
-      return optionField(i, o.type, n, value, [
-        hidden('protocol', v.protocol),
-        hidden('data', bytesHex(v.data, 256)),
-      ]);
+        json.push(hidden('maxSlotId', v.data[0]!), hidden('compSlotId', v.data[1]!));
+      } else if (v.data.length) value += ` ${bytesHex(v.data)}`;
+      return optionField(i, o.type, n, value, json);
     }
     case 'unknown':
       return rawOptionField(i, o, n);

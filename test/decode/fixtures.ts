@@ -110,6 +110,49 @@ export function tcp(
   return b;
 }
 
+/** An ICMP echo (RFC 792) with 8 bytes of data and a correct checksum. */
+export function icmpEcho(type: 0 | 8, id: number, seq: number): Uint8Array {
+  const b = Uint8Array.of(type, 0, 0, 0, id >>> 8, id & 0xff, seq >>> 8, seq & 0xff, 1, 2, 3, 4, 5, 6, 7, 8);
+  const c = checksum([b]);
+  b[2] = c >>> 8;
+  b[3] = c & 0xff;
+  return b;
+}
+
+function ip6(a: string): Uint8Array {
+  // Enough of RFC 4291 §2.2 for the fixtures: groups, one `::`.
+  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const v = Number.parseInt(g, 16);
+    out[2 * i] = v >>> 8;
+    out[2 * i + 1] = v & 0xff;
+  });
+  return out;
+}
+
+/** An IPv6 packet (RFC 8200 §3) carrying an ICMPv6 Echo Request (RFC 4443 §4.1) with a correct checksum. */
+export function ipv6Echo(src: string, dst: string): Uint8Array {
+  const icmp = Uint8Array.of(128, 0, 0, 0, 0xbe, 0xef, 0, 1, 0x61, 0x62, 0x63, 0x64);
+  const s6 = ip6(src);
+  const d6 = ip6(dst);
+  // RFC 8200 §8.1 pseudo-header: addresses, upper-layer length (32 bits), 3 zeros, next header.
+  const c = checksum([s6, d6, Uint8Array.of(0, 0, 0, icmp.length, 0, 0, 0, 58), icmp]);
+  icmp[2] = c >>> 8;
+  icmp[3] = c & 0xff;
+  const hdr = new Uint8Array(40);
+  hdr[0] = 0x60;
+  hdr[5] = icmp.length;
+  hdr[6] = 58;
+  hdr[7] = 255;
+  hdr.set(s6, 8);
+  hdr.set(d6, 24);
+  return concatBytes(hdr, icmp);
+}
+
 let ipId = 0x1000;
 
 /** An IPv4 datagram around `payload`, header by the stack's encoder. */
@@ -734,6 +777,116 @@ export function fullSession(): ScenarioBuilder {
       }),
     }),
     'CHAP Failure',
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Pap,
+    encodePapPacket({ kind: 'authenticate-ack', identifier: 4, message: utf8('Welcome') }),
+    'PAP Ack',
+  );
+  // The rest of LCP (RFC 1661 §5.5–5.9, RFC 1570 §1), CCP's resets (RFC 1962 §3.1)
+  // and an IPCP VJ option (RFC 1332 §4.1).
+  s.pppFrame(
+    false,
+    PppProtocol.Lcp,
+    lcp({ kind: 'discard-request', identifier: 10, magicNumber: 0x6a5b4c3d, data: utf8('pad') }),
+    'LCP Discard-Request',
+  );
+  s.pppFrame(
+    false,
+    PppProtocol.Lcp,
+    lcp({ kind: 'identification', identifier: 11, magicNumber: 0x6a5b4c3d, message: utf8('pptp-ts PAC') }),
+    'LCP Identification',
+  );
+  s.pppFrame(
+    false,
+    PppProtocol.Lcp,
+    lcp({
+      kind: 'time-remaining',
+      identifier: 12,
+      magicNumber: 0x6a5b4c3d,
+      secondsRemaining: 3600,
+      message: utf8('1 hour'),
+    }),
+    'LCP Time-Remaining',
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Lcp,
+    lcp({
+      kind: 'protocol-reject',
+      identifier: 13,
+      rejectedProtocol: 0x8281,
+      rejectedInformation: fromHex('01010004'),
+    }),
+    'LCP Protocol-Reject',
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Lcp,
+    lcp({ kind: 'code-reject', identifier: 14, rejectedPacket: fromHex('2001 0004') }),
+    'LCP Code-Reject',
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Ccp,
+    encodeCcpPacket({ kind: 'reset-request', identifier: 2, data: new Uint8Array(0) }),
+    'CCP Reset-Request',
+    acfc,
+  );
+  s.pppFrame(
+    false,
+    PppProtocol.Ccp,
+    encodeCcpPacket({ kind: 'reset-ack', identifier: 2, data: new Uint8Array(0) }),
+    'CCP Reset-Ack',
+    acfc,
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Ipcp,
+    encodeIpcpPacket({
+      kind: 'configure-request',
+      identifier: 3,
+      options: [
+        encodeIpcpOption({ kind: 'ip-compression-protocol', protocol: 0x002d, data: fromHex('0f01') }),
+      ],
+    }),
+    'IPCP VJ',
+    acfc,
+  );
+  // ICMP echo over IPv4 and ICMPv6 echo over IPv6, inside the tunnel.
+  s.pppFrame(
+    true,
+    PppProtocol.Ipv4,
+    ipv4(CLIENT_TUNNEL_IP, SERVER_TUNNEL_IP, 1, icmpEcho(8, 0x1234, 1)),
+    'ICMP echo request',
+    acfc,
+  );
+  s.pppFrame(
+    false,
+    PppProtocol.Ipv4,
+    ipv4(SERVER_TUNNEL_IP, CLIENT_TUNNEL_IP, 1, icmpEcho(0, 0x1234, 1)),
+    'ICMP echo reply',
+    acfc,
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Ipv6,
+    ipv6Echo('fe80::211:22ff:fe33:4455', 'fe80::1'),
+    'ICMPv6 echo request',
+    acfc,
+  );
+  s.pppFrame(
+    false,
+    PppProtocol.Lcp,
+    lcp({ kind: 'terminate-request', identifier: 15, data: utf8('bye') }),
+    'LCP Terminate-Request',
+  );
+  s.pppFrame(
+    true,
+    PppProtocol.Lcp,
+    lcp({ kind: 'terminate-ack', identifier: 15, data: new Uint8Array(0) }),
+    'LCP Terminate-Ack',
   );
   // The other control messages. (Each in its own segment: tshark 4.0 dissects only the first
   // message of a segment, and the oracle test checks every one; coalescing has its own test.)

@@ -288,7 +288,7 @@ describe('captures written by editcap, mergecap and text2pcap', {
     assert.match(text.stdout, /^Frame 1 {2}2024-06-10 06:13:20\.001000 UTC/);
     assert.equal(
       text.stderr,
-      `${session.frames.length} frames read, ${original.length} shown: 15 PPTP control messages, 26 GRE packets\n`,
+      `${session.frames.length} frames read, ${original.length} shown: 15 PPTP control messages, ${session.frames.filter((f) => f.gre).length} GRE packets\n`,
     );
     // The reader of a pipe going away early is not an error.
     const head = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" decode "${out}" | head -n 1`], {
