@@ -1,0 +1,144 @@
+/**
+ * `node --import tsx bench/lab/run.ts [options]`: the benchmark lab against
+ * real tunnels (docs/benchmarks.md). Prints progress on stderr, the markdown
+ * table on stdout, and writes bench/results/lab-STAMP.{json,md}.
+ *
+ * Exit status: 0 all runs succeeded; 1 some contender failed a round
+ * (figures still written); 2 bad usage or the lab cannot run here;
+ * 3 the machine was busy and the lab refused to measure.
+ */
+import { pathToFileURL } from 'node:url';
+import { type LabOptions, LabRefusedError, LabSetupError, runLab } from './lab.js';
+import { METRICS, type Metric } from './measure.js';
+import { parseRate } from './parse.js';
+import { renderMarkdown } from './report.js';
+
+export const USAGE = `usage: node --import tsx bench/lab/run.ts [options]
+
+  --rounds N            interleaved rounds (default 3)
+  --duration S          seconds per iperf3 run (default 5)
+  --omit S              seconds of iperf3 warm-up left out (default 1)
+  --only ID,ID          contenders to run: veth, vxlan, socat, openvpn, wireguard-go,
+                        pptp-ts, pptp-ts-mppe128 (default: all)
+  --metrics M,M         ${METRICS.join(', ')} (default: all)
+  --mtu N               inner MTU of every tunnel (default 1440)
+  --udp-rate R          offered UDP rate, e.g. 0 (unlimited, default), 800M, 2G
+  --ping-count N        pings for the RTT figure (default 20)
+  --allow-busy          measure even on a busy machine; results are marked and written as *.tmp
+  --busy-threshold PCT  others' CPU (% of all CPUs) that counts as busy (default 10)
+  --out DIR             where to write the JSON and markdown (default bench/results)
+  --no-write            write no files
+  -h, --help            this text
+`;
+
+/** Parses the command line into {@link LabOptions}. Throws with a message on a bad option. */
+export function parseLabArgs(argv: readonly string[]): LabOptions | 'help' {
+  const o: LabOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = () => {
+      const v = value();
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`${a}: not a whole number: ${v}`);
+      return n;
+    };
+    const list = () =>
+      value()
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    switch (a) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--rounds':
+        o.rounds = int();
+        break;
+      case '--duration':
+        o.durationSec = int();
+        break;
+      case '--omit':
+        o.omitSec = int();
+        break;
+      case '--only':
+        o.contenders = list();
+        break;
+      case '--metrics': {
+        const ms = list();
+        const bad = ms.filter((m) => !(METRICS as readonly string[]).includes(m));
+        if (bad.length > 0)
+          throw new Error(`--metrics: unknown ${bad.join(', ')} (known: ${METRICS.join(', ')})`);
+        o.metrics = ms as Metric[];
+        break;
+      }
+      case '--mtu':
+        o.mtu = int();
+        break;
+      case '--udp-rate':
+        o.udpRateBps = parseRate(value());
+        break;
+      case '--ping-count':
+        o.pingCount = int();
+        break;
+      case '--allow-busy':
+        o.allowBusy = true;
+        break;
+      case '--busy-threshold': {
+        const v = Number(value());
+        if (!Number.isFinite(v)) throw new Error('--busy-threshold: not a number');
+        o.busyThresholdPct = v;
+        break;
+      }
+      case '--out':
+        o.outDir = value();
+        break;
+      case '--no-write':
+        o.outDir = null;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+/** The command: returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let o: LabOptions | 'help';
+  try {
+    o = parseLabArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench lab: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    const result = await runLab(o);
+    process.stdout.write(`\n${renderMarkdown(result)}\n`);
+    if (result.files)
+      process.stderr.write(`bench lab: wrote ${result.files.json} and ${result.files.markdown}\n`);
+    return result.ok ? 0 : 1;
+  } catch (e) {
+    if (e instanceof LabRefusedError) {
+      process.stderr.write(`${e.message}\n`);
+      return 3;
+    }
+    if (e instanceof LabSetupError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
