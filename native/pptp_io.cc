@@ -4,9 +4,15 @@
 //   openTun(name, flags, netns?)    -> { fd, name }   /dev/net/tun + TUNSETIFF
 //   openRawSocket(proto, bindAddr, rcvbuf, sndbuf, netns?)
 //                                   -> fd             AF_INET SOCK_RAW + IP_HDRINCL
+//   openPacketSocket(ifname, rcvbuf, netns?)
+//                                   -> { fd, ifindex, hwType }  AF_PACKET capture of one interface
+//   setTunOffload(fd, offloads)     TUNSETVNETLE + TUNSETVNETHDRSZ + TUNSETOFFLOAD
+//   dupFd(fd) -> fd                 F_DUPFD_CLOEXEC (one fd driven from two threads)
 // (netns: create the fd inside another network namespace, from a helper
 // thread, so the JS thread never leaves its own.)
-//   new Port(fd, datagram, rxBuf, rxLen, slotSize, onEvent)
+//   new Port(fd, mode, rxBuf, rxLen, slotSize, onEvent, rxMeta?)
+//       mode: stream (TUN read/write), datagram (recvmmsg/sendmmsg), capture
+//       (recvmmsg with direction, time stamp and original length per packet)
 //       .poll(readable, writable)   event-driven I/O on the libuv loop (uv_poll)
 //       .send(txBuf, txLen, slotSize, start, count) -> consumed
 //       .ref() / .unref() / .close() / .fd
@@ -22,14 +28,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netpacket/packet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <memory>
@@ -45,6 +54,22 @@ namespace {
 constexpr int kEventReadable = 1;  // n packets are in the receive ring
 constexpr int kEventWritable = 2;  // the fd can take writes again
 constexpr int kEventError = 3;     // n = errno; reading has stopped
+
+// Port modes (the second constructor argument; false/true are stream/datagram).
+constexpr int kModeStream = 0;    // TUN: read()/write() one packet per call
+constexpr int kModeDatagram = 1;  // raw IPv4 socket: recvmmsg/sendmmsg
+constexpr int kModeCapture = 2;   // AF_PACKET: recvmmsg + direction, time stamp, original length
+
+// Per-slot metadata a capture Port writes into its Float64Array rxMeta.
+constexpr size_t kMetaPerSlot = 4;  // [seconds, nanoseconds, sll_pkttype, original length]
+
+// Offload features of TUNSETOFFLOAD that older <linux/if_tun.h> lack (Linux 6.2+).
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
 
 // Throws a JS Error "what: strerror (CODE)" with .errno and .code set.
 void ThrowErrno(Napi::Env env, const std::string& what, int err) {
@@ -242,6 +267,149 @@ Napi::Value OpenRawSocket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// openPacketSocket(ifname: string, rcvbufBytes: number, netnsPath?: string)
+//   -> { fd: number, ifindex: number, hwType: number }
+// An AF_PACKET SOCK_RAW socket that sees every frame sent or received on one
+// interface (packet(7)), with nanosecond receive time stamps (SO_TIMESTAMPNS).
+// The socket is created with protocol 0, which receives nothing, and only
+// bind() selects ETH_P_ALL on the one ifindex: no frame of another interface
+// can slip in between socket() and bind(). hwType is the ARPHRD_* of the
+// interface (ARPHRD_ETHER, ARPHRD_NONE for a TUN...), which fixes the pcap
+// link type.
+struct PacketJob {
+  std::string ifname;
+  int rcvbuf;
+  int ifindex;
+  int hwType;
+  const char* failed;
+};
+
+int OpenPacketIn(void* p) {
+  auto* job = static_cast<PacketJob*>(p);
+  job->failed = "if_nametoindex";
+  unsigned idx = if_nametoindex(job->ifname.c_str());
+  if (idx == 0) return -errno;
+  job->ifindex = static_cast<int>(idx);
+  job->failed = "socket(AF_PACKET, SOCK_RAW)";
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int r = 0;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, job->ifname.data(), job->ifname.size());
+  job->failed = "ioctl SIOCGIFHWADDR";
+  r = ioctl(fd, SIOCGIFHWADDR, &ifr);
+  if (r == 0) job->hwType = ifr.ifr_hwaddr.sa_family;
+  int one = 1;
+  if (r == 0) {
+    job->failed = "setsockopt SO_TIMESTAMPNS";
+    r = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  }
+  if (r == 0 && job->rcvbuf > 0) {
+    job->failed = "setsockopt SO_RCVBUF";
+    r = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &job->rcvbuf, sizeof job->rcvbuf);
+  }
+  if (r == 0) {
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = job->ifindex;
+    job->failed = "bind";
+    r = bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof sll);
+  }
+  if (r < 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+Napi::Value OpenPacketSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    ThrowType(env, "openPacketSocket(ifname: string, rcvbufBytes: number, netnsPath?: string)");
+    return env.Undefined();
+  }
+  PacketJob job;
+  job.ifname = info[0].As<Napi::String>().Utf8Value();
+  job.rcvbuf = info[1].As<Napi::Number>().Int32Value();
+  job.ifindex = 0;
+  job.hwType = -1;
+  job.failed = "setns";
+  if (job.ifname.empty() || job.ifname.size() >= IFNAMSIZ || job.ifname.find('\0') != std::string::npos) {
+    ThrowType(env, "openPacketSocket: interface name must be 1..15 bytes");
+    return env.Undefined();
+  }
+  std::string ns;
+  if (!NetnsArg(info, 2, &ns)) return env.Undefined();
+  int fd = InNetns(ns, OpenPacketIn, &job);
+  if (fd < 0) {
+    std::string what = std::string(job.failed) + " " + job.ifname;
+    ThrowErrno(env, ns.empty() ? what : what + " in " + ns, -fd);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("ifindex", Napi::Number::New(env, job.ifindex));
+  out.Set("hwType", Napi::Number::New(env, job.hwType));
+  return out;
+}
+
+// setTunOffload(fd: number, offloads: number): void
+// For a TUN opened with IFF_VNET_HDR: pins the virtio-net header to
+// little-endian (TUNSETVNETLE; the legacy default is host order), its size to
+// the 10-byte struct virtio_net_hdr (TUNSETVNETHDRSZ), and enables the given
+// TUN_F_* offloads (TUNSETOFFLOAD). With TUN_F_TSO4/6 the kernel hands us
+// TCP super-packets of up to 64 KiB to segment; with TUN_F_CSUM it may leave
+// checksums for us to complete. EINVAL means this kernel lacks a flag.
+Napi::Value SetTunOffload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    ThrowType(env, "setTunOffload(fd: number, offloads: number)");
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  unsigned offloads = info[1].As<Napi::Number>().Uint32Value();
+  int le = 1;
+  if (ioctl(fd, TUNSETVNETLE, &le) < 0) {
+    // Kernels built without cross-endian support refuse this; on a
+    // little-endian host the header is little-endian anyway.
+    bool hostLe = htons(1) != 1;
+    if (!(errno == EINVAL && hostLe)) {
+      ThrowErrno(env, "ioctl TUNSETVNETLE", errno);
+      return env.Undefined();
+    }
+  }
+  int size = 10;  // sizeof(struct virtio_net_hdr)
+  if (ioctl(fd, TUNSETVNETHDRSZ, &size) < 0) {
+    ThrowErrno(env, "ioctl TUNSETVNETHDRSZ", errno);
+    return env.Undefined();
+  }
+  if (ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(offloads)) < 0) {
+    ThrowErrno(env, "ioctl TUNSETOFFLOAD", errno);
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
+// dupFd(fd: number): number. A second descriptor (close-on-exec) for the same
+// open file, so that two Ports (in two threads) can drive one TUN or socket.
+Napi::Value DupFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowType(env, "dupFd(fd: number)");
+    return env.Undefined();
+  }
+  int fd = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    ThrowErrno(env, "fcntl F_DUPFD_CLOEXEC", errno);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
 // Borrowed view of a JS-owned ring: validated on every use, because JS may
 // have detached or shrunk nothing we can trust across calls.
 struct Ring {
@@ -287,7 +455,9 @@ class Port : public Napi::ObjectWrap<Port> {
                        });
   }
 
-  // new Port(fd, datagram, rxBuf: ArrayBuffer, rxLen: Int32Array, slotSize, onEvent)
+  // new Port(fd, mode, rxBuf: ArrayBuffer, rxLen: Int32Array, slotSize, onEvent, rxMeta?)
+  // mode: false/0 stream (TUN), true/1 datagram (raw IPv4), 2 capture
+  // (AF_PACKET; needs rxMeta, a Float64Array of 4 numbers per slot).
   // The Port owns fd from here on (it closes it, also on a failed constructor).
   explicit Port(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Port>(info) {
     Napi::Env env = info.Env();
@@ -298,14 +468,23 @@ class Port : public Napi::ObjectWrap<Port> {
       return;
     }
     fd_ = info[0].As<Napi::Number>().Int32Value();
-    if (info.Length() < 6 || !info[1].IsBoolean() || !info[4].IsNumber() || !info[5].IsFunction()) {
-      ThrowType(env, "new Port(fd, datagram, rxBuf, rxLen, slotSize, onEvent)");
+    if (info.Length() < 6 || !(info[1].IsBoolean() || info[1].IsNumber()) || !info[4].IsNumber() ||
+        !info[5].IsFunction()) {
+      ThrowType(env, "new Port(fd, mode, rxBuf, rxLen, slotSize, onEvent, rxMeta?)");
       return;
     }
-    datagram_ = info[1].As<Napi::Boolean>().Value();
+    mode_ = info[1].IsBoolean() ? (info[1].As<Napi::Boolean>().Value() ? kModeDatagram : kModeStream)
+                                : info[1].As<Napi::Number>().Int32Value();
+    if (mode_ != kModeStream && mode_ != kModeDatagram && mode_ != kModeCapture) {
+      ThrowType(env, "new Port: mode must be 0 (stream), 1 (datagram) or 2 (capture)");
+      return;
+    }
+    datagram_ = mode_ != kModeStream;
     slotSize_ = info[4].As<Napi::Number>().Uint32Value();
     Ring ring;
     if (!GetRing(env, info[2], info[3], slotSize_, &ring)) return;
+    if (mode_ == kModeCapture && !GetMeta(env, info.Length() > 6 ? info[6] : env.Undefined(), ring.slots, nullptr))
+      return;
     // The ring and the callback hang off the JS object itself (hidden
     // properties) and the C++ side keeps only weak references: a strong
     // reference from here would root the callback's closure, and through it
@@ -321,10 +500,18 @@ class Port : public Napi::ObjectWrap<Port> {
     rxBuf_ = Napi::Weak(info[2].As<Napi::Object>());
     rxLen_ = Napi::Weak(info[3].As<Napi::Object>());
     onEvent_ = Napi::Weak(info[5].As<Napi::Function>());
+    if (mode_ == kModeCapture) {
+      self.DefineProperty(Napi::PropertyDescriptor::Value("_rxMeta", info[6], napi_default));
+      rxMeta_ = Napi::Weak(info[6].As<Napi::Object>());
+    }
     ctx_ = std::make_unique<Napi::AsyncContext>(env, "pptp-ts.Port");
     if (datagram_) {
       rxMsgs_.assign(ring.slots, mmsghdr{});
       rxIov_.assign(ring.slots, iovec{});
+    }
+    if (mode_ == kModeCapture) {
+      rxFrom_.assign(ring.slots, sockaddr_ll{});
+      rxCtl_.assign(ring.slots * kCtlSize, 0);
     }
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
@@ -383,6 +570,10 @@ class Port : public Napi::ObjectWrap<Port> {
     Napi::Env env = info.Env();
     if (fd_ < 0) {
       ThrowErrno(env, "send", EBADF);
+      return env.Undefined();
+    }
+    if (mode_ == kModeCapture) {
+      ThrowType(env, "send: a capture port only receives");
       return env.Undefined();
     }
     if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
@@ -495,6 +686,7 @@ class Port : public Napi::ObjectWrap<Port> {
     pinned_ = false;
     if (!rxBuf_.IsEmpty()) rxBuf_.Reset();
     if (!rxLen_.IsEmpty()) rxLen_.Reset();
+    if (!rxMeta_.IsEmpty()) rxMeta_.Reset();
     if (!onEvent_.IsEmpty()) onEvent_.Reset();
   }
 
@@ -524,9 +716,16 @@ class Port : public Napi::ObjectWrap<Port> {
       Fail(EFAULT);
       return;
     }
+    double* meta = nullptr;
+    if (mode_ == kModeCapture && !GetMeta(env, rxMeta_.Value(), ring.slots, &meta)) {
+      env.GetAndClearPendingException();
+      Fail(EFAULT);
+      return;
+    }
     size_t n = 0;
     int err = 0;
     if (datagram_) {
+      const bool capture = mode_ == kModeCapture;
       size_t slots = ring.slots < rxMsgs_.size() ? ring.slots : rxMsgs_.size();
       for (size_t i = 0; i < slots; i++) {
         rxIov_[i].iov_base = ring.data + i * slotSize_;
@@ -534,18 +733,33 @@ class Port : public Napi::ObjectWrap<Port> {
         memset(&rxMsgs_[i], 0, sizeof rxMsgs_[i]);
         rxMsgs_[i].msg_hdr.msg_iov = &rxIov_[i];
         rxMsgs_[i].msg_hdr.msg_iovlen = 1;
+        if (capture) {
+          rxMsgs_[i].msg_hdr.msg_name = &rxFrom_[i];
+          rxMsgs_[i].msg_hdr.msg_namelen = sizeof rxFrom_[i];
+          rxMsgs_[i].msg_hdr.msg_control = &rxCtl_[i * kCtlSize];
+          rxMsgs_[i].msg_hdr.msg_controllen = kCtlSize;
+        }
       }
+      // A capture keeps the first slotSize bytes of a longer frame (a snap
+      // length); MSG_TRUNC makes packet sockets report the frame's real length.
       int r;
       do {
-        r = recvmmsg(fd_, rxMsgs_.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
+        r = recvmmsg(fd_, rxMsgs_.data(), static_cast<unsigned>(slots), MSG_DONTWAIT | (capture ? MSG_TRUNC : 0),
+                     nullptr);
       } while (r < 0 && errno == EINTR);
       if (r < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       } else {
         n = static_cast<size_t>(r);
         for (size_t i = 0; i < n; i++) {
-          bool truncated = (rxMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-          ring.lens[i] = truncated ? -1 : static_cast<int32_t>(rxMsgs_[i].msg_len);
+          if (capture) {
+            size_t len = rxMsgs_[i].msg_len;
+            ring.lens[i] = static_cast<int32_t>(len < slotSize_ ? len : slotSize_);
+            CaptureMeta(rxMsgs_[i].msg_hdr, rxFrom_[i], len, meta + i * kMetaPerSlot);
+          } else {
+            bool truncated = (rxMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+            ring.lens[i] = truncated ? -1 : static_cast<int32_t>(rxMsgs_[i].msg_len);
+          }
         }
       }
     } else {
@@ -597,7 +811,49 @@ class Port : public Napi::ObjectWrap<Port> {
     }
   }
 
+  // The receive time (SCM_TIMESTAMPNS, or the clock now if the kernel gave
+  // none), the packet type (PACKET_HOST, PACKET_OUTGOING...) and the frame's
+  // length on the wire.
+  static void CaptureMeta(const msghdr& h, const sockaddr_ll& from, size_t len, double* m) {
+    struct timespec ts;
+    bool have = false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(const_cast<msghdr*>(&h)); c != nullptr;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+          c->cmsg_len >= CMSG_LEN(sizeof ts)) {
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        have = true;
+      }
+    }
+    if (!have && clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+      ts.tv_sec = 0;
+      ts.tv_nsec = 0;
+    }
+    m[0] = static_cast<double>(ts.tv_sec);
+    m[1] = static_cast<double>(ts.tv_nsec);
+    m[2] = static_cast<double>(from.sll_pkttype);
+    m[3] = static_cast<double>(len);
+  }
+
+  // The capture metadata array: a Float64Array of kMetaPerSlot per slot.
+  static bool GetMeta(Napi::Env env, Napi::Value v, size_t slots, double** out) {
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      ThrowType(env, "capture Port: rxMeta must be a Float64Array");
+      return false;
+    }
+    Napi::Float64Array a = v.As<Napi::Float64Array>();
+    if (a.ArrayBuffer().IsDetached() || a.ElementLength() < slots * kMetaPerSlot) {
+      ThrowType(env, "capture Port: rxMeta must hold 4 numbers per slot");
+      return false;
+    }
+    if (out != nullptr) *out = a.Data();
+    return true;
+  }
+
+  static constexpr size_t kCtlSize = CMSG_SPACE(sizeof(struct timespec));
+
   int fd_ = -1;
+  int mode_ = kModeStream;
   bool datagram_ = false;
   bool pinned_ = false;
   int events_ = 0;
@@ -605,10 +861,13 @@ class Port : public Napi::ObjectWrap<Port> {
   uv_poll_t* poll_ = nullptr;
   Napi::ObjectReference rxBuf_;
   Napi::ObjectReference rxLen_;
+  Napi::ObjectReference rxMeta_;
   Napi::FunctionReference onEvent_;
   std::unique_ptr<Napi::AsyncContext> ctx_;
   std::vector<mmsghdr> rxMsgs_;
   std::vector<iovec> rxIov_;
+  std::vector<sockaddr_ll> rxFrom_;
+  std::vector<uint8_t> rxCtl_;
   std::vector<mmsghdr> txMsgs_;
   std::vector<iovec> txIov_;
   std::vector<sockaddr_in> txAddr_;
@@ -620,6 +879,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Port", Port::Define(env));
   exports.Set("IFF_VNET_HDR", Napi::Number::New(env, IFF_VNET_HDR));
   exports.Set("IFF_MULTI_QUEUE", Napi::Number::New(env, IFF_MULTI_QUEUE));
+  exports.Set("openPacketSocket", Napi::Function::New<OpenPacketSocket>(env, "openPacketSocket"));
+  exports.Set("setTunOffload", Napi::Function::New<SetTunOffload>(env, "setTunOffload"));
+  exports.Set("dupFd", Napi::Function::New<DupFd>(env, "dupFd"));
+  exports.Set("TUN_F_CSUM", Napi::Number::New(env, TUN_F_CSUM));
+  exports.Set("TUN_F_TSO4", Napi::Number::New(env, TUN_F_TSO4));
+  exports.Set("TUN_F_TSO6", Napi::Number::New(env, TUN_F_TSO6));
+  exports.Set("TUN_F_TSO_ECN", Napi::Number::New(env, TUN_F_TSO_ECN));
+  exports.Set("TUN_F_USO4", Napi::Number::New(env, TUN_F_USO4));
+  exports.Set("TUN_F_USO6", Napi::Number::New(env, TUN_F_USO6));
+  exports.Set("PORT_MODE_STREAM", Napi::Number::New(env, kModeStream));
+  exports.Set("PORT_MODE_DATAGRAM", Napi::Number::New(env, kModeDatagram));
+  exports.Set("PORT_MODE_CAPTURE", Napi::Number::New(env, kModeCapture));
   exports.Set("EVENT_READABLE", Napi::Number::New(env, kEventReadable));
   exports.Set("EVENT_WRITABLE", Napi::Number::New(env, kEventWritable));
   exports.Set("EVENT_ERROR", Napi::Number::New(env, kEventError));

@@ -13,6 +13,35 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+/** How a native Port reads and writes its fd (the constructor's second argument; `false`/`true` mean Stream/Datagram). */
+export enum PortMode {
+  /** A TUN: `read()` until EAGAIN, one `write()` per packet. */
+  Stream = 0,
+  /** A raw IPv4 socket: `recvmmsg` / `sendmmsg`, each slot one whole IPv4 packet. */
+  Datagram = 1,
+  /**
+   * An AF_PACKET capture socket: `recvmmsg` with MSG_TRUNC; a frame longer
+   * than a slot keeps its first `slotSize` bytes; per slot, `rxMeta` gets
+   * `[seconds, nanoseconds, sll_pkttype, original length]`. Cannot send.
+   */
+  Capture = 2,
+}
+
+/** Numbers per slot in a capture Port's `rxMeta` (see {@link PortMode.Capture}). */
+export const CAPTURE_META_PER_SLOT = 4;
+
+/** `sll_pkttype` values (linux/if_packet.h): who a captured frame was for, or that we sent it. */
+export enum PacketType {
+  /** To us. */
+  Host = 0,
+  Broadcast = 1,
+  Multicast = 2,
+  /** To another host (seen in promiscuous mode). */
+  OtherHost = 3,
+  /** Sent by this host on the interface. */
+  Outgoing = 4,
+}
+
 /** Event kinds the native Port passes to its `onEvent(kind, n)` callback. */
 export enum PortEvent {
   /** `n` packets were read into receive slots 0..n-1 (lengths in `rxLen`, -1 = truncated). */
@@ -73,16 +102,46 @@ export interface PptpIoAddon {
     sndbufBytes: number,
     netnsPath?: string,
   ): number;
+  /**
+   * An AF_PACKET SOCK_RAW socket bound to interface `ifname` for every
+   * protocol (ETH_P_ALL): it sees each frame sent or received there, with
+   * SO_TIMESTAMPNS receive times. `hwType` is the interface's ARPHRD_*
+   * (1 Ethernet, 772 loopback, 0xfffe none: a TUN). Needs CAP_NET_RAW. With
+   * `netnsPath`, the interface is looked up and the socket made in that
+   * namespace. Drive it with a {@link PortMode.Capture} Port.
+   */
+  openPacketSocket(
+    ifname: string,
+    rcvbufBytes: number,
+    netnsPath?: string,
+  ): { fd: number; ifindex: number; hwType: number };
+  /**
+   * For a TUN opened with IFF_VNET_HDR: little-endian 10-byte virtio-net
+   * headers (TUNSETVNETLE, TUNSETVNETHDRSZ) and the `TUN_F_*` offloads given
+   * (TUNSETOFFLOAD). Throws EINVAL when the kernel lacks one of the flags.
+   */
+  setTunOffload(fd: number, offloads: number): void;
+  /** `fcntl(F_DUPFD_CLOEXEC)`: a second fd for the same TUN or socket (e.g. one Port per thread). */
+  dupFd(fd: number): number;
   Port: new (
     fd: number,
-    datagram: boolean,
+    mode: boolean | PortMode,
     rxBuf: ArrayBuffer,
     rxLen: Int32Array,
     slotSize: number,
     onEvent: (kind: PortEvent, n: number) => void,
+    rxMeta?: Float64Array,
   ) => NativePort;
   readonly IFF_VNET_HDR: number;
   readonly IFF_MULTI_QUEUE: number;
+  /** TUNSETOFFLOAD features (linux/if_tun.h). */
+  readonly TUN_F_CSUM: number;
+  readonly TUN_F_TSO4: number;
+  readonly TUN_F_TSO6: number;
+  readonly TUN_F_TSO_ECN: number;
+  /** UDP segmentation offload, Linux 6.2+. */
+  readonly TUN_F_USO4: number;
+  readonly TUN_F_USO6: number;
 }
 
 const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pptp_io.node', import.meta.url));
