@@ -25,6 +25,7 @@ import {
   IpProtocol,
   type TcpSegment,
 } from '../capture/inet.js';
+import { Ipv4Reassembler } from '../capture/ip-reassembly.js';
 import { decodeLinkFrame, LINK_TYPE_NAMES, type LinkFrame } from '../capture/link.js';
 import {
   TcpReassembler,
@@ -97,6 +98,7 @@ export class Dissector {
   private readonly splitters = new Map<string, PptpStreamSplitter>();
   private readonly sessions = new Map<string, PppSessionState>();
   private readonly greSeq = new GreSequenceTracker();
+  private readonly fragments = new Ipv4Reassembler();
 
   constructor(private readonly opts: DissectorOptions = {}) {
     this.tcp = new TcpReassembler<FrameInfo>(opts.tcpLimits);
@@ -226,7 +228,36 @@ export class Dissector {
         ({ protocol, payload, missing, source, destination } = ip);
         addrs = ip;
         ipLayer = ipv4Layer(ip);
-        if (ip.fragmentOffset !== 0 || ip.moreFragments) fragment = 'IPv4 fragment: not reassembled';
+        if (ip.fragmentOffset !== 0 || ip.moreFragments) {
+          // RFC 791 §3.2: put the datagram back together before reading what it carries.
+          const r =
+            missing === 0
+              ? this.fragments.add({
+                  source,
+                  destination,
+                  protocol,
+                  identification: ip.identification,
+                  offset: ip.fragmentOffset,
+                  moreFragments: ip.moreFragments,
+                  payload,
+                  time: info.timestamp.seconds + info.timestamp.nanoseconds / 1e9,
+                  tag: info.frameNumber,
+                })
+              : ({ kind: 'invalid', reason: 'fragment not captured whole' } as const);
+          if (r.kind === 'complete') {
+            payload = r.payload;
+            const others = r.tags.filter((t) => t !== info.frameNumber);
+            const overlap = r.overlapped ? '; fragments overlapped, first bytes kept' : '';
+            ipLayer = {
+              ...ipLayer,
+              note: `datagram reassembled from ${r.tags.length} fragments (also frames ${others.join(', ')})${overlap}`,
+            };
+          } else if (r.kind === 'held') {
+            fragment = `IPv4 fragment, held for reassembly (${r.fragments} of this datagram so far)`;
+          } else {
+            fragment = `IPv4 fragment not reassembled: ${r.reason}`;
+          }
+        }
       } else {
         const ip = decodeIpv6Packet(b);
         ({ protocol, payload, missing, source, destination } = ip);
@@ -258,6 +289,15 @@ export class Dissector {
       if (missing)
         layers.push(dataLayer(new Uint8Array(0), `${missing} bytes of the packet were not captured`));
       return layers;
+    }
+    if (protocol === IpProtocol.Tcp && fragment && payload.length >= 4) {
+      // A first TCP fragment still shows its ports: keep the ones of the control connection.
+      const sp = (payload[0]! << 8) | payload[1]!;
+      const dp = (payload[2]! << 8) | payload[3]!;
+      if (sp === PPTP_TCP_PORT || dp === PPTP_TCP_PORT) {
+        layers.push(ipLayer, dataLayer(payload, fragment));
+        return layers;
+      }
     }
     if (protocol !== IpProtocol.Tcp || fragment) return undefined;
     let t: TcpSegment;

@@ -11,6 +11,7 @@ import { PppProtocol } from '../../src/wire/ppp.js';
 import { encodePptpMessage, PptpMessageType } from '../../src/wire/pptp/index.js';
 import {
   type Framing,
+  fragmentIpv4,
   frameOf,
   fullSession,
   gre,
@@ -439,6 +440,55 @@ describe('dissector: the control connection over TCP', () => {
     assert.equal(l[0]!.malformed?.code, 'unknown-type');
     assert.match(l[0]!.fields[0]!.text!, /Control Message Type 99/);
     assert.equal(value(l[1]!, 'messageType'), PptpMessageType.EchoRequest);
+  });
+});
+
+describe('dissector: IPv4 fragments', () => {
+  const whole = ipv4(
+    PAC,
+    PNS,
+    47,
+    gre(
+      0x4001,
+      5,
+      undefined,
+      ppp(
+        PppProtocol.Ipv4,
+        ipv4(
+          '10.8.0.53',
+          '10.8.0.2',
+          17,
+          udp('10.8.0.53', 53, '10.8.0.2', 41337, fromHex('3c5e 8180 0000 0000 0000 0000')),
+        ),
+      ),
+    ),
+  );
+  const parts = fragmentIpv4(whole, 24);
+
+  it('a fragmented GRE packet is reassembled in the frame that completes it, in any order', () => {
+    assert.ok(parts.length >= 3);
+    for (const order of [parts.map((_, i) => i), parts.map((_, i) => parts.length - 1 - i)]) {
+      const out = dissectAll(order.map((i) => ({ data: parts[i]! })));
+      assert.equal(out.length, parts.length, 'every fragment of a GRE datagram is shown');
+      for (const p of out.slice(0, -1))
+        assert.match(p.layers.at(-1)!.note!, /IPv4 fragment, held for reassembly/);
+      const last = out.at(-1)!;
+      assert.deepEqual(protocols(last), ['IPv4', 'GRE', 'PPP', 'IPv4', 'UDP', 'DNS']);
+      assert.match(
+        layer(last, 'IPv4').note!,
+        new RegExp(`datagram reassembled from ${parts.length} fragments`),
+      );
+      assert.equal(value(layer(last, 'GRE'), 'sequenceNumber'), 5);
+    }
+  });
+
+  it('a fragment that cannot be part of a datagram is shown as such', () => {
+    const bad = parts[0]!.slice();
+    bad[3] = bad[3]! - 3; // 21 payload bytes with MF set: not a multiple of 8
+    bad[10] = 0;
+    bad[11] = 0;
+    const [p] = dissectAll([{ data: bad.subarray(0, bad.length - 3) }]);
+    assert.match(p!.layers.at(-1)!.note!, /not reassembled: a fragment with MF set carries 21 bytes/);
   });
 });
 

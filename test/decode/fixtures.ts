@@ -179,6 +179,42 @@ export function ipv4(src: string, dst: string, protocol: number, payload: Uint8A
   return out;
 }
 
+/**
+ * Splits an IPv4 datagram (20-byte header) into fragments carrying at most
+ * `chunk` payload bytes each (a multiple of 8), as a router would (RFC 791
+ * §3.2), headers by the stack's encoder.
+ */
+export function fragmentIpv4(packet: Uint8Array, chunk: number): Uint8Array[] {
+  const id = (packet[4]! << 8) | packet[5]!;
+  const payload = packet.subarray(20, (packet[2]! << 8) | packet[3]!);
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < payload.length; off += chunk) {
+    const part = payload.subarray(off, off + chunk);
+    const b = new Uint8Array(20 + part.length);
+    encodeIpv4Header(
+      {
+        typeOfService: 0,
+        identification: id,
+        dontFragment: false,
+        moreFragments: off + chunk < payload.length,
+        fragmentOffset: off / 8,
+        timeToLive: packet[8]!,
+        protocol: packet[9]!,
+        sourceAddress: ((packet[12]! << 24) | (packet[13]! << 16) | (packet[14]! << 8) | packet[15]!) >>> 0,
+        destinationAddress:
+          ((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0,
+        options: new Uint8Array(0),
+      },
+      part.length,
+      b,
+      0,
+    );
+    b.set(part, 20);
+    out.push(b);
+  }
+  return out;
+}
+
 /** A GRE packet (header by the stack's encoder) around a PPP frame; ack-only when `ppp` is absent. */
 export function gre(
   callId: number,

@@ -11,12 +11,13 @@
  * the suite fails with a message saying so, unless PPTP_TS_SKIP_TSHARK=1.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encodePcap } from '../../src/capture/pcap.js';
 import { decodeCapture, packetJson } from '../../src/decode/index.js';
-import { fullSession } from '../decode/fixtures.js';
+import { fragmentIpv4, fullSession } from '../decode/fixtures.js';
 import { hasTshark, type TsharkPacket, tsharkBytes, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
 
 type Obj = Record<string, unknown>;
@@ -406,6 +407,30 @@ describe('tshark oracle: every field of every message type', {
         assert.equal(t.first(`tcp.flags.${theirs}`) === '1', flags.includes(mine), `${where} ${mine}`);
       }
     }
+  });
+
+  it('IPv4 fragments: reassembled in the same frame as tshark reassembles them, to the same GRE packet', () => {
+    // The DNS response's GRE datagram, fragmented in 3 and sent last fragment first.
+    const f = session.frames.find((x) => x.label === 'DNS response')!;
+    const parts = fragmentIpv4(f.packet, 48).reverse();
+    const file = join(dir, 'fragments.pcap');
+    writeFileSync(
+      file,
+      encodePcap(
+        parts.map((data, i) => ({ timestamp: { seconds: 100 + i, nanoseconds: 0 }, data })),
+        { linkType: 101 },
+      ),
+    );
+    const t = tsharkPackets(file);
+    const mine = [...decodeCapture(readFileSync(file))].map((p) => packetJson(p) as Obj);
+    const tsharkDone = t.findIndex((p) => p.protocols.includes('gre'));
+    const ourDone = mine.findIndex((p) => (p.layers as Obj[]).some((l) => l.layer === 'GRE'));
+    assert.equal(ourDone, tsharkDone);
+    assert.equal(ourDone, parts.length - 1);
+    const g = (mine[ourDone]!.layers as Obj[]).find((l) => l.layer === 'GRE')!;
+    assert.equal(tsharkNumber(t[tsharkDone]!.first('gre.key.call_id')), g.callId);
+    assert.equal(tsharkNumber(t[tsharkDone]!.first('gre.sequence_number')), g.sequenceNumber);
+    assert.deepEqual(t[tsharkDone]!.all('dns.a'), ['93.184.216.34']);
   });
 
   it('all 15 PPTP control messages, every field', () => {
