@@ -1,0 +1,283 @@
+/**
+ * The driver of one PPTP control connection (RFC 2637 §3.1): runs the
+ * sans-IO {@link PptpControlConnection} engine against a TCP socket and a
+ * {@link Clock}, performing its actions in order (docs/pptp-control.md,
+ * "Driver contract"), and reports what matters to the client or server
+ * through {@link ControlEvents}. Shared by both roles.
+ *
+ * ```
+ *  socket 'data' ──▶ engine.receiveData ─┐
+ *  timer fires   ──▶ engine.timeout      ├─▶ actions: send → socket.write
+ *  'end'/'error' ──▶ engine.transportClosed┘          start/stopTimer → TimerSet
+ *                                                    established/callUp/callDown → events
+ *                                                    close → half-close TCP, events.closed
+ * ```
+ */
+import type { Clock, Timer } from '../io/clock.js';
+import type { TcpSocket } from '../io/tcp.js';
+import type { PptpOutgoingCallOptions } from '../pptp/call.js';
+import { PptpControlConnection } from '../pptp/control.js';
+import type {
+  PptpCallEndReason,
+  PptpCallParameters,
+  PptpCloseReason,
+  PptpControlAction,
+  PptpControlConfig,
+  PptpPeerInfo,
+  PptpTimerId,
+} from '../pptp/control-types.js';
+import { assertNever } from '../wire/bytes.js';
+import { type Logger, nullLogger } from '../wire/log.js';
+import { encodePptpMessage, PptpDisconnectResult, PptpStopReason } from '../wire/pptp/index.js';
+import { TimerSet } from './timers.js';
+
+/** What the driver tells its owner. Every callback is optional. */
+export interface ControlEvents {
+  /** SCCRQ/SCCRP exchanged: calls may be placed. */
+  established?(peer: PptpPeerInfo): void;
+  /** A call connected: create its session (GRE channel + PPP unit). */
+  callUp?(call: PptpCallParameters): void;
+  /** A call ended or never connected: drop its session. */
+  callDown?(callId: number, reason: PptpCallEndReason): void;
+  /** The control connection is over (TCP is being closed). Called once. */
+  closed?(reason: PptpCloseReason): void;
+}
+
+/** After our half-close, how long the peer gets to close its side before we destroy the socket. */
+const CLOSE_GRACE_MS = 2000;
+
+/** One-line text for a close reason (logs and client messages). */
+export function describeCloseReason(r: PptpCloseReason): string {
+  switch (r.kind) {
+    case 'stopped':
+      return r.by === 'local' ? 'stopped by us' : `stopped by the peer (reason ${r.reason})`;
+    case 'transport-closed':
+      return 'the TCP connection closed';
+    case 'handshake-timeout':
+      return 'no Start-Control-Connection reply in time';
+    case 'echo-timeout':
+      return 'no Echo-Reply in time';
+    case 'stop-reply-timeout':
+      return 'no Stop-Control-Connection-Reply in time';
+    case 'start-refused':
+      return `the peer refused the control connection (result ${r.resultCode}, error ${r.errorCode})`;
+    case 'start-rejected':
+      return `we refused the peer's control connection: ${r.detail}`;
+    case 'collision':
+      return 'control connection collision (RFC 2637 §3.1.3)';
+    case 'call-timeout':
+      return `call ${r.callId} made no progress in time`;
+    case 'idle-timeout':
+      return 'idle without calls';
+    case 'protocol-error':
+      return `protocol error: ${r.error.message}`;
+    case 'local-close':
+      return 'closed by us before it was established';
+    default:
+      return assertNever(r, 'close reason');
+  }
+}
+
+/** One-line text for a call end reason. */
+export function describeCallEndReason(r: PptpCallEndReason): string {
+  switch (r.kind) {
+    case 'local-clear':
+      return 'cleared by us';
+    case 'peer-clear':
+      return 'the peer sent Call-Clear-Request';
+    case 'peer-disconnect': {
+      const name = PptpDisconnectResult[r.resultCode] ?? 'unknown';
+      const stats = r.callStatistics ? `, ${r.callStatistics}` : '';
+      return `the peer sent Call-Disconnect-Notify (result ${r.resultCode} ${name}${stats})`;
+    }
+    case 'rejected':
+      return `the peer refused the call (result ${r.resultCode}, error ${r.errorCode})`;
+    case 'connection-closed':
+      return 'the control connection closed';
+    default:
+      return assertNever(r, 'call end reason');
+  }
+}
+
+export class ControlDriver {
+  readonly engine: PptpControlConnection;
+  private readonly timers: TimerSet<PptpTimerId>;
+  private closeReason: PptpCloseReason | undefined;
+  private graceTimer: Timer | undefined;
+  private socketClosed = false;
+  private resolveDone!: (r: PptpCloseReason) => void;
+  /** Resolves when the control connection is over (after `closed`). */
+  readonly done: Promise<PptpCloseReason>;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly socket: TcpSocket,
+    config: PptpControlConfig,
+    private readonly clock: Clock,
+    private readonly events: ControlEvents = {},
+  ) {
+    this.log = config.log ?? nullLogger;
+    this.engine = new PptpControlConnection(config);
+    this.timers = new TimerSet(clock, (id) =>
+      this.serially(() => this.perform(this.engine.timeout(id, this.clock.now()))),
+    );
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
+  }
+
+  /** The TCP connection is up: attach to it and start the engine (an originator sends SCCRQ). */
+  start(): void {
+    const s = this.socket;
+    s.on('data', (chunk: Uint8Array) =>
+      this.serially(() => this.perform(this.engine.receiveData(chunk, this.clock.now()))),
+    );
+    s.on('end', () => this.serially(() => this.perform(this.engine.transportClosed())));
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      this.log.log('debug', 'control connection error', { error: err.code ?? err.message });
+      this.serially(() => this.perform(this.engine.transportClosed()));
+    });
+    s.on('close', () => {
+      this.socketClosed = true;
+      this.graceTimer?.cancel();
+      this.graceTimer = undefined;
+      this.serially(() => this.perform(this.engine.transportClosed()));
+    });
+    this.serially(() => this.perform(this.engine.open(this.clock.now())));
+  }
+
+  /**
+   * Runs input handling one event at a time. A socket may deliver data
+   * synchronously from inside our own write (the in-memory one does), and
+   * an event handler may call back into the driver: input that arrives
+   * meanwhile waits until the current event has been handled completely.
+   */
+  private serially(fn: () => void): void {
+    if (this.depth > 0) {
+      this.backlog.push(fn);
+      return;
+    }
+    this.depth++;
+    try {
+      fn();
+      for (let next = this.backlog.shift(); next; next = this.backlog.shift()) next();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private depth = 0;
+  private readonly backlog: (() => void)[] = [];
+
+  /** Whether the control connection has ended. */
+  get isClosed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** Why it ended, once it has. */
+  get reason(): PptpCloseReason | undefined {
+    return this.closeReason;
+  }
+
+  /** PNS: places an outgoing call; returns our Call ID. Throws unless established. */
+  placeCall(opts?: PptpOutgoingCallOptions): number {
+    const { callId, actions } = this.engine.placeCall(opts);
+    this.api(() => this.perform(actions));
+    return callId;
+  }
+
+  /** Clears a call (PNS: CCRQ, PAC: CDN with `resultCode`). */
+  clearCall(callId: number, resultCode?: number): void {
+    this.api(() => this.perform(this.engine.clearCall(callId, resultCode)));
+  }
+
+  /** Stop-Control-Connection-Request (or a plain close before establishment). */
+  stop(reason: PptpStopReason = PptpStopReason.None): void {
+    this.api(() => this.perform(this.engine.stop(reason)));
+  }
+
+  /** An operation called by the owner: inside an event it simply runs; outside, input arriving meanwhile waits for it. */
+  private api(fn: () => void): void {
+    if (this.depth > 0) fn();
+    else this.serially(fn);
+  }
+
+  /** Ends everything now without a protocol exchange (the socket is destroyed). */
+  destroy(): void {
+    this.api(() => this.perform(this.engine.transportClosed()));
+    this.timers.stopAll();
+    this.graceTimer?.cancel();
+    this.graceTimer = undefined;
+    this.socket.destroy();
+  }
+
+  /** Running engine timers (hygiene checks). */
+  get timerCount(): number {
+    return this.timers.size + (this.graceTimer ? 1 : 0);
+  }
+
+  private perform(actions: readonly PptpControlAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'send':
+          if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodePptpMessage(a.message));
+          break;
+        case 'startTimer':
+          this.timers.start(a.id, a.ms);
+          break;
+        case 'stopTimer':
+          this.timers.stop(a.id);
+          break;
+        case 'established':
+          this.events.established?.(a.peer);
+          break;
+        case 'callUp':
+          this.events.callUp?.(a.call);
+          break;
+        case 'callDown':
+          this.events.callDown?.(a.callId, a.reason);
+          break;
+        case 'setLinkInfo':
+          this.log.log('debug', 'Set-Link-Info', {
+            callId: a.callId,
+            sendAccm: a.sendAccm,
+            receiveAccm: a.receiveAccm,
+          });
+          break;
+        case 'wanError':
+          this.log.log('info', 'WAN-Error-Notify', {
+            callId: a.callId,
+            crcErrors: a.crcErrors,
+            framingErrors: a.framingErrors,
+            hardwareOverruns: a.hardwareOverruns,
+            bufferOverruns: a.bufferOverruns,
+            timeoutErrors: a.timeoutErrors,
+            alignmentErrors: a.alignmentErrors,
+          });
+          break;
+        case 'close':
+          this.onClose(a.reason);
+          break;
+        default:
+          assertNever(a, 'control action');
+      }
+    }
+  }
+
+  private onClose(reason: PptpCloseReason): void {
+    if (this.closeReason) return;
+    this.closeReason = reason;
+    this.timers.stopAll();
+    // Half-close after the queued writes, so a final StopCCRP or CDN reaches the peer
+    // ("the final TCP information has been 'pushed' properly", RFC 2637 §3.1.1).
+    if (!this.socketClosed && !this.socket.destroyed) {
+      this.socket.end();
+      this.graceTimer = this.clock.setTimer(CLOSE_GRACE_MS, () => {
+        this.graceTimer = undefined;
+        this.socket.destroy();
+      });
+    }
+    this.events.closed?.(reason);
+    this.resolveDone(reason);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * One GRE socket shared by the calls of a process (the server's many, a
+ * client's one): received packets go through a {@link GreDemux} to the
+ * channel of the call they belong to (by our Call ID and the source
+ * address, RFC 2637 §4.1, Linux `lookup_chan`), and outgoing packets are
+ * queued on the socket and sent in one batch per wake-up.
+ *
+ * Batching: while a receive batch is delivered, the calls it touched are
+ * remembered; at the end of the batch each of them runs
+ * {@link GreEndpointMember.afterInput} (re-arm its channel timer, flush
+ * what it wrote to its interface), then the socket is flushed once
+ * (sendmmsg for every acknowledgment and reply of the batch).
+ */
+import type { Clock } from '../io/clock.js';
+import type { GreSocket } from '../io/types.js';
+import type { GreChannel, GreDemuxCounters } from '../pptp/gre-channel.js';
+import { GreDemux } from '../pptp/gre-channel.js';
+import { type Logger, nullLogger } from '../wire/log.js';
+
+/** A call attached to the endpoint. */
+export interface GreEndpointMember {
+  readonly channel: GreChannel;
+  /** End of a receive batch that delivered at least one packet to this call. */
+  afterInput(): void;
+}
+
+export interface GreEndpointCounters extends GreDemuxCounters {
+  /** Packets the socket refused to queue (ring full, closed). */
+  txDropped: number;
+}
+
+export class GreEndpoint {
+  readonly demux = new GreDemux();
+  private readonly members = new Map<GreChannel, GreEndpointMember>();
+  private readonly touched = new Set<GreEndpointMember>();
+  private txDropped = 0;
+  private closed = false;
+  private started = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly socket: GreSocket,
+    private readonly clock: Clock,
+    log: Logger = nullLogger,
+  ) {
+    this.log = log;
+  }
+
+  /** Starts receiving. Idempotent. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.socket.start({
+      onPacket: (packet) => {
+        const ch = this.demux.receive(packet, this.clock.now());
+        if (ch === undefined) return;
+        const m = this.members.get(ch);
+        if (m) this.touched.add(m);
+      },
+      onBatchEnd: () => this.endBatch(),
+      onError: (err) => this.log.log('error', 'GRE socket failed', { error: err.message }),
+    });
+  }
+
+  /** Registers a call's channel (throws if its Call ID from that peer is taken). */
+  attach(member: GreEndpointMember): void {
+    this.demux.add(member.channel);
+    this.members.set(member.channel, member);
+  }
+
+  detach(member: GreEndpointMember): void {
+    this.demux.remove(member.channel);
+    this.members.delete(member.channel);
+    this.touched.delete(member);
+  }
+
+  /** Whether Call ID `callId` is in use for GRE from `peerAddress` (the server keeps them unique per peer). */
+  isCallIdTaken(callId: number, peerAddress: number): boolean {
+    return this.demux.get(callId, peerAddress) !== undefined;
+  }
+
+  /** Number of attached calls. */
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** Queues one outer IPv4 packet (copied by the socket). */
+  send(packet: Uint8Array): void {
+    if (!this.socket.send(packet)) this.txDropped++;
+  }
+
+  /** Sends what is queued. */
+  flush(): void {
+    if (!this.closed) this.socket.flush();
+  }
+
+  get counters(): GreEndpointCounters {
+    return { ...this.demux.counters, txDropped: this.txDropped };
+  }
+
+  /** Closes the socket (attached calls should be gone by now). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.members.clear();
+    this.touched.clear();
+    this.socket.close();
+  }
+
+  private endBatch(): void {
+    if (this.touched.size > 0) {
+      for (const m of this.touched) m.afterInput();
+      this.touched.clear();
+    }
+    this.flush();
+  }
+}
