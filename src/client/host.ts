@@ -1,0 +1,77 @@
+/**
+ * What the client changes on its host, behind one interface so that the
+ * in-process tests can run the client without touching the machine:
+ * {@link systemClientHost} does it with iproute2 (io/ip.ts) and files;
+ * tests use a recording fake. Every change returns an {@link Undo}
+ * (DESIGN.md §4: nothing is left behind).
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  addDefaultRoute,
+  addHostRouteViaGateway,
+  addPointToPointAddress,
+  addRoute,
+  type IpOptions,
+  routeMtu,
+  setLinkUp,
+  setMtu,
+  type Undo,
+  UndoStack,
+} from '../io/ip.js';
+
+export interface ClientHost {
+  /** The MTU of the route to the server (Linux `dst_mtu`; the channel MTU is this minus the PPTP overhead). */
+  pathMtu(server: string): Promise<number>;
+  /** Pins `server/32` to the gateway in use now, so the tunnel's routes cannot capture it. */
+  addServerRoute(server: string): Promise<Undo>;
+  /** MTU, the point-to-point address pair (pppd `sifaddr`), link up. */
+  configureInterface(ifname: string, local: string, remote: string, mtu: number): Promise<Undo>;
+  /** A route for `cidr` into the interface. */
+  addRoute(cidr: string, ifname: string): Promise<Undo>;
+  /** All IPv4 into the interface (0.0.0.0/1 + 128.0.0.0/1; the old default stays, unused). */
+  addDefaultRoute(ifname: string): Promise<Undo>;
+  /** pppd `usepeerdns`: writes the peer's DNS servers to a resolv.conf-format file. */
+  writeResolvConf(path: string, dns: readonly string[]): Promise<Undo>;
+}
+
+/** The default file of pppd `usepeerdns` (never /etc/resolv.conf itself). */
+export const PPP_RESOLV_CONF = '/etc/ppp/resolv.conf';
+
+/** resolv.conf text for the peer's DNS servers, as pppd writes it. */
+export function resolvConfText(dns: readonly string[]): string {
+  return dns.map((d) => `nameserver ${d}\n`).join('');
+}
+
+/** The host's own stack, through `ip` (optionally inside a network namespace). */
+export function systemClientHost(opts: IpOptions = {}): ClientHost {
+  return {
+    pathMtu: (server) => routeMtu(server, opts),
+    addServerRoute: (server) => addHostRouteViaGateway(server, opts),
+    async configureInterface(ifname, local, remote, mtu) {
+      const undo = new UndoStack();
+      try {
+        undo.push(await setMtu(ifname, mtu, opts));
+        undo.push(await addPointToPointAddress(ifname, local, remote, opts));
+        undo.push(await setLinkUp(ifname, opts));
+      } catch (err) {
+        await undo.undoAll().catch(() => {});
+        throw err;
+      }
+      return { description: `${ifname} ${local} peer ${remote} mtu ${mtu}`, undo: () => undo.undoAll() };
+    },
+    addRoute: (cidr, ifname) => addRoute(cidr, { dev: ifname }, opts),
+    addDefaultRoute: (ifname) => addDefaultRoute(ifname, opts),
+    async writeResolvConf(path, dns) {
+      const text = resolvConfText(dns);
+      await writeFile(path, text, { mode: 0o644 });
+      return {
+        description: `${path} (${dns.join(' ')})`,
+        async undo() {
+          // Remove it only while it still holds what we wrote.
+          const now = await readFile(path, 'utf8').catch(() => undefined);
+          if (now === text) await rm(path, { force: true });
+        },
+      };
+    },
+  };
+}
