@@ -1,0 +1,87 @@
+/**
+ * What the server changes on its host, behind one interface (the in-process
+ * tests use a recording fake). Every change returns an {@link Undo}.
+ *
+ * Shared mode (the default, docs/client-server.md "Shared interface"): one
+ * TUN carries the server's tunnel address as a /32, and each session adds
+ * a host route `CLIENT/32 dev TUN src LOCAL mtu M` while it is up, so the
+ * kernel sends exactly the live sessions' addresses into the TUN, with each
+ * session's own MTU. Per-session mode: one TUN per session with the pppd
+ * point-to-point pair `LOCAL peer CLIENT/32`.
+ */
+import {
+  addPointToPointAddress,
+  addRoute,
+  type IpOptions,
+  ip,
+  setLinkUp,
+  setMtu,
+  type Undo,
+  UndoStack,
+} from '../io/ip.js';
+
+export interface ServerHost {
+  /** Shared TUN: MTU, `LOCAL/32`, up. */
+  configureSharedInterface(ifname: string, local: string, mtu: number): Promise<Undo>;
+  /** Shared TUN: the route of one session's address. */
+  addClientRoute(ifname: string, client: string, local: string, mtu: number): Promise<Undo>;
+  /** Per-session TUN: MTU, `LOCAL peer CLIENT/32`, up. */
+  configurePointToPoint(ifname: string, local: string, client: string, mtu: number): Promise<Undo>;
+}
+
+async function stack(steps: (() => Promise<Undo>)[], description: string): Promise<Undo> {
+  const undo = new UndoStack();
+  try {
+    for (const s of steps) undo.push(await s());
+  } catch (err) {
+    await undo.undoAll().catch(() => {});
+    throw err;
+  }
+  return { description, undo: () => undo.undoAll() };
+}
+
+/** `ip addr add ADDR/32 dev IF`; undo deletes it ("already gone" counts as done). */
+async function addHostAddress(ifname: string, address: string, opts: IpOptions): Promise<Undo> {
+  const spec = [`${address}/32`, 'dev', ifname];
+  await ip(['-4', 'addr', 'add', ...spec], opts);
+  let done = false;
+  return {
+    description: `address ${address}/32 on ${ifname}`,
+    async undo() {
+      if (done) return;
+      try {
+        await ip(['-4', 'addr', 'del', ...spec], opts);
+      } catch (err) {
+        if (!/Cannot find device|No such device|Cannot assign requested address|not found/i.test(String(err)))
+          throw err;
+      }
+      done = true;
+    },
+  };
+}
+
+/** The host's own stack, through `ip` (optionally inside a network namespace). */
+export function systemServerHost(opts: IpOptions = {}): ServerHost {
+  return {
+    configureSharedInterface: (ifname, local, mtu) =>
+      stack(
+        [
+          () => setMtu(ifname, mtu, opts),
+          () => addHostAddress(ifname, local, opts),
+          () => setLinkUp(ifname, opts),
+        ],
+        `${ifname} ${local}/32 mtu ${mtu}`,
+      ),
+    addClientRoute: (ifname, client, local, mtu) =>
+      addRoute(`${client}/32`, { dev: ifname, src: local, mtu }, opts),
+    configurePointToPoint: (ifname, local, client, mtu) =>
+      stack(
+        [
+          () => setMtu(ifname, mtu, opts),
+          () => addPointToPointAddress(ifname, local, client, opts),
+          () => setLinkUp(ifname, opts),
+        ],
+        `${ifname} ${local} peer ${client} mtu ${mtu}`,
+      ),
+  };
+}

@@ -1,0 +1,789 @@
+/**
+ * The PPTP server (PAC, RFC 2637 §1.2): TCP 1723, many control connections,
+ * many calls, one {@link PppSession} per call in the authenticator role,
+ * credentials from a pppd chap-secrets file, addresses from a pool, and the
+ * interface side (DESIGN.md §4, docs/client-server.md).
+ *
+ * ```
+ *  listener ─▶ connection (limits per source address, handshake time-out)
+ *     └─ ControlDriver (PAC engine) ─ callUp ─▶ PppSession (GRE channel + PPP unit)
+ *          PPP: auth (chap-secrets) ─▶ address (pool / fixed) ─▶ IPCP (DNS pushed) [─▶ CCP/MPPE]
+ *          up: route CLIENT/32 into the shared TUN (or its own TUN), ip-up, "session up" log
+ *          end (any reason): CDN, route/address/pool entry/Call ID freed, ip-down, "session end" log
+ *
+ *  shared TUN ─ read ─▶ by inner destination ─▶ that session ─▶ GRE
+ *  session ─ deliver ─▶ inner source must be the session's address (anti-spoofing)
+ *                    ─▶ destination another session? client-to-client policy : TUN
+ * ```
+ */
+import type { Clock, Timer } from '../io/clock.js';
+import type { HookContext, HookResult } from '../io/hooks.js';
+import type { Undo } from '../io/ip.js';
+import { plainIpv4, type TcpListener, type TcpSocket, type TcpTransport } from '../io/tcp.js';
+import type { GreSocket, TunDevice } from '../io/types.js';
+import type { Credential, CredentialLookup, RandomBytes } from '../ppp/auth/index.js';
+import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
+import type { PptpCallParameters } from '../pptp/control-types.js';
+import { ControlDriver, describeCallEndReason, describeCloseReason } from '../session/control.js';
+import { GreEndpoint } from '../session/gre-endpoint.js';
+import { describeAuth, describeMppe, PppSession, type SessionInfo } from '../session/session.js';
+import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
+import type { Logger } from '../wire/log.js';
+import { PppProtocol } from '../wire/ppp.js';
+import {
+  PptpDisconnectResult,
+  PptpGeneralError,
+  PptpOutgoingCallResult,
+  PptpStopReason,
+} from '../wire/pptp/index.js';
+import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secrets.js';
+import type { ServerConfig } from './config.js';
+import type { ServerHost } from './host.js';
+import { IpPool, parsePoolSpec } from './ip-pool.js';
+
+/** Everything the server does to the outside world. */
+export interface ServerEnv {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly tcp: TcpTransport;
+  readonly host: ServerHost;
+  /** Opens a TUN interface (name or `%d` pattern). */
+  openTun(name: string): TunDevice;
+  /** Opens the raw GRE socket (bound to `bindAddress` unless undefined). */
+  openGre(bindAddress: string | undefined): GreSocket;
+  /** The secrets (parsed chap-secrets); a function so a reload takes effect at the next authentication. */
+  secrets(): readonly SecretEntry[];
+  runHook?(script: string, name: 'ip-up' | 'ip-down', ctx: HookContext): Promise<HookResult>;
+  readonly random?: RandomBytes;
+}
+
+/** Server-wide counters (docs/client-server.md "Counters"). */
+export interface ServerCounters {
+  connectionsAccepted: number;
+  /** Refused at accept: too many from that source address, or shutting down. */
+  connectionsRefused: number;
+  /** Closed because no session came up within the handshake time. */
+  handshakeTimeouts: number;
+  sessionsStarted: number;
+  sessionsUp: number;
+  sessionsEnded: number;
+  /** Calls refused: max-sessions reached. */
+  callsRefused: number;
+  /** Packets from a session whose inner source address is not the session's: dropped. */
+  spoofedDropped: number;
+  /** Session-to-session packets the client-to-client policy refused. */
+  clientToClientDropped: number;
+  /** Session-to-session packets forwarded. */
+  clientToClientForwarded: number;
+  /** Packets read from the shared TUN for an address no session has. */
+  noSessionDropped: number;
+  /** Packets read from the TUN that are not IPv4 (shared mode carries IPv4 only). */
+  notIpv4Dropped: number;
+}
+
+/** A live call, for status output and tests. */
+export interface ServerSessionStatus {
+  readonly callId: number;
+  readonly peer: string;
+  readonly user: string | undefined;
+  readonly address: string | undefined;
+  readonly up: boolean;
+  readonly ifname: string | undefined;
+  readonly spoofedDropped: number;
+}
+
+/** Shutdown limits: each step bounded, so the whole shutdown is. */
+export const SERVER_SHUTDOWN = {
+  /** LCP Terminate-Request → Terminate-Ack, for every session at once. */
+  lcpTerminateMs: 3000,
+  /** Stop-Control-Connection-Request → Reply, for every connection at once. */
+  stopMs: 2000,
+} as const;
+
+interface Connection {
+  readonly id: number;
+  readonly socket: TcpSocket;
+  readonly remote: string;
+  readonly local: string;
+  driver: ControlDriver;
+  readonly calls: Map<number, ServerCall>;
+  handshakeTimer: Timer | undefined;
+  closed: boolean;
+}
+
+interface ServerCall {
+  readonly conn: Connection;
+  readonly callId: number;
+  readonly session: PppSession;
+  readonly startedAt: number;
+  user: string | undefined;
+  /** The assigned inner address (uint32), once the pool gave one. */
+  address: number | undefined;
+  upAt: number | undefined;
+  info: SessionInfo | undefined;
+  /** Per-session mode: this session's TUN. */
+  tun: TunDevice | undefined;
+  readonly undo: Undo[];
+  spoofed: number;
+  c2cDropped: number;
+  ipUpRan: boolean;
+  ended: boolean;
+}
+
+const MAX_SPOOF_LOGS_PER_SESSION = 3;
+
+function u32(p: Uint8Array, off: number): number {
+  return ((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0;
+}
+
+/** `pptps0` → `pptps%d`: the per-session interface pattern from the configured name. */
+export function perSessionPattern(name: string): string {
+  return name.includes('%d') ? name : `${name.replace(/\d+$/, '')}%d`;
+}
+
+export class PptpServer {
+  readonly counters: ServerCounters = {
+    connectionsAccepted: 0,
+    connectionsRefused: 0,
+    handshakeTimeouts: 0,
+    sessionsStarted: 0,
+    sessionsUp: 0,
+    sessionsEnded: 0,
+    callsRefused: 0,
+    spoofedDropped: 0,
+    clientToClientDropped: 0,
+    clientToClientForwarded: 0,
+    noSessionDropped: 0,
+    notIpv4Dropped: 0,
+  };
+  private readonly config: ServerConfig;
+  private readonly env: ServerEnv;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly pool: IpPool;
+  private readonly localIp: number;
+  private readonly shared: boolean;
+  private endpoint: GreEndpoint | undefined;
+  private sharedTun: TunDevice | undefined;
+  private sharedUndo: Undo | undefined;
+  private listener: TcpListener | undefined;
+  private readonly connections = new Set<Connection>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly byAddress = new Map<number, ServerCall>();
+  private callCount = 0;
+  private nextConnId = 1;
+  private stopping = false;
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Largest interface MTU a session may get: the shared TUN's MTU. */
+  private readonly interfaceMtu: number;
+
+  constructor(config: ServerConfig, env: ServerEnv) {
+    this.config = config;
+    this.env = env;
+    this.log = env.log;
+    this.clock = env.clock;
+    this.localIp = parseIpv4(config['local-ip'])!;
+    this.shared = config.interface.mode === 'shared';
+    const reserved = [this.localIp];
+    for (const e of env.secrets()) reserved.push(...e.addresses.fixed);
+    this.pool = new IpPool(parsePoolSpec(config.pool), reserved);
+    // Path MTU 1500 − 40 (IPv4 + GRE + PPP) − 4 (MPPE), unless the config says less.
+    const mppeOverhead = config.ppp.nomppe ? 0 : 4;
+    this.interfaceMtu = Math.min(config.ppp.mtu ?? 1500, 1500 - 40) - mppeOverhead;
+  }
+
+  /** Where the server listens (after start). */
+  get address(): { address: string; port: number } | undefined {
+    return this.listener && { address: this.listener.address, port: this.listener.port };
+  }
+
+  /** Addresses free in the pool. */
+  get poolAvailable(): number {
+    return this.pool.available;
+  }
+
+  /** Live calls. */
+  sessions(): ServerSessionStatus[] {
+    const out: ServerSessionStatus[] = [];
+    for (const c of this.connections) {
+      for (const call of c.calls.values()) {
+        out.push({
+          callId: call.callId,
+          peer: c.remote,
+          user: call.user,
+          address: call.address === undefined ? undefined : ipv4ToString(call.address),
+          up: call.info !== undefined,
+          ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
+          spoofedDropped: call.spoofed,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Live control connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Opens the GRE socket and the shared TUN, then listens. */
+  async start(): Promise<void> {
+    const cfg = this.config;
+    const bind = cfg.listen === '0.0.0.0' ? undefined : cfg.listen;
+    const endpoint = new GreEndpoint(this.env.openGre(bind), this.clock, this.log.child('gre'));
+    this.endpoint = endpoint;
+    try {
+      if (this.shared) {
+        const tun = this.env.openTun(cfg.interface.name);
+        this.sharedTun = tun;
+        this.sharedUndo = await this.env.host.configureSharedInterface(
+          tun.name,
+          cfg['local-ip'],
+          this.interfaceMtu,
+        );
+        tun.start({
+          onPacket: (p) => this.fromSharedTun(p),
+          onBatchEnd: () => endpoint.flush(),
+          onError: (err) => this.log.log('error', 'shared interface failed', { error: err.message }),
+        });
+      }
+      endpoint.start();
+      this.listener = await this.env.tcp.listen(cfg.listen, cfg.port, (s) => this.accept(s));
+    } catch (err) {
+      await this.closeLocal();
+      throw err;
+    }
+    this.log.log('info', 'listening', {
+      address: this.listener.address,
+      port: this.listener.port,
+      mode: cfg.interface.mode,
+      ifname: this.sharedTun?.name,
+      pool: cfg.pool,
+    });
+  }
+
+  /**
+   * Graceful shutdown: every peer is told (LCP Terminate-Request, then
+   * Call-Disconnect-Notify, then Stop-Control-Connection-Request), each step
+   * bounded; then everything is freed.
+   */
+  async shutdown(reason = 'server shutting down'): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.log('info', 'shutting down', { reason, sessions: this.callCount });
+    await this.listener?.close();
+    const calls = [...this.connections].flatMap((c) => [...c.calls.values()]);
+    const live = calls.filter((c) => !c.session.isDead);
+    for (const c of live) c.session.close(reason);
+    await this.waitUntil(() => live.every((c) => c.session.isDead), SERVER_SHUTDOWN.lcpTerminateMs);
+    for (const c of calls) this.endCall(c, reason);
+    const conns = [...this.connections].filter((c) => !c.closed);
+    for (const c of conns) c.driver.stop(PptpStopReason.StopLocalShutdown);
+    await this.waitUntil(() => conns.every((c) => c.closed), SERVER_SHUTDOWN.stopMs);
+    for (const c of [...this.connections]) c.driver.destroy();
+    await Promise.allSettled([...this.pending]);
+    await this.closeLocal();
+    this.log.log('info', 'stopped', { sessionsEnded: this.counters.sessionsEnded });
+  }
+
+  private async closeLocal(): Promise<void> {
+    try {
+      await this.sharedUndo?.undo();
+    } catch (err) {
+      this.log.log('warn', 'could not undo the interface set-up', { error: (err as Error).message });
+    }
+    this.sharedUndo = undefined;
+    this.sharedTun?.close();
+    this.endpoint?.close();
+    await this.listener?.close();
+  }
+
+  /** Polls `done` after every timer tick of `clock` until true or `ms` passed. */
+  private waitUntil(done: () => boolean, ms: number): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const deadline = this.clock.now() + ms;
+      let timer: Timer | undefined;
+      const check = () => {
+        timer = undefined;
+        if (done() || this.clock.now() >= deadline) {
+          resolve();
+          return;
+        }
+        timer = this.clock.setTimer(Math.min(50, deadline - this.clock.now()), check);
+      };
+      timer = this.clock.setTimer(0, check);
+      void timer;
+    });
+  }
+
+  private track<T>(p: Promise<T>): void {
+    const q = p.catch((err: unknown) =>
+      this.log.log('warn', 'background task failed', { error: String(err) }),
+    );
+    this.pending.add(q);
+    void q.finally(() => this.pending.delete(q));
+  }
+
+  // ─── Connections ─────────────────────────────────────────────────────────
+
+  private accept(socket: TcpSocket): void {
+    const remote = plainIpv4(socket.remoteAddress) ?? '';
+    const local = plainIpv4(socket.localAddress) ?? '';
+    socket.on('error', () => {});
+    const limit = this.config.limits['max-connections-per-address'];
+    const n = this.perAddress.get(remote) ?? 0;
+    if (this.stopping || n >= limit || parseIpv4(remote) === undefined || parseIpv4(local) === undefined) {
+      this.counters.connectionsRefused++;
+      this.log.log('warn', 'connection refused', {
+        peer: remote,
+        reason: this.stopping
+          ? 'shutting down'
+          : n >= limit
+            ? `${n} connections from this address`
+            : 'not IPv4',
+      });
+      socket.destroy();
+      return;
+    }
+    this.perAddress.set(remote, n + 1);
+    this.counters.connectionsAccepted++;
+    const peerNum = parseIpv4(remote)!;
+    const cfg = this.config;
+    const id = this.nextConnId++;
+    const log = this.log.child('pptp', { conn: id, peer: remote });
+    const conn: Connection = {
+      id,
+      socket,
+      remote,
+      local,
+      driver: undefined as unknown as ControlDriver,
+      calls: new Map(),
+      handshakeTimer: undefined,
+      closed: false,
+    };
+    const handshakeMs = cfg.limits['handshake-timeout'] * 1000;
+    const echoMs = cfg.pptp['echo-interval'] * 1000;
+    conn.driver = new ControlDriver(
+      socket,
+      {
+        role: 'pac',
+        log,
+        hostName: cfg.name,
+        packetRecvWindowSize: cfg.pptp['receive-window'],
+        maximumChannels: Math.min(cfg.limits['max-sessions'], 0xffff),
+        timers: {
+          handshakeTimeoutMs: handshakeMs,
+          echoIntervalMs: echoMs,
+          echoReplyTimeoutMs: echoMs > 0 ? echoMs : 60_000,
+          idleTimeoutMs: handshakeMs,
+        },
+        isCallIdAvailable: (callId) => !this.endpoint!.isCallIdTaken(callId, peerNum),
+        admitOutgoingCall: () => {
+          if (this.callCount >= cfg.limits['max-sessions'] || this.stopping) {
+            this.counters.callsRefused++;
+            log.log('warn', 'call refused', {
+              reason: this.stopping ? 'shutting down' : 'max-sessions reached',
+            });
+            return {
+              accept: false,
+              resultCode: PptpOutgoingCallResult.GeneralError,
+              errorCode: PptpGeneralError.NoResource,
+            };
+          }
+          return { accept: true };
+        },
+        ...(this.env.random ? { randomInt: randomIntFrom(this.env.random) } : {}),
+      },
+      this.clock,
+      {
+        callUp: (call) => this.startCall(conn, call),
+        callDown: (callId, reason) => {
+          // The end of the whole connection is reported by `closed`, with its reason.
+          if (reason.kind === 'connection-closed') return;
+          const call = conn.calls.get(callId);
+          if (call) this.endCall(call, describeCallEndReason(reason));
+        },
+        closed: (reason) => {
+          conn.closed = true;
+          conn.handshakeTimer?.cancel();
+          conn.handshakeTimer = undefined;
+          for (const call of [...conn.calls.values()]) this.endCall(call, describeCloseReason(reason));
+          this.connections.delete(conn);
+          const left = (this.perAddress.get(remote) ?? 1) - 1;
+          if (left > 0) this.perAddress.set(remote, left);
+          else this.perAddress.delete(remote);
+          log.log('debug', 'control connection closed', { reason: describeCloseReason(reason) });
+        },
+      },
+    );
+    this.connections.add(conn);
+    conn.handshakeTimer = this.clock.setTimer(handshakeMs, () => {
+      conn.handshakeTimer = undefined;
+      if (conn.closed) return;
+      this.counters.handshakeTimeouts++;
+      log.log('warn', 'no session came up in time: closing', { seconds: cfg.limits['handshake-timeout'] });
+      for (const call of [...conn.calls.values()]) this.endCall(call, 'handshake time-out');
+      conn.driver.stop(PptpStopReason.None);
+    });
+    log.log('debug', 'control connection accepted', { local });
+    conn.driver.start();
+  }
+
+  // ─── Calls ───────────────────────────────────────────────────────────────
+
+  private startCall(conn: Connection, params: PptpCallParameters): void {
+    const cfg = this.config;
+    const endpoint = this.endpoint!;
+    const log = this.log.child('session', { peer: conn.remote, callId: params.callId });
+    const callRef: { call?: ServerCall } = {};
+    let session: PppSession;
+    try {
+      session = new PppSession({
+        call: params,
+        localAddress: conn.local,
+        peerAddress: conn.remote,
+        gre: {
+          ignorePeerWindow: cfg.pptp['ignore-peer-window'],
+          ackTimeoutMs: cfg.pptp['ack-timeout-ms'],
+          reorderTimeoutMs: cfg.pptp['reorder-timeout-ms'],
+        },
+        ppp: this.pppOptions((peerName) => {
+          const call = callRef.call;
+          if (!call) return undefined;
+          return this.assignAddress(call, peerName, log);
+        }),
+        endpoint,
+        clock: this.clock,
+        log,
+        ports: {
+          deliver: (protocol, packet) => {
+            const call = callRef.call;
+            if (call) this.fromSession(call, protocol, packet);
+          },
+          flush: () => {
+            const call = callRef.call;
+            (call?.tun ?? this.sharedTun)?.flush();
+          },
+        },
+        events: {
+          up: (info) => {
+            const call = callRef.call;
+            if (call) this.callUp(call, info, log);
+          },
+          networkDown: () => {
+            const call = callRef.call;
+            if (call) this.unroute(call);
+          },
+          dead: (failure: PppFailure) => {
+            const call = callRef.call;
+            if (call) this.endCall(call, failure.message);
+          },
+        },
+      });
+    } catch (err) {
+      log.log('error', 'cannot create the session', { error: (err as Error).message });
+      conn.driver.clearCall(params.callId, PptpDisconnectResult.GeneralError);
+      return;
+    }
+    const call: ServerCall = {
+      conn,
+      callId: params.callId,
+      session,
+      startedAt: this.clock.now(),
+      user: undefined,
+      address: undefined,
+      upAt: undefined,
+      info: undefined,
+      tun: undefined,
+      undo: [],
+      spoofed: 0,
+      c2cDropped: 0,
+      ipUpRan: false,
+      ended: false,
+    };
+    callRef.call = call;
+    conn.calls.set(params.callId, call);
+    this.callCount++;
+    this.counters.sessionsStarted++;
+    log.log('debug', 'call connected, PPP starting');
+    session.start();
+  }
+
+  private pppOptions(assign: (peerName: string | undefined) => number | undefined): PppUnitOptions {
+    const cfg = this.config;
+    const p = cfg.ppp;
+    const mppe: PppUnitOptions = p.nomppe
+      ? { nomppe: true }
+      : p['require-mppe-128'] || p['require-mppe-40']
+        ? {
+            requireMppe128: p['require-mppe-128'],
+            requireMppe40: p['require-mppe-40'],
+            mppeStateful: p['mppe-stateful'],
+          }
+        : { requireMppe: false, mppeStateful: p['mppe-stateful'] };
+    return {
+      lookup: this.lookup,
+      name: cfg.name,
+      msIgnoreDomain: p['ms-ignore-domain'],
+      requireMschapV2: p['require-mschap-v2'],
+      requireMschap: p['require-mschap'],
+      requireChap: p['require-chap'],
+      requirePap: p['require-pap'],
+      ...mppe,
+      ...(p.mtu !== undefined ? { mtu: p.mtu } : {}),
+      ...(p.mru !== undefined ? { mru: p.mru } : {}),
+      lcpEchoInterval: p['lcp-echo-interval'],
+      lcpEchoFailure: p['lcp-echo-failure'],
+      ipv6: p.ipv6,
+      localAddress: this.localIp,
+      assignRemoteAddress: assign,
+      msDns: cfg['ms-dns'].map((d) => parseIpv4(d)!),
+      msWins: cfg['ms-wins'].map((d) => parseIpv4(d)!),
+      ...(this.env.random ? { random: this.env.random } : {}),
+    };
+  }
+
+  /** chap-secrets lookup (pppd's): client = the peer's name, server = our `name`. */
+  private readonly lookup: CredentialLookup = (req) => {
+    const e = lookupSecret(this.env.secrets(), req.peerName, this.config.name);
+    if (!e) return undefined;
+    // `-` in the address column: "no address may be given" — the account may not dial in.
+    if (e.addresses.none) return { refuse: 'no-dialin-permission' } satisfies Credential;
+    return { password: e.secret };
+  };
+
+  private assignAddress(call: ServerCall, peerName: string | undefined, log: Logger): number | undefined {
+    if (call.address !== undefined) return call.address;
+    call.user = peerName;
+    const entry =
+      peerName === undefined ? undefined : lookupSecret(this.env.secrets(), peerName, this.config.name);
+    const policy: AddressPolicy | undefined = entry?.addresses;
+    const a = this.pool.allocate(policy);
+    if (a === undefined) {
+      log.log('warn', 'no address for this session', { user: peerName, pool: this.pool.toString() });
+      return undefined;
+    }
+    call.address = a;
+    return a;
+  }
+
+  private callUp(call: ServerCall, info: SessionInfo, log: Logger): void {
+    if (call.ended) return;
+    if (call.info) {
+      // IPCP renegotiated: the address must stay the one we assigned.
+      if (info.remoteAddress !== call.info.remoteAddress) call.session.close('address changed');
+      return;
+    }
+    const addr = parseIpv4(info.remoteAddress);
+    if (addr === undefined || addr !== call.address) {
+      log.log('warn', 'the peer ended up with an address we did not assign', { address: info.remoteAddress });
+      call.session.close('address not assigned');
+      return;
+    }
+    const other = this.byAddress.get(addr);
+    if (other && other !== call) {
+      call.session.close('address in use');
+      return;
+    }
+    call.info = info;
+    call.upAt = this.clock.now();
+    call.user ??= info.peerName;
+    this.byAddress.set(addr, call);
+    this.counters.sessionsUp++;
+    call.conn.handshakeTimer?.cancel();
+    call.conn.handshakeTimer = undefined;
+    const cfg = this.config;
+    const mtu = Math.min(info.mtu, this.interfaceMtu);
+    this.track(
+      (async () => {
+        let ifname: string;
+        if (this.shared) {
+          ifname = this.sharedTun!.name;
+          const u = await this.env.host.addClientRoute(ifname, info.remoteAddress, cfg['local-ip'], mtu);
+          if (call.ended) {
+            await u.undo();
+            return;
+          }
+          call.undo.push(u);
+        } else {
+          const tun = this.env.openTun(perSessionPattern(cfg.interface.name));
+          if (call.ended) {
+            tun.close();
+            return;
+          }
+          call.tun = tun;
+          ifname = tun.name;
+          tun.start({
+            onPacket: (p) => {
+              if (!call.ended) call.session.sendPacket(p);
+            },
+            onBatchEnd: () => this.endpoint?.flush(),
+          });
+          const u = await this.env.host.configurePointToPoint(
+            ifname,
+            cfg['local-ip'],
+            info.remoteAddress,
+            info.mtu,
+          );
+          if (call.ended) {
+            await u.undo();
+            return;
+          }
+          call.undo.push(u);
+        }
+        log.log('info', 'session up', {
+          user: call.user,
+          address: info.remoteAddress,
+          ifname,
+          mtu: info.mtu,
+          auth: describeAuth(info.auth),
+          mppe: describeMppe(info.mppe),
+          sessions: this.byAddress.size,
+        });
+        if (cfg.hooks['ip-up'] && this.env.runHook) {
+          call.ipUpRan = true;
+          await this.env.runHook(cfg.hooks['ip-up'], 'ip-up', this.hookContext(call, ifname));
+        }
+      })(),
+    );
+  }
+
+  private hookContext(call: ServerCall, ifname: string, down = false): HookContext {
+    const c = call.session.stats.ppp;
+    return {
+      ifname,
+      device: call.conn.remote,
+      localIp: this.config['local-ip'],
+      remoteIp: call.info?.remoteAddress ?? (call.address === undefined ? '' : ipv4ToString(call.address)),
+      peerName: call.user ?? '',
+      ...(down
+        ? {
+            connectTimeSeconds: (this.clock.now() - (call.upAt ?? call.startedAt)) / 1000,
+            bytesSent: c.txBytes,
+            bytesReceived: c.rxBytes,
+          }
+        : {}),
+    };
+  }
+
+  /** IPv4 stopped passing (IPCP renegotiation): no traffic is routed to the session meanwhile. */
+  private unroute(call: ServerCall): void {
+    if (call.address !== undefined && this.byAddress.get(call.address) === call)
+      this.byAddress.delete(call.address);
+    call.info = undefined;
+  }
+
+  /**
+   * The end of a call, whatever the reason: the session is freed, its
+   * address goes back to the pool, its route and interface go away, the
+   * peer gets a Call-Disconnect-Notify if the call is still up, and one
+   * "session end" line is logged. Idempotent.
+   */
+  private endCall(call: ServerCall, reason: string): void {
+    if (call.ended) return;
+    call.ended = true;
+    const conn = call.conn;
+    const session = call.session;
+    if (!session.isDead) session.lowerDown();
+    const stats = session.stats;
+    call.user ??= session.unit.failureReason?.auth?.peerName;
+    session.destroy();
+    conn.calls.delete(call.callId);
+    this.callCount--;
+    this.counters.sessionsEnded++;
+    if (call.address !== undefined) {
+      if (this.byAddress.get(call.address) === call) this.byAddress.delete(call.address);
+      this.pool.release(call.address);
+    }
+    if (!conn.closed) conn.driver.clearCall(call.callId, PptpDisconnectResult.AdminShutdown);
+    const ifname = call.tun?.name ?? this.sharedTun?.name ?? '';
+    const undo = call.undo.splice(0);
+    const tun = call.tun;
+    const hook = call.ipUpRan ? this.config.hooks['ip-down'] : undefined;
+    const ctx = hook ? this.hookContext(call, ifname, true) : undefined;
+    this.track(
+      (async () => {
+        for (const u of undo.reverse()) await u.undo();
+        tun?.close();
+        if (hook && ctx && this.env.runHook) await this.env.runHook(hook, 'ip-down', ctx);
+      })(),
+    );
+    const now = this.clock.now();
+    this.log.log('info', 'session end', {
+      peer: conn.remote,
+      callId: call.callId,
+      user: call.user,
+      address: call.address === undefined ? undefined : ipv4ToString(call.address),
+      seconds: Math.round((now - (call.upAt ?? call.startedAt)) / 100) / 10,
+      rxBytes: stats.ppp.rxBytes,
+      txBytes: stats.ppp.txBytes,
+      rxPackets: stats.ppp.rxPackets,
+      txPackets: stats.ppp.txPackets,
+      spoofed: call.spoofed,
+      reason,
+      sessions: this.callCount,
+    });
+  }
+
+  // ─── Data path ───────────────────────────────────────────────────────────
+
+  /** A packet the host routed into the shared TUN: to the session owning its destination. */
+  private fromSharedTun(p: Uint8Array): void {
+    if (p.length < 20 || p[0]! >>> 4 !== 4) {
+      this.counters.notIpv4Dropped++;
+      return;
+    }
+    const call = this.byAddress.get(u32(p, 16));
+    if (!call) {
+      this.counters.noSessionDropped++;
+      return;
+    }
+    call.session.sendPacket(p);
+  }
+
+  /** A packet from a session's peer: anti-spoofing, client-to-client policy, then the interface. */
+  private fromSession(call: ServerCall, protocol: number, p: Uint8Array): void {
+    const tun = call.tun ?? this.sharedTun;
+    if (protocol !== PppProtocol.Ipv4) {
+      // Shared mode routes IPv4 only; a per-session TUN takes IPv6 too.
+      if (call.tun) call.tun.write(p);
+      else this.counters.notIpv4Dropped++;
+      return;
+    }
+    if (p.length < 20 || call.address === undefined || u32(p, 12) !== call.address) {
+      call.spoofed++;
+      this.counters.spoofedDropped++;
+      if (call.spoofed <= MAX_SPOOF_LOGS_PER_SESSION) {
+        this.log.log('warn', 'spoofed source address dropped', {
+          peer: call.conn.remote,
+          callId: call.callId,
+          user: call.user,
+          source: p.length >= 20 ? ipv4ToString(u32(p, 12)) : 'short packet',
+        });
+      }
+      return;
+    }
+    const other = this.byAddress.get(u32(p, 16));
+    if (other !== undefined && other !== call) {
+      if (!this.config['client-to-client']) {
+        call.c2cDropped++;
+        this.counters.clientToClientDropped++;
+        return;
+      }
+      this.counters.clientToClientForwarded++;
+      other.session.sendPacket(p);
+      return;
+    }
+    tun?.write(p);
+  }
+}
+
+/** A uniform random integer in [0, n) from a byte source (for deterministic tests). */
+function randomIntFrom(random: RandomBytes): (n: number) => number {
+  return (n) => {
+    const b = random(4);
+    const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    return v % n;
+  };
+}
