@@ -1,0 +1,329 @@
+/**
+ * Client and server drivers end to end, in one process, over the in-memory
+ * TCP network, GRE network and TUNs (STYLE.md §5.6), on a virtual clock.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ExitCode } from '../../src/client/exit-codes.js';
+import { FaultInjector } from '../../src/io/memory/faults.js';
+import { memoryTcp } from '../../src/io/tcp.js';
+import { checksumsOk, icmpEcho } from './packets.js';
+import { serverConfig, World } from './world.js';
+
+describe('client ↔ server over in-memory links', () => {
+  it('brings up MS-CHAP-v2 + MPPE-128 and carries an ICMP echo both ways, intact', async () => {
+    const w = new World();
+    await w.start();
+    const c = w.startClient({ usePeerDns: true, defaultRoute: true, routes: ['172.16.0.0/12'] });
+    const info = await w.wait(c.up);
+    assert.equal(info.localAddress, '10.99.0.10');
+    assert.equal(info.remoteAddress, '10.99.0.1');
+    assert.deepEqual(info.dns, ['10.99.0.1', '10.99.0.2']);
+    assert.equal(info.mtu, 1500 - 20 - 16 - 4 - 4, 'path MTU − IPv4 − GRE − PPP − MPPE');
+    assert.equal(info.mppe?.tx?.keyBits, 128);
+    assert.equal(info.mppe?.rx?.stateless, true);
+    assert.deepEqual(
+      info.auth.map((a) => a.method),
+      ['mschap-v2'],
+    );
+
+    // Client host → tunnel → server host.
+    const ping = icmpEcho('10.99.0.10', '10.99.0.1', 0x77, 1);
+    c.tun.hostSend(ping);
+    await w.runUntil(() => w.serverTun.hostReceived.length > 0);
+    const got = w.serverTun.hostReceived.shift()!;
+    assert.deepEqual(got, ping, 'arrives decrypted and byte-identical');
+    assert.ok(checksumsOk(got));
+    // And back.
+    const reply = icmpEcho('10.99.0.1', '10.99.0.10', 0x77, 2, 1400);
+    w.serverTun.hostSend(reply);
+    await w.runUntil(() => c.tun.hostReceived.length > 0);
+    assert.deepEqual(c.tun.hostReceived.shift(), reply);
+
+    // It really was encrypted on the wire: the outer payload never contains the inner bytes.
+    const sessions = w.server.sessions();
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0]!.user, 'alice');
+    assert.equal(sessions[0]!.address, '10.99.0.10');
+
+    // Host changes while up, then none after a stop.
+    assert.ok([...c.host.applied].some((d) => d.startsWith('ppp1 10.99.0.10 peer 10.99.0.1 mtu 1456')));
+    assert.ok(c.host.applied.has('route 192.0.2.2/32 via gateway'));
+    assert.ok(c.host.applied.has('route 172.16.0.0/12 dev ppp1'));
+    assert.ok(c.host.applied.has('default route dev ppp1'));
+    assert.ok(c.host.applied.has('resolv /etc/ppp/resolv.conf 10.99.0.1 10.99.0.2'));
+    c.client.stop();
+    const outcome = await w.wait(c.outcome);
+    assert.equal(outcome.code, ExitCode.Ok);
+    assert.deepEqual([...c.host.applied], []);
+    assert.ok(c.tun.isClosed);
+    await w.runUntil(() => w.server.sessions().length === 0 && w.server.connectionCount === 0);
+    assert.ok(w.serverLog.lines.some((l) => / session end .*user=alice/.test(l)));
+    assert.ok(w.serverLog.lines.some((l) => /session end .*reason=/.test(l)));
+    await w.server.shutdown();
+    assert.equal(w.clock.pendingTimers, 0, 'no timer left on the clock');
+    assert.deepEqual([...w.serverHost.applied], [], 'the server undid its interface set-up');
+    assert.ok(w.serverTun.isClosed);
+  });
+
+  it("fails with the wrong password: exit code 19 with the server's message; nothing left behind", async () => {
+    const w = new World();
+    await w.start();
+    const c = w.startClient({ password: 'wrong' });
+    const outcome = await w.wait(c.outcome);
+    assert.equal(outcome.code, ExitCode.AuthFailed);
+    assert.match(outcome.reason, /authentication failed, wrong-password \(E=691\)/);
+    assert.equal(outcome.wasUp, false);
+    assert.deepEqual([...c.host.applied], []);
+    await w.runUntil(() => w.server.connectionCount === 0);
+    assert.ok(w.serverLog.lines.some((l) => /session end .*reason=.*(authenticat|Call-Clear)/i.test(l)));
+    assert.equal(
+      w.server.poolAvailable,
+      190,
+      "no address was taken (191 in the pool, bob's fixed one reserved)",
+    );
+    await w.server.shutdown();
+    assert.equal(w.clock.pendingTimers, 0);
+  });
+
+  it('fails when the server will not do MPPE and the client requires it: exit code 21', async () => {
+    const w = new World({ config: serverConfig({ ppp: { nomppe: true } }) });
+    await w.start();
+    const c = w.startClient();
+    const outcome = await w.wait(c.outcome);
+    assert.equal(outcome.code, ExitCode.MppeRefused);
+    assert.match(outcome.reason, /MPPE/);
+    await w.runUntil(() => w.server.connectionCount === 0);
+    await w.server.shutdown();
+    assert.equal(w.clock.pendingTimers, 0);
+  });
+
+  it('runs without MPPE when both sides say off', async () => {
+    const w = new World({ config: serverConfig({ ppp: { nomppe: true } }) });
+    await w.start();
+    const c = w.startClient({ mppe: { mode: 'off' } });
+    const info = await w.wait(c.up);
+    assert.equal(info.mppe, undefined);
+    assert.equal(info.mtu, 1460, 'no MPPE overhead');
+    const ping = icmpEcho(info.localAddress, info.remoteAddress, 1, 1);
+    c.tun.hostSend(ping);
+    await w.runUntil(() => w.serverTun.hostReceived.length > 0);
+    assert.deepEqual(w.serverTun.hostReceived[0], ping);
+    c.client.stop();
+    await w.wait(c.outcome);
+    await w.server.shutdown();
+  });
+
+  it('server down: connection refused, exit code 8', async () => {
+    const w = new World();
+    const c = w.startClient();
+    const outcome = await w.wait(c.outcome);
+    assert.equal(outcome.code, ExitCode.ConnectFailed);
+    assert.match(outcome.reason, /connection refused by 192\.0\.2\.2:1723/);
+    assert.ok(c.tun.isClosed || c.tun.hostReceived.length === 0);
+    assert.equal(w.clock.pendingTimers, 0);
+  });
+
+  it('peer silent: when the GRE link dies, LCP echoes time out on both sides (exit code 15)', async () => {
+    const w = new World();
+    await w.start();
+    const c = w.startClient({ lcpEchoInterval: 5, lcpEchoFailure: 3 });
+    await w.wait(c.up);
+    w.gre.setFaults(c.address, '192.0.2.2', new FaultInjector({ seed: 1, drop: 1 }));
+    w.gre.setFaults('192.0.2.2', c.address, new FaultInjector({ seed: 2, drop: 1 }));
+    const outcome = await w.wait(c.outcome, 600_000);
+    assert.equal(outcome.code, ExitCode.PeerSilent);
+    assert.match(outcome.reason, /no response to \d+ echo-requests/);
+    assert.equal(outcome.wasUp, true);
+    await w.runUntil(() => w.server.sessions().length === 0, 600_000);
+    assert.ok(w.serverLog.lines.some((l) => /session end .*address=10\.99\.0\.10/.test(l)));
+    await w.server.shutdown();
+    assert.equal(w.clock.pendingTimers, 0);
+  });
+
+  it('a cut control connection ends both sides cleanly', async () => {
+    const w = new World();
+    await w.start();
+    const c = w.startClient();
+    await w.wait(c.up);
+    assert.equal(w.serverSockets.length, 1);
+    w.serverSockets[0]!.reset();
+    const outcome = await w.wait(c.outcome);
+    assert.equal(outcome.code, ExitCode.HangUp);
+    assert.match(outcome.reason, /control connection/);
+    assert.deepEqual([...c.host.applied], []);
+    await w.runUntil(() => w.server.sessions().length === 0 && w.server.connectionCount === 0);
+    assert.ok(w.serverLog.lines.some((l) => /session end .*reason=.*TCP connection closed/.test(l)));
+    assert.equal(w.server.poolAvailable, 190, 'the address went back to the pool');
+    await w.server.shutdown();
+    assert.equal(w.clock.pendingTimers, 0);
+  });
+
+  it('drops packets with a spoofed source address, and counts them', async () => {
+    const w = new World();
+    await w.start();
+    const c = w.startClient();
+    const info = await w.wait(c.up);
+    c.tun.hostSend(icmpEcho('10.99.0.99', info.remoteAddress, 1, 1));
+    c.tun.hostSend(icmpEcho('10.99.0.11', info.remoteAddress, 1, 2));
+    const good = icmpEcho(info.localAddress, info.remoteAddress, 1, 3);
+    c.tun.hostSend(good);
+    await w.runUntil(() => w.serverTun.hostReceived.length > 0);
+    await w.runUntil(() => w.server.counters.spoofedDropped === 2);
+    assert.deepEqual(
+      w.serverTun.hostReceived,
+      [good],
+      "only the packet with the session's own source passes",
+    );
+    assert.equal(w.server.sessions()[0]!.spoofedDropped, 2);
+    assert.ok(w.serverLog.lines.some((l) => /spoofed source address dropped .*source=10\.99\.0\.99/.test(l)));
+    c.client.stop();
+    await w.wait(c.outcome);
+    await w.server.shutdown();
+  });
+
+  for (const allowed of [false, true]) {
+    it(`client-to-client ${allowed ? 'allowed: forwarded' : 'refused: dropped'} between sessions`, async () => {
+      const w = new World({ config: serverConfig({ 'client-to-client': allowed }) });
+      await w.start();
+      const a = w.startClient();
+      const ia = await w.wait(a.up);
+      const b = w.startClient({ user: 'carol', password: 's3cret' });
+      const ib = await w.wait(b.up);
+      assert.notEqual(ia.localAddress, ib.localAddress);
+      const p = icmpEcho(ia.localAddress, ib.localAddress, 9, 9);
+      a.tun.hostSend(p);
+      const toServer = icmpEcho(ia.localAddress, ia.remoteAddress, 9, 10);
+      a.tun.hostSend(toServer);
+      await w.runUntil(() => w.serverTun.hostReceived.length > 0);
+      await w.runUntil(() =>
+        allowed ? b.tun.hostReceived.length > 0 : w.server.counters.clientToClientDropped > 0,
+      );
+      assert.deepEqual(
+        w.serverTun.hostReceived,
+        [toServer],
+        'session-to-session traffic never goes to the TUN',
+      );
+      if (allowed) {
+        assert.deepEqual(b.tun.hostReceived, [p]);
+        assert.equal(w.server.counters.clientToClientForwarded, 1);
+      } else {
+        assert.deepEqual(b.tun.hostReceived, []);
+        assert.equal(w.server.counters.clientToClientDropped, 1);
+      }
+      // The server routes by inner destination: each reply reaches its own session only.
+      w.serverTun.hostSend(icmpEcho(ia.remoteAddress, ib.localAddress, 3, 3));
+      await w.runUntil(() => b.tun.hostReceived.length > (allowed ? 1 : 0));
+      assert.equal(a.tun.hostReceived.length, 0);
+      a.client.stop();
+      b.client.stop();
+      await w.wait(Promise.all([a.outcome, b.outcome]));
+      await w.server.shutdown();
+      assert.equal(w.clock.pendingTimers, 0);
+    });
+  }
+
+  it('gives per-user fixed addresses and refuses accounts with "-"', async () => {
+    const w = new World();
+    await w.start();
+    const b = w.startClient({ user: 'bob', password: 'hunter2' });
+    const info = await w.wait(b.up);
+    assert.equal(info.localAddress, '10.99.0.77');
+    const m = w.startClient({ user: 'mallory', password: 'blocked' });
+    const outcome = await w.wait(m.outcome);
+    assert.equal(outcome.code, ExitCode.AuthFailed);
+    assert.match(outcome.reason, /E=649/);
+    b.client.stop();
+    await w.wait(b.outcome);
+    // A fixed address is free again once its session ended: bob can come back.
+    const b2 = w.startClient({ user: 'bob', password: 'hunter2' });
+    assert.equal((await w.wait(b2.up)).localAddress, '10.99.0.77');
+    b2.client.stop();
+    await w.wait(b2.outcome);
+    await w.server.shutdown();
+  });
+
+  it('refuses calls beyond max-sessions (exit code 10) and connections beyond the per-address limit', async () => {
+    const w = new World({
+      config: serverConfig({ limits: { 'max-sessions': 1, 'max-connections-per-address': 1 } }),
+    });
+    await w.start();
+    const a = w.startClient();
+    await w.wait(a.up);
+    const b = w.startClient({ user: 'carol', password: 's3cret' });
+    const ob = await w.wait(b.outcome);
+    assert.equal(ob.code, ExitCode.NegotiationFailed);
+    assert.match(ob.reason, /refused the call: GeneralError \(result 2, error 4\)/);
+    assert.equal(w.server.counters.callsRefused, 1);
+    // A second control connection from a's address is closed at once.
+    const extra = await w.wait(memoryTcp(w.tcp, a.address).connect('192.0.2.2', 1723));
+    let closed = false;
+    extra.on('close', () => {
+      closed = true;
+    });
+    extra.resume();
+    await w.runUntil(() => closed);
+    assert.equal(w.server.counters.connectionsRefused, 1);
+    a.client.stop();
+    await w.wait(a.outcome);
+    await w.server.shutdown();
+  });
+
+  it('closes connections on which no session comes up within handshake-timeout', async () => {
+    const w = new World({ config: serverConfig({ limits: { 'handshake-timeout': 5 } }) });
+    await w.start();
+    // A client whose GRE never reaches the server: PPP cannot start.
+    w.gre.setFaults('192.0.2.11', '192.0.2.2', new FaultInjector({ seed: 3, drop: 1 }));
+    const c = w.startClient();
+    const outcome = await w.wait(c.outcome, 300_000);
+    assert.notEqual(outcome.code, ExitCode.Ok);
+    assert.equal(w.server.counters.handshakeTimeouts, 1);
+    assert.ok(w.serverLog.lines.some((l) => /session end .*reason="handshake time-out"/.test(l)));
+    await w.server.shutdown();
+    assert.equal(w.clock.pendingTimers, 0);
+  });
+
+  it('a graceful server shutdown tells every client (exit code 16) and frees everything', async () => {
+    const w = new World();
+    await w.start();
+    const a = w.startClient();
+    const b = w.startClient({ user: 'carol', password: 's3cret' });
+    await w.wait(Promise.all([a.up, b.up]));
+    const done = w.server.shutdown();
+    const [oa, ob] = await w.wait(Promise.all([a.outcome, b.outcome]));
+    await w.wait(done);
+    for (const o of [oa, ob]) {
+      assert.equal(o.code, ExitCode.HangUp);
+      // The server's LCP Terminate-Request, then its Call-Disconnect-Notify (Admin Shutdown).
+      assert.match(o.reason, /server ended the PPP link \(server shutting down\)|AdminShutdown/);
+    }
+    assert.equal(w.server.sessions().length, 0);
+    assert.equal(w.server.connectionCount, 0);
+    assert.deepEqual([...w.serverHost.applied], []);
+    assert.equal(w.clock.pendingTimers, 0);
+    assert.equal(w.server.counters.sessionsEnded, 2);
+  });
+
+  it('per-session interface mode gives each session its own TUN', async () => {
+    const w = new World({ config: serverConfig({ interface: { mode: 'per-session', name: 'pptps0' } }) });
+    await w.start();
+    assert.equal(w.serverTuns.length, 0, 'no shared TUN');
+    const c = w.startClient();
+    const info = await w.wait(c.up);
+    await w.runUntil(() => w.serverTuns.length === 1);
+    const tun = w.serverTuns[0]!;
+    const p = icmpEcho(info.localAddress, info.remoteAddress, 4, 4);
+    c.tun.hostSend(p);
+    await w.runUntil(() => tun.hostReceived.length > 0);
+    assert.deepEqual(tun.hostReceived[0], p);
+    const back = icmpEcho(info.remoteAddress, info.localAddress, 4, 5);
+    tun.hostSend(back);
+    await w.runUntil(() => c.tun.hostReceived.length > 0);
+    assert.deepEqual(c.tun.hostReceived[0], back);
+    c.client.stop();
+    await w.wait(c.outcome);
+    await w.runUntil(() => tun.isClosed);
+    await w.server.shutdown();
+    assert.deepEqual([...w.serverHost.applied], []);
+  });
+});
