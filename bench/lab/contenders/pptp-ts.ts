@@ -24,7 +24,8 @@ import { deleteLinks, orUndo, stopAll, tunnelProcess, waitForLink } from './util
 const BIN = fileURLToPath(new URL('../../../bin/pptp-ts.js', import.meta.url));
 const SERVER_DEV = 'pptsrv0';
 const CLIENT_DEV = 'pptcli0';
-const USER = 'bench';
+/** The user name the client logs in with. */
+export const USER = 'bench';
 
 export type PptpMppe = 'off' | 'mppe-128-stateless';
 
@@ -35,13 +36,13 @@ export const CLIENT_MPPE_FLAGS: Record<PptpMppe, readonly string[]> = {
 };
 
 /** The server's config file (src/server/config.ts schema) for one variant. */
-export function serverConfig(lab: Lab, plan: TunnelPlan, mppe: PptpMppe, secretsFile: string): object {
+export function serverConfig(lab: Lab, plan: TunnelPlan, mppe: PptpMppe, secretsPath: string): object {
   return {
     listen: lab.serverUnderlay,
     name: 'pptp-ts',
     'local-ip': plan.serverAddress,
     pool: `${plan.clientAddress}-${plan.clientAddress}`,
-    secrets: secretsFile,
+    secrets: secretsPath,
     interface: { mode: 'shared', name: SERVER_DEV },
     ppp:
       mppe === 'off'
@@ -49,6 +50,11 @@ export function serverConfig(lab: Lab, plan: TunnelPlan, mppe: PptpMppe, secrets
         : { 'require-mppe-128': true, 'mppe-stateful': false, mtu: plan.mtu, mru: plan.mtu },
     log: { level: 'warn' },
   };
+}
+
+/** The one-user chap-secrets file (pppd format: client server secret address). */
+export function secretsFile(user: string, password: string, address: string): string {
+  return `${user} * ${password} ${address}\n`;
 }
 
 /** Why the CLI cannot run a tunnel yet, or undefined when `serve` and `connect` exist. */
@@ -91,7 +97,7 @@ export function pptpTs(mppe: PptpMppe): Contender {
     async up(lab, plan) {
       const password = randomBytes(12).toString('hex');
       const secrets = join(lab.tmpDir, 'chap-secrets');
-      writeFileSync(secrets, `${USER} * ${password} ${plan.clientAddress}\n`, { mode: 0o600 });
+      writeFileSync(secrets, secretsFile(USER, password, plan.clientAddress), { mode: 0o600 });
       const passwordFile = join(lab.tmpDir, 'password');
       writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
       const config = join(lab.tmpDir, `pptp-ts-${mppe}.json`);
