@@ -193,8 +193,16 @@ export class MppeSessionDecryptor {
     } catch (e) {
       return { error: `unusable password: ${(e as Error).message}` };
     }
+    // The exchange came from the capture: check every size the key derivation
+    // relies on, so hostile bytes give a reason, not an exception.
+    if (exchange.ntResponse.length !== 24) return { error: 'the NT-Response is not 24 bytes' };
     if (exchange.version === 2) {
       if (!exchange.peerChallenge) return { error: 'MS-CHAPv2 Response without a Peer-Challenge' };
+      // RFC 2759 §3: "MS-CHAP-V2 authenticators send an 16-octet challenge Value field".
+      if (exchange.authenticatorChallenge.length !== 16) {
+        return { error: `MS-CHAPv2 challenge of ${exchange.authenticatorChallenge.length} bytes, not 16` };
+      }
+      if (exchange.peerChallenge.length !== 16) return { error: 'MS-CHAPv2 Peer-Challenge is not 16 bytes' };
       const expected = generateNtResponseFromHash(
         exchange.authenticatorChallenge,
         exchange.peerChallenge,
@@ -214,7 +222,10 @@ export class MppeSessionDecryptor {
         stateless,
       );
     }
-    if (exchange.authenticatorChallenge.length !== 8) return { error: 'MS-CHAPv1 challenge is not 8 bytes' };
+    // RFC 2433 §5: "MS-CHAP authenticators send an 8-octet challenge Value field".
+    if (exchange.authenticatorChallenge.length !== 8) {
+      return { error: `MS-CHAPv1 challenge of ${exchange.authenticatorChallenge.length} bytes, not 8` };
+    }
     if (!bytesEqual(ntChallengeResponse(exchange.authenticatorChallenge, password), exchange.ntResponse)) {
       return { error: 'the password does not produce the captured NT-Response' };
     }

@@ -10,12 +10,14 @@ import { describe, it } from 'node:test';
 import { type MppeKeyBits, mppeKeysFromMsChapV2 } from '../../src/crypto/mppe-keys.js';
 import { ntPasswordHash } from '../../src/crypto/mschap.js';
 import { decodeCapture } from '../../src/decode/index.js';
+import { MppeSessionDecryptor } from '../../src/decode/mppe-decrypt.js';
 import { renderPacketText } from '../../src/decode/render.js';
 import type { DecodedPacket } from '../../src/decode/tree.js';
 import { MppeEncryptor } from '../../src/ppp/mppe.js';
 import { utf8 } from '../../src/wire/bytes.js';
 import { encodeCcpOption, encodeCcpPacket, mppeOptionFromBits } from '../../src/wire/ccp.js';
 import { encodeChapPacket } from '../../src/wire/chap.js';
+import { authProtocolOption, encodeLcpOption, encodeLcpPacket } from '../../src/wire/lcp.js';
 import { encodeMsChapV2Response, formatMsChapV2Success } from '../../src/wire/mschap.js';
 import { PppProtocol } from '../../src/wire/ppp.js';
 import {
@@ -227,6 +229,59 @@ describe('decode --password: MPPE decrypted from the capture', () => {
     assert.equal(
       last.layers.find((l) => l.protocol === 'UDP')?.fields.find((f) => f.key === 'sourcePort')?.value,
       1299,
+    );
+  });
+
+  it('an exchange whose sizes are wrong for its version gives a reason, not an exception (found by fuzzing)', () => {
+    const good = {
+      version: 2 as const,
+      authenticator: 'a',
+      authenticatorChallenge: RFC2759.authenticatorChallenge,
+      peerChallenge: RFC2759.peerChallenge,
+      ntResponse: RFC2759.ntResponse,
+      userName: utf8(RFC2759.user),
+    };
+    assert.ok(MppeSessionDecryptor.create(good, PASSWORD, 128, true) instanceof MppeSessionDecryptor);
+    for (const bad of [
+      { ...good, authenticatorChallenge: new Uint8Array(49) },
+      { ...good, peerChallenge: new Uint8Array(15) },
+      { ...good, ntResponse: new Uint8Array(23) },
+      { ...good, version: 1 as const },
+    ]) {
+      const r = MppeSessionDecryptor.create(bad, PASSWORD, 128, true);
+      assert.ok(!(r instanceof MppeSessionDecryptor) && typeof r.error === 'string');
+    }
+    // In a capture: LCP agreed on MS-CHAPv2, then a 49-byte challenge (what the fuzzer produced).
+    const t = new ScenarioBuilder();
+    t.pppFrame(
+      true,
+      PppProtocol.Lcp,
+      encodeLcpPacket({
+        kind: 'configure-ack',
+        identifier: 1,
+        options: [encodeLcpOption(authProtocolOption('mschap-v2'))],
+      }),
+      'LCP ack',
+    );
+    t.pppFrame(
+      false,
+      PppProtocol.Chap,
+      encodeChapPacket({
+        kind: 'challenge',
+        identifier: 1,
+        value: new Uint8Array(49).fill(7),
+        name: utf8('pac'),
+      }),
+      'odd',
+    );
+    const s = encryptedSession(128, true, dnsExchange);
+    for (const f of s.frames.slice(1)) t.raw(f.fromPns, f.packet, f.label);
+    const out = [...decodeCapture(t.pcap('raw'), { password: PASSWORD })];
+    for (const p of out)
+      for (const l of p.layers) assert.notEqual(l.malformed?.code, 'internal-error', l.malformed?.detail);
+    assert.match(
+      mppeFrames(out)[0]!.layers.at(-1)!.note!,
+      /not decrypted: MS-CHAPv2 challenge of 49 bytes, not 16/,
     );
   });
 
