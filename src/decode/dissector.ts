@@ -5,9 +5,11 @@
  * control-connection bytes or opens/closes it), or for every frame with
  * `all`.
  *
- * It is stateful because PPTP is: control messages are reassembled from the
- * TCP stream per direction (`capture/tcp-reassembly.ts`), split into
- * messages (`pptp.ts`), and shown in the frame that completes them; PPP
+ * It is stateful because PPTP is: fragmented IPv4 datagrams are put back
+ * together first (`capture/ip-reassembly.ts`); control messages are
+ * reassembled from the TCP stream per direction
+ * (`capture/tcp-reassembly.ts`), split into messages (`pptp.ts`), and
+ * shown in the frame that completes them; PPP
  * sessions remember what LCP and CCP agreed (to read MS-CHAP Responses and
  * annotate MPPE); GRE sequence numbers are tracked per call to point out
  * loss and reordering. Memory is bounded by the reassembler's limits and
