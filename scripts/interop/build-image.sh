@@ -155,12 +155,11 @@ log "packing"
 # under TCG). Find the compressed payload by its magic and unpack it.
 extract_vmlinux() {
   local img="$1" out="$2" magic tool off
-  for pair in "fd377a585a00:xz -dc" "28b52ffd:zstd -dcq" "1f8b0800:gzip -dc" "02214c18:lz4 -dc"; do
+  for pair in '\xfd7zXZ\x00:xz -dc' '\x28\xb5\x2f\xfd:zstd -dcq' '\x1f\x8b\x08:gzip -dc' '\x02\x21\x4c\x18:lz4 -dc'; do
     magic="${pair%%:*}"
     tool="${pair#*:}"
-    for off in $(od -An -v -tx1 "$img" | tr -d ' \n' | grep -bo "$magic" | cut -d: -f1); do
-      ((off % 2 == 0)) || continue
-      tail -c +$((off / 2 + 1)) "$img" | $tool >"$out" 2>/dev/null || true
+    for off in $(grep -obUaP "$magic" "$img" | cut -d: -f1); do
+      tail -c +$((off + 1)) "$img" | $tool >"$out" 2>/dev/null || true
       if [[ "$(head -c 4 "$out" | od -An -tx1 | tr -d ' ')" == 7f454c46 ]]; then
         return 0
       fi

@@ -24,7 +24,8 @@
  * `close()`, on process exit and on SIGINT/SIGTERM (test/helpers/netns.ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -146,6 +147,8 @@ class AgentClient {
   private chunks: Buffer[] = [];
   private readonly pending = new Map<string, (r: VmExecResult) => void>();
   private nextId = 0;
+  /** Makes IDs unique across connections: a late answer meant for an earlier client can never match. */
+  private readonly idPrefix = randomBytes(4).toString('hex');
   private closed = false;
 
   constructor(
@@ -221,7 +224,7 @@ class AgentClient {
   /** Sends one request; resolves with the agent's answer, or with status `error` if none comes in time. */
   request(script: string, opts: VmExecOptions = {}): Promise<VmExecResult> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const id = `r${this.nextId++}`;
+    const id = `${this.idPrefix}-${this.nextId++}`;
     if (this.closed || !this.socket) {
       return Promise.resolve({
         status: 'error',
@@ -584,6 +587,19 @@ export class Lab {
     return this.netns.spawn(this.ns, argv);
   }
 
+  /** Writes a file in the work directory (a pptp-ts config, a secrets file); returns its path. */
+  writeFile(name: string, data: string | Uint8Array, mode = 0o600): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new TypeError(`bad file name: ${name}`);
+    const path = join(this.workDir, name);
+    writeFileSync(path, data, { mode });
+    return path;
+  }
+
+  /** Starts `pptp-ts ARGS...` (this checkout's bin/pptp-ts.js, this Node) in the lab namespace. */
+  spawnPptpTs(args: readonly string[]): Spawned {
+    return this.spawn([process.execPath, join(ROOT, 'bin/pptp-ts.js'), ...args]);
+  }
+
   /** Boots a VM on the lab bridge and waits for its agent. */
   async bootVm(opts: VmOptions): Promise<Vm> {
     if (this.closed) throw new Error('lab closed');
@@ -627,7 +643,9 @@ export class Lab {
       '-name',
       `${this.ns}-${opts.name}`,
       '-machine',
-      `pc,accel=${accel}`,
+      'pc',
+      '-accel',
+      accel,
       '-cpu',
       'max',
       '-smp',
@@ -741,13 +759,6 @@ export class Lab {
     openWorkDirs.delete(this.workDir);
     if (!(opts.keep ?? keepArtifacts())) rmSync(this.workDir, { recursive: true, force: true });
   }
-}
-
-/** A directory for things a test wants to keep (PPTP_TS_INTEROP_ARTIFACTS, else a temp dir). */
-export function artifactsDir(): string {
-  const dir = process.env.PPTP_TS_INTEROP_ARTIFACTS ?? join(tmpdir(), 'pptp-ts-interop-artifacts');
-  mkdirSync(dir, { recursive: true });
-  return dir;
 }
 
 function sleep(ms: number): Promise<void> {
