@@ -21,6 +21,10 @@ async function main(argv: string[]): Promise<number> {
       return cmd ? 0 : 2;
     case 'decode':
       return (await import('./decode.js')).runDecode(argv.slice(1));
+    case 'connect':
+      return (await import('./connect.js')).runConnect(argv.slice(1));
+    case 'serve':
+      return (await import('./serve.js')).runServe(argv.slice(1));
     default:
       process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
       return 2;

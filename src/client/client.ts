@@ -755,12 +755,18 @@ export class PptpClient {
     this.tun?.close();
     this.gre?.release();
     if (this.wasUp && session) {
-      const c = session.stats.ppp;
+      const { ppp: c, gre: g } = session.stats;
       this.log.log('info', 'tunnel down', {
         reason: outcome.reason,
         seconds: Math.round((this.clock.now() - this.upAt) / 1000),
         txBytes: c.txBytes,
         rxBytes: c.rxBytes,
+        txPackets: c.txPackets,
+        rxPackets: c.rxPackets,
+        greQueueDrops: g.txDroppedQueueFull,
+        greAckTimeouts: g.txAckTimeouts,
+        greLost: g.rxLost,
+        greReordered: g.rxReordered,
       });
     }
     this.upInfo = undefined;

@@ -721,6 +721,8 @@ export class PptpServer {
       rxPackets: stats.ppp.rxPackets,
       txPackets: stats.ppp.txPackets,
       spoofed: call.spoofed,
+      greQueueDrops: stats.gre.txDroppedQueueFull,
+      greLost: stats.gre.rxLost,
       reason,
       sessions: this.callCount,
     });

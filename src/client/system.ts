@@ -1,0 +1,48 @@
+/**
+ * The client's environment on a real host: the real clock, `node:net`, the
+ * native TUN and raw GRE socket, iproute2, the system resolver and the
+ * pppd-compatible hooks.
+ */
+import { lookup } from 'node:dns/promises';
+import { type Clock, realClock } from '../io/clock.js';
+import { runHook } from '../io/hooks.js';
+import type { IpOptions } from '../io/ip.js';
+import { RawGreSocket } from '../io/raw-gre.js';
+import { systemTcp } from '../io/tcp.js';
+import { Tun } from '../io/tun.js';
+import { GreEndpoint } from '../session/gre-endpoint.js';
+import type { Logger } from '../wire/log.js';
+import type { ClientEnv } from './client.js';
+import { systemClientHost } from './host.js';
+
+export interface SystemClientEnvOptions {
+  readonly log: Logger;
+  /** Status lines (default: stdout). */
+  readonly print?: (line: string) => void;
+  readonly clock?: Clock;
+  /** Run `ip` inside this namespace (tests, the demo); the process itself stays where it is. */
+  readonly ip?: IpOptions;
+}
+
+export function systemClientEnv(o: SystemClientEnvOptions): ClientEnv {
+  const clock = o.clock ?? realClock;
+  const log = o.log;
+  return {
+    clock,
+    log,
+    tcp: systemTcp,
+    host: systemClientHost(o.ip),
+    openTun: (name) => Tun.open({ name, ...(o.ip?.netns ? { netns: o.ip.netns } : {}) }),
+    openGre: (localAddress) => {
+      const endpoint = new GreEndpoint(
+        RawGreSocket.open({ bindAddress: localAddress }),
+        clock,
+        log.child('gre'),
+      );
+      return { endpoint, release: () => endpoint.close() };
+    },
+    resolve: async (name) => (await lookup(name, { family: 4 })).address,
+    runHook: (script, name, ctx) => runHook(script, name, ctx, log),
+    print: o.print ?? ((line) => process.stdout.write(`${line}\n`)),
+  };
+}
