@@ -9,8 +9,9 @@ import { decodeLinkFrame } from '../../../src/capture/link.js';
 import { openCapture } from '../../../src/capture/open.js';
 import { Dissector } from '../../../src/decode/dissector.js';
 import { decodeCapture, packetJson, renderPacketText } from '../../../src/decode/index.js';
+import { PptpStreamSplitter } from '../../../src/decode/pptp.js';
 import type { DecodedPacket } from '../../../src/decode/tree.js';
-import { fromHex } from '../../../src/wire/bytes.js';
+import { concatBytes, fromHex } from '../../../src/wire/bytes.js';
 import { fullSession } from '../../decode/fixtures.js';
 import type { FuzzTarget } from '../mutate.js';
 
@@ -71,7 +72,7 @@ export const targets: FuzzTarget[] = [
 const session = fullSession();
 const rawFrames = session.frames.map((f) => f.packet);
 
-function checkLayers(p: DecodedPacket | undefined): void {
+function checkLayers(p: Pick<DecodedPacket, 'layers'> | undefined): void {
   for (const l of p?.layers ?? []) {
     if (l.malformed?.code === 'internal-error') throw new Error(`${l.protocol}: ${l.malformed.detail}`);
   }
@@ -85,7 +86,26 @@ function checkLayers(p: DecodedPacket | undefined): void {
 let dissector = new Dissector({ all: true, password: 'clientPass' });
 let frameNumber = 0;
 
+/** The TCP 1723 bytes of the session, as one stream per direction. */
+const streams = [true, false].map((fromPns) =>
+  concatBytes(
+    ...session.frames.filter((f) => f.fromPns === fromPns && f.pptp).map((f) => f.packet.subarray(40)),
+  ),
+);
+
 targets.push(
+  {
+    name: 'PPTP stream splitter (mutated streams, cut in three)',
+    decode: (b) => {
+      const sp = new PptpStreamSplitter();
+      const a = b.length >> 2;
+      for (const chunk of [b.subarray(0, a), b.subarray(a, 3 * a), b.subarray(3 * a)]) {
+        for (const item of sp.push(chunk)) checkLayers({ layers: [item.layer] });
+        if (sp.buffered > 512) throw new Error(`splitter holds ${sp.buffered} bytes`);
+      }
+    },
+    corpus: streams,
+  },
   {
     name: 'dissector (raw IP frames, stateful)',
     decode: (b) => {
