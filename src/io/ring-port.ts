@@ -95,6 +95,8 @@ export class RingPort {
   private reading = false;
   private closed = false;
   private handlers: PacketHandlers | undefined;
+  /** Runs at the start of every flush that has packets to send (see {@link RingPort.onBeforeFlush}). */
+  private beforeFlush: (() => void) | undefined;
 
   /**
    * Takes ownership of `fd` (closed by `close()`, also if this constructor
@@ -146,20 +148,37 @@ export class RingPort {
 
   /** Queues a copy of `packet`. Returns false (and counts) when it was dropped. */
   queue(packet: Uint8Array): boolean {
-    if (this.closed || packet.length < this.minTxLength || packet.length > this.slotSize) {
+    if (packet.length < this.minTxLength || packet.length > this.slotSize) {
       this.stats.txDropped++;
       return false;
     }
-    if (this.txCount === this.txLen.length) {
-      this.flush();
-      if (this.txCount === this.txLen.length) {
-        this.stats.txDropped++;
-        return false;
-      }
+    const i = this.allocTx();
+    if (i < 0) {
+      this.stats.txDropped++;
+      return false;
     }
-    const i = this.txCount++;
     this.txBytes.set(packet, i * this.slotSize);
     this.txLen[i] = packet.length;
+    return true;
+  }
+
+  /**
+   * Low-level transmit, for writers that build packets in place (the TUN's
+   * offload path): reserves the next transmit slot and returns its index,
+   * or -1 when the port is closed or the ring is still full after a flush
+   * attempt. The slot starts at byte `index * slotSize` of {@link txRing};
+   * its length must be set with {@link setTxLength} before the flush, which
+   * happens at `flush()` or at the end of the current microtask at the
+   * latest. The caller counts a drop on -1.
+   */
+  allocTx(): number {
+    if (this.closed) return -1;
+    if (this.txCount === this.txLen.length) {
+      this.flush();
+      if (this.txCount === this.txLen.length) return -1;
+    }
+    const i = this.txCount++;
+    this.txLen[i] = 0;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => {
@@ -167,12 +186,37 @@ export class RingPort {
         this.flush();
       });
     }
-    return true;
+    return i;
+  }
+
+  /** Sets the length of slot `i` reserved with {@link allocTx} (at least the port's minimum, at most a slot). */
+  setTxLength(i: number, length: number): void {
+    this.txLen[i] = length;
+  }
+
+  /** The whole transmit ring (slot `i` at byte `i * slotSize`); for {@link allocTx} writers. */
+  get txRing(): Uint8Array {
+    return this.txBytes;
+  }
+
+  /** Bytes per slot. */
+  get slotBytes(): number {
+    return this.slotSize;
+  }
+
+  /**
+   * Registers a function that runs at the start of every flush with packets
+   * queued, before they are handed to the kernel: the TUN's coalescer
+   * completes its super-packets there.
+   */
+  onBeforeFlush(fn: (() => void) | undefined): void {
+    this.beforeFlush = fn;
   }
 
   /** Sends everything queued, unless the fd is not writable yet (then POLLOUT finishes the job). */
   flush(): void {
     if (this.closed || this.waitingWritable || this.txCount === 0) return;
+    this.beforeFlush?.();
     const count = this.txCount;
     const done = this.native.send(this.txBuf, this.txLen, this.slotSize, 0, count);
     this.stats.txBatches++;
