@@ -4,7 +4,7 @@
  *   wire → wire only, and no Node built-ins
  *   crypto → crypto, and node:crypto only
  *   ppp, pptp → themselves, wire, crypto (no Node built-ins but node:crypto)
- *   io → io, wire (the OS lives here)
+ *   io → io, wire, capture (the OS lives here; capture/ is the pure pcap writer)
  *   session → the engines and io (the glue of one PPTP call: channel + unit + data path)
  *   client, server → session and below (not each other, not cli)
  *   capture → capture, wire (pcap/pcapng files, TCP reassembly: pure)
@@ -63,7 +63,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
   crypto: { layers: ['crypto'], packages: (s) => ['node:crypto', 'js-md4', 'des.js'].includes(s) },
   ppp: { layers: ['ppp', 'wire', 'crypto'], packages: (s) => s === 'node:crypto' },
   pptp: { layers: ['pptp', 'wire', 'crypto', 'ppp'], packages: (s) => s === 'node:crypto' },
-  io: { layers: ['io', 'wire'], packages: () => true },
+  io: { layers: ['io', 'wire', 'capture'], packages: () => true },
   capture: { layers: ['capture', 'wire'], packages: () => false },
   decode: { layers: ['decode', 'capture', 'wire', 'crypto'], packages: (s) => s === 'dns-packet' },
   session: { layers: ['session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
