@@ -99,8 +99,6 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
     return SERVE_EXIT.setup;
   }
-  const a = server.address!;
-  process.stdout.write(`listening on ${a.address}:${a.port}\n`);
 
   let signals = 0;
   let onStop: (sig: NodeJS.Signals) => void = () => {};
@@ -142,6 +140,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGHUP', onHup);
   process.on('SIGUSR1', onUsr1);
+  // Only now, with every signal handled, say that we are ready.
+  const a = server.address!;
+  process.stdout.write(`listening on ${a.address}:${a.port}\n`);
   await done;
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
