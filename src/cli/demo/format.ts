@@ -106,16 +106,21 @@ export function timelineLines(events: readonly ControlEvent[], origin = 0): stri
   return out;
 }
 
+/** `3 packets`, `1 packet`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** `2 DNS, 6 ICMP` and the rest of the data counts, as one sentence. */
 export function dataSentence(d: DataCounts): string {
   const kinds = [...d.kinds].map(([k, n]) => `${n} ${k}`).join(', ');
   const parts: string[] = [];
   if (d.encrypted > 0) {
     const dec = d.decrypted === d.encrypted ? 'all decrypted' : `${d.decrypted} decrypted`;
-    parts.push(`${d.encrypted} MPPE-encrypted packets (${dec}${kinds ? `: ${kinds}` : ''})`);
+    parts.push(`${count(d.encrypted, 'MPPE-encrypted packet')} (${dec}${kinds ? `: ${kinds}` : ''})`);
   } else if (kinds) parts.push(`packets in the clear: ${kinds}`);
   if (d.ackOnly) parts.push(`${d.ackOnly} GRE ack-only`);
-  if (d.keepAlives) parts.push(`${d.keepAlives} echo keep-alives`);
+  if (d.keepAlives) parts.push(count(d.keepAlives, 'echo keep-alive'));
   return parts.length ? parts.join(', ') : 'no data packets';
 }
 

@@ -263,10 +263,11 @@ function collectFacts(
     return;
   }
   if (l.protocol === 'CHAP') {
-    if (j.code === 2 && typeof j.name === 'string') facts.user = j.name;
+    // The first exchange is the one that set up the tunnel.
+    if (j.code === 2 && typeof j.name === 'string') facts.user ??= j.name;
     if ((j.code === 3 || j.code === 4) && from === 'server') {
       const verdict = j.code === 3 ? 'Success' : 'Failure';
-      facts.authResult = typeof j.message === 'string' ? `${verdict}: "${j.message}"` : verdict;
+      facts.authResult ??= typeof j.message === 'string' ? `${verdict}: "${j.message}"` : verdict;
     }
     return;
   }
