@@ -25,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./connect.js')).runConnect(argv.slice(1));
     case 'serve':
       return (await import('./serve.js')).runServe(argv.slice(1));
+    case 'demo':
+      return (await import('./demo.js')).runDemo(argv.slice(1));
     default:
       process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
       return 2;
