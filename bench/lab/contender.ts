@@ -80,4 +80,11 @@ export interface Contender {
   version(lab: Lab): Promise<string>;
   /** Brings the tunnel up. On failure it must remove what it made before throwing. */
   up(lab: Lab, plan: TunnelPlan): Promise<Tunnel>;
+  /**
+   * Optional: checks, once the tunnel answers ping, that it is what the
+   * label says (e.g. that MPPE really encrypts what crosses the wire).
+   * Returns lines for the result's notes; throws when the check fails, and
+   * the run then fails instead of posting a figure.
+   */
+  verify?(lab: Lab, tunnel: Tunnel): Promise<readonly string[]>;
 }

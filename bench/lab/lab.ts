@@ -6,7 +6,7 @@
  * for round in 1..R:
  *   for contender in [veth, vxlan, socat, openvpn, wireguard-go, pptp-ts, pptp-ts-mppe128]:
  *     idle check (refuse when others load the machine, unless allowBusy)
- *     up → check routes → first ping → ping, TCP ×1, TCP ×4, UDP 1400 B, UDP 64 B → RSS
+ *     up → first ping → contender's own check → routes → ping, TCP ×1, TCP ×4, UDP 1400 B, UDP 64 B → RSS
  *     down → check that nothing was left behind (remove it if it was)
  * summarize (medians, min–max, ratios), judge the targets, write JSON + markdown
  * ```
@@ -223,14 +223,17 @@ async function runOne(
     await waitReachable(lab, tunnel, plan.upTimeoutMs);
     const upMs = performance.now() - t0;
     log(`    up in ${upMs.toFixed(0)} ms`);
+    const checked = c.verify ? await c.verify(lab, tunnel) : [];
+    for (const line of checked) log(`    ${line}`);
     const { rss, ...measurements } = await measureTunnel(lab, tunnel, cfg, log);
+    const notes = [...checked, ...(tunnel.notes ?? [])];
     record = {
       ...base,
       status: 'ok',
       upMs,
       measurements,
       ...(rss ? { rss } : {}),
-      ...(tunnel.notes?.length ? { notes: tunnel.notes } : {}),
+      ...(notes.length ? { notes } : {}),
     };
   } catch (e) {
     log(`    FAILED: ${errorText(e)}`);

@@ -3,22 +3,21 @@
  * targets of issue 6 are judged on these). The server end runs
  * `pptp-ts serve --config FILE` with a one-user chap-secrets file and a
  * one-address pool; the client end runs `pptp-ts connect SERVER --user U
- * --password-file F --ifname IF --mtu MTU` plus the MPPE flag, as issue 4
- * documents the CLI. The tunnel is up when the client's interface has its
+ * --password-file F --ifname IF --mtu MTU --mppe SPEC --no-host-route` (the
+ * server is on the client's own link, and the namespace has no gateway to
+ * pin a host route to). The tunnel is up when the client's interface has its
  * IPCP address.
  *
- * Until src/cli/main.ts has the `serve` and `connect` commands, both
- * variants are skipped with that reason. When the CLI lands, check the flags
- * in {@link CLIENT_MPPE_FLAGS} and the config keys in {@link serverConfig}
- * against it: they are the only guesses here.
+ * While src/cli/main.ts lacks the `serve` or `connect` command, both
+ * variants are skipped with that reason.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Contender, TunnelPlan } from '../contender.js';
+import type { Contender, Tunnel, TunnelPlan } from '../contender.js';
 import { type Lab, type LabProcess, run, waitUntil } from '../netns.js';
-import { deleteLinks, orUndo, stopAll, tunnelProcess, waitForLink } from './util.js';
+import { deleteLinks, orUndo, stopAll, tunnelProcess, waitForLink, waitForOutput, which } from './util.js';
 
 /** The repository's `bin/pptp-ts.js`. */
 const BIN = fileURLToPath(new URL('../../../bin/pptp-ts.js', import.meta.url));
@@ -29,10 +28,10 @@ export const USER = 'bench';
 
 export type PptpMppe = 'off' | 'mppe-128-stateless';
 
-/** pppd-style option names the client takes for each variant (DESIGN.md §4). */
+/** The client's `--mppe SPEC` for each variant (src/cli/connect.ts). */
 export const CLIENT_MPPE_FLAGS: Record<PptpMppe, readonly string[]> = {
-  off: ['--nomppe'],
-  'mppe-128-stateless': ['--require-mppe-128'],
+  off: ['--mppe', 'off'],
+  'mppe-128-stateless': ['--mppe', 'required,128,stateless'],
 };
 
 /** The server's config file (src/server/config.ts schema) for one variant. */
@@ -55,6 +54,94 @@ export function serverConfig(lab: Lab, plan: TunnelPlan, mppe: PptpMppe, secrets
 /** The one-user chap-secrets file (pppd format: client server secret address). */
 export function secretsFile(user: string, password: string, address: string): string {
   return `${user} * ${password} ${address}\n`;
+}
+
+/**
+ * The PPP protocol numbers (`ppp.protocol`, e.g. 0x0021 IPv4, 0x00fd MPPE)
+ * of the GRE packets that cross `dev` in `ns` while `traffic` runs, as
+ * tshark decodes them: an oracle independent of pptp-ts's own logs.
+ */
+export async function capturePppProtocols(
+  lab: Lab,
+  ns: string,
+  dev: string,
+  traffic: () => Promise<unknown>,
+  timeoutMs = 20_000,
+): Promise<number[]> {
+  const cap = lab.spawn(
+    ns,
+    [
+      'tshark',
+      '-n',
+      '-i',
+      dev,
+      '-f',
+      'ip proto 47',
+      '-c',
+      '12',
+      '-a',
+      'duration:10',
+      '-T',
+      'fields',
+      '-e',
+      'ppp.protocol',
+    ],
+    'tshark',
+  );
+  try {
+    await waitForOutput(cap, /Capturing on/, timeoutMs);
+    await traffic();
+    await Promise.race([cap.done, new Promise((r) => setTimeout(r, timeoutMs))]);
+  } finally {
+    await cap.stop(1000);
+  }
+  return [...cap.output().matchAll(/\b0x([0-9a-fA-F]{4})\b/g)].map((m) => Number.parseInt(m[1]!, 16));
+}
+
+/** PPP protocol numbers the wire check looks for (RFC 1332, RFC 3078). */
+const PPP_IPV4 = 0x0021;
+const PPP_COMPRESSED_DATAGRAM = 0x00fd;
+
+/**
+ * Checks the variant on the wire: with MPPE off, IPv4 must travel as PPP
+ * protocol 0x0021 and nothing as 0x00fd; with MPPE, every data packet must
+ * be a compressed datagram (0x00fd) and no IPv4 may travel in the clear.
+ * Without tshark it falls back to the client's own log line.
+ */
+export async function verifyMppeOnWire(
+  lab: Lab,
+  tunnel: Tunnel,
+  mppe: PptpMppe,
+  clientLog: string,
+): Promise<string[]> {
+  const ccp = /CCP up.*/.exec(clientLog)?.[0];
+  if (!which('tshark')) {
+    if (mppe !== 'off' && !ccp?.includes('MPPE-128 stateless')) {
+      throw new Error(
+        `the client did not report MPPE-128 stateless (tshark not installed to check the wire): ${ccp ?? 'no CCP line'}`,
+      );
+    }
+    return [`MPPE not checked on the wire (tshark not installed); client says: ${ccp ?? 'no CCP'}`];
+  }
+  const seen = await capturePppProtocols(lab, lab.clientNs, lab.underlayDevice, () =>
+    lab.exec(lab.clientNs, ['ping', '-q', '-c', '6', '-i', '0.05', '-W', '2', tunnel.serverAddress], {
+      allowFail: true,
+    }),
+  );
+  const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
+  const kinds = [...new Set(seen)].map(hex).join(', ') || 'none';
+  const ipv4 = seen.filter((p) => p === PPP_IPV4).length;
+  const mppeFrames = seen.filter((p) => p === PPP_COMPRESSED_DATAGRAM).length;
+  if (mppe === 'off' ? ipv4 === 0 || mppeFrames > 0 : mppeFrames === 0 || ipv4 > 0) {
+    throw new Error(
+      `wire check: PPP protocols on ${lab.underlayDevice} were ${kinds} (${ipv4} IPv4, ${mppeFrames} MPPE), ` +
+        `not what ${mppe === 'off' ? 'MPPE off' : 'MPPE-128'} sends`,
+    );
+  }
+  return [
+    `wire check (tshark): ${seen.length} PPP frames, protocols ${kinds}: ${mppe === 'off' ? 'IPv4 in the clear' : 'all MPPE'}`,
+    ...(ccp ? [`client: ${ccp}`] : []),
+  ];
 }
 
 /** Why the CLI cannot run a tunnel yet, or undefined when `serve` and `connect` exist. */
@@ -87,6 +174,9 @@ export function pptpTs(mppe: PptpMppe): Contender {
       `pptp-ts serve --config (one user, MS-CHAPv2, ${mppe === 'off' ? 'nomppe' : 'require-mppe-128, stateless'}) ` +
       `and pptp-ts connect SERVER --user --password-file --ifname --mtu ${CLIENT_MPPE_FLAGS[mppe].join(' ')}`,
     unavailable: () => pptpCliMissing(),
+    verify(lab, tunnel) {
+      return verifyMppeOnWire(lab, tunnel, mppe, (tunnel.notes ?? []).join('\n'));
+    },
     async version() {
       const head = await run(['git', '-C', join(BIN, '..', '..'), 'describe', '--always', '--dirty'], {
         allowFail: true,
@@ -110,7 +200,7 @@ export function pptpTs(mppe: PptpMppe): Contender {
         await deleteLinks(lab, lab.clientNs, [CLIENT_DEV]);
         await deleteLinks(lab, lab.serverNs, [SERVER_DEV]);
       };
-      return orUndo(async () => {
+      const build = async () => {
         const server = lab.spawn(
           lab.serverNs,
           [process.execPath, BIN, 'serve', '--config', config],
@@ -142,6 +232,9 @@ export function pptpTs(mppe: PptpMppe): Contender {
             CLIENT_DEV,
             '--mtu',
             String(plan.mtu),
+            '--mru',
+            String(plan.mtu),
+            '--no-host-route',
             ...CLIENT_MPPE_FLAGS[mppe],
           ],
           'pptp-ts connect',
@@ -172,10 +265,21 @@ export function pptpTs(mppe: PptpMppe): Contender {
             .split('\n')
             .map((l) => l.trim())
             .filter(Boolean)
-            .slice(0, 12),
+            .slice(0, 40),
           down,
         };
-      }, down);
+      };
+      return orUndo(
+        () =>
+          build().catch((e: unknown) => {
+            // What the two ends said is the only clue when the tunnel does not come up.
+            const said = procs
+              .map((p) => `${p.label}: ${p.output().trim().slice(-600) || '(nothing)'}`)
+              .join(' | ');
+            throw new Error(`${(e as Error).message}; ${said}`);
+          }),
+        down,
+      );
     },
   };
 }

@@ -11,7 +11,7 @@ import { validateServerConfig } from '../../../src/server/config.js';
 import { parsePoolSpec } from '../../../src/server/ip-pool.js';
 import { ipv4ToString, parseIpv4 } from '../../../src/wire/bytes.js';
 import type { TunnelPlan } from '../contender.js';
-import { CLIENT_MPPE_FLAGS, secretsFile, serverConfig, USER } from '../contenders/pptp-ts.js';
+import { secretsFile, serverConfig, USER } from '../contenders/pptp-ts.js';
 import type { Lab } from '../netns.js';
 
 const lab = { serverUnderlay: '198.18.0.1' } as Lab;
@@ -34,7 +34,6 @@ describe('pptp-ts contender files', () => {
     assert.equal(c['local-ip'], plan.serverAddress);
     assert.equal(c.ppp.mtu, 1440);
     assert.deepEqual(parsePoolSpec(c.pool).map(ipv4ToString), [plan.clientAddress]);
-    assert.deepEqual(CLIENT_MPPE_FLAGS.off, ['--nomppe']);
   });
 
   it('MPPE-128 stateless: required, not stateful, MS-CHAPv2', () => {

@@ -12,17 +12,20 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Contender } from '../../contender.js';
+import { pptpTs, verifyMppeOnWire } from '../../contenders/pptp-ts.js';
 import { socat } from '../../contenders/socat.js';
 import { veth } from '../../contenders/veth.js';
 import { runLab } from '../../lab.js';
-import { run, waitUntil } from '../../netns.js';
+import { Lab, run, waitUntil } from '../../netns.js';
 
 const isRoot = process.getuid?.() === 0;
-const hasTools = ['iperf3', 'socat'].every((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+const hasTools = ['iperf3', 'socat', 'tshark'].every(
+  (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0,
+);
 const skip = !isRoot
   ? 'needs root'
   : !hasTools
-    ? 'needs iperf3 and socat (apt-get install -y iperf3 socat)'
+    ? 'needs iperf3, socat and tshark (apt-get install -y iperf3 socat tshark)'
     : false;
 const RUN_TS = fileURLToPath(new URL('../../run.ts', import.meta.url));
 
@@ -189,6 +192,61 @@ describe('bench lab (system)', { skip }, () => {
 
     assert.deepEqual(await labNamespaces(process.pid), []);
     assert.ok(lines.some((l) => /FAILED: .*deliberate failure/.test(l)));
+  });
+
+  it('the MPPE wire check fails a tunnel that carries no MPPE (socat: no GRE at all)', async () => {
+    const lab = await Lab.create();
+    try {
+      const plan = {
+        serverAddress: '198.19.9.1',
+        clientAddress: '198.19.9.2',
+        prefixLength: 24,
+        subnet: '198.19.9.0/24',
+        mtu: 1440,
+        unique: lab.unique,
+        upTimeoutMs: 15_000,
+      };
+      const tunnel = await socat.up(lab, plan);
+      try {
+        await assert.rejects(
+          verifyMppeOnWire(lab, tunnel, 'mppe-128-stateless', 'CCP up rx="MPPE-128 stateless"'),
+          /wire check: PPP protocols on veth0 were none \(0 IPv4, 0 MPPE\), not what MPPE-128 sends/,
+        );
+      } finally {
+        await tunnel.down();
+      }
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('pptp-ts runs both variants, checked on the wire, or is skipped while its CLI is missing', async () => {
+    const result = await runLab({
+      contenderList: [pptpTs('off'), pptpTs('mppe-128-stateless')],
+      rounds: 1,
+      metrics: ['ping'],
+      pingCount: 5,
+      allowBusy: true,
+      idleSampleMs: 300,
+      outDir: null,
+      log: () => {},
+    });
+    for (const c of result.contenders) {
+      if (c.skipped) {
+        assert.match(c.skipped, /the pptp-ts CLI has no .* command yet/);
+        continue;
+      }
+      const r = result.runs.find((x) => x.contender === c.id)!;
+      assert.equal(r.status, 'ok', r.error);
+      const wire = r.notes!.find((n) => n.startsWith('wire check'))!;
+      assert.match(
+        wire,
+        c.id === 'pptp-ts' ? /protocols 0x0021: IPv4 in the clear/ : /protocols 0x00fd: all MPPE/,
+      );
+      assert.ok(r.measurements!.ping!.received > 0);
+      assert.deepEqual(r.rss!.map((p) => p.side).sort(), ['client', 'server']);
+    }
+    assert.deepEqual(await labNamespaces(process.pid), []);
   });
 
   it('the command refuses a busy machine with exit status 3, naming the load', async () => {
