@@ -194,7 +194,8 @@ export function renderMarkdown(r: LabResult): string {
       `ping ${s.pingCount} × ${s.pingIntervalSec} s. Metrics: ${s.metrics.map((x) => METRIC_LABEL[x]).join(', ')}.`,
   );
   out.push('');
-  const ran = r.summary.filter((x) => x.status !== 'skipped');
+  // Contenders with no successful round are listed under "Not measured" instead of as rows of dashes.
+  const ran = r.summary.filter((x) => x.status === 'ok' || x.status === 'partial');
   out.push('### Throughput (Mbit/s)');
   out.push('');
   out.push(

@@ -270,6 +270,23 @@ describe('renderMarkdown', () => {
     assert.doesNotMatch(md, /\| pptp-ts, MPPE-128 \|/);
   });
 
+  it('lists a contender that failed every round under "Not measured", not as a row', () => {
+    const allFailed = runs.map((r) =>
+      r.contender === 'socat'
+        ? { ...r, status: 'failed' as const, error: `boom ${r.round}`, measurements: undefined }
+        : r,
+    );
+    const summary = summarizeRuns(infos, allFailed);
+    const md = renderMarkdown({
+      ...result(false, false),
+      runs: allFailed,
+      summary,
+      targets: evaluateTargets(summary),
+    });
+    assert.doesNotMatch(md, /\| socat \|/);
+    assert.match(md, /- socat: 3 of 3 rounds failed: round 1: boom 1; round 2: boom 2; round 3: boom 3/);
+  });
+
   it('marks results taken on a busy machine', () => {
     const md = renderMarkdown(result(true, true));
     assert.match(md, /Measured on a busy machine \(--allow-busy\)\.\*\* 3 of 15 runs .*\(up to 60 %\)/);
