@@ -55,7 +55,8 @@ Needs root.
 
   --keep         leave the world running to explore (prints how to remove it)
   --verbose      show every command, the daemons' PIDs and their logs
-  --pcap FILE    also save the capture of the outer link to FILE
+  --pcap FILE    also save the capture of the outer link to FILE (and the
+                 run's one-off password to FILE.password, for pptp-ts decode)
   -h, --help
 
 helpers (they run inside the demo's namespaces):
@@ -316,9 +317,20 @@ class DemoRun {
       queryName: DEMO_QUERY_NAME,
     });
     this.printStory(story);
+    out.line();
     if (this.flags.pcap) {
-      copyFileSync(this.world.file('outer.pcap'), this.flags.pcap);
-      out.line(out.style.dim(`  capture saved to ${this.flags.pcap}`));
+      // The password is this run's throw-away one; with it `pptp-ts decode` decrypts the capture later.
+      const pcap = this.flags.pcap;
+      copyFileSync(this.world.file('outer.pcap'), pcap);
+      copyFileSync(this.world.file('password'), `${pcap}.password`);
+      out.line(
+        out.style.dim(`  Saved: ${pcap}, and the demo account's password in ${pcap}.password. Every frame:`),
+      );
+      out.line(out.style.dim(`    pptp-ts decode --password-file ${pcap}.password ${pcap}`));
+    } else if (!this.flags.keep) {
+      out.line(
+        out.style.dim('  Every frame of the capture: run with --pcap FILE (or --keep), then pptp-ts decode.'),
+      );
     }
     if (this.flags.verbose) this.printLogs();
   }
@@ -550,12 +562,6 @@ class DemoRun {
     out.block(renderPacketText(q).split('\n'));
     out.heading(`6. The DNS response, layer by layer (frame ${r.frameNumber})`);
     out.block(renderPacketText(r).split('\n'));
-    out.line();
-    out.line(
-      out.style.dim(
-        `  The same, for every frame: pptp-ts decode --password-file PASSWORD ${this.flags.pcap ?? 'CAPTURE.pcap'}`,
-      ),
-    );
   }
 
   private printLogs(): void {

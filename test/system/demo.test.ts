@@ -259,6 +259,14 @@ describe('pptp-ts demo, end to end', { skip }, () => {
     assert.match(s, /DNS +10\.88\.0\.53/);
   });
 
+  it('--pcap saves the capture and the one-off password, and pptp-ts decode decrypts it again', async () => {
+    assert.match(r.stdout, new RegExp(`pptp-ts decode --password-file ${pcap}\\.password ${pcap}`));
+    const d = await run([process.execPath, BIN, 'decode', '--password-file', `${pcap}.password`, pcap]);
+    assert.match(d.stdout, /DNS +query .*\n +question +www\.example\.test +A +IN/);
+    assert.match(d.stdout, /answer +www\.example\.test +A +IN +ttl 300 +10\.88\.0\.80/);
+    assert.doesNotMatch(d.stdout, /not decrypted/);
+  });
+
   it('leaves nothing behind: namespaces, processes, temp dir', async () => {
     assert.match(r.stdout, /✓ stopped dns-server, serve; removed 3 namespaces/);
     assert.equal(madeBy(r.stdout).pids.length, 3, 'dns-server, serve and connect');

@@ -135,8 +135,29 @@ export class DemoWorld {
     await this.ip(['link', 'set', 'lo', 'up'], name);
   }
 
+  /**
+   * Writes a sysctl of namespace `ns` (they are per namespace under
+   * /proc/sys/net). With `optional`, a missing key (no IPv6 in this kernel)
+   * is fine.
+   */
+  private async sysctl(ns: string, key: string, value: string, optional = false): Promise<void> {
+    const path = `/proc/sys/${key.replaceAll('.', '/')}`;
+    this.trace(`ip netns exec ${ns} sysctl ${key}=${value}`);
+    // The path and value are passed as arguments, never spliced into the script.
+    const script = optional ? '[ ! -e "$1" ] || echo "$2" > "$1"' : 'echo "$2" > "$1"';
+    const r = await runIn(ns, ['sh', '-c', script, 'sh', path, value], 5000);
+    if (r.code !== 0) throw new Error(`cannot set ${key} in ${ns}: ${r.stderr.trim()}`);
+  }
+
+  /**
+   * A veth pair between two namespaces, both ends up. IPv6 is off on both
+   * ends so the capture holds only the demo's own traffic (no router
+   * solicitations or MLD reports).
+   */
   private async addVeth(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
     await this.ip(['link', 'add', ifA, 'netns', nsA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB]);
+    await this.sysctl(nsA, `net.ipv6.conf.${ifA}.disable_ipv6`, '1', true);
+    await this.sysctl(nsB, `net.ipv6.conf.${ifB}.disable_ipv6`, '1', true);
     await this.ip(['link', 'set', ifA, 'up'], nsA);
     await this.ip(['link', 'set', ifB, 'up'], nsB);
   }
@@ -155,11 +176,9 @@ export class DemoWorld {
     await this.ip(['addr', 'add', `${p.dnsAddress}${lan}`, 'dev', p.dnsIf], p.dnsNs);
     await this.ip(['addr', 'add', `${p.wwwAddress}${lan}`, 'dev', p.dnsIf], p.dnsNs);
     await this.ip(['route', 'add', 'default', 'via', p.serverLanAddress], p.dnsNs);
-    // The server host routes between the tunnel and its LAN. The setting is the
-    // namespace's own (net.ipv4.ip_forward is per network namespace).
-    this.trace(`ip netns exec ${p.serverNs} sysctl net.ipv4.ip_forward=1`);
-    const r = await runIn(p.serverNs, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward'], 5000);
-    if (r.code !== 0) throw new Error(`cannot enable forwarding in ${p.serverNs}: ${r.stderr.trim()}`);
+    // The server host routes between the tunnel and its LAN (its own setting: the
+    // host's forwarding is untouched).
+    await this.sysctl(p.serverNs, 'net.ipv4.ip_forward', '1');
   }
 
   /** Registers a daemon so clean-up stops it. */
