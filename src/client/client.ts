@@ -817,8 +817,9 @@ export class ClientSupervisor {
       const outcome = await client.run();
       this.current = undefined;
       if (this.stopped || !s.persist || !isRetryable(outcome.code)) return outcome;
-      failures = outcome.wasUp ? 1 : failures + 1;
-      if (maxfail > 0 && failures >= maxfail && !outcome.wasUp) {
+      // pppd maxfail counts consecutive attempts that never came up; a session that was up starts afresh.
+      failures = outcome.wasUp ? 0 : failures + 1;
+      if (maxfail > 0 && failures >= maxfail) {
         this.env.log.log('warn', `giving up after ${failures} failed attempts`);
         return outcome;
       }

@@ -15,7 +15,7 @@ import {
   PptpClient,
 } from '../../src/client/client.js';
 import type { ClientHost } from '../../src/client/host.js';
-import { ManualClock } from '../../src/io/clock.js';
+import { type Clock, ManualClock } from '../../src/io/clock.js';
 import type { Undo } from '../../src/io/ip.js';
 import { createMemoryLogger } from '../../src/io/log.js';
 import { FaultInjector, type FaultOptions } from '../../src/io/memory/faults.js';
@@ -96,6 +96,8 @@ export function serverConfig(over: Record<string, unknown> = {}): ServerConfig {
 }
 
 export interface WorldOptions {
+  /** Default: a ManualClock (virtual time). */
+  clock?: Clock;
   config?: ServerConfig;
   secrets?: string;
   /** Seeded faults on the GRE link, each direction. */
@@ -117,23 +119,40 @@ export interface WorldClient {
 }
 
 export class World {
-  readonly clock = new ManualClock(1_000_000);
+  readonly clock: ManualClock;
   readonly tcp = new MemoryTcpNetwork();
   readonly gre = new MemoryGreNetwork();
   readonly serverHost = new RecordingHost();
   readonly serverLog = createMemoryLogger('debug');
   readonly serverTuns: MemoryTun[] = [];
-  readonly server: PptpServer;
+  server: PptpServer;
   readonly faults: { toServer?: FaultInjector; toClient?: FaultInjector } = {};
   private readonly opts: WorldOptions;
   private nextClient = 1;
 
+  /** The clock the drivers run on (the ManualClock unless the options gave another). */
+  readonly driverClock: Clock;
+
   constructor(opts: WorldOptions = {}) {
     this.opts = opts;
+    this.clock = new ManualClock(1_000_000);
+    this.driverClock = opts.clock ?? this.clock;
+    this.server = this.makeServer();
+  }
+
+  /** A new server on the same networks (after `server.shutdown()`), as after a restart. */
+  async restartServer(): Promise<PptpServer> {
+    this.server = this.makeServer();
+    await this.server.start();
+    return this.server;
+  }
+
+  private makeServer(): PptpServer {
+    const opts = this.opts;
     const config = opts.config ?? serverConfig();
     const entries = parseSecrets(opts.secrets ?? SECRETS_TEXT);
-    this.server = new PptpServer(config, {
-      clock: this.clock,
+    return new PptpServer(config, {
+      clock: this.driverClock,
       log: this.serverLog,
       tcp: this.recordingTcp(),
       host: this.serverHost,
@@ -171,13 +190,20 @@ export class World {
     await this.server.start();
   }
 
-  /** Starts a client (its own GRE address 192.0.2.(10+n)). */
-  startClient(over: Partial<ClientOptions> = {}, env: Partial<ClientEnv> = {}): WorldClient {
+  /** A client's environment on this world (its own GRE address 192.0.2.(10+n), TUN and recording host). */
+  clientEnv(env: Partial<ClientEnv> = {}): {
+    env: ClientEnv;
+    tun: MemoryTun;
+    host: RecordingHost;
+    log: Logger & { lines: string[] };
+    address: string;
+  } {
     const n = this.nextClient++;
     const address = `192.0.2.${10 + n}`;
     const host = new RecordingHost();
     const log = createMemoryLogger('debug');
     const tun = new MemoryTun({ name: `ppp${n}` });
+    let current = tun;
     if (this.opts.faults?.toServer) {
       this.faults.toServer = new FaultInjector(this.opts.faults.toServer);
       this.gre.setFaults(address, SERVER_ADDRESS, this.faults.toServer);
@@ -186,31 +212,42 @@ export class World {
       this.faults.toClient = new FaultInjector(this.opts.faults.toClient);
       this.gre.setFaults(SERVER_ADDRESS, address, this.faults.toClient);
     }
-    const client = new PptpClient(
-      {
-        server: SERVER_ADDRESS,
-        user: 'alice',
-        password: 'correct horse',
-        ...over,
-      },
-      {
-        clock: this.clock,
+    return {
+      env: {
+        clock: this.driverClock,
         log,
         tcp: memoryTcp(this.tcp, address),
         host,
-        openTun: () => tun,
+        // A closed TUN is replaced (a reconnecting client opens a new interface).
+        openTun: () => {
+          if (current.isClosed) current = new MemoryTun({ name: `ppp${n}` });
+          return current;
+        },
         openGre: (local) => {
-          const endpoint = new GreEndpoint(this.gre.socket(local), this.clock);
+          const endpoint = new GreEndpoint(this.gre.socket(local), this.driverClock);
           return { endpoint, release: () => endpoint.close() };
         },
         ...env,
       },
+      tun,
+      host,
+      log,
+      address,
+    };
+  }
+
+  /** Starts a client as {@link clientEnv} sets it up. */
+  startClient(over: Partial<ClientOptions> = {}, env: Partial<ClientEnv> = {}): WorldClient {
+    const e = this.clientEnv(env);
+    const client = new PptpClient(
+      { server: SERVER_ADDRESS, user: 'alice', password: 'correct horse', ...over },
+      e.env,
     );
     const up = new Promise<ClientUpInfo>((resolve) => {
       client.onUp = resolve;
     });
     const outcome = client.run();
-    return { client, tun, host, log, address, outcome, up };
+    return { client, tun: e.tun, host: e.host, log: e.log, address: e.address, outcome, up };
   }
 
   /**
