@@ -216,8 +216,9 @@ class DemoRun {
       const sig = this.interruptedBy;
       return 128 + (sig === 'SIGHUP' ? 1 : sig === 'SIGTERM' ? 15 : 2);
     }
-    const reason = e instanceof Error ? e.message : String(e);
-    const details = e instanceof DemoError ? e.details : [];
+    // One line for the reason; whatever else the error said (an `ip` error's stderr) goes below it.
+    const [reason = 'failed', ...more] = (e instanceof Error ? e.message : String(e)).trim().split('\n');
+    const details = [...more, ...(e instanceof DemoError ? e.details : [])];
     out.line();
     out.step(reason, '', false);
     if (details.length)
