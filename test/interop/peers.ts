@@ -129,10 +129,15 @@ export interface ChapSecret {
   address?: string;
 }
 
-/** A pppd chap-secrets file (also used for PAP and MS-CHAP). */
+/**
+ * A pppd chap-secrets file (also used for PAP and MS-CHAP). `*` stays a bare
+ * wildcard (a quoted `"*"` would be a literal name); other words are quoted
+ * only when they contain white space, quotes, `#` or a backslash.
+ */
 export function chapSecrets(entries: readonly ChapSecret[]): string {
-  const q = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`;
-  return `${entries.map((e) => `${q(e.client)} ${q(e.server ?? '*')} ${q(e.secret)} ${e.address ?? '*'}`).join('\n')}\n`;
+  const word = (s: string) =>
+    s === '*' || /^[^\s"'#\\]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`;
+  return `${entries.map((e) => `${word(e.client)} ${word(e.server ?? '*')} ${word(e.secret)} ${e.address ?? '*'}`).join('\n')}\n`;
 }
 
 export interface PptpdOptions {
