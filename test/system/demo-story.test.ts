@@ -285,6 +285,10 @@ describe('demo story: what the capture tells', () => {
     ]);
     const nak = story.handshake.find((e) => e.message === 'Configure-Nak')!;
     assert.deepEqual(nak.details, [`IP-Address: ${CLIENT_IP}`, `Primary-DNS-Address: ${DNS_IP}`]);
+    // Options in short: no type or protocol numbers, the usual abbreviations; Acks without repeats.
+    const lcpRequest = story.handshake.find((e) => e.protocol === 'LCP' && e.from === 'server')!;
+    assert.deepEqual(lcpRequest.details, ['MRU: 1460', 'Auth: CHAP MS-CHAPv2', 'Magic-Number: 0xe615ff09']);
+    for (const e of story.handshake) if (e.message === 'Configure-Ack') assert.deepEqual(e.details, []);
     assert.deepEqual(story.middle, []);
   });
 
@@ -361,7 +365,9 @@ describe('demo story: what the capture tells', () => {
     assert.match(lines[0]!, /^ {2}\+0\.000s {2}client → server {2}TCP {3}\[SYN\]/);
     for (const l of lines) assert.ok(l.length <= 110, `too long: ${l}`);
     // Continuation lines start under the message column.
-    const i = lines.findIndex((l) => l.includes('server → client  LCP   Configure-Request'));
+    const i = lines.findIndex((l) =>
+      l.includes('client → server  IPCP  Configure-Request  IP-Address: 0.0.0.0'),
+    );
     const col = lines[i]!.indexOf('Configure-Request');
     assert.ok(lines[i + 1]!.startsWith(' '.repeat(col)) && lines[i + 1]!.trim().length > 0);
   });

@@ -108,10 +108,26 @@ function fieldText(l: Layer, key: string): string | undefined {
   return f?.text ? f.text : undefined;
 }
 
-/** The option lines of an LCP/IPCP/CCP/IPv6CP packet, without type numbers: `MRU: 1400`. */
+/** Short names for the options every PPTP session negotiates (RFC 1661 §6.5, §6.6). */
+const SHORT_OPTION_NAMES: Readonly<Record<string, string>> = {
+  'Protocol-Field-Compression': 'PFC',
+  'Address-and-Control-Field-Compression': 'ACFC',
+  'Authentication-Protocol': 'Auth',
+};
+
+/**
+ * The option lines of an LCP/IPCP/CCP/IPv6CP packet, kept short for a
+ * summary: no type numbers, no protocol numbers (`Auth: CHAP MS-CHAPv2`,
+ * `MRU: 1400`, `ACFC`).
+ */
 function optionTexts(l: Layer): string[] {
   const opts = field(l, 'options');
-  return (opts?.children ?? []).map((c) => (c.text ?? '').replace(/ \(\d+\):/, ':').replace(/ \(\d+\)$/, ''));
+  return (opts?.children ?? []).map((c) => {
+    const text = (c.text ?? '').replace(/ \(\d+\)(?=:|$)/, '').replace(/ \(0x[0-9a-f]+\)/g, '');
+    const [name = '', ...rest] = text.split(':');
+    const short = SHORT_OPTION_NAMES[name];
+    return short ? [short, ...rest].join(':') : text;
+  });
 }
 
 function senderOf(p: DecodedPacket, opts: StoryOptions): ControlEvent['from'] {
@@ -140,7 +156,10 @@ function controlEvent(l: Layer, j: Json, base: Omit<ControlEvent, 'protocol' | '
         const t = fieldText(l, k);
         if (t) details.push(k === 'algorithm' ? withoutNumber(t) : t);
       }
-    } else details.push(...optionTexts(l));
+    } else if (j.code !== 2) {
+      // A Configure-Ack repeats the Request it acknowledges (RFC 1661 §5.2): no need to say it twice.
+      details.push(...optionTexts(l));
+    }
     return { ...base, protocol: l.protocol, message, details };
   }
   return undefined;
