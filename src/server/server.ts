@@ -28,7 +28,7 @@ import { ControlDriver, describeCallEndReason, describeCloseReason } from '../se
 import { GreEndpoint } from '../session/gre-endpoint.js';
 import { describeAuth, describeMppe, PppSession, type SessionInfo } from '../session/session.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
-import type { Logger } from '../wire/log.js';
+import type { Logger, LogLevel } from '../wire/log.js';
 import { PppProtocol } from '../wire/ppp.js';
 import {
   PptpDisconnectResult,
@@ -352,6 +352,7 @@ export class PptpServer {
     const cfg = this.config;
     const id = this.nextConnId++;
     const log = this.log.child('pptp', { conn: id, peer: remote });
+    const engineLog = demoteInfo(log);
     const conn: Connection = {
       id,
       socket,
@@ -368,7 +369,7 @@ export class PptpServer {
       socket,
       {
         role: 'pac',
-        log,
+        log: engineLog,
         hostName: cfg.name,
         packetRecvWindowSize: cfg.pptp['receive-window'],
         maximumChannels: Math.min(cfg.limits['max-sessions'], 0xffff),
@@ -448,11 +449,14 @@ export class PptpServer {
           ackTimeoutMs: cfg.pptp['ack-timeout-ms'],
           reorderTimeoutMs: cfg.pptp['reorder-timeout-ms'],
         },
-        ppp: this.pppOptions((peerName) => {
-          const call = callRef.call;
-          if (!call) return undefined;
-          return this.assignAddress(call, peerName, log);
-        }),
+        ppp: {
+          ...this.pppOptions((peerName) => {
+            const call = callRef.call;
+            if (!call) return undefined;
+            return this.assignAddress(call, peerName, log);
+          }),
+          log: demoteInfo(log.child('ppp')),
+        },
         endpoint,
         clock: this.clock,
         log,
@@ -779,6 +783,21 @@ export class PptpServer {
     }
     tun?.write(p);
   }
+}
+
+/**
+ * The engines' own `info` lines (phases, LCP up, control connection closed)
+ * as `debug`: with thousands of sessions the server's info log keeps to one
+ * line per session start and end (and warnings).
+ */
+export function demoteInfo(log: Logger): Logger {
+  const map = (l: LogLevel): LogLevel => (l === 'info' ? 'debug' : l);
+  return {
+    name: log.name,
+    enabled: (l) => log.enabled(map(l)),
+    log: (l, m, f) => log.log(map(l), m, f),
+    child: (n, f) => demoteInfo(log.child(n, f)),
+  };
 }
 
 /** A uniform random integer in [0, n) from a byte source (for deterministic tests). */
