@@ -4,11 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PptpClient } from '../../src/client/client.js';
 import { ExitCode } from '../../src/client/exit-codes.js';
 import { FaultInjector } from '../../src/io/memory/faults.js';
+import { MemoryTun } from '../../src/io/memory/tun.js';
 import { memoryTcp } from '../../src/io/tcp.js';
+import { PptpServer } from '../../src/server/server.js';
 import { checksumsOk, icmpEcho } from './packets.js';
-import { serverConfig, World } from './world.js';
+import { SERVER_ADDRESS, serverConfig, World } from './world.js';
 
 describe('client ↔ server over in-memory links', () => {
   it('brings up MS-CHAP-v2 + MPPE-128 and carries an ICMP echo both ways, intact', async () => {
@@ -302,6 +305,50 @@ describe('client ↔ server over in-memory links', () => {
     assert.deepEqual([...w.serverHost.applied], []);
     assert.equal(w.clock.pendingTimers, 0);
     assert.equal(w.server.counters.sessionsEnded, 2);
+  });
+
+  it('a host change that fails (a route) ends the attempt with exit code 4 and undoes the others', async () => {
+    const w = new World();
+    await w.start();
+    const e = w.clientEnv();
+    e.host.failOn = /^route 10\.0\.0\.0\/8/;
+    const client = new PptpClient(
+      {
+        server: SERVER_ADDRESS,
+        user: 'alice',
+        password: 'correct horse',
+        routes: ['192.168.0.0/16', '10.0.0.0/8'],
+      },
+      e.env,
+    );
+    const outcome = await w.wait(client.run());
+    assert.equal(outcome.code, ExitCode.Setup);
+    assert.match(outcome.reason, /cannot configure the host: injected failure: route 10\.0\.0\.0\/8/);
+    assert.equal(outcome.wasUp, true);
+    assert.ok(e.host.history.includes('+ route 192.168.0.0/16 dev ppp1'));
+    assert.deepEqual([...e.host.applied], [], 'what was done is undone');
+    await w.runUntil(() => w.server.sessions().length === 0);
+    await w.server.shutdown();
+  });
+
+  it('a server that cannot listen undoes its interface set-up', async () => {
+    const w = new World();
+    await w.start();
+    const second = new World();
+    // The same in-memory TCP network: the port is taken.
+    const clash = new PptpServer(serverConfig(), {
+      clock: second.clock,
+      log: second.serverLog,
+      tcp: memoryTcp(w.tcp, SERVER_ADDRESS),
+      host: second.serverHost,
+      openTun: () => new MemoryTun({ name: 'pptps1' }),
+      openGre: () => second.gre.socket(SERVER_ADDRESS),
+      secrets: () => [],
+    });
+    await assert.rejects(clash.start(), /EADDRINUSE/);
+    assert.deepEqual([...second.serverHost.applied], []);
+    assert.doesNotThrow(() => second.gre.socket(SERVER_ADDRESS).close(), 'its GRE socket was closed');
+    await w.server.shutdown();
   });
 
   it('per-session interface mode gives each session its own TUN', async () => {
