@@ -712,13 +712,13 @@ class Port : public Napi::ObjectWrap<Port> {
     Napi::Env env = Env();
     Ring ring;
     if (!GetRing(env, rxBuf_.Value(), rxLen_.Value(), slotSize_, &ring)) {
-      env.GetAndClearPendingException();
+      ClearException(env);
       Fail(EFAULT);
       return;
     }
     double* meta = nullptr;
     if (mode_ == kModeCapture && !GetMeta(env, rxMeta_.Value(), ring.slots, &meta)) {
-      env.GetAndClearPendingException();
+      ClearException(env);
       Fail(EFAULT);
       return;
     }
@@ -798,17 +798,35 @@ class Port : public Napi::ObjectWrap<Port> {
     Emit(kEventError, err);
   }
 
+  // Calls onEvent(kind, n) through raw Node-API, not node-addon-api: a
+  // failing call must never reach node-addon-api's error path, which (built
+  // without C++ exceptions) aborts the process when it cannot build an Error,
+  // as happens when a worker thread is terminated during the callback.
   void Emit(int kind, int n) {
     if (onEvent_.IsEmpty()) return;
     Napi::Function fn = onEvent_.Value();
     if (fn.IsEmpty()) return;
-    Napi::Env env = Env();
-    fn.MakeCallback(Value(), {Napi::Number::New(env, kind), Napi::Number::New(env, n)}, *ctx_);
-    if (env.IsExceptionPending()) {
+    napi_env env = Env();
+    napi_value argv[2];
+    napi_value result;
+    if (napi_create_int32(env, kind, &argv[0]) != napi_ok || napi_create_int32(env, n, &argv[1]) != napi_ok) return;
+    napi_status st = napi_make_callback(env, static_cast<napi_async_context>(*ctx_), Value(), fn, 2, argv, &result);
+    if (st == napi_ok) return;
+    bool pending = false;
+    napi_value exc;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
       // No JS frame is below us: route the exception to 'uncaughtException'.
-      Napi::Error e = env.GetAndClearPendingException();
-      napi_fatal_exception(env, e.Value());
+      // (When the environment is shutting down this returns an error and
+      // does nothing, which is all there is left to do.)
+      (void)napi_fatal_exception(env, exc);
     }
+  }
+
+  // Drops a pending JS exception (a failed ring check) without node-addon-api.
+  static void ClearException(napi_env env) {
+    napi_value exc;
+    (void)napi_get_and_clear_last_exception(env, &exc);
   }
 
   // The receive time (SCM_TIMESTAMPNS, or the clock now if the kernel gave

@@ -59,6 +59,19 @@ export class RawGreSocket implements GreSocket {
     return new RawGreSocket(new RingPort(fd, true, ring, IPV4_MIN_HEADER));
   }
 
+  /**
+   * Wraps an fd of an existing raw GRE socket (e.g. a `dupFd()` of another
+   * socket's fd, for a worker thread). The socket owns `fd` from here on.
+   */
+  static adopt(fd: number, ring: Partial<RingOptions> = {}): RawGreSocket {
+    const r: RingOptions = {
+      slotSize: ring.slotSize ?? GRE_RING_DEFAULTS.slotSize,
+      rxSlots: ring.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,
+      txSlots: ring.txSlots ?? GRE_RING_DEFAULTS.txSlots,
+    };
+    return new RawGreSocket(new RingPort(fd, true, r, IPV4_MIN_HEADER));
+  }
+
   get stats(): Readonly<PortStats> {
     return this.port.stats;
   }
@@ -83,6 +96,34 @@ export class RawGreSocket implements GreSocket {
       return false;
     }
     return this.port.queue(packet);
+  }
+
+  /**
+   * Zero-copy transmit: reserves a transmit slot for a packet of exactly
+   * `length` bytes and returns the offset in {@link txRing} where the caller
+   * must write it now (IPv4 header first, as for `send()`), before yielding
+   * to the event loop. Returns -1 (counted in `txDropped`) when `length` is
+   * not 20..slot size or no slot is free. Saves the copy `send()` makes when
+   * the caller can build headers and payload straight into the ring.
+   */
+  reserve(length: number): number {
+    const port = this.port;
+    if (length < IPV4_MIN_HEADER || length > port.slotBytes) {
+      port.stats.txDropped++;
+      return -1;
+    }
+    const i = port.allocTx();
+    if (i < 0) {
+      port.stats.txDropped++;
+      return -1;
+    }
+    port.setTxLength(i, length);
+    return i * port.slotBytes;
+  }
+
+  /** The transmit ring that {@link reserve} offsets point into. */
+  get txRing(): Uint8Array {
+    return this.port.txRing;
   }
 
   flush(): void {

@@ -141,6 +141,25 @@ export class Tun implements TunDevice {
     return new Tun(name, new RingPort(fd, false, ring, minTx), offload, uso);
   }
 
+  /**
+   * Wraps an fd of an existing TUN interface, e.g. a `dupFd()` of another
+   * Tun's fd handed to a worker thread so that each thread drives one
+   * direction. The interface must have been opened with the same `offload`
+   * setting (IFF_VNET_HDR and TUNSETOFFLOAD belong to the interface, not to
+   * the fd). The Tun owns `fd` from here on.
+   */
+  static adopt(fd: number, opts: TunOptions & { name: string }): Tun {
+    const offload: TunOffloadOptions | undefined =
+      opts.offload === true ? {} : opts.offload === false ? undefined : opts.offload;
+    const ring: RingOptions = {
+      slotSize: opts.slotSize ?? (offload ? TUN_OFFLOAD_SLOT_SIZE : TUN_RING_DEFAULTS.slotSize),
+      rxSlots: opts.rxSlots ?? TUN_RING_DEFAULTS.rxSlots,
+      txSlots: opts.txSlots ?? TUN_RING_DEFAULTS.txSlots,
+    };
+    const minTx = offload ? VIRTIO_NET_HDR_LENGTH + 1 : 1;
+    return new Tun(opts.name, new RingPort(fd, false, ring, minTx), offload, false);
+  }
+
   /** Counters: packets/bytes each way, batches, drops, kernel errors (slots as the kernel sees them). */
   get stats(): Readonly<PortStats> {
     return this.port.stats;

@@ -151,19 +151,31 @@ export function writePlainVirtioNetHdr(out: Uint8Array, offset: number): void {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-// Byte and word views over the whole backing buffer of the last buffer
-// seen: rings are long-lived, so this costs two allocations per ring, not
-// one per packet.
-let viewsOf: ArrayBufferLike | undefined;
+// Byte and word views over the whole backing buffers of the last few
+// buffers seen (a packet path alternates between two or three rings: the
+// receive ring, a transmit ring): rings are long-lived, so this costs two
+// allocations per ring, not per packet.
+const VIEW_CACHE = 4;
+const cachedBuffers: (ArrayBufferLike | undefined)[] = new Array(VIEW_CACHE).fill(undefined);
+const cachedBytes: Uint8Array[] = [];
+const cachedWords: Uint32Array[] = [];
+let cacheNext = 0;
 let allBytes: Uint8Array = new Uint8Array(0);
 let allWords: Uint32Array = new Uint32Array(0);
 
 function useViews(buf: ArrayBufferLike): void {
-  if (buf !== viewsOf) {
-    allBytes = new Uint8Array(buf);
-    allWords = new Uint32Array(buf, 0, buf.byteLength >>> 2);
-    viewsOf = buf;
+  for (let i = 0; i < VIEW_CACHE; i++) {
+    if (cachedBuffers[i] === buf) {
+      allBytes = cachedBytes[i]!;
+      allWords = cachedWords[i]!;
+      return;
+    }
   }
+  const i = cacheNext;
+  cacheNext = (cacheNext + 1) % VIEW_CACHE;
+  cachedBuffers[i] = buf;
+  allBytes = cachedBytes[i] = new Uint8Array(buf);
+  allWords = cachedWords[i] = new Uint32Array(buf, 0, buf.byteLength >>> 2);
 }
 
 /** Folds a non-negative sum (up to 2^53) to 16 bits with end-around carries. */
@@ -468,8 +480,8 @@ export function gsoSegment(
   inspectGso(p, h, layout);
   const { ipVersion, protocol, transportOffset: th, headerLength: hlen, segmentSize: mss, segments } = layout;
   const tcp = protocol === IPPROTO_TCP;
-  headerScratch.set(p.subarray(0, hlen), 0);
   const hs = headerScratch;
+  for (let j = 0; j < hlen; j++) hs[j] = p[j]!;
   const id = (hs[4]! << 8) | hs[5]!;
   const seq = ((hs[th + 4]! << 24) | (hs[th + 5]! << 16) | (hs[th + 6]! << 8) | hs[th + 7]!) >>> 0;
   const flags = tcp ? hs[th + 13]! : 0;
@@ -479,7 +491,8 @@ export function gsoSegment(
     const dataLen = i === segments - 1 ? payload - i * mss : mss;
     const start = dataStart - hlen;
     const end = dataStart + dataLen;
-    if (i > 0) p.set(hs.subarray(0, hlen), start);
+    // A byte loop: the headers are short, and a subarray per segment would allocate.
+    if (i > 0) for (let j = 0; j < hlen; j++) p[start + j] = hs[j]!;
     const l4Length = hlen - th + dataLen;
     if (ipVersion === 4) {
       const total = hlen + dataLen;

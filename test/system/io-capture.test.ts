@@ -87,14 +87,15 @@ describe('native packet capture (AF_PACKET) on a real kernel', { skip: !isRoot &
   it('captures a ping and GRE both ways into a pcap that our reader and tshark agree on', async () => {
     const file = join(dir, 'a0.pcap');
     const fdsBefore = socketFds();
-    const seen: { dir: CapturedFrameInfo['direction']; ns: number; ip?: Uint8Array }[] = [];
-    const t0 = Date.now() * 1e6;
+    // Time stamps as bigint nanoseconds: 1.7e18 is beyond a double's exact integers.
+    const seen: { dir: CapturedFrameInfo['direction']; ns: bigint; ip?: Uint8Array }[] = [];
+    const t0 = BigInt(Date.now()) * 1_000_000n;
     const cap = startCapture({
       ifname: 'a0',
       netns: nsA,
       file,
       onPacket(frame, info) {
-        const ns = info.timestamp.seconds * 1e9 + info.timestamp.nanoseconds;
+        const ns = BigInt(info.timestamp.seconds) * 1_000_000_000n + BigInt(info.timestamp.nanoseconds);
         seen.push({ dir: info.direction, ns, ip: ipv4Of(frame)?.slice() });
       },
     });
@@ -117,7 +118,7 @@ describe('native packet capture (AF_PACKET) on a real kernel', { skip: !isRoot &
       txB.close();
       stats = await cap.stop();
     }
-    const t1 = Date.now() * 1e6;
+    const t1 = BigInt(Date.now()) * 1_000_000n;
     assert.deepEqual(await cap.stop(), stats, 'stop() is idempotent');
     assert.deepEqual(socketFds(), fdsBefore, 'the packet socket is closed');
 
@@ -152,7 +153,7 @@ describe('native packet capture (AF_PACKET) on a real kernel', { skip: !isRoot &
     for (let i = 1; i < seen.length; i++)
       assert.ok(seen[i]!.ns >= seen[i - 1]!.ns, 'time stamps never go back');
     assert.ok(
-      seen.every((s) => s.ns >= t0 - 1e9 && s.ns <= t1 + 1e9),
+      seen.every((s) => s.ns >= t0 - 1_000_000_000n && s.ns <= t1 + 1_000_000_000n),
       'kernel time stamps are wall-clock times of this test',
     );
     assert.equal(stats.packets, seen.length);
@@ -169,8 +170,9 @@ describe('native packet capture (AF_PACKET) on a real kernel', { skip: !isRoot &
       assert.equal(p.linkType, LinkType.Ethernet);
       const ip = ipv4Of(p.data);
       assert.deepEqual(ip, seen[i]!.ip, `frame ${i + 1}`);
-      const ns = p.timestamp.seconds * 1e9 + p.timestamp.nanoseconds;
-      assert.ok(Math.abs(ns - seen[i]!.ns) < 1000, 'microsecond time stamps in the file');
+      const ns = BigInt(p.timestamp.seconds) * 1_000_000_000n + BigInt(p.timestamp.nanoseconds);
+      const d = seen[i]!.ns - ns;
+      assert.ok(d >= 0n && d < 1000n, `microsecond time stamps in the file (off by ${d} ns)`);
     }
 
     // tshark, independently.
