@@ -43,8 +43,9 @@ const nodeTest = (files, extra = []) => [
   ...files,
 ];
 
-const all = findTests('test');
-const isSystem = (f) => f.startsWith('test/system/');
+// The bench lab keeps its tests beside it: bench/lab/test (unit) and bench/lab/test/system (root).
+const all = [...findTests('test'), ...findTests('bench/lab/test')];
+const isSystem = (f) => f.startsWith('test/system/') || f.startsWith('bench/lab/test/system/');
 const isInterop = (f) => f.startsWith('test/interop/');
 const unit = all.filter((f) => !isSystem(f) && !isInterop(f));
 const system = all.filter(isSystem);
