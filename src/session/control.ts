@@ -105,6 +105,9 @@ export class ControlDriver {
   private closeReason: PptpCloseReason | undefined;
   private graceTimer: Timer | undefined;
   private socketClosed = false;
+  /** Nesting of event handling (see {@link serially}) and the input that waits meanwhile. */
+  private depth = 0;
+  private readonly backlog: (() => void)[] = [];
   private resolveDone!: (r: PptpCloseReason) => void;
   /** Resolves when the control connection is over (after `closed`). */
   readonly done: Promise<PptpCloseReason>;
@@ -165,9 +168,6 @@ export class ControlDriver {
       this.depth--;
     }
   }
-
-  private depth = 0;
-  private readonly backlog: (() => void)[] = [];
 
   /** Whether the control connection has ended. */
   get isClosed(): boolean {
