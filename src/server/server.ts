@@ -574,11 +574,6 @@ export class PptpServer {
 
   private callUp(call: ServerCall, info: SessionInfo, log: Logger): void {
     if (call.ended) return;
-    if (call.info) {
-      // IPCP renegotiated: the address must stay the one we assigned.
-      if (info.remoteAddress !== call.info.remoteAddress) call.session.close('address changed');
-      return;
-    }
     const addr = parseIpv4(info.remoteAddress);
     if (addr === undefined || addr !== call.address) {
       log.log('warn', 'the peer ended up with an address we did not assign', { address: info.remoteAddress });
@@ -588,6 +583,14 @@ export class PptpServer {
     const other = this.byAddress.get(addr);
     if (other && other !== call) {
       call.session.close('address in use');
+      return;
+    }
+    if (call.upAt !== undefined) {
+      // Up again after LCP/IPCP renegotiated, with the same address: route it again; the
+      // host route and hooks stayed in place.
+      call.info = info;
+      this.byAddress.set(addr, call);
+      log.log('info', 'session back up', { user: call.user, address: info.remoteAddress });
       return;
     }
     call.info = info;

@@ -10,6 +10,7 @@ import { FaultInjector } from '../../src/io/memory/faults.js';
 import { MemoryTun } from '../../src/io/memory/tun.js';
 import { memoryTcp } from '../../src/io/tcp.js';
 import { PptpServer } from '../../src/server/server.js';
+import type { PppSession } from '../../src/session/session.js';
 import { checksumsOk, icmpEcho } from './packets.js';
 import { SERVER_ADDRESS, serverConfig, World } from './world.js';
 
@@ -349,6 +350,34 @@ describe('client ↔ server over in-memory links', () => {
     assert.deepEqual([...second.serverHost.applied], []);
     assert.doesNotThrow(() => second.gre.socket(SERVER_ADDRESS).close(), 'its GRE socket was closed');
     await w.server.shutdown();
+  });
+
+  it('an IPCP renegotiation keeps the session, its address and its route', async () => {
+    const w = new World();
+    await w.start();
+    const c = w.startClient();
+    const info = await w.wait(c.up);
+    const routes = () => [...w.serverHost.applied].filter((d) => d.startsWith('route 10.99.0.10/32'));
+    assert.equal(routes().length, 1);
+    // An IPCP Configure-Request (RFC 1332 §3.3 IP-Address 10.99.0.10) sent on the client's call
+    // while IPCP is Opened: the server's IPCP goes down and renegotiates (RFC 1661 §4.1, RCR+ in
+    // Opened: tld/scr/sca), and so does the client's when the server's new request arrives.
+    const session = (c.client as unknown as { session: PppSession }).session;
+    const cr = Uint8Array.from([1, 0x77, 0, 10, 3, 6, 10, 99, 0, 10]);
+    session.channel.send({ protocol: 0x8021, payload: cr }, w.clock.now());
+    session.afterOutput();
+    await w.runUntil(() => c.log.lines.some((l) => /the network layer is back/.test(l)));
+    await w.runUntil(() => w.serverLog.lines.some((l) => /session back up/.test(l)));
+    assert.equal(w.server.counters.sessionsUp, 1, 'still one session');
+    assert.equal(routes().length, 1, 'its route stayed');
+    const p = icmpEcho(info.localAddress, info.remoteAddress, 8, 8);
+    c.tun.hostSend(p);
+    await w.runUntil(() => w.serverTun.hostReceived.length > 0);
+    assert.deepEqual(w.serverTun.hostReceived[0], p);
+    c.client.stop();
+    assert.equal((await w.wait(c.outcome)).code, ExitCode.Ok);
+    await w.server.shutdown();
+    assert.deepEqual([...w.serverHost.applied], []);
   });
 
   it('per-session interface mode gives each session its own TUN', async () => {
