@@ -34,6 +34,7 @@ tunnel
   --mppe SPEC              required|optional|off, key lengths 40,56,128,
                            stateless|stateful (default required,128,stateless)
   --ignore-peer-window     send without waiting for the peer's GRE window
+  --ipv6                   also negotiate IPv6CP: link-local addresses (pppd +ipv6)
 routes and DNS
   --default-route          all IPv4 into the tunnel (pppd defaultroute)
   --route CIDR             a route into the tunnel (repeatable)
@@ -213,6 +214,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
     ...(setupTimeout !== undefined ? { setupTimeoutMs: setupTimeout * 1000 } : {}),
     ...(v['ignore-peer-window'] ? { gre: { ignorePeerWindow: true } } : {}),
+    ...(v.ipv6 ? { ipv6: true } : {}),
   };
   return {
     options,
@@ -241,6 +243,7 @@ function parse(argv: readonly string[]) {
       mru: { type: 'string' },
       mppe: { type: 'string' },
       'ignore-peer-window': { type: 'boolean' },
+      ipv6: { type: 'boolean' },
       'default-route': { type: 'boolean' },
       defaultroute: { type: 'boolean' },
       route: { type: 'string', multiple: true },

@@ -21,6 +21,7 @@ import { type Undo, UndoStack } from '../io/ip.js';
 import { plainIpv4, type TcpSocket, type TcpTransport } from '../io/tcp.js';
 import type { TunDevice } from '../io/types.js';
 import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
+import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
 import type { PptpCallEndReason, PptpCallParameters, PptpCloseReason } from '../pptp/control-types.js';
 import { ControlDriver, describeCallEndReason, describeCloseReason } from '../session/control.js';
@@ -91,6 +92,8 @@ export interface ClientOptions {
   readonly setupTimeoutMs?: number;
   /** GRE data channel settings (`ignorePeerWindow`, time-outs...). */
   readonly gre?: GreTuning;
+  /** pppd `+ipv6`: negotiate IPv6CP and put the link-local pair on the interface. */
+  readonly ipv6?: boolean;
   /** Extra PPP options (pppd names), applied last. */
   readonly ppp?: Partial<PppUnitOptions>;
 }
@@ -277,6 +280,8 @@ export class PptpClient {
   private upAt = 0;
   private ipUpRan = false;
   private hostWork: Promise<void> = Promise.resolve();
+  private ipv6: Ipv6cpNegotiated | undefined;
+  private ipv6Added = false;
   private serverAddress = '';
 
   /** Called when the tunnel is up (after the host is configured). */
@@ -501,7 +506,8 @@ export class PptpClient {
           this.sessionDeadWaiter?.();
         },
         action: (a) => {
-          if (a.kind === 'authenticated') {
+          if (a.kind === 'ipv6cp-up') this.onIpv6Up(a.ipv6cp);
+          else if (a.kind === 'authenticated') {
             this.log.log('info', 'authenticated', { method: a.result.method, role: a.result.role });
           } else if (a.kind === 'lcp-up') {
             this.log.log('debug', 'LCP up', { mtu: a.lcp.mtu, mru: a.lcp.mru });
@@ -551,6 +557,7 @@ export class PptpClient {
       refuseMschapV2: !auth.has('mschap-v2'),
       // Ask for DNS always, so it can be printed and given to the hooks; `usePeerDns` decides the file.
       usePeerDns: true,
+      ipv6: o.ipv6 ?? false,
       ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
       ...(o.mru !== undefined ? { mru: o.mru } : {}),
       ...(o.lcpEchoInterval !== undefined ? { lcpEchoInterval: o.lcpEchoInterval } : {}),
@@ -615,6 +622,33 @@ export class PptpClient {
     });
   }
 
+  /**
+   * IPV6CP is up (RFC 5072): once the interface is configured (IPv4 up),
+   * add the link-local pair. Renegotiations keep the first pair.
+   */
+  private onIpv6Up(n: Ipv6cpNegotiated): void {
+    if (this.outcome || this.ipv6) return;
+    this.ipv6 = n;
+    const add = async () => {
+      if (this.outcome || !this.upInfo) return; // configureHost adds it once IPv4 is up
+      await this.addIpv6(n);
+    };
+    this.hostWork = this.hostWork.then(add).catch((err: unknown) => {
+      if (err instanceof Aborted) return;
+      this.finish(ExitCode.Setup, `cannot configure IPv6: ${(err as Error).message}`);
+    });
+  }
+
+  private async addIpv6(n: Ipv6cpNegotiated): Promise<void> {
+    if (this.ipv6Added) return;
+    this.ipv6Added = true;
+    const ifname = this.tun!.name;
+    this.undo.push(await this.env.host.addLinkLocal(ifname, n.localIdentifier, n.remoteIdentifier));
+    this.checkOpen();
+    this.log.log('info', 'IPv6 up', { ifname, local: n.localLinkLocal, remote: n.remoteLinkLocal });
+    this.env.print?.(`  ipv6       ${n.localLinkLocal} peer ${n.remoteLinkLocal}`);
+  }
+
   /** The tunnel is up: interface, routes, DNS, report, ip-up. */
   private async configureHost(info: SessionInfo): Promise<void> {
     const o = this.opts;
@@ -655,6 +689,7 @@ export class PptpClient {
       auth: describeAuth(info.auth),
       mppe: describeMppe(info.mppe),
     });
+    if (this.ipv6) await this.addIpv6(this.ipv6);
     this.onUp?.(this.upInfo);
     if (o.ipUp && this.env.runHook) {
       this.ipUpRan = true;

@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import {
   addDefaultRoute,
   addHostRouteViaGateway,
+  addLinkLocalAddress,
   addPointToPointAddress,
   addRoute,
   type IpOptions,
@@ -32,6 +33,8 @@ export interface ClientHost {
   addDefaultRoute(ifname: string): Promise<Undo>;
   /** pppd `usepeerdns`: writes the peer's DNS servers to a resolv.conf-format file. */
   writeResolvConf(path: string, dns: readonly string[]): Promise<Undo>;
+  /** IPV6CP up: the link-local pair from the interface identifiers (RFC 5072 §5). */
+  addLinkLocal(ifname: string, localId: Uint8Array, peerId: Uint8Array): Promise<Undo>;
 }
 
 /** The default file of pppd `usepeerdns` (never /etc/resolv.conf itself). */
@@ -61,6 +64,7 @@ export function systemClientHost(opts: IpOptions = {}): ClientHost {
     },
     addRoute: (cidr, ifname) => addRoute(cidr, { dev: ifname }, opts),
     addDefaultRoute: (ifname) => addDefaultRoute(ifname, opts),
+    addLinkLocal: (ifname, localId, peerId) => addLinkLocalAddress(ifname, localId, peerId, opts),
     async writeResolvConf(path, dns) {
       const text = resolvConfText(dns);
       await writeFile(path, text, { mode: 0o644 });

@@ -10,6 +10,7 @@
  * point-to-point pair `LOCAL peer CLIENT/32`.
  */
 import {
+  addLinkLocalAddress,
   addPointToPointAddress,
   addRoute,
   type IpOptions,
@@ -27,6 +28,8 @@ export interface ServerHost {
   addClientRoute(ifname: string, client: string, local: string, mtu: number): Promise<Undo>;
   /** Per-session TUN: MTU, `LOCAL peer CLIENT/32`, up. */
   configurePointToPoint(ifname: string, local: string, client: string, mtu: number): Promise<Undo>;
+  /** Per-session TUN with IPV6CP: the link-local pair from the interface identifiers (RFC 5072 §5). */
+  addLinkLocal(ifname: string, localId: Uint8Array, peerId: Uint8Array): Promise<Undo>;
 }
 
 async function stack(steps: (() => Promise<Undo>)[], description: string): Promise<Undo> {
@@ -83,5 +86,6 @@ export function systemServerHost(opts: IpOptions = {}): ServerHost {
         ],
         `${ifname} ${local} peer ${client} mtu ${mtu}`,
       ),
+    addLinkLocal: (ifname, localId, peerId) => addLinkLocalAddress(ifname, localId, peerId, opts),
   };
 }

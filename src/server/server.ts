@@ -22,6 +22,7 @@ import type { Undo } from '../io/ip.js';
 import { plainIpv4, type TcpListener, type TcpSocket, type TcpTransport } from '../io/tcp.js';
 import type { GreSocket, TunDevice } from '../io/types.js';
 import type { Credential, CredentialLookup, RandomBytes } from '../ppp/auth/index.js';
+import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
 import type { PptpCallParameters } from '../pptp/control-types.js';
 import { ControlDriver, describeCallEndReason, describeCloseReason } from '../session/control.js';
@@ -128,6 +129,9 @@ interface ServerCall {
   c2cDropped: number;
   ipUpRan: boolean;
   ended: boolean;
+  /** IPV6CP's result (per-session mode), and whether its addresses are on the interface. */
+  ipv6: Ipv6cpNegotiated | undefined;
+  ipv6Added: boolean;
 }
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
@@ -252,6 +256,9 @@ export class PptpServer {
     } catch (err) {
       await this.closeLocal();
       throw err;
+    }
+    if (cfg.ppp.ipv6 && this.shared) {
+      this.log.log('warn', 'ppp.ipv6 needs interface.mode "per-session": IPv6CP is not offered');
     }
     this.log.log('info', 'listening', {
       address: this.listener.address,
@@ -483,6 +490,13 @@ export class PptpServer {
             const call = callRef.call;
             if (call) this.endCall(call, failure.message);
           },
+          action: (a) => {
+            const call = callRef.call;
+            if (call && a.kind === 'ipv6cp-up' && !call.ipv6) {
+              call.ipv6 = a.ipv6cp;
+              this.track(this.addIpv6(call, log));
+            }
+          },
         },
       });
     } catch (err) {
@@ -505,6 +519,8 @@ export class PptpServer {
       c2cDropped: 0,
       ipUpRan: false,
       ended: false,
+      ipv6: undefined,
+      ipv6Added: false,
     };
     callRef.call = call;
     conn.calls.set(params.callId, call);
@@ -539,7 +555,8 @@ export class PptpServer {
       ...(p.mru !== undefined ? { mru: p.mru } : {}),
       lcpEchoInterval: p['lcp-echo-interval'],
       lcpEchoFailure: p['lcp-echo-failure'],
-      ipv6: p.ipv6,
+      // The shared interface routes IPv4 only: IPv6 is offered in per-session mode.
+      ipv6: p.ipv6 && !this.shared,
       localAddress: this.localIp,
       assignRemoteAddress: assign,
       msDns: cfg['ms-dns'].map((d) => parseIpv4(d)!),
@@ -638,6 +655,7 @@ export class PptpServer {
             return;
           }
           call.undo.push(u);
+          await this.addIpv6(call, log);
         }
         log.log('info', 'session up', {
           user: call.user,
@@ -654,6 +672,28 @@ export class PptpServer {
         }
       })(),
     );
+  }
+
+  /**
+   * Per-session mode with IPV6CP: the link-local pair on the session's
+   * interface, once both exist (IPV6CP and IPCP come up in either order).
+   */
+  private async addIpv6(call: ServerCall, log: Logger): Promise<void> {
+    const n = call.ipv6;
+    const tun = call.tun;
+    if (!n || !tun || call.ipv6Added || call.ended) return;
+    call.ipv6Added = true;
+    const u = await this.env.host.addLinkLocal(tun.name, n.localIdentifier, n.remoteIdentifier);
+    if (call.ended) {
+      await u.undo();
+      return;
+    }
+    call.undo.push(u);
+    log.log('info', 'session IPv6 up', {
+      ifname: tun.name,
+      local: n.localLinkLocal,
+      remote: n.remoteLinkLocal,
+    });
   }
 
   private hookContext(call: ServerCall, ifname: string, down = false): HookContext {

@@ -352,6 +352,57 @@ describe('client ↔ server over in-memory links', () => {
     await w.server.shutdown();
   });
 
+  it('--ipv6 against a per-session server: link-local pairs on both interfaces, IPv6 both ways', async () => {
+    const w = new World({
+      config: serverConfig({ ppp: { ipv6: true }, interface: { mode: 'per-session', name: 'pptps0' } }),
+    });
+    await w.start();
+    const lines: string[] = [];
+    const c = w.startClient({ ipv6: true }, { print: (l) => lines.push(l) });
+    await w.wait(c.up);
+    await w.runUntil(() => [...c.host.applied].some((d) => d.startsWith('link-local ')));
+    await w.runUntil(() => [...w.serverHost.applied].some((d) => d.startsWith('link-local ')));
+    const ll = [...c.host.applied].filter((d) => d.startsWith('link-local '));
+    assert.equal(ll.length, 1);
+    const m = /^link-local ([0-9a-f]{16}) peer ([0-9a-f]{16}) dev ppp1$/.exec(ll[0]!);
+    assert.ok(m, ll[0]);
+    const sll = [...w.serverHost.applied].find((d) => d.startsWith('link-local '))!;
+    assert.equal(sll, `link-local ${m[2]} peer ${m[1]} dev pptps0`, 'the server has the same pair, mirrored');
+    assert.ok(
+      lines.some((l) => /^ {2}ipv6 +fe80::\S+ peer fe80::\S+$/.test(l)),
+      lines.join('\n'),
+    );
+    // An IPv6 packet each way (version nibble 6; the tunnel does not look further).
+    const v6 = new Uint8Array(60);
+    v6[0] = 0x60;
+    v6[5] = 20;
+    v6[6] = 59; // no next header
+    v6[7] = 64;
+    for (let i = 40; i < 60; i++) v6[i] = i;
+    c.tun.hostSend(v6);
+    const stun = w.serverTuns[0]!;
+    await w.runUntil(() => stun.hostReceived.length > 0);
+    assert.deepEqual(stun.hostReceived[0], v6);
+    stun.hostSend(v6);
+    await w.runUntil(() => c.tun.hostReceived.length > 0);
+    assert.deepEqual(c.tun.hostReceived[0], v6);
+    c.client.stop();
+    await w.wait(c.outcome);
+    assert.deepEqual([...c.host.applied], []);
+    await w.server.shutdown();
+
+    const w2 = new World();
+    await w2.start();
+    const c2 = w2.startClient({ ipv6: true });
+    const info = await w2.wait(c2.up);
+    assert.equal(info.localAddress, '10.99.0.10');
+    await w2.runUntil(() => c2.log.lines.some((l) => /ipv6cp|0x8057|IPV6CP|IPv6CP/i.test(l)));
+    assert.ok(![...c2.host.applied].some((d) => d.startsWith('link-local ')));
+    c2.client.stop();
+    assert.equal((await w2.wait(c2.outcome)).code, ExitCode.Ok);
+    await w2.server.shutdown();
+  });
+
   it('an IPCP renegotiation keeps the session, its address and its route', async () => {
     const w = new World();
     await w.start();

@@ -68,6 +68,10 @@ export class RecordingHost implements ClientHost, ServerHost {
   addRoute = (cidr: string, ifname: string) => this.apply(`route ${cidr} dev ${ifname}`);
   addDefaultRoute = (ifname: string) => this.apply(`default route dev ${ifname}`);
   writeResolvConf = (path: string, dns: readonly string[]) => this.apply(`resolv ${path} ${dns.join(' ')}`);
+  addLinkLocal = (ifname: string, localId: Uint8Array, peerId: Uint8Array) =>
+    this.apply(
+      `link-local ${Buffer.from(localId).toString('hex')} peer ${Buffer.from(peerId).toString('hex')} dev ${ifname}`,
+    );
   configureSharedInterface = (ifname: string, local: string, mtu: number) =>
     this.apply(`${ifname} ${local}/32 mtu ${mtu}`);
   addClientRoute = (ifname: string, client: string, local: string, mtu: number) =>

@@ -170,6 +170,55 @@ describe('pptp-ts connect ↔ pptp-ts serve on real interfaces', { skip: !isRoot
     });
   }
 
+  it('per-session interface with --ipv6: IPv4 and an IPv6 link-local ping; nothing left after', async () => {
+    const before = { server: await hostState(lab, ns.server), client: await hostState(lab, ns.client) };
+    const config = writeServerConfig(dir, {
+      interface: { mode: 'per-session', name: 'pptpsx0' },
+      ppp: { ipv6: true },
+    });
+    const server = await startServer(lab, ns.server, config);
+    const client = startClient(lab, ns.client, [
+      '--user',
+      'alice',
+      '--password-file',
+      writePassword(dir, 'correct horse'),
+      '--ifname',
+      'pptpt6',
+      '--ipv6',
+    ]);
+    try {
+      await waitUp(client);
+      await client.waitFor(/^ {2}ipv6 +(fe80::\S+) peer (fe80::\S+)$/m, 20_000);
+      const [, , peerLl] = /^ {2}ipv6 +(fe80::\S+) peer (fe80::\S+)$/m.exec(client.stdout())!;
+      // The server's own interface for this session, with the mirrored pair.
+      await server.waitFor(/session IPv6 up .*ifname=pptpsx(\d+)/, 20_000);
+      const sif = /session IPv6 up .*ifname=(pptpsx\d+)/.exec(server.stderr())![1]!;
+      const addrs = (await lab.exec(ns.server, ['ip', '-6', 'addr', 'show', 'dev', sif])).stdout;
+      assert.ok(addrs.includes(`inet6 ${peerLl} peer`), addrs);
+      assert.match(
+        (await lab.exec(ns.client, ['ping', '-c', '1', '-W', '3', TUNNEL_LOCAL])).stdout,
+        /1 received/,
+      );
+      const p6 = await lab.exec(ns.client, [
+        'ping',
+        '-6',
+        '-c',
+        '2',
+        '-i',
+        '0.2',
+        '-W',
+        '3',
+        `${peerLl}%pptpt6`,
+      ]);
+      assert.match(p6.stdout, /2 received/);
+    } finally {
+      await client.kill();
+      await server.kill();
+    }
+    assert.deepEqual(await hostState(lab, ns.client), before.client);
+    assert.deepEqual(await hostState(lab, ns.server), before.server, 'the session interface is gone');
+  });
+
   it('leaves no namespace behind', async () => {
     await lab.cleanup();
     const left = (await listNamespaces()).filter((n) => n.startsWith(lab.prefix));
