@@ -12,7 +12,7 @@
  * and large GSO/GRO packets as one frame when the interface has offloads.
  */
 import { closeSync, createWriteStream, type WriteStream } from 'node:fs';
-import { LinkType } from '../capture/link.js';
+import { decodeLinkFrame, LinkType } from '../capture/link.js';
 import { PCAP_MAX_CAPTURED_LENGTH, PcapWriter } from '../capture/pcap.js';
 import type { Timestamp } from '../capture/types.js';
 import {
@@ -106,6 +106,47 @@ export function linkTypeForHardware(hwType: number): LinkType | undefined {
     default:
       return undefined;
   }
+}
+
+/** The PPTP control port (RFC 2637 §2: "TCP port number 1723"). */
+const PPTP_TCP_PORT = 1723;
+const IPPROTO_TCP = 6;
+const IPPROTO_GRE = 47;
+
+/**
+ * A capture filter that keeps a PPTP tunnel's outer traffic: IPv4 GRE
+ * (protocol 47, the data channel, RFC 2637 §4) and TCP to or from port
+ * 1723 (the control connection, §2), over IPv4 or IPv6, behind any VLAN
+ * tags. For `startCapture({ filter: pptpTrafficFilter(LinkType.Ethernet) })`,
+ * or with the capture's own `linkType`.
+ */
+export function pptpTrafficFilter(linkType: LinkType): (frame: Uint8Array) => boolean {
+  return (frame) => {
+    let ip: Uint8Array;
+    try {
+      const f = decodeLinkFrame(linkType, frame);
+      if (!f.network) return false;
+      ip = f.payload;
+    } catch {
+      return false; // a runt frame is not PPTP
+    }
+    let proto: number;
+    let l4: number;
+    if (ip.length >= 20 && ip[0]! >> 4 === 4) {
+      proto = ip[9]!;
+      l4 = (ip[0]! & 0x0f) * 4;
+    } else if (ip.length >= 40 && ip[0]! >> 4 === 6) {
+      proto = ip[6]!;
+      l4 = 40;
+    } else {
+      return false;
+    }
+    if (proto === IPPROTO_GRE) return ip[0]! >> 4 === 4;
+    if (proto !== IPPROTO_TCP || ip.length < l4 + 4) return false;
+    const src = (ip[l4]! << 8) | ip[l4 + 1]!;
+    const dst = (ip[l4 + 2]! << 8) | ip[l4 + 3]!;
+    return src === PPTP_TCP_PORT || dst === PPTP_TCP_PORT;
+  };
 }
 
 /**

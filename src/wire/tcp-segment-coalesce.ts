@@ -192,8 +192,8 @@ export class TcpCoalescer {
   /**
    * Queues a copy of IP packet `p`: appended to the super-packet of its flow
    * when the merge rules allow, else in a new slot behind a zeroed
-   * virtio-net header. Returns false (and counts) when no slot was free or
-   * the packet does not fit a slot.
+   * virtio-net header. Returns false (and counts) when no slot was free, or
+   * the packet is empty or does not fit a slot.
    */
   push(p: Uint8Array): boolean {
     this.stats.packets++;
@@ -210,7 +210,7 @@ export class TcpCoalescer {
         if (r === Append.BadChecksum) candidate = false;
       }
     }
-    if (p.length + VIRTIO_NET_HDR_LENGTH > slotSize) {
+    if (p.length === 0 || p.length + VIRTIO_NET_HDR_LENGTH > slotSize) {
       this.stats.dropped++;
       return false;
     }

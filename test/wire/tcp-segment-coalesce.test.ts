@@ -336,7 +336,8 @@ describe('TcpCoalescer: merging TCP segments before the TUN (GRO)', () => {
     assert.equal(c.push(udpPacket(V4_FLOW, patternBytes(10, 1))), true);
     assert.equal(c.push(udpPacket(V4_FLOW, patternBytes(10, 2))), true);
     assert.equal(c.push(udpPacket(V4_FLOW, patternBytes(10, 3))), false);
-    assert.equal(c.stats.dropped, 1);
+    assert.equal(c.push(new Uint8Array(0)), false, 'an empty packet');
+    assert.equal(c.stats.dropped, 2);
     assert.equal(ring.queued().length, 2);
 
     const f = setup({}, 2, true);
