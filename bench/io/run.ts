@@ -29,6 +29,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const FORWARDER = join(HERE, 'forwarder.ts');
 /** tsx's loader by absolute URL, so the forwarders start from any working directory. */
 const TSX = import.meta.resolve('tsx');
+/** Extra Node options for the forwarders, e.g. BENCH_IO_NODE_ARGS=--perf-basic-prof for `perf`. */
+const NODE_ARGS = (process.env.BENCH_IO_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const UNDERLAY = { a: '192.168.91.1', b: '192.168.91.2' };
 const INNER = { a: '10.201.0.1', b: '10.201.0.2' };
@@ -189,6 +191,7 @@ async function up(
       procs.push(
         lab.spawn(ns[side], [
           process.execPath,
+          ...NODE_ARGS,
           '--import',
           TSX,
           FORWARDER,
