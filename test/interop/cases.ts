@@ -89,3 +89,29 @@ export async function decodeCapture(
 export function handshake(control: readonly DecodedControl[]): string[] {
   return control.map((c) => c.name).filter((n) => n !== 'ECHORQ' && n !== 'ECHORP');
 }
+
+/** The first control messages of every case: the control connection and the call (RFC 2637 §2.1-2.2, §2.7-2.8). */
+export const CALL_SETUP = ['SCCRQ', 'SCCRP', 'OCRQ', 'OCRP'];
+
+/**
+ * Reads a case's capture with `pptp-ts decode` and checks the handshake:
+ * the call set up in order ({@link CALL_SETUP}), then LCP in the GRE stream.
+ * Returns what it decoded, for more checks.
+ */
+export async function assertCallSetUp(
+  lab: Lab,
+  pcap: string,
+): Promise<{ control: DecodedControl[]; layers: string[]; packets: number }> {
+  const decoded = await decodeCapture(lab, pcap);
+  const names = handshake(decoded.control);
+  if (names.slice(0, CALL_SETUP.length).join(' ') !== CALL_SETUP.join(' ')) {
+    // tcpdump's own dissector, as a second opinion on what was on the wire.
+    const dump = await lab.exec(['tcpdump', '-nn', '-r', pcap, 'tcp port 1723'], { allowFail: true });
+    throw new Error(
+      `decoded control messages ${names.join(' ')}, expected ${CALL_SETUP.join(' ')} first\n` +
+        `--- tcpdump -r ${pcap} ---\n${dump.stdout.slice(0, 6000)}`,
+    );
+  }
+  if (!decoded.layers.includes('LCP')) throw new Error(`no LCP decoded: ${decoded.layers.join(' ')}`);
+  return decoded;
+}
