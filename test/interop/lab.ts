@@ -23,7 +23,7 @@
  * Everything started here is killed by PID and the namespace is deleted in
  * `close()`, on process exit and on SIGINT/SIGTERM (test/helpers/netns.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -552,6 +552,14 @@ export class Lab {
 
   /** Builds or reuses the image, then creates the namespace and its bridge. */
   static async create(): Promise<Lab> {
+    const missing = ['qemu-system-x86_64', 'tcpdump', 'ip'].filter(
+      (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+    );
+    if (missing.length) {
+      throw new Error(
+        `the interop lab needs ${missing.join(', ')}: apt-get install --no-install-recommends qemu-system-x86 debootstrap cpio tcpdump iproute2`,
+      );
+    }
     const image = await ensureImage();
     const netns = new NetnsLab('interop');
     try {
