@@ -24,7 +24,12 @@ import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
 import type { PptpCallEndReason, PptpCallParameters, PptpCloseReason } from '../pptp/control-types.js';
-import { ControlDriver, describeCallEndReason, describeCloseReason } from '../session/control.js';
+import {
+  ControlDriver,
+  describeCallEndReason,
+  describeCloseReason,
+  randomIntFrom,
+} from '../session/control.js';
 import type { GreEndpoint } from '../session/gre-endpoint.js';
 import {
   describeAuth,
@@ -271,6 +276,8 @@ export class PptpClient {
   private tun: TunDevice | undefined;
   private session: PppSession | undefined;
   private callId: number | undefined;
+  /** The Call ID claimed on the GRE endpoint (released at teardown). */
+  private claimedCallId: number | undefined;
   private callIsDown = false;
   private callDownWaiter: (() => void) | undefined;
   private sessionDeadWaiter: (() => void) | undefined;
@@ -429,12 +436,21 @@ export class PptpClient {
     this.checkOpen();
 
     // The control connection and the call.
+    const endpoint = this.gre.endpoint;
+    const serverNum = parseIpv4(server)!;
     const control = new ControlDriver(
       socket,
       {
         role: 'pns',
         log: this.log.child('pptp'),
         hostName: '',
+        ...(this.env.random ? { randomInt: randomIntFrom(this.env.random) } : {}),
+        // Unique among the calls that share this GRE endpoint (a shared one serves several clients).
+        isCallIdAvailable: (id) => {
+          if (!endpoint.claimCallId(id, serverNum)) return false;
+          this.claimedCallId = id;
+          return true;
+        },
         timers: o.pptpEchoInterval !== undefined ? { echoIntervalMs: o.pptpEchoInterval * 1000 } : {},
       },
       this.clock,
@@ -450,7 +466,11 @@ export class PptpClient {
         callUp: (call) => {
           this.callId ??= call.callId;
           if (this.outcome || call.callId !== this.callId) return;
-          this.startSession(call, local, server, pathMtu);
+          try {
+            this.startSession(call, local, server, pathMtu);
+          } catch (err) {
+            this.finish(ExitCode.Fatal, `cannot start the session: ${(err as Error).message}`);
+          }
         },
         callDown: (callId, reason) => {
           if (callId !== this.callId) return;
@@ -788,6 +808,9 @@ export class PptpClient {
       await this.env.runHook(this.opts.ipDown, 'ip-down', this.hookContext(true));
     }
     this.tun?.close();
+    if (this.claimedCallId !== undefined && this.gre) {
+      this.gre.endpoint.releaseCallId(this.claimedCallId, parseIpv4(this.serverAddress)!);
+    }
     this.gre?.release();
     if (this.wasUp && session) {
       const { ppp: c, gre: g } = session.stats;

@@ -25,7 +25,12 @@ import type { Credential, CredentialLookup, RandomBytes } from '../ppp/auth/inde
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
 import type { PptpCallParameters } from '../pptp/control-types.js';
-import { ControlDriver, describeCallEndReason, describeCloseReason } from '../session/control.js';
+import {
+  ControlDriver,
+  describeCallEndReason,
+  describeCloseReason,
+  randomIntFrom,
+} from '../session/control.js';
 import { GreEndpoint } from '../session/gre-endpoint.js';
 import { describeAuth, describeMppe, PppSession, type SessionInfo } from '../session/session.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
@@ -840,14 +845,5 @@ export function demoteInfo(log: Logger): Logger {
     enabled: (l) => log.enabled(map(l)),
     log: (l, m, f) => log.log(map(l), m, f),
     child: (n, f) => demoteInfo(log.child(n, f)),
-  };
-}
-
-/** A uniform random integer in [0, n) from a byte source (for deterministic tests). */
-function randomIntFrom(random: RandomBytes): (n: number) => number {
-  return (n) => {
-    const b = random(4);
-    const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    return v % n;
   };
 }

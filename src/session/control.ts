@@ -99,6 +99,20 @@ export function describeCallEndReason(r: PptpCallEndReason): string {
   }
 }
 
+/**
+ * A random integer in [0, n) from a byte source: the control engine's
+ * `randomInt` (Call IDs, serial numbers) from the same seeded source the
+ * PPP engines use, so that tests are reproducible. (The modulo bias is
+ * below 2^-16 for the engine's n ≤ 2^16.)
+ */
+export function randomIntFrom(random: (n: number) => Uint8Array): (n: number) => number {
+  return (n) => {
+    const b = random(4);
+    const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    return v % n;
+  };
+}
+
 export class ControlDriver {
   readonly engine: PptpControlConnection;
   private readonly timers: TimerSet<PptpTimerId>;

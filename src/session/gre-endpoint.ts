@@ -29,10 +29,15 @@ export interface GreEndpointCounters extends GreDemuxCounters {
   txDropped: number;
 }
 
+function claimKey(callId: number, peerAddress: number): number {
+  return (callId & 0xffff) * 0x100000000 + (peerAddress >>> 0);
+}
+
 export class GreEndpoint {
   readonly demux = new GreDemux();
   private readonly members = new Map<GreChannel, GreEndpointMember>();
   private readonly touched = new Set<GreEndpointMember>();
+  private readonly claims = new Set<number>();
   private txDropped = 0;
   private closed = false;
   private started = false;
@@ -62,10 +67,31 @@ export class GreEndpoint {
     });
   }
 
-  /** Registers a call's channel (throws if its Call ID from that peer is taken). */
+  /** Registers a call's channel (throws if its Call ID from that peer is taken); its claim, if any, ends. */
   attach(member: GreEndpointMember): void {
     this.demux.add(member.channel);
     this.members.set(member.channel, member);
+    this.claims.delete(claimKey(member.channel.callId, member.channel.peerAddress));
+  }
+
+  /**
+   * Claims Call ID `callId` for GRE from `peerAddress` before its channel
+   * exists (a PNS picks its Call ID at the Outgoing-Call-Request, the
+   * channel comes with the reply): several calls sharing this endpoint can
+   * then never pick the same one (RFC 2637 §3.2.2: "This Call ID value MUST
+   * be unique for the tunnel between the PNS and PAC to which it belongs").
+   * Returns false when it is in use or claimed. Use as the control
+   * engine's `isCallIdAvailable`.
+   */
+  claimCallId(callId: number, peerAddress: number): boolean {
+    if (this.isCallIdTaken(callId, peerAddress)) return false;
+    this.claims.add(claimKey(callId, peerAddress));
+    return true;
+  }
+
+  /** Gives up a claim whose channel never came (the call failed). */
+  releaseCallId(callId: number, peerAddress: number): void {
+    this.claims.delete(claimKey(callId, peerAddress));
   }
 
   detach(member: GreEndpointMember): void {
@@ -74,9 +100,11 @@ export class GreEndpoint {
     this.touched.delete(member);
   }
 
-  /** Whether Call ID `callId` is in use for GRE from `peerAddress` (the server keeps them unique per peer). */
+  /** Whether Call ID `callId` is in use (or claimed) for GRE from `peerAddress`. */
   isCallIdTaken(callId: number, peerAddress: number): boolean {
-    return this.demux.get(callId, peerAddress) !== undefined;
+    return (
+      this.demux.get(callId, peerAddress) !== undefined || this.claims.has(claimKey(callId, peerAddress))
+    );
   }
 
   /** Number of attached calls. */

@@ -7,10 +7,13 @@ import { describe, it } from 'node:test';
 import { PptpClient } from '../../src/client/client.js';
 import { ExitCode } from '../../src/client/exit-codes.js';
 import { FaultInjector } from '../../src/io/memory/faults.js';
+import { seededRandom } from '../../src/io/memory/random.js';
 import { MemoryTun } from '../../src/io/memory/tun.js';
 import { memoryTcp } from '../../src/io/tcp.js';
 import { PptpServer } from '../../src/server/server.js';
+import { GreEndpoint } from '../../src/session/gre-endpoint.js';
 import type { PppSession } from '../../src/session/session.js';
+import { parseIpv4 } from '../../src/wire/bytes.js';
 import { checksumsOk, icmpEcho } from './packets.js';
 import { SERVER_ADDRESS, serverConfig, World } from './world.js';
 
@@ -401,6 +404,46 @@ describe('client ↔ server over in-memory links', () => {
     c2.client.stop();
     assert.equal((await w2.wait(c2.outcome)).code, ExitCode.Ok);
     await w2.server.shutdown();
+  });
+
+  it('clients that share one GRE endpoint never pick the same Call ID', async () => {
+    const w = new World();
+    await w.start();
+    const shared = new GreEndpoint(w.gre.socket('192.0.2.50'), w.clock);
+    shared.start();
+    // The same seed for both: their first Call ID candidates are the same.
+    const bytes = (seed: number) => {
+      const r = seededRandom(seed);
+      return (n: number) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+    };
+    const common = { openGre: () => ({ endpoint: shared, release: () => {} }) };
+    const a = w.startClient({}, { ...common, random: bytes(7), tcp: memoryTcp(w.tcp, '192.0.2.50') });
+    const b = w.startClient(
+      { user: 'carol', password: 's3cret' },
+      { ...common, random: bytes(7), tcp: memoryTcp(w.tcp, '192.0.2.50') },
+    );
+    await w.wait(Promise.all([a.up, b.up]));
+    const ids = w.server.sessions().map((x) => x.callId);
+    assert.equal(ids.length, 2);
+    const clientIds = [a, b].map((c) => (c.client as unknown as { callId: number }).callId);
+    assert.notEqual(clientIds[0], clientIds[1], `client Call IDs ${clientIds.join(', ')}`);
+    assert.equal(shared.size, 2);
+    // Both carry traffic on the one socket.
+    for (const [c, n] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
+      const info = c.client.info!;
+      c.tun.hostSend(icmpEcho(info.localAddress, info.remoteAddress, n, n));
+    }
+    await w.runUntil(() => w.serverTun.hostReceived.length === 2);
+    a.client.stop();
+    b.client.stop();
+    await w.wait(Promise.all([a.outcome, b.outcome]));
+    assert.equal(shared.size, 0);
+    assert.equal(shared.isCallIdTaken(clientIds[0]!, parseIpv4('192.0.2.2')!), false, 'claims released');
+    shared.close();
+    await w.server.shutdown();
   });
 
   it('an IPCP renegotiation keeps the session, its address and its route', async () => {

@@ -129,6 +129,37 @@ describe('ControlDriver', () => {
   });
 });
 
+describe('GreEndpoint Call ID claims', () => {
+  it('a claimed or attached Call ID from a peer is taken; release and detach free it', () => {
+    const clock = new ManualClock();
+    const ep = new GreEndpoint(new MemoryGreNetwork().socket('192.0.2.1'), clock);
+    const peer = parseIpv4('192.0.2.2')!;
+    assert.equal(ep.claimCallId(7, peer), true);
+    assert.equal(ep.claimCallId(7, peer), false, 'claimed');
+    assert.equal(ep.claimCallId(7, parseIpv4('192.0.2.3')!), true, 'unique per peer address only');
+    ep.releaseCallId(7, peer);
+    assert.equal(ep.isCallIdTaken(7, peer), false);
+    assert.equal(ep.claimCallId(7, peer), true);
+    const session = new PppSession({
+      call: call(7, 9),
+      localAddress: '192.0.2.1',
+      peerAddress: '192.0.2.2',
+      ppp: { user: 'alice', password: 'pw' },
+      endpoint: ep,
+      clock,
+      ports: { deliver: () => {} },
+    });
+    assert.equal(ep.isCallIdTaken(7, peer), true, 'attached');
+    session.destroy();
+    assert.equal(
+      ep.isCallIdTaken(7, peer),
+      false,
+      'the claim ended with the attach, the call with the detach',
+    );
+    ep.close();
+  });
+});
+
 const SECRETS: CredentialLookup = (r) => (r.peerName === 'alice' ? { password: 'pw' } : undefined);
 
 function call(callId: number, peerCallId: number): PptpCallParameters {
