@@ -147,15 +147,15 @@ export class NetnsLab {
       err += d;
       for (const l of listeners) l();
     });
+    // `done` must be true before the listeners run on close, or a waitFor()
+    // whose process exited early would wait out its whole time-out.
+    let done = false;
     const exited = new Promise<ExecResult>((resolve) => {
       child.on('close', (code, signal) => {
+        done = true;
         for (const l of listeners) l();
         resolve({ stdout: out, stderr: err, code, signal });
       });
-    });
-    let done = false;
-    void exited.then(() => {
-      done = true;
     });
     const spawnedSet = this.spawned;
     const s: Spawned = {
