@@ -124,12 +124,12 @@ describe('unit: every method × MPPE strength × mode, clean link', () => {
           const sent = exchange(pair, 5, 10);
           assert.equal(pair.delivered.b.length, 5);
           assert.equal(pair.delivered.a.length, 5);
-          pair.delivered.b.forEach((d, i) =>
-            assert.ok(bytesEqual(d.packet, sent.toB[i]!), `packet ${i} a→b intact`),
-          );
-          pair.delivered.a.forEach((d, i) =>
-            assert.ok(bytesEqual(d.packet, sent.toA[i]!), `packet ${i} b→a intact`),
-          );
+          pair.delivered.b.forEach((d, i) => {
+            assert.ok(bytesEqual(d.packet, sent.toB[i]!), `packet ${i} a→b intact`);
+          });
+          pair.delivered.a.forEach((d, i) => {
+            assert.ok(bytesEqual(d.packet, sent.toA[i]!), `packet ${i} b→a intact`);
+          });
           // On the wire: data frames are MPPE (0x00FD) when negotiated, plain IPv4 otherwise, never both.
           const dataProtocols = new Set(
             pair.wireLog.filter((f) => f.protocol < 0x4000).map((f) => f.protocol),
@@ -443,7 +443,9 @@ describe('unit: phases, demultiplexing and npmode', () => {
     assert.ok(pair.run(() => pair.bothPassing()));
     pair.runFor(10);
     assert.equal(pair.delivered.b.length, 3, 'the three queued packets are flushed in order');
-    pair.delivered.b.forEach((d, i) => assert.ok(bytesEqual(d.packet, ipv4Packet(80, i + 1))));
+    pair.delivered.b.forEach((d, i) => {
+      assert.ok(bytesEqual(d.packet, ipv4Packet(80, i + 1)));
+    });
   });
 
   it('IPv6 is ERROR (not negotiated at all) unless enabled', () => {
@@ -569,9 +571,14 @@ describe('unit: phases, demultiplexing and npmode', () => {
     let dataDropped = false;
     let resetDropped = false;
     pair.hold((f) => {
-      if (f.from === 'a' && f.protocol === 0x00fd && !dataDropped) return (dataDropped = true);
-      if (f.from === 'b' && f.protocol === 0x80fd && f.payload[0] === 14 && !resetDropped)
-        return (resetDropped = true);
+      if (f.from === 'a' && f.protocol === 0x00fd && !dataDropped) {
+        dataDropped = true;
+        return true;
+      }
+      if (f.from === 'b' && f.protocol === 0x80fd && f.payload[0] === 14 && !resetDropped) {
+        resetDropped = true;
+        return true;
+      }
       return false;
     });
     pair.units.a.sendPacket(ipv4Packet(100, 2));
