@@ -12,8 +12,35 @@
  * of the options it supports. The responder SHOULD NAK with a single
  * encryption option ... the option selected SHOULD be the 'strongest'
  * option offered." We request every key length we allow; we answer the
- * peer's request with a Nak carrying the strongest common one. Stateless
- * mode (H) is always acceptable; stateful only with `mppe-stateful`.
+ * peer's request with a Nak carrying the strongest common one.
+ *
+ * Stateless or stateful (the H bit, RFC 3078 §2: "If the 'H' bit is set
+ * ... this indicates that the sender wishes to negotiate the use of
+ * stateless mode"). Each direction is negotiated on its own, like every CCP
+ * option, and the mode we prefer is asked for in both:
+ *
+ *  - Preferring stateful (`mppe-stateful`): our request has H clear, and a
+ *    peer request with H set is Configure-Nak'd once with the same key
+ *    length and H clear. pppd with `mppe-stateful` always requests stateless
+ *    first and takes exactly that Nak (its ccp_nakci accepts a Nak that only
+ *    adds stateful), so both directions end up stateful. A peer that asks
+ *    for stateless again after our Nak insists: we accept stateless for that
+ *    direction (logged) instead of Nak-ing up to Max-Failure.
+ *  - Preferring stateless (the default): our request has H set, and a peer
+ *    request with H clear is Configure-Nak'd once with H set (RFC 1962 §4:
+ *    a recognized option with an unacceptable value is Nak'd; pppd without
+ *    `mppe-stateful` Configure-Rejects it instead, "Refusing MPPE stateful
+ *    mode offered by peer"). A peer that asks for stateful again after our
+ *    Nak insists: we Configure-Reject option 18 (our transmit side stays
+ *    unencrypted, which "MPPE required" reports as a refusal) rather than
+ *    Nak up to Max-Failure. A peer that Naks *our* stateless request with H
+ *    clear is asked for stateless again (not followed); after Max-Failure
+ *    Naks we give up as for any other Nak.
+ *
+ * When the peer agrees, both directions therefore have the same mode. When
+ * it does not (it acks our stateful request but insists on stateless for
+ * its own, say), the directions differ, which RFC 3078 allows: the unit
+ * builds the encryptor from `tx` and the decryptor from `rx`.
  *
  * Other compressors (Deflate, BSD-Compress, Predictor, MPPC's C bit...) are
  * rejected or Nak'd away: this stack encrypts, it never compresses.
@@ -48,10 +75,12 @@ export interface CcpConfig {
   /** pppd `require-mppe`: the link fails unless both directions are encrypted. */
   readonly required: boolean;
   /**
-   * pppd `mppe-stateful`: allow stateful mode. Unlike pppd (which still
+   * pppd `mppe-stateful`: prefer stateful mode. Unlike pppd (which still
    * proposes stateless first, so two pppd's never end up stateful), we then
-   * *request* stateful and accept either mode from the peer; without it we
-   * request stateless and Nak a stateful request.
+   * *request* stateful and Nak a stateless request once with H clear,
+   * accepting stateless where the peer insists. Without it we request
+   * stateless, Nak a stateful request once and reject option 18 if the
+   * peer insists (see the module comment).
    */
   readonly stateful: boolean;
 }
@@ -125,7 +154,15 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
   private ours: MppeOption | undefined;
   /** The peer's request as we last judged acceptable (our transmit side). */
   private peerAccepted: MppeOption | undefined;
+  /** We appended option 18 to a Nak to prompt a peer that asked for no MPPE (once per negotiation). */
   private hinted = false;
+  /**
+   * The mode our last Nak of the peer's option 18 asked for, when that Nak
+   * changed the peer's mode (the H bit); undefined when we have not Nak'd
+   * its mode in this negotiation. A next request that keeps the mode we
+   * Nak'd away means the peer insists.
+   */
+  private modeNak: 'stateful' | 'stateless' | undefined;
   private negotiatedValue: CcpNegotiated | undefined;
 
   constructor(config: Partial<CcpConfig> = {}) {
@@ -151,11 +188,20 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
     return keys.length ? mppeOption(keys, !this.config.stateful) : undefined;
   }
 
-  reset(): void {
+  reset(ctx: PolicyContext<CcpNote>): void {
     // Our side only (the CpPolicy contract): `peerAccepted` belongs to the judge, which may already have
     // run for the Configure-Request that started this negotiation.
     this.ours = this.initialOurs();
+    // What we remember of the peer's requests (one prompting Nak, one mode Nak) lasts one negotiation. A
+    // reset in Stopped or Opened comes from the peer's Configure-Request (irc/tld, scr, sca/scn): the judge
+    // has just run for it, and what it noted belongs to the negotiation that request starts. Starting (Up)
+    // and Closed (Open) start one with no request judged yet.
+    if (ctx.state !== 'Stopped' && ctx.state !== 'Opened') this.forgetPeerRequests();
+  }
+
+  private forgetPeerRequests(): void {
     this.hinted = false;
+    this.modeNak = undefined;
   }
 
   buildRequest(): CpOption[] {
@@ -194,12 +240,18 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
         this.refuse(ctx, `the peer offers ${describeMppe(o)}, we allow MPPE-${this.allowed().join('/')}`);
         continue;
       }
+      let stateless = o.stateless;
       if (!o.stateless && !this.config.stateful) {
-        // pppd: "Refusing MPPE stateful mode offered by peer".
-        this.refuse(ctx, 'the peer wants stateful MPPE and mppe-stateful is off');
-        continue;
+        // The peer would have us receive stateful; without mppe-stateful we ask for stateless again (pppd
+        // gives up here, "Refusing MPPE stateful mode offered by peer"). A peer that insists keeps Nak-ing,
+        // and after Max-Failure Naks `treatAsReject` above ends it.
+        ctx.log.log(
+          'info',
+          `the peer proposes ${describeMppe(o)} for our receive side; mppe-stateful is off: asking for stateless again`,
+        );
+        stateless = true;
       }
-      this.ours = mppeOption([keys[0]!], o.stateless);
+      this.ours = mppeOption([keys[0]!], stateless);
     }
     return true;
   }
@@ -221,6 +273,7 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
     const reject: CpOption[] = [];
     let accepted: MppeOption | undefined;
     let sawMppe = false;
+    const modeNakBefore = this.modeNak;
     const allowed = this.allowed();
     for (const raw of options) {
       if (raw.type !== CcpOptionType.MicrosoftPpc || sawMppe || allowed.length === 0) {
@@ -244,7 +297,12 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
       // The strongest common key length; with none (including option 18 with every bit off, which some
       // peers send), offer our strongest so the peer can choose and confirm.
       const pick = common[0] ?? allowed[0]!;
-      const stateless = o.stateless || !this.config.stateful;
+      const mode = this.judgeMode(o, modeNakBefore, ctx);
+      if (mode === 'reject') {
+        reject.push(raw);
+        continue;
+      }
+      const stateless = mode === 'stateless';
       const want = mppeOption([pick], stateless);
       const exact =
         keyBitsOf(o).length === 1 &&
@@ -255,7 +313,11 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
         o.stateless === stateless;
       if (exact) {
         accepted = o;
+        // The peer's side is settled: forget our Naks (a later renegotiation starts afresh).
+        this.modeNak = undefined;
       } else {
+        // Remember when this Nak changes the peer's mode, so that a request keeping it shows the peer insists.
+        this.modeNak = o.stateless !== stateless ? (stateless ? 'stateless' : 'stateful') : this.modeNak;
         // RFC 1962 §4: "If an option is recognized, but not acceptable due to values in the request ... a
         // Configure-NAK MUST be sent with the option modified appropriately." RFC 3078 §2.2.1: the D bit
         // "SHOULD NOT be accepted"; reserved bits "MUST be set to 0"; we do not do MPPC (C).
@@ -277,6 +339,43 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
     }
     this.peerAccepted = accepted;
     return { nak, reject };
+  }
+
+  /**
+   * The mode we accept or Nak for the peer's option 18 (its receive side, our transmit side), or 'reject'
+   * when it insists on stateful without mppe-stateful. `modeNak` is what our previous Nak in this
+   * negotiation asked for, if it changed the peer's mode.
+   */
+  private judgeMode(
+    o: MppeOption,
+    modeNak: 'stateful' | 'stateless' | undefined,
+    ctx: PolicyContext<CcpNote>,
+  ): 'stateful' | 'stateless' | 'reject' {
+    if (this.config.stateful) {
+      if (!o.stateless) return 'stateful';
+      if (modeNak === 'stateful') {
+        // We Nak'd this peer's H bit away and it asks for stateless again: RFC 3078 §2 lets each sender
+        // "negotiate the use of stateless mode", so we take it for this direction rather than loop.
+        ctx.log.log(
+          'info',
+          'the peer insists on stateless MPPE after our Nak: stateless for our transmit side',
+        );
+        return 'stateless';
+      }
+      // pppd with mppe-stateful requests stateless (H set) but takes a Nak clearing H.
+      return 'stateful';
+    }
+    if (o.stateless) return 'stateless';
+    if (modeNak === 'stateless') {
+      // We Nak'd it to stateless once; it insists on stateful, which mppe-stateful (off) does not allow.
+      // Reject option 18 now, as pppd does at once ("Refusing MPPE stateful mode offered by peer"),
+      // instead of Nak-ing up to Max-Failure.
+      const reason = 'the peer insists on stateful MPPE and mppe-stateful is off';
+      if (this.config.required) ctx.note({ kind: 'mppe-refused', reason });
+      else ctx.log.log('info', `${reason}: MPPE rejected for our transmit side`);
+      return 'reject';
+    }
+    return 'stateless';
   }
 
   up(ctx: PolicyContext<CcpNote>): void {
@@ -308,6 +407,11 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
 
   down(): void {
     this.negotiatedValue = undefined;
+  }
+
+  finished(): void {
+    // This-Layer-Finished ends the negotiation: a new one starts without memory of the peer's requests.
+    this.forgetPeerRequests();
   }
 
   /** A Reset-Request (RFC 1962 §3.1; RFC 3078 §8.2 "send a CCP Reset-Request packet without data"). */

@@ -9,18 +9,21 @@ import { describe, it } from 'node:test';
 import { type CcpConfig, type CcpNote, CcpPolicy } from '../../src/ppp/ccp.js';
 import { Fsm, type FsmAction } from '../../src/ppp/fsm.js';
 import { toHex } from '../../src/wire/bytes.js';
+import { CapturingLogger } from './auth/harness.js';
 import { cp, expectActions, expectNothing, Harness, negotiatePair, notesOf, sentPackets } from './helpers.js';
+import { PppdCcpModel, type PppdCcpOptions } from './pppd-ccp-model.js';
 
 function ccp(config: Partial<CcpConfig> = {}) {
   const policy = new CcpPolicy(config);
-  const fsm = new Fsm(policy);
+  const log = new CapturingLogger('ppp.ccp');
+  const fsm = new Fsm(policy, {}, log);
   const h = new Harness<FsmAction<CcpNote>>(fsm);
   h.run(fsm.open());
   h.run(fsm.lowerUp());
   const req = sentPackets(
     expectActions(h, ['starting', 'send Configure-Request', 'startTimer ccp.restart']),
   )[0]!;
-  return { policy, fsm, h, req };
+  return { policy, fsm, h, req, log };
 }
 
 // Option 18 bit values (RFC 3078 §2): H 0x01000000, M 0x80, S 0x40, L 0x20, D 0x10, C 0x01.
@@ -249,5 +252,226 @@ describe('CCP: Reset-Request / Reset-Ack (RFC 1962 §3.1)', () => {
   it('builds a Reset-Request without data (RFC 3078 §8.2)', () => {
     const p = new CcpPolicy().resetRequest(5);
     assert.deepEqual([p.code, p.identifier, p.data.length], [14, 5, 0]);
+  });
+});
+
+// Option 18 values used below: S|H (128-bit stateless) 120601000040, S (128-bit stateful) 120600000040,
+// S|L|H (pppd's require-mppe offer) 120601000060.
+describe('CCP: stateless or stateful, the H bit (RFC 3078 §2)', () => {
+  /** Our request acked by the peer, so the automaton opens once the peer's side is acked too. */
+  function ackOurs(r: ReturnType<typeof ccp>): void {
+    r.h.deliver(cp(2, r.req.identifier, toHex(r.req.data)));
+  }
+
+  describe('preferring stateful (mppe-stateful)', () => {
+    it('pppd’s stateless offer S|L|H is Nak’d to S with H clear; its stateful request is acked', () => {
+      const { h } = ccp({ keyBits: [40, 128], stateful: true });
+      h.deliver(cp(1, 1, '12 06 01 00 00 60'));
+      expectActions(h, ['send Configure-Nak id=1 120600000040']);
+      h.deliver(cp(1, 2, '12 06 00 00 00 40'));
+      expectActions(h, ['send Configure-Ack id=2 120600000040']);
+    });
+
+    it('both directions stateful when the peer agrees, and the policy says so', () => {
+      const r = ccp({ stateful: true });
+      assert.equal(toHex(r.req.data), '120600000040');
+      r.h.deliver(cp(1, 1, '12 06 01 00 00 40'));
+      expectActions(r.h, ['send Configure-Nak id=1 120600000040']);
+      r.h.deliver(cp(1, 2, '12 06 00 00 00 40'));
+      expectActions(r.h, ['send Configure-Ack id=2 120600000040']);
+      ackOurs(r);
+      expectActions(r.h, ['up', 'stopTimer']);
+      const stateful = { keyBits: 128, stateless: false };
+      assert.deepEqual(r.policy.negotiated, { rx: stateful, tx: stateful });
+    });
+
+    it('a peer that insists on stateless after one Nak gets stateless for that direction (logged, no loop)', () => {
+      const r = ccp({ stateful: true });
+      r.h.deliver(cp(1, 1, '12 06 01 00 00 40'));
+      expectActions(r.h, ['send Configure-Nak id=1 120600000040']);
+      r.h.deliver(cp(1, 2, '12 06 01 00 00 40'));
+      expectActions(r.h, ['send Configure-Ack id=2 120601000040']);
+      assert.ok(
+        r.log.lines.some((l) => /^info .*insists on stateless/.test(l)),
+        r.log.lines.join('\n'),
+      );
+      ackOurs(r);
+      expectActions(r.h, ['up', 'stopTimer']);
+      // Our request (what we receive) stayed stateful; the peer's (what we send) is stateless.
+      assert.deepEqual(r.policy.negotiated, {
+        rx: { keyBits: 128, stateless: false },
+        tx: { keyBits: 128, stateless: true },
+      });
+    });
+
+    it('the insistence is remembered across a Nak for the key length only', () => {
+      const { h } = ccp({ stateful: true });
+      h.deliver(cp(1, 1, '12 06 01 00 00 60'));
+      expectActions(h, ['send Configure-Nak id=1 120600000040']);
+      // Stateless again, and now 40-bit only, which we do not allow: Nak the length, keep stateless.
+      h.deliver(cp(1, 2, '12 06 01 00 00 20'));
+      expectActions(h, ['send Configure-Nak id=2 120601000040']);
+      h.deliver(cp(1, 3, '12 06 01 00 00 40'));
+      expectActions(h, ['send Configure-Ack id=3 120601000040']);
+    });
+
+    it('a Nak of our stateful request to stateless is followed (the peer decides how it sends)', () => {
+      const { h, req } = ccp({ stateful: true });
+      h.deliver(cp(3, req.identifier, '12 06 01 00 00 40'));
+      const out = expectActions(h, ['send Configure-Request', 'startTimer']);
+      assert.equal(toHex(sentPackets(out)[0]!.data), '120601000040');
+    });
+
+    it('a renegotiation from Opened costs one mode Nak, not two (the reset does not forget it)', () => {
+      const r = ccp({ stateful: true });
+      r.h.deliver(cp(1, 1, '12 06 00 00 00 40'));
+      ackOurs(r);
+      r.h.drain();
+      assert.equal(r.fsm.state, 'Opened');
+      r.h.deliver(cp(1, 2, '12 06 01 00 00 40'));
+      expectActions(r.h, [
+        'down',
+        'send Configure-Request',
+        'startTimer',
+        'send Configure-Nak id=2 120600000040',
+      ]);
+      r.h.deliver(cp(1, 3, '12 06 01 00 00 40'));
+      expectActions(r.h, ['send Configure-Ack id=3 120601000040']);
+    });
+
+    it('a new negotiation (lower layer down, then up) starts without the old insistence', () => {
+      const r = ccp({ stateful: true });
+      r.h.deliver(cp(1, 1, '12 06 01 00 00 40'));
+      expectActions(r.h, ['send Configure-Nak id=1 120600000040']);
+      r.h.run(r.fsm.lowerDown());
+      r.h.run(r.fsm.lowerUp());
+      r.h.drain();
+      r.h.deliver(cp(1, 2, '12 06 01 00 00 40'));
+      expectActions(r.h, ['send Configure-Nak id=2 120600000040']);
+    });
+  });
+
+  describe('preferring stateless (the default)', () => {
+    it('a stateful request is Nak’d once to stateless; the peer that follows is acked', () => {
+      const { h } = ccp();
+      h.deliver(cp(1, 1, '12 06 00 00 00 40'));
+      expectActions(h, ['send Configure-Nak id=1 120601000040']);
+      h.deliver(cp(1, 2, '12 06 01 00 00 40'));
+      expectActions(h, ['send Configure-Ack id=2 120601000040']);
+    });
+
+    it('a peer insisting on stateful: option 18 rejected after one Nak, and MPPE required reports why', () => {
+      const { h } = ccp();
+      h.deliver(cp(1, 1, '12 06 00 00 00 40'));
+      expectActions(h, ['send Configure-Nak id=1 120601000040']);
+      h.deliver(cp(1, 2, '12 06 00 00 00 40'));
+      expectActions(h, [
+        'note {"kind":"mppe-refused","reason":"the peer insists on stateful MPPE and mppe-stateful is off"}',
+        'send Configure-Reject id=2 120600000040',
+      ]);
+    });
+
+    it('the same without MPPE required: rejected and logged, no refusal', () => {
+      const { h, log } = ccp({ required: false });
+      h.deliver(cp(1, 1, '12 06 00 00 00 40'));
+      expectActions(h, ['send Configure-Nak id=1 120601000040']);
+      h.deliver(cp(1, 2, '12 06 00 00 00 40'));
+      expectActions(h, ['send Configure-Reject id=2 120600000040']);
+      assert.ok(
+        log.lines.some((l) => /insists on stateful MPPE/.test(l)),
+        log.lines.join('\n'),
+      );
+    });
+
+    it('a Nak of our request to stateful: we ask for stateless again, until Max-Failure Naks end it', () => {
+      const { h, req } = ccp();
+      let id = req.identifier;
+      for (let i = 1; i < 5; i++) {
+        h.deliver(cp(3, id, '12 06 00 00 00 40'));
+        const out = expectActions(h, ['send Configure-Request', 'startTimer']);
+        const again = sentPackets(out)[0]!;
+        assert.equal(toHex(again.data), '120601000040', `request after Nak ${i}`);
+        id = again.identifier;
+      }
+      h.deliver(cp(3, id, '12 06 00 00 00 40'));
+      assert.deepEqual(notesOf(h.drain()), [
+        { kind: 'mppe-refused', reason: 'the peer keeps Nak-ing our MPPE request' },
+      ]);
+    });
+  });
+
+  describe('two pptp-ts ends', () => {
+    it('stateful against stateless: both directions stateless, at most one mode Nak each way', () => {
+      const a = new CcpPolicy({ stateful: true });
+      const b = new CcpPolicy({});
+      const { transcript, actionsA, actionsB } = negotiatePair(new Fsm(a), new Fsm(b));
+      assert.deepEqual([...notesOf(actionsA), ...notesOf(actionsB)], []);
+      const stateless = { keyBits: 128, stateless: true };
+      assert.deepEqual(a.negotiated, { rx: stateless, tx: stateless });
+      assert.deepEqual(b.negotiated, { rx: stateless, tx: stateless });
+      const naks = (from: 'a' | 'b') => transcript.filter((t) => t.from === from && t.code === 3).length;
+      assert.ok(naks('a') <= 1 && naks('b') <= 1, JSON.stringify(transcript));
+    });
+  });
+});
+
+describe('CCP against pppd 2.4.9’s rules (test/ppp/pppd-ccp-model.ts; the lab checks the real one)', () => {
+  function run(ours: Partial<CcpConfig>, pppd: PppdCcpOptions) {
+    const a = new CcpPolicy(ours);
+    const b = new PppdCcpModel(pppd);
+    const log = new CapturingLogger('ppp.ccp');
+    const r = negotiatePair(new Fsm(a, {}, log), new Fsm(b));
+    return { a, b, log, ...r, pppdLog: notesOf(r.actionsB) };
+  }
+  const stateful = { keyBits: 128, stateless: false };
+  const stateless = { keyBits: 128, stateless: true };
+
+  it('pptp-ts stateful ↔ pppd mppe-stateful: both directions stateful, as pppd logs it', () => {
+    const r = run({ stateful: true }, { keyBits: [128], mppeStateful: true });
+    assert.deepEqual(notesOf(r.actionsA), []);
+    assert.deepEqual(r.pppdLog, ['MPPE 128-bit stateful compression enabled']);
+    assert.deepEqual(r.a.negotiated, { rx: stateful, tx: stateful });
+    assert.deepEqual(r.b.negotiated, { rx: stateful, tx: stateful });
+    // pppd requested stateless, we Nak'd H away, pppd requested stateful.
+    const fromB = r.transcript.filter((t) => t.from === 'b' && t.code === 1).map((t) => t.data);
+    assert.deepEqual(fromB, ['120601000040', '120600000040']);
+  });
+
+  it('pptp-ts stateful (40/128) ↔ pppd require-mppe mppe-stateful: 128-bit stateful both ways', () => {
+    const r = run({ keyBits: [40, 128], stateful: true }, { keyBits: [40, 128], mppeStateful: true });
+    assert.deepEqual(notesOf(r.actionsA), []);
+    assert.deepEqual(r.pppdLog, ['MPPE 128-bit stateful compression enabled']);
+    assert.deepEqual(r.a.negotiated, { rx: stateful, tx: stateful });
+  });
+
+  it('pptp-ts stateless ↔ pppd mppe-stateful: stateless both ways, no Nak at all', () => {
+    const r = run({}, { keyBits: [128], mppeStateful: true });
+    assert.deepEqual(r.pppdLog, ['MPPE 128-bit stateless compression enabled']);
+    assert.deepEqual(r.a.negotiated, { rx: stateless, tx: stateless });
+    assert.deepEqual(
+      r.transcript.filter((t) => t.code === 3),
+      [],
+    );
+  });
+
+  it('pptp-ts stateful ↔ pppd without mppe-stateful: pppd refuses and closes (its choice, documented)', () => {
+    const r = run({ stateful: true }, { keyBits: [128], mppeStateful: false });
+    assert.ok(r.pppdLog.includes('Refusing MPPE stateful mode offered by peer'), r.pppdLog.join('\n'));
+    assert.ok(
+      r.pppdLog.some((l) => l.startsWith('LCP close: MPPE required')),
+      r.pppdLog.join('\n'),
+    );
+  });
+
+  it('pptp-ts stateful ↔ a stateless-only peer that negotiates (Windows-like): stateless both ways, logged', () => {
+    const r = run({ stateful: true }, { keyBits: [128], mppeStateful: false, insistStateless: true });
+    assert.deepEqual(notesOf(r.actionsA), []);
+    assert.deepEqual(r.a.negotiated, { rx: stateless, tx: stateless });
+    assert.deepEqual(r.b.negotiated, { rx: stateless, tx: stateless });
+    assert.equal(r.transcript.filter((t) => t.from === 'a' && t.code === 3).length, 1);
+    assert.ok(
+      r.log.lines.some((l) => /insists on stateless/.test(l)),
+      r.log.lines.join('\n'),
+    );
   });
 });
