@@ -115,3 +115,89 @@ export async function assertCallSetUp(
   if (!decoded.layers.includes('LCP')) throw new Error(`no LCP decoded: ${decoded.layers.join(' ')}`);
   return decoded;
 }
+
+/** How one sender's MPPE packets look in a capture (RFC 3078 §3). */
+export interface MppeFlow {
+  /** MPPE packets from this source. */
+  packets: number;
+  /** With the FLUSHED bit (A): every packet in stateless mode (RFC 3078 §3: "If the stateless option has been negotiated, this bit MUST be set on every encrypted packet"). */
+  flushed: number;
+  /** Pairs of successive packets whose coherency counts differ by exactly 1 (mod 4096), out of `pairs`. */
+  consecutive: number;
+  pairs: number;
+  /** Decrypted by `pptp-ts decode --password-file` (its own decryptor, src/decode/mppe-decrypt.ts). */
+  decrypted: number;
+}
+
+/**
+ * Reads the MPPE packets of a capture with `pptp-ts decode --json`, given
+ * the MS-CHAP password so that it decrypts them too, and sums them up per
+ * source address.
+ */
+export async function mppeFlows(
+  lab: Lab,
+  pcap: string,
+  passwordFile: string,
+): Promise<Map<string, MppeFlow>> {
+  const r = await lab.exec(
+    [
+      process.execPath,
+      join(ROOT, 'bin/pptp-ts.js'),
+      'decode',
+      '--json',
+      '--password-file',
+      passwordFile,
+      pcap,
+    ],
+    { timeoutMs: 180_000 },
+  );
+  const flows = new Map<string, MppeFlow & { last?: number }>();
+  for (const line of r.stdout.split('\n')) {
+    if (!line.trim()) continue;
+    const p = JSON.parse(line) as {
+      layers: { layer: string; source?: string; coherencyCount?: number; flushed?: boolean; note?: string }[];
+    };
+    const source = p.layers.find((l) => l.layer === 'IPv4')?.source;
+    // The first MPPE layer: the encrypted packet itself (a decrypted one may carry more layers after it).
+    const m = p.layers.find((l) => l.layer === 'MPPE' && typeof l.coherencyCount === 'number');
+    if (!source || !m) continue;
+    let f = flows.get(source);
+    if (!f) {
+      f = { packets: 0, flushed: 0, consecutive: 0, pairs: 0, decrypted: 0 };
+      flows.set(source, f);
+    }
+    const cc = m.coherencyCount!;
+    f.packets++;
+    if (m.flushed) f.flushed++;
+    if (m.note?.startsWith('decrypted ')) f.decrypted++;
+    if (f.last !== undefined) {
+      f.pairs++;
+      if ((cc - f.last + 4096) % 4096 === 1) f.consecutive++;
+    }
+    f.last = cc;
+  }
+  for (const f of flows.values()) delete f.last;
+  return flows;
+}
+
+/**
+ * Asserts that a sender used stateful MPPE (RFC 3078 §7.2, §3): most
+ * packets without the FLUSHED bit, coherency counts consecutive, and the
+ * whole flow decryptable by `pptp-ts decode` (which keeps stateful RC4
+ * state across packets, so a wrong mode cannot decrypt). Returns a
+ * one-line summary for the test's messages.
+ */
+export function assertStatefulFlow(flows: Map<string, MppeFlow>, source: string, minPackets: number): string {
+  const f = flows.get(source);
+  const all = JSON.stringify(Object.fromEntries(flows));
+  if (!f) throw new Error(`no MPPE packets from ${source}: ${all}`);
+  const summary = `${source}: ${f.packets} MPPE packets, ${f.flushed} flushed, ${f.consecutive}/${f.pairs} consecutive, ${f.decrypted} decrypted`;
+  if (f.packets < minPackets) throw new Error(`too few MPPE packets (${summary})`);
+  // Stateful senders flush only on the first packet, every 256th ("flag" packets, §7.2) and after a Reset-Request.
+  if (f.flushed > f.packets / 50 + 2)
+    throw new Error(`flushed on too many packets for stateful MPPE (${summary})`);
+  // Nothing is lost on the lab's link: every count follows the one before.
+  if (f.consecutive !== f.pairs) throw new Error(`coherency counts not consecutive (${summary})`);
+  if (f.decrypted !== f.packets) throw new Error(`not every packet decrypted (${summary})`);
+  return summary;
+}

@@ -11,7 +11,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Spawned } from '../helpers/netns.js';
-import { assertCallSetUp, exitWithin, handshake, logFields, netTool, netToolArgv } from './cases.js';
+import {
+  assertCallSetUp,
+  assertStatefulFlow,
+  exitWithin,
+  handshake,
+  logFields,
+  mppeFlows,
+  netTool,
+  netToolArgv,
+} from './cases.js';
 import { type Capture, LAB_NET, Lab, type Vm } from './lab.js';
 import { Dnsmasq, LAB_USER, type PppPolicy, Pptpd, TUNNEL_NET } from './peers.js';
 
@@ -223,18 +232,38 @@ describe('interop: pptp-ts connect → pptpd (Linux)', { timeout: 20 * 60_000 },
         await cleanup(d);
       }
       await assertCallSetUp(lab, d.cap.file);
+      if (v.pppd) {
+        // The control for the stateful case's capture check: stateless MPPE sets FLUSHED on every packet
+        // (RFC 3078 §3), and pptp-ts decode decrypts them all.
+        const flows = await mppeFlows(lab, d.cap.file, password);
+        for (const source of [peer.address, LAB_NET.hostAddress]) {
+          const f = flows.get(source);
+          assert.ok(
+            f && f.packets > 50 && f.flushed === f.packets && f.decrypted === f.packets,
+            `${source}: ${JSON.stringify(f)}`,
+          );
+        }
+      }
     });
   }
 
-  it('stateful MPPE-128 (pppd mppe-stateful, pptp-ts proposing it): the kernel sends stateful, 1 MB each way', async () => {
-    // pppd never requests stateful for itself (docs/interop.md); it acks our request
-    // without H, so the kernel's transmit direction (what we receive) is stateful.
+  it('stateful MPPE-128 both ways (pppd mppe-stateful, pptp-ts preferring it): pppd and the capture agree, 1 MB each way', async (t) => {
+    // pppd requests stateless (+H) even with mppe-stateful; pptp-ts Naks it with H clear, which pppd takes
+    // (docs/ppp.md, CCP), and acks pptp-ts's own stateful request: both directions stateful.
     const d = await dial('connect-stateful', { stateful: true }, ['--mppe', 'required,128,stateful']);
     try {
       await withDiagnostics(d, async () => {
-        await tunnelUp(d);
-        assert.match(await d.pptpd.pppLog(), /sent \[CCP ConfAck id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
-        assert.match(d.client.stderr(), /CCP up rx="MPPE-128 stateful"/);
+        const up = await tunnelUp(d);
+        assert.equal(up.mppe, '128-bit stateful');
+        const ppp = await d.pptpd.pppLog();
+        // pppd names its own receive side in this line (method_name(go, ...)): stateful only after our Nak.
+        assert.match(ppp, /MPPE 128-bit stateful compression enabled/);
+        assert.match(ppp, /sent \[CCP ConfReq id=0x[0-9a-f]+ <mppe \+H -M \+S -L -D -C>\]/);
+        assert.match(ppp, /rcvd \[CCP ConfNak id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(ppp, /sent \[CCP ConfReq id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(ppp, /rcvd \[CCP ConfAck id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(ppp, /sent \[CCP ConfAck id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(d.client.stderr(), /CCP up rx="MPPE-128 stateful" tx="MPPE-128 stateful"/);
         await lab.exec(['ping', '-c', '2', '-W', '5', TUNNEL_NET.serverAddress]);
         // The VM sends: the kernel's stateful MPPE, decrypted by pptp-ts.
         const sink = lab.spawn(netToolArgv(['sink', '0.0.0.0', '5002']));
@@ -246,7 +275,7 @@ describe('interop: pptp-ts connect → pptpd (Linux)', { timeout: 20 * 60_000 },
         const got = await exitWithin(sink, 60_000, 'the sink');
         assert.equal(got.code, 0, got.stderr);
         assert.equal(got.stdout.trim().split('\n').pop(), `1000000 ${sent.split(' ')[0]}`);
-        // And back: what pptp-ts encrypts, the kernel decrypts.
+        // And back: what pptp-ts encrypts statefully, the kernel decrypts.
         await peer.startDaemon('sink', `exec nc -l ${TUNNEL_NET.serverAddress} 5001 > /tmp/rx`);
         await peer.waitFor("ss -Hltn 'sport = :5001' | grep -q LISTEN", 'nc to listen');
         const [, sha] = (await netTool(lab, ['send', TUNNEL_NET.serverAddress, '5001', '1000000'])).split(
@@ -254,12 +283,19 @@ describe('interop: pptp-ts connect → pptpd (Linux)', { timeout: 20 * 60_000 },
         );
         assert.equal(await peer.waitDaemonExit('sink', 60_000), 0);
         assert.equal((await peer.run('sha256sum < /tmp/rx')).split(' ')[0], sha);
+        // Neither side lost stateful sync: no Reset-Request either way.
+        assert.doesNotMatch(await d.pptpd.pppLog(), /CCP ResetReq/);
         assert.equal((await d.client.kill(15_000)).code, EXIT.ok);
       });
     } finally {
       await cleanup(d);
     }
     await assertCallSetUp(lab, d.cap.file);
+    // The capture: both senders stateful (few FLUSHED bits, consecutive coherency counts), and every
+    // packet decrypted by pptp-ts decode's own stateful decryptor. 1 MB is about 700 full packets.
+    const flows = await mppeFlows(lab, d.cap.file, password);
+    t.diagnostic(assertStatefulFlow(flows, peer.address, 600));
+    t.diagnostic(assertStatefulFlow(flows, LAB_NET.hostAddress, 600));
   });
 
   it('a wrong password: exit 19 with a one-line reason, and pppd logs the failed MS-CHAPv2', async () => {

@@ -11,7 +11,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Spawned } from '../helpers/netns.js';
-import { assertCallSetUp, exitWithin, handshake, logFields, netTool, netToolArgv } from './cases.js';
+import {
+  assertCallSetUp,
+  assertStatefulFlow,
+  exitWithin,
+  handshake,
+  logFields,
+  mppeFlows,
+  netTool,
+  netToolArgv,
+} from './cases.js';
 import { type Capture, LAB_NET, Lab, type Vm } from './lab.js';
 import { chapSecrets, LAB_USER, PPPD_EXIT, type PppPolicy, PptpClient, TUNNEL_NET } from './peers.js';
 
@@ -213,15 +222,25 @@ describe('interop: pptp-linux + pppd → pptp-ts serve', { timeout: 20 * 60_000 
     });
   }
 
-  it('stateful MPPE (pppd mppe-stateful, pptp-ts allowing it): 1 MB each way', async () => {
+  it('stateful MPPE both ways (pppd mppe-stateful, pptp-ts preferring it): pppd and the capture agree, 1 MB each way', async (t) => {
+    // pppd requests stateless (+H) even with mppe-stateful; the server Naks it with H clear, which pppd
+    // takes (docs/ppp.md, CCP), and acks the server's own stateful request: both directions stateful.
     const s = await serve('serve-stateful', { 'mppe-stateful': true });
     const pptp = await dial({ stateful: true });
     await withDiagnostics(s, pptp, async () => {
       try {
-        await pptp.waitUp();
+        const link = await pptp.waitUp();
+        // pppd names its own receive side in this line (method_name(go, ...)): stateful only after our Nak.
+        assert.equal(link.mppe, 'MPPE 128-bit stateful compression enabled');
         const log = await pptp.log();
-        // At least one direction stateful: pppd acked a request without H, or took a Nak clearing it.
-        assert.match(log, /(sent \[CCP ConfAck|rcvd \[CCP ConfNak) id=0x[0-9a-f]+ <mppe -H /);
+        assert.match(log, /sent \[CCP ConfReq id=0x[0-9a-f]+ <mppe \+H -M \+S -L -D -C>\]/);
+        assert.match(log, /rcvd \[CCP ConfNak id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(log, /sent \[CCP ConfReq id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(log, /rcvd \[CCP ConfAck id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        assert.match(log, /sent \[CCP ConfAck id=0x[0-9a-f]+ <mppe -H -M \+S -L -D -C>\]/);
+        await s.server.waitFor(/ session up /, 20_000);
+        assert.equal(logFields(s.server.stderr(), / session up /)?.mppe, '128-bit stateful');
+        // The VM sends: the kernel's stateful MPPE, decrypted by pptp-ts.
         const sink = lab.spawn(netToolArgv(['sink', '0.0.0.0', '5001']));
         await sink.waitFor(/listening/, 20_000);
         const sent = await vm.run(
@@ -230,16 +249,25 @@ describe('interop: pptp-linux + pppd → pptp-ts serve', { timeout: 20 * 60_000 
         );
         const got = await exitWithin(sink, 60_000, 'the sink');
         assert.equal(got.stdout.trim().split('\n').pop(), `1000000 ${sent.split(' ')[0]}`);
+        // And back: what pptp-ts encrypts statefully, the kernel decrypts.
         await vm.startDaemon('sink', `exec nc -l ${TUNNEL_NET.poolStart} 5001 > /tmp/rx`);
         await vm.waitFor("ss -Hltn 'sport = :5001' | grep -q LISTEN", 'nc to listen');
         const [, sha] = (await netTool(lab, ['send', TUNNEL_NET.poolStart, '5001', '1000000'])).split(' ');
         assert.equal(await vm.waitDaemonExit('sink', 60_000), 0);
         assert.equal((await vm.run('sha256sum < /tmp/rx')).split(' ')[0], sha);
+        // Neither side lost stateful sync: no Reset-Request either way.
+        assert.doesNotMatch(await pptp.log(), /CCP ResetReq/);
       } finally {
         await cleanup(s, pptp);
       }
     });
     await assertCallSetUp(lab, s.cap.file);
+    // The capture: both senders stateful (few FLUSHED bits, consecutive coherency counts), and every
+    // packet decrypted by pptp-ts decode's own stateful decryptor. 1 MB is about 700 full packets.
+    const password = lab.writeFile('serve-stateful.password', `${LAB_USER.password}\n`);
+    const flows = await mppeFlows(lab, s.cap.file, password);
+    t.diagnostic(assertStatefulFlow(flows, vm.address, 600));
+    t.diagnostic(assertStatefulFlow(flows, LAB_NET.hostAddress, 600));
   });
 
   it('a wrong password: pppd gets E=691 and exits 19; the server logs the failure', async () => {

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { type CcpConfig, type CcpNote, CcpPolicy } from '../../src/ppp/ccp.js';
 import { Fsm, type FsmAction } from '../../src/ppp/fsm.js';
 import { toHex } from '../../src/wire/bytes.js';
+import { prng } from '../fuzz/mutate.js';
 import { CapturingLogger } from './auth/harness.js';
 import { cp, expectActions, expectNothing, Harness, negotiatePair, notesOf, sentPackets } from './helpers.js';
 import { PppdCcpModel, type PppdCcpOptions } from './pppd-ccp-model.js';
@@ -473,5 +474,46 @@ describe('CCP against pppd 2.4.9’s rules (test/ppp/pppd-ccp-model.ts; the lab 
       r.log.lines.some((l) => /insists on stateless/.test(l)),
       r.log.lines.join('\n'),
     );
+  });
+});
+
+describe('CCP: the mode is Nak’d at most once in a row, whatever the peer sends (seeded)', () => {
+  it('300 random configurations × up to 8 random option-18 requests', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const rnd = prng(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const keyBits = ([40, 56, 128] as const).filter(() => rnd() < 0.6);
+      if (keyBits.length === 0) keyBits.push(128);
+      const r = ccp({ keyBits, stateful: rnd() < 0.5, required: rnd() < 0.5 });
+      let previous: { stateless: boolean; modeNak: boolean } | undefined;
+      const n = 1 + Math.floor(rnd() * 8);
+      for (let i = 0; i < n; i++) {
+        // H with probability 1/2, each strength bit with 1/2, now and then C or D.
+        const low =
+          pick([0, 0x20, 0x40, 0x60, 0x80, 0xa0, 0xc0, 0xe0]) |
+          (rnd() < 0.1 ? 0x01 : 0) |
+          (rnd() < 0.1 ? 0x10 : 0);
+        const stateless = rnd() < 0.5;
+        const id = 10 + i;
+        const option = `1206${stateless ? '01' : '00'}0000${low.toString(16).padStart(2, '0')}`;
+        const out = r.h.deliver(cp(1, id, option));
+        const reply = sentPackets(out).find((p) => p.identifier === id && p.code >= 2 && p.code <= 4);
+        assert.ok(reply, `seed ${seed}: request ${i} answered`);
+        let modeNak = false;
+        if (reply.code === 3) {
+          const h = toHex(reply.data);
+          assert.match(h, /^1206/, `seed ${seed}: the Nak carries one option 18`);
+          modeNak = (h.slice(4, 6) === '01') !== stateless;
+        }
+        if (previous?.modeNak && previous.stateless === stateless) {
+          assert.ok(
+            !modeNak,
+            `seed ${seed}: request ${i} insisted on ${stateless ? 'stateless' : 'stateful'} and was Nak'd again`,
+          );
+        }
+        previous = { stateless, modeNak };
+        r.h.drain();
+      }
+    }
   });
 });
