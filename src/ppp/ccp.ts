@@ -368,8 +368,9 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
     if (o.stateless) return 'stateless';
     if (modeNak === 'stateless') {
       // We Nak'd it to stateless once; it insists on stateful, which mppe-stateful (off) does not allow.
-      // Reject option 18 now, as pppd does at once ("Refusing MPPE stateful mode offered by peer"),
-      // instead of Nak-ing up to Max-Failure.
+      // RFC 1661 §5.4: options "not acceptable for negotiation (as configured by a network administrator)"
+      // get a Configure-Reject. Reject option 18 now, as pppd does at once ("Refusing MPPE stateful mode
+      // offered by peer"), instead of Nak-ing up to Max-Failure.
       const reason = 'the peer insists on stateful MPPE and mppe-stateful is off';
       if (this.config.required) ctx.note({ kind: 'mppe-refused', reason });
       else ctx.log.log('info', `${reason}: MPPE rejected for our transmit side`);
