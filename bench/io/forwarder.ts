@@ -5,7 +5,8 @@
  *
  *   ip netns exec NS node --import tsx bench/io/forwarder.ts \
  *     --tun-address 10.0.0.1 --tun-peer 10.0.0.2 --local 192.168.0.1 --peer 192.168.0.2 \
- *     [--mtu 1440] [--offload none|gso|gro|gro-noverify] [--batch on|off] [--workers]
+ *     [--mtu 1440] [--offload none|gso|gro|gro-noverify] [--batch on|off] [--workers] [--rps HEXMASK]
+ *     [--sender-thread none|tun|gre|both]
  *
  * Packets read from the TUN are wrapped in what a PPTP call puts on the
  * wire (RFC 2637 §4.1): an IPv4 header, a 16-byte enhanced GRE header with
@@ -18,6 +19,7 @@
  * `--workers` runs each direction in its own worker thread (TUN→GRE and
  * GRE→TUN), each with its own Port on a dup() of the shared fds.
  */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -41,6 +43,16 @@ export interface ForwarderOptions {
   /** Rings of 32/64 slots and a flush per wake-up (on), or one packet per read and per send (off). */
   batch: boolean;
   workers: boolean;
+  /**
+   * Receive Packet Steering for the TUN: a hex CPU mask written to
+   * /sys/class/net/TUN/queues/rx-0/rps_cpus, so that the host stack's work
+   * for packets we write (TCP receive, ACKs, the sender's next segments)
+   * may run on another CPU than this thread. Needs the namespace's sysfs
+   * (`ip netns exec` mounts it).
+   */
+  rps?: string;
+  /** Which ports hand their batches to a native sender thread (`senderThread`). */
+  senderThread: 'none' | 'tun' | 'gre' | 'both';
 }
 
 /** Overhead in front of every inner packet: IPv4 20 + enhanced GRE 16 + PPP 4. */
@@ -149,16 +161,25 @@ function greToTun(gre: RawGreSocket, tun: Tun, o: ForwarderOptions, st: Directio
 
 async function configureTun(o: ForwarderOptions): Promise<Tun> {
   const ring = o.batch ? {} : { rxSlots: 1, txSlots: 1 };
-  const tun = Tun.open({ name: o.tunName, offload: OFFLOADS[o.offload], ...ring });
+  const senderThread = o.senderThread === 'tun' || o.senderThread === 'both';
+  const tun = Tun.open({ name: o.tunName, offload: OFFLOADS[o.offload], senderThread, ...ring });
   await setMtu(tun.name, o.mtu);
   await addPointToPointAddress(tun.name, o.tunAddress, o.tunPeer);
   await setLinkUp(tun.name);
+  if (o.rps) writeFileSync(`/sys/class/net/${tun.name}/queues/rx-0/rps_cpus`, `${o.rps}\n`);
   return tun;
 }
 
 function openGre(o: ForwarderOptions): RawGreSocket {
   const ring = o.batch ? {} : { rxSlots: 1, txSlots: 1 };
-  return RawGreSocket.open({ bindAddress: o.local, rcvbufBytes: 4 << 20, sndbufBytes: 4 << 20, ...ring });
+  const senderThread = o.senderThread === 'gre' || o.senderThread === 'both';
+  return RawGreSocket.open({
+    bindAddress: o.local,
+    rcvbufBytes: 4 << 20,
+    sndbufBytes: 4 << 20,
+    senderThread,
+    ...ring,
+  });
 }
 
 /** Runs one end in this thread until SIGTERM/SIGINT; prints `ready`, then the counters. */
@@ -275,6 +296,7 @@ function parseArgs(argv: string[]): ForwarderOptions {
     offload: 'none',
     batch: true,
     workers: false,
+    senderThread: 'none',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -295,7 +317,13 @@ function parseArgs(argv: string[]): ForwarderOptions {
       o.offload = x as OffloadVariant;
     } else if (a === '--batch') o.batch = v() !== 'off';
     else if (a === '--workers') o.workers = true;
-    else throw new Error(`unknown option ${a}`);
+    else if (a === '--rps') o.rps = v();
+    else if (a === '--sender-thread') {
+      const x = v();
+      if (!['none', 'tun', 'gre', 'both'].includes(x))
+        throw new Error(`--sender-thread ${x}: none, tun, gre or both`);
+      o.senderThread = x as ForwarderOptions['senderThread'];
+    } else throw new Error(`unknown option ${a}`);
   }
   for (const k of ['tunAddress', 'tunPeer', 'local', 'peer'] as const)
     if (!o[k]) throw new Error(`--${k} missing`);

@@ -4,7 +4,12 @@
  * the tunnel, for each variant in turn, interleaved over several rounds:
  *
  *   node --import tsx bench/io/run.ts [--rounds 3] [--seconds 5] [--streams 1]
- *        [--variants plain,gso,gro,...] [--mtu 1440] [--json FILE] [--md FILE]
+ *        [--variants plain,gso,gro,...] [--mtu 1440] [--nice N] [--idle PCT [--idle-wait S]]
+ *        [--json FILE] [--md FILE]
+ *
+ * `--idle PCT` waits before each run (up to `--idle-wait` seconds, default
+ * 120) until the machine was at most PCT % busy over the last second; the
+ * busy share actually seen is reported with each run.
  *
  * Variants: `plain-nobatch` (one packet per read/send), `plain` (today's
  * batched rings, no offload), `gso` (TUN offload, segmentation only), `gro`
@@ -75,6 +80,36 @@ const VARIANTS: Variant[] = [
     kind: 'forwarder',
     flags: ['--offload', 'gro', '--workers'],
   },
+  {
+    id: 'gro-rps',
+    label: 'GSO + GRO, RPS on the TUN (host stack work on any CPU)',
+    kind: 'forwarder',
+    flags: ['--offload', 'gro', '--rps', ((1 << cpus().length) - 1).toString(16)],
+  },
+  {
+    id: 'gro-st',
+    label: 'GSO + GRO, native sender threads for TUN and GRE writes',
+    kind: 'forwarder',
+    flags: ['--offload', 'gro', '--sender-thread', 'both'],
+  },
+  {
+    id: 'gro-st-tun',
+    label: 'GSO + GRO, a native sender thread for TUN writes only',
+    kind: 'forwarder',
+    flags: ['--offload', 'gro', '--sender-thread', 'tun'],
+  },
+  {
+    id: 'gro-st-gre',
+    label: 'GSO + GRO, a native sender thread for GRE sends only',
+    kind: 'forwarder',
+    flags: ['--offload', 'gro', '--sender-thread', 'gre'],
+  },
+  {
+    id: 'plain-st',
+    label: 'no offload, native sender threads for TUN and GRE',
+    kind: 'forwarder',
+    flags: ['--sender-thread', 'both'],
+  },
   { id: 'openvpn', label: 'OpenVPN 2.6 cleartext (reference)', kind: 'openvpn' },
   { id: 'veth', label: 'veth, no tunnel (reference)', kind: 'veth' },
 ];
@@ -87,6 +122,14 @@ interface Options {
   variants: string[];
   json?: string;
   md?: string;
+  /**
+   * Before each run, wait (at most `idleWaitS` seconds) until the machine's
+   * busy share over one second is at most this percentage (100: no wait).
+   */
+  idleBusy: number;
+  idleWaitS: number;
+  /** Niceness of every process that carries the traffic (tunnels and iperf3 alike), e.g. -10 on a shared machine. */
+  nice: number;
 }
 
 interface RunResult {
@@ -121,6 +164,9 @@ function parseArgs(argv: string[]): Options {
     streams: 1,
     mtu: 1440,
     variants: ['plain-nobatch', 'plain', 'gso', 'gro', 'gro-noverify', 'gro-workers', 'openvpn'],
+    nice: 0,
+    idleBusy: 100,
+    idleWaitS: 120,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -136,11 +182,19 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--variants') o.variants = v().split(',');
     else if (a === '--json') o.json = v();
     else if (a === '--md') o.md = v();
+    else if (a === '--nice') o.nice = Number(v());
+    else if (a === '--idle') o.idleBusy = Number(v());
+    else if (a === '--idle-wait') o.idleWaitS = Number(v());
     else throw new Error(`unknown option ${a}`);
   }
   for (const id of o.variants)
     if (!VARIANTS.some((x) => x.id === id)) throw new Error(`unknown variant ${id}`);
   return o;
+}
+
+/** A `nice -n N` prefix (none for 0). The PID stays the command's own: nice execs it. */
+function niced(o: Options): string[] {
+  return o.nice ? ['nice', '-n', String(o.nice)] : [];
 }
 
 /** [utime, stime] of a process (all its threads), in seconds. */
@@ -190,6 +244,7 @@ async function up(
       const other = side === 'a' ? 'b' : 'a';
       procs.push(
         lab.spawn(ns[side], [
+          ...niced(o),
           process.execPath,
           ...NODE_ARGS,
           '--import',
@@ -217,6 +272,7 @@ async function up(
       const other = side === 'a' ? 'b' : 'a';
       procs.push(
         lab.spawn(ns[side], [
+          ...niced(o),
           'openvpn',
           '--dev',
           `ovpn${side}0`,
@@ -260,9 +316,22 @@ async function up(
 
 async function once(lab: NetnsLab, ns: { a: string; b: string }, v: Variant, o: Options, round: number) {
   const load1 = loadavg()[0]!;
-  const busyBefore = await busyShare(1000);
+  let busyBefore = await busyShare(1000);
+  for (const end = Date.now() + o.idleWaitS * 1000; busyBefore > o.idleBusy && Date.now() < end; ) {
+    busyBefore = await busyShare(1000);
+  }
   const { procs, target } = await up(lab, ns, v, o);
-  const server = lab.spawn(ns.b, ['iperf3', '-s', '-1', '--forceflush', '-B', target, '-p', '5201']);
+  const server = lab.spawn(ns.b, [
+    ...niced(o),
+    'iperf3',
+    '-s',
+    '-1',
+    '--forceflush',
+    '-B',
+    target,
+    '-p',
+    '5201',
+  ]);
   let result: RunResult | undefined;
   try {
     await waitOutput(server, /Server listening/, 10_000);
@@ -272,6 +341,7 @@ async function once(lab: NetnsLab, ns: { a: string; b: string }, v: Variant, o: 
     const client = await lab.exec(
       ns.a,
       [
+        ...niced(o),
         'iperf3',
         '-c',
         target,
@@ -399,7 +469,7 @@ async function main(): Promise<void> {
   }
   const md = [
     `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, Linux ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, Node ${process.version}.`,
-    `iperf3 TCP, ${o.streams} stream(s), ${o.seconds} s per run (first second omitted), inner MTU ${o.mtu}, ${o.rounds} interleaved rounds.`,
+    `iperf3 TCP, ${o.streams} stream(s), ${o.seconds} s per run (first second omitted), inner MTU ${o.mtu}, ${o.rounds} interleaved rounds${o.nice ? `, every traffic process at nice ${o.nice}` : ''}.`,
     `Load average before the runs: ${results.map((r) => r.load1.toFixed(1)).join(', ')}; machine busy before each run: ${results.map((r) => r.busyBefore.toFixed(0)).join(', ')} %.`,
     '',
     table(results, o),

@@ -39,6 +39,7 @@ import {
 
 /** The transmit ring the coalescer writes into: slot `i` starts at byte `i * slotSize` of `bytes`. */
 export interface TxSlots {
+  /** The ring being filled (may change after `allocSlot`, e.g. when a port alternates two rings). */
   readonly bytes: Uint8Array;
   readonly slotSize: number;
   /**
@@ -198,7 +199,7 @@ export class TcpCoalescer {
   push(p: Uint8Array): boolean {
     this.stats.packets++;
     const c = this.c;
-    const { bytes, slotSize } = this.slots;
+    const slotSize = this.slots.slotSize;
     let candidate = classify(p, c);
     if (candidate) {
       const k = this.findFlow(p, c.thoff);
@@ -220,9 +221,11 @@ export class TcpCoalescer {
       this.stats.dropped++;
       return false;
     }
+    // Read the ring again: a flush inside allocSlot may have switched rings.
+    const ring = this.slots.bytes;
     const at = i * slotSize;
-    writePlainVirtioNetHdr(bytes, at);
-    bytes.set(p, at + VIRTIO_NET_HDR_LENGTH);
+    writePlainVirtioNetHdr(ring, at);
+    ring.set(p, at + VIRTIO_NET_HDR_LENGTH);
     this.slots.setSlotLength(i, VIRTIO_NET_HDR_LENGTH + p.length);
     if (candidate && this.flows < this.maxFlows && (p[c.thoff + 13]! & TCP_FLAG.PSH) === 0) {
       const k = this.flows++;
