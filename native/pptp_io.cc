@@ -15,8 +15,6 @@
 //       (recvmmsg with direction, time stamp and original length per packet)
 //       .poll(readable, writable)   event-driven I/O on the libuv loop (uv_poll)
 //       .send(txBuf, txLen, slotSize, start, count) -> consumed
-//       .startSender() / .sendAsync(...) -> accepted / .waitSent()
-//                                   batches written by a sender thread
 //       .ref() / .unref() / .close() / .fd
 // Everything else (buffers, batching policy, counters) lives in TypeScript.
 //
@@ -56,7 +54,6 @@ namespace {
 constexpr int kEventReadable = 1;  // n packets are in the receive ring
 constexpr int kEventWritable = 2;  // the fd can take writes again
 constexpr int kEventError = 3;     // n = errno; reading has stopped
-constexpr int kEventSent = 4;      // the sender thread finished a batch; n = slots consumed
 
 // Port modes (the second constructor argument; false/true are stream/datagram).
 constexpr int kModeStream = 0;    // TUN: read()/write() one packet per call
@@ -451,9 +448,6 @@ class Port : public Napi::ObjectWrap<Port> {
                        {
                            InstanceMethod<&Port::Poll>("poll"),
                            InstanceMethod<&Port::Send>("send"),
-                           InstanceMethod<&Port::StartSender>("startSender"),
-                           InstanceMethod<&Port::SendAsync>("sendAsync"),
-                           InstanceMethod<&Port::WaitSent>("waitSent"),
                            InstanceMethod<&Port::LoopRef>("ref"),
                            InstanceMethod<&Port::LoopUnref>("unref"),
                            InstanceMethod<&Port::Close>("close"),
@@ -578,228 +572,32 @@ class Port : public Napi::ObjectWrap<Port> {
       ThrowErrno(env, "send", EBADF);
       return env.Undefined();
     }
-    if (senderStarted_) {
-      ThrowType(env, "send: this port has a sender thread; use sendAsync");
-      return env.Undefined();
-    }
-    Ring ring;
-    size_t slotSize, start, count;
-    if (!SendArgs(info, "send", &ring, &slotSize, &start, &count)) return env.Undefined();
-    size_t done = SendBatch(ring, slotSize, start, count);
-    return Napi::Number::New(env, static_cast<double>(done));
-  }
-
-  // Validates (txBuf, txLen, slotSize, start, count) for send and sendAsync.
-  bool SendArgs(const Napi::CallbackInfo& info, const char* what, Ring* ring, size_t* slotSize, size_t* start,
-                size_t* count) {
-    Napi::Env env = info.Env();
     if (mode_ == kModeCapture) {
       ThrowType(env, "send: a capture port only receives");
-      return false;
+      return env.Undefined();
     }
     if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber()) {
       ThrowType(env, "send(txBuf, txLen, slotSize, start, count)");
-      return false;
+      return env.Undefined();
     }
-    *slotSize = info[2].As<Napi::Number>().Uint32Value();
-    if (!GetRing(env, info[0], info[1], *slotSize, ring)) return false;
-    *start = info[3].As<Napi::Number>().Uint32Value();
-    *count = info[4].As<Napi::Number>().Uint32Value();
-    if (*start > ring->slots || *count > ring->slots - *start) {
+    size_t slotSize = info[2].As<Napi::Number>().Uint32Value();
+    Ring ring;
+    if (!GetRing(env, info[0], info[1], slotSize, &ring)) return env.Undefined();
+    size_t start = info[3].As<Napi::Number>().Uint32Value();
+    size_t count = info[4].As<Napi::Number>().Uint32Value();
+    if (start > ring.slots || count > ring.slots - start) {
       ThrowType(env, "send: slot range out of the ring");
-      return false;
+      return env.Undefined();
     }
     const size_t minLen = datagram_ ? 20 : 1;
-    for (size_t i = *start; i < *start + *count; i++) {
-      if (ring->lens[i] < static_cast<int32_t>(minLen) || static_cast<size_t>(ring->lens[i]) > *slotSize) {
+    for (size_t i = start; i < start + count; i++) {
+      if (ring.lens[i] < static_cast<int32_t>(minLen) || static_cast<size_t>(ring.lens[i]) > slotSize) {
         ThrowType(env, "send: a packet length is out of range for its slot");
-        return false;
+        return env.Undefined();
       }
     }
-    (void)what;
-    return true;
-  }
-
-  // Writes one batch: sendmmsg (datagram) or one write per packet (TUN);
-  // stops at EAGAIN (the caller polls for writable and sends the rest).
-  size_t SendBatch(const Ring& ring, size_t slotSize, size_t start, size_t count) {
-    return datagram_ ? SendDatagrams(ring, slotSize, start, count) : WritePackets(ring, slotSize, start, count);
-  }
-
-  // startSender(): starts this port's sender thread. From then on batches go
-  // out through sendAsync: the syscalls (and whatever the kernel does in
-  // them: for a TUN, the host stack's processing of what we write) run on
-  // that thread while JS goes on. Idempotent.
-  Napi::Value StartSender(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (fd_ < 0) {
-      ThrowErrno(env, "startSender", EBADF);
-      return env.Undefined();
-    }
-    if (mode_ == kModeCapture) {
-      ThrowType(env, "startSender: a capture port only receives");
-      return env.Undefined();
-    }
-    if (senderStarted_) return env.Undefined();
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      ThrowType(env, "startSender: no libuv loop");
-      return env.Undefined();
-    }
-    auto* async = new uv_async_t;
-    int r = uv_async_init(loop, async, OnSent);
-    if (r < 0) {
-      delete async;
-      ThrowErrno(env, "uv_async_init", -r);
-      return env.Undefined();
-    }
-    async->data = this;
-    uv_unref(reinterpret_cast<uv_handle_t*>(async));  // only an in-flight batch keeps the loop alive
-    if (uv_mutex_init(&mu_) != 0 || uv_cond_init(&cv_) != 0 || uv_cond_init(&doneCv_) != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(async), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-      ThrowErrno(env, "uv_mutex_init", ENOMEM);
-      return env.Undefined();
-    }
-    async_ = async;
-    stopping_ = false;
-    jobPending_ = false;
-    jobDone_ = false;
-    r = uv_thread_create(&thread_, SenderMain, this);
-    if (r < 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-      async_ = nullptr;
-      uv_cond_destroy(&cv_);
-      uv_cond_destroy(&doneCv_);
-      uv_mutex_destroy(&mu_);
-      ThrowErrno(env, "uv_thread_create", -r);
-      return env.Undefined();
-    }
-    senderStarted_ = true;
-    return env.Undefined();
-  }
-
-  // sendAsync(txBuf, txLen, slotSize, start, count): boolean. Hands the batch
-  // to the sender thread and returns true, or returns false when the
-  // previous batch is still in flight. The slots (and txLen) must not be
-  // touched until onEvent(4, consumed) reports the batch done. As with
-  // send(), refused packets have txLen[i] = -errno, and EAGAIN ends the
-  // batch early: the caller polls for writable and sends the rest.
-  Napi::Value SendAsync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (fd_ < 0) {
-      ThrowErrno(env, "sendAsync", EBADF);
-      return env.Undefined();
-    }
-    if (!senderStarted_) {
-      ThrowType(env, "sendAsync: call startSender() first");
-      return env.Undefined();
-    }
-    Ring ring;
-    size_t slotSize, start, count;
-    if (!SendArgs(info, "sendAsync", &ring, &slotSize, &start, &count)) return env.Undefined();
-    if (inFlight_) return Napi::Boolean::New(env, false);
-    // The batch's buffers and this Port stay alive until the batch is done.
-    jobBuf_ = Napi::Persistent(info[0].As<Napi::Object>());
-    jobLens_ = Napi::Persistent(info[1].As<Napi::Object>());
-    Ref();
-    inFlight_ = true;
-    uv_ref(reinterpret_cast<uv_handle_t*>(async_));
-    uv_mutex_lock(&mu_);
-    job_ = Job{ring, slotSize, start, count, 0};
-    jobPending_ = true;
-    uv_cond_signal(&cv_);
-    uv_mutex_unlock(&mu_);
-    return Napi::Boolean::New(env, true);
-  }
-
-  // waitSent(): number. Waits for the batch in flight and returns how many
-  // slots it consumed (its onEvent(4) will not come), or -1 when none is in
-  // flight. For a writer whose next ring is full: the thread never waits for
-  // POLLOUT, so this waits no longer than send() would have spent in the
-  // same syscalls on this thread.
-  Napi::Value WaitSent(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!senderStarted_ || !inFlight_) return Napi::Number::New(env, -1);
-    uv_mutex_lock(&mu_);
-    while (!jobDone_ && !stopping_) uv_cond_wait(&doneCv_, &mu_);
-    bool done = jobDone_;
-    size_t n = job_.done;
-    jobDone_ = false;
-    uv_mutex_unlock(&mu_);
-    if (!done) return Napi::Number::New(env, -1);
-    FinishJob();
-    return Napi::Number::New(env, static_cast<double>(n));
-  }
-
-  static void SenderMain(void* arg) {
-    auto* self = static_cast<Port*>(arg);
-    for (;;) {
-      uv_mutex_lock(&self->mu_);
-      while (!self->stopping_ && !self->jobPending_) uv_cond_wait(&self->cv_, &self->mu_);
-      if (self->stopping_) {
-        uv_mutex_unlock(&self->mu_);
-        return;
-      }
-      Job job = self->job_;
-      uv_mutex_unlock(&self->mu_);
-      size_t done = self->SendBatch(job.ring, job.slotSize, job.start, job.count);
-      uv_mutex_lock(&self->mu_);
-      self->job_.done = done;
-      self->jobPending_ = false;
-      self->jobDone_ = true;
-      bool stop = self->stopping_;
-      uv_cond_signal(&self->doneCv_);
-      uv_mutex_unlock(&self->mu_);
-      if (stop) return;
-      uv_async_send(self->async_);
-    }
-  }
-
-  // On the loop thread: a batch is done.
-  static void OnSent(uv_async_t* handle) {
-    Port* self = static_cast<Port*>(handle->data);
-    if (self == nullptr) return;
-    uv_mutex_lock(&self->mu_);
-    bool done = self->jobDone_;
-    size_t n = self->job_.done;
-    self->jobDone_ = false;
-    uv_mutex_unlock(&self->mu_);
-    if (!done || !self->inFlight_) return;
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    Napi::Object keep = self->Value();
-    self->FinishJob();
-    if (self->fd_ >= 0) self->Emit(kEventSent, static_cast<int>(n));
-    (void)keep;
-  }
-
-  // Drops what kept an in-flight batch alive.
-  void FinishJob() {
-    if (!inFlight_) return;
-    inFlight_ = false;
-    if (async_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
-    if (!jobBuf_.IsEmpty()) jobBuf_.Reset();
-    if (!jobLens_.IsEmpty()) jobLens_.Reset();
-    Unref();
-  }
-
-  // Stops and joins the sender thread (it is at most in the syscalls of one
-  // batch, which never wait), then frees its handle. A batch in flight is
-  // finished or abandoned; nothing is reported for it.
-  void StopSender() {
-    if (!senderStarted_) return;
-    uv_mutex_lock(&mu_);
-    stopping_ = true;
-    uv_cond_signal(&cv_);
-    uv_mutex_unlock(&mu_);
-    uv_thread_join(&thread_);
-    async_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-    async_ = nullptr;
-    uv_cond_destroy(&cv_);
-    uv_cond_destroy(&doneCv_);
-    uv_mutex_destroy(&mu_);
-    senderStarted_ = false;
+    size_t done = datagram_ ? SendDatagrams(ring, slotSize, start, count) : WritePackets(ring, slotSize, start, count);
+    return Napi::Number::New(env, static_cast<double>(done));
   }
 
   size_t SendDatagrams(const Ring& ring, size_t slotSize, size_t start, size_t count) {
@@ -871,16 +669,6 @@ class Port : public Napi::ObjectWrap<Port> {
 
   // Stops the poll, closes the fd and drops every JS reference. Idempotent.
   void Release(bool fromJs) {
-    // The sender thread uses the fd: stop it first.
-    StopSender();
-    if (inFlight_) {
-      // Only reachable from close(): a batch in flight pins the Port, so the
-      // finalizer cannot run before it is done.
-      inFlight_ = false;
-      if (!jobBuf_.IsEmpty()) jobBuf_.Reset();
-      if (!jobLens_.IsEmpty()) jobLens_.Reset();
-      if (fromJs) Unref();
-    }
     if (poll_ != nullptr) {
       uv_poll_stop(poll_);
       poll_->data = nullptr;
@@ -1082,32 +870,8 @@ class Port : public Napi::ObjectWrap<Port> {
 
   static constexpr size_t kCtlSize = CMSG_SPACE(sizeof(struct timespec));
 
-  // One batch handed to the sender thread.
-  struct Job {
-    Ring ring;
-    size_t slotSize;
-    size_t start;
-    size_t count;
-    size_t done;
-  };
-
   int fd_ = -1;
   int mode_ = kModeStream;
-  // Sender thread (startSender/sendAsync). mu_ guards job_, jobPending_,
-  // jobDone_ and stopping_; the rest belongs to the loop thread.
-  bool senderStarted_ = false;
-  bool inFlight_ = false;
-  uv_thread_t thread_;
-  uv_mutex_t mu_;
-  uv_cond_t cv_;      // a job or a stop for the thread
-  uv_cond_t doneCv_;  // a job done, for waitSent
-  uv_async_t* async_ = nullptr;
-  bool stopping_ = false;
-  bool jobPending_ = false;
-  bool jobDone_ = false;
-  Job job_{};
-  Napi::ObjectReference jobBuf_;
-  Napi::ObjectReference jobLens_;
   bool datagram_ = false;
   bool pinned_ = false;
   int events_ = 0;
@@ -1148,7 +912,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("EVENT_READABLE", Napi::Number::New(env, kEventReadable));
   exports.Set("EVENT_WRITABLE", Napi::Number::New(env, kEventWritable));
   exports.Set("EVENT_ERROR", Napi::Number::New(env, kEventError));
-  exports.Set("EVENT_SENT", Napi::Number::New(env, kEventSent));
   return exports;
 }
 

@@ -6,7 +6,6 @@
  *   ip netns exec NS node --import tsx bench/io/forwarder.ts \
  *     --tun-address 10.0.0.1 --tun-peer 10.0.0.2 --local 192.168.0.1 --peer 192.168.0.2 \
  *     [--mtu 1440] [--offload none|gso|gro|gro-noverify] [--batch on|off] [--workers] [--rps HEXMASK]
- *     [--sender-thread none|tun|gre|both]
  *
  * Packets read from the TUN are wrapped in what a PPTP call puts on the
  * wire (RFC 2637 §4.1): an IPv4 header, a 16-byte enhanced GRE header with
@@ -51,8 +50,6 @@ export interface ForwarderOptions {
    * (`ip netns exec` mounts it).
    */
   rps?: string;
-  /** Which ports hand their batches to a native sender thread (`senderThread`). */
-  senderThread: 'none' | 'tun' | 'gre' | 'both';
 }
 
 /** Overhead in front of every inner packet: IPv4 20 + enhanced GRE 16 + PPP 4. */
@@ -161,8 +158,7 @@ function greToTun(gre: RawGreSocket, tun: Tun, o: ForwarderOptions, st: Directio
 
 async function configureTun(o: ForwarderOptions): Promise<Tun> {
   const ring = o.batch ? {} : { rxSlots: 1, txSlots: 1 };
-  const senderThread = o.senderThread === 'tun' || o.senderThread === 'both';
-  const tun = Tun.open({ name: o.tunName, offload: OFFLOADS[o.offload], senderThread, ...ring });
+  const tun = Tun.open({ name: o.tunName, offload: OFFLOADS[o.offload], ...ring });
   await setMtu(tun.name, o.mtu);
   await addPointToPointAddress(tun.name, o.tunAddress, o.tunPeer);
   await setLinkUp(tun.name);
@@ -172,14 +168,7 @@ async function configureTun(o: ForwarderOptions): Promise<Tun> {
 
 function openGre(o: ForwarderOptions): RawGreSocket {
   const ring = o.batch ? {} : { rxSlots: 1, txSlots: 1 };
-  const senderThread = o.senderThread === 'gre' || o.senderThread === 'both';
-  return RawGreSocket.open({
-    bindAddress: o.local,
-    rcvbufBytes: 4 << 20,
-    sndbufBytes: 4 << 20,
-    senderThread,
-    ...ring,
-  });
+  return RawGreSocket.open({ bindAddress: o.local, rcvbufBytes: 4 << 20, sndbufBytes: 4 << 20, ...ring });
 }
 
 /** Runs one end in this thread until SIGTERM/SIGINT; prints `ready`, then the counters. */
@@ -296,7 +285,6 @@ function parseArgs(argv: string[]): ForwarderOptions {
     offload: 'none',
     batch: true,
     workers: false,
-    senderThread: 'none',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -318,12 +306,7 @@ function parseArgs(argv: string[]): ForwarderOptions {
     } else if (a === '--batch') o.batch = v() !== 'off';
     else if (a === '--workers') o.workers = true;
     else if (a === '--rps') o.rps = v();
-    else if (a === '--sender-thread') {
-      const x = v();
-      if (!['none', 'tun', 'gre', 'both'].includes(x))
-        throw new Error(`--sender-thread ${x}: none, tun, gre or both`);
-      o.senderThread = x as ForwarderOptions['senderThread'];
-    } else throw new Error(`unknown option ${a}`);
+    else throw new Error(`unknown option ${a}`);
   }
   for (const k of ['tunAddress', 'tunPeer', 'local', 'peer'] as const)
     if (!o[k]) throw new Error(`--${k} missing`);

@@ -86,30 +86,6 @@ const VARIANTS: Variant[] = [
     kind: 'forwarder',
     flags: ['--offload', 'gro', '--rps', ((1 << cpus().length) - 1).toString(16)],
   },
-  {
-    id: 'gro-st',
-    label: 'GSO + GRO, native sender threads for TUN and GRE writes',
-    kind: 'forwarder',
-    flags: ['--offload', 'gro', '--sender-thread', 'both'],
-  },
-  {
-    id: 'gro-st-tun',
-    label: 'GSO + GRO, a native sender thread for TUN writes only',
-    kind: 'forwarder',
-    flags: ['--offload', 'gro', '--sender-thread', 'tun'],
-  },
-  {
-    id: 'gro-st-gre',
-    label: 'GSO + GRO, a native sender thread for GRE sends only',
-    kind: 'forwarder',
-    flags: ['--offload', 'gro', '--sender-thread', 'gre'],
-  },
-  {
-    id: 'plain-st',
-    label: 'no offload, native sender threads for TUN and GRE',
-    kind: 'forwarder',
-    flags: ['--sender-thread', 'both'],
-  },
   { id: 'openvpn', label: 'OpenVPN 2.6 cleartext (reference)', kind: 'openvpn' },
   { id: 'veth', label: 'veth, no tunnel (reference)', kind: 'veth' },
 ];

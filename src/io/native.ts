@@ -50,8 +50,6 @@ export enum PortEvent {
   Writable = 2,
   /** A read failed with errno `n`; reading has stopped. */
   Error = 3,
-  /** The sender thread finished the batch given to `sendAsync`; `n` slots were consumed. */
-  Sent = 4,
 }
 
 /**
@@ -70,27 +68,6 @@ export interface NativePort {
    * address found at bytes 16..19 of the packet.
    */
   send(txBuf: ArrayBuffer, txLen: Int32Array, slotSize: number, start: number, count: number): number;
-  /**
-   * Starts this port's sender thread (idempotent). From then on batches go
-   * out with {@link sendAsync} only: the syscalls, and the kernel's work
-   * behind them, run on that thread.
-   */
-  startSender(): void;
-  /**
-   * Hands slots `[start, start + count)` to the sender thread and returns
-   * true, or returns false while the previous batch is still in flight. The
-   * ring must not be touched until `onEvent(PortEvent.Sent, consumed)`;
-   * refused packets then have `txLen[i] = -errno`. The thread waits for
-   * POLLOUT itself, so a batch is only ever cut short by `close()`.
-   */
-  sendAsync(txBuf: ArrayBuffer, txLen: Int32Array, slotSize: number, start: number, count: number): boolean;
-  /**
-   * Waits for the batch in flight and returns how many slots it consumed
-   * (no `Sent` event follows for it), or -1 when none is in flight. Bounded
-   * by the syscalls of one batch, which `send()` would have made on this
-   * thread anyway.
-   */
-  waitSent(): number;
   /** Lets an active poll keep the event loop alive (the default). */
   ref(): void;
   /** Lets the process exit although the poll is active. */

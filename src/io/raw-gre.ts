@@ -11,7 +11,7 @@
  * (RFC 2637 §4.1; GRE is accepted only from the peer of a live call).
  */
 import { loadAddon, netnsPath } from './native.js';
-import { type PortStats, type RingOptions, RingPort, type SendOptions } from './ring-port.js';
+import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
 import type { GreSocket, PacketHandlers } from './types.js';
 
 /** IANA protocol number of GRE (RFC 2784 §2, RFC 2637 §4). */
@@ -20,7 +20,7 @@ export const IPPROTO_GRE = 47;
 /** The fixed part of an IPv4 header (RFC 791 §3.1): the shortest packet `send()` accepts. */
 const IPV4_MIN_HEADER = 20;
 
-export interface GreSocketOptions extends Partial<RingOptions>, SendOptions {
+export interface GreSocketOptions extends Partial<RingOptions> {
   /** Receive only packets to this local IPv4 address (and use it as the default source). */
   bindAddress?: string;
   /** SO_RCVBUF in bytes (0 or absent: the kernel default). */
@@ -56,20 +56,20 @@ export class RawGreSocket implements GreSocket {
       rxSlots: opts.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,
       txSlots: opts.txSlots ?? GRE_RING_DEFAULTS.txSlots,
     };
-    return new RawGreSocket(new RingPort(fd, true, ring, IPV4_MIN_HEADER, opts));
+    return new RawGreSocket(new RingPort(fd, true, ring, IPV4_MIN_HEADER));
   }
 
   /**
    * Wraps an fd of an existing raw GRE socket (e.g. a `dupFd()` of another
    * socket's fd, for a worker thread). The socket owns `fd` from here on.
    */
-  static adopt(fd: number, ring: Partial<RingOptions> & SendOptions = {}): RawGreSocket {
+  static adopt(fd: number, ring: Partial<RingOptions> = {}): RawGreSocket {
     const r: RingOptions = {
       slotSize: ring.slotSize ?? GRE_RING_DEFAULTS.slotSize,
       rxSlots: ring.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,
       txSlots: ring.txSlots ?? GRE_RING_DEFAULTS.txSlots,
     };
-    return new RawGreSocket(new RingPort(fd, true, r, IPV4_MIN_HEADER, ring));
+    return new RawGreSocket(new RingPort(fd, true, r, IPV4_MIN_HEADER));
   }
 
   get stats(): Readonly<PortStats> {
@@ -121,10 +121,7 @@ export class RawGreSocket implements GreSocket {
     return i * port.slotBytes;
   }
 
-  /**
-   * The transmit ring that {@link reserve} offsets point into. Read it after
-   * `reserve()`: with a sender thread the socket fills two rings in turn.
-   */
+  /** The transmit ring that {@link reserve} offsets point into. */
   get txRing(): Uint8Array {
     return this.port.txRing;
   }

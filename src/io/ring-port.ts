@@ -31,23 +31,6 @@ export interface RingOptions {
   txSlots: number;
 }
 
-/** How batches leave (see {@link RingPort}). */
-export interface SendOptions {
-  /**
-   * Hand each batch to a native sender thread (the addon's `startSender` /
-   * `sendAsync`) instead of making the syscalls on the event loop: the
-   * kernel's work behind them (for a TUN, the host stack's processing of
-   * what we write; for the raw socket, the IP output path) runs in parallel
-   * with JavaScript. Two transmit rings then take turns: one is filled while
-   * the other is in flight; when both are full, the writer waits for the one
-   * in flight (no longer than a synchronous send of it would take: the
-   * thread never waits for POLLOUT) instead of dropping. After EAGAIN the
-   * rest waits for POLLOUT as in the synchronous path, and new packets
-   * beyond the free ring are dropped and counted. Default false.
-   */
-  senderThread?: boolean;
-}
-
 /** Counters of one port (STYLE.md §3: every drop is counted). */
 export interface PortStats {
   rxPackets: number;
@@ -60,7 +43,7 @@ export interface PortStats {
   txBytes: number;
   /** sendmmsg/write batches issued. */
   txBatches: number;
-  /** Packets refused by queue(): ring full while the fd was not writable (or a batch was in flight), or too long for a slot. */
+  /** Packets refused by queue(): ring full while the fd was not writable, or too long for a slot. */
   txDropped: number;
   /** Packets the kernel refused (errno in `lastTxError`). */
   txErrors: number;
@@ -101,29 +84,12 @@ export class RingPort {
   private readonly native: NativePort;
   private readonly rxBuf: ArrayBuffer;
   private readonly rxLen: Int32Array;
-  // Transmit rings: one, or two taking turns with a sender thread. `fill`
-  // is the one being filled; txBuf/txBytes/txLen point at it.
-  private readonly txBufs: ArrayBuffer[];
-  private readonly txBytesOf: Uint8Array[];
-  private readonly txLenOf: Int32Array[];
-  private fill = 0;
-  private txBuf: ArrayBuffer;
-  private txBytes: Uint8Array;
-  private txLen: Int32Array;
+  private readonly txBuf: ArrayBuffer;
+  private readonly txBytes: Uint8Array;
+  private readonly txLen: Int32Array;
   private readonly slotSize: number;
   private readonly minTxLength: number;
   private txCount = 0;
-  private readonly threaded: boolean;
-  /**
-   * With a sender thread: the ring handed to it (-1: none) and the slots
-   * `[inFlightStart, inFlightEnd)` of it being sent. After EAGAIN the ring
-   * stays there, with `inFlightStart` at the first unsent slot, until
-   * POLLOUT; `sending` says whether the thread has it right now.
-   */
-  private inFlight = -1;
-  private inFlightStart = 0;
-  private inFlightEnd = 0;
-  private sending = false;
   private waitingWritable = false;
   private flushScheduled = false;
   private reading = false;
@@ -137,7 +103,7 @@ export class RingPort {
    * throws). `datagram` selects recvmmsg/sendmmsg (raw socket) over
    * read/write (TUN); `minTxLength` is the shortest packet `queue()` accepts.
    */
-  constructor(fd: number, datagram: boolean, opts: RingOptions, minTxLength: number, send: SendOptions = {}) {
+  constructor(fd: number, datagram: boolean, opts: RingOptions, minTxLength: number) {
     const { slotSize, rxSlots, txSlots } = opts;
     let Port: ReturnType<typeof loadAddon>['Port'];
     try {
@@ -154,32 +120,13 @@ export class RingPort {
     this.minTxLength = minTxLength;
     this.rxBuf = new ArrayBuffer(slotSize * rxSlots);
     this.rxLen = new Int32Array(rxSlots);
-    this.threaded = send.senderThread ?? false;
-    const rings = this.threaded ? 2 : 1;
-    this.txBufs = [];
-    this.txBytesOf = [];
-    this.txLenOf = [];
-    for (let r = 0; r < rings; r++) {
-      const b = new ArrayBuffer(slotSize * txSlots);
-      this.txBufs.push(b);
-      this.txBytesOf.push(new Uint8Array(b));
-      this.txLenOf.push(new Int32Array(txSlots));
-    }
-    this.txBuf = this.txBufs[0]!;
-    this.txBytes = this.txBytesOf[0]!;
-    this.txLen = this.txLenOf[0]!;
+    this.txBuf = new ArrayBuffer(slotSize * txSlots);
+    this.txBytes = new Uint8Array(this.txBuf);
+    this.txLen = new Int32Array(txSlots);
     // From here the native Port owns the fd (it closes it if it throws).
     this.native = new Port(fd, datagram, this.rxBuf, this.rxLen, slotSize, (kind, n) =>
       this.onEvent(kind, n),
     );
-    if (this.threaded) {
-      try {
-        this.native.startSender();
-      } catch (err) {
-        this.native.close();
-        throw err;
-      }
-    }
   }
 
   /** The fd, or -1 once closed (diagnostics and tests only: never close it yourself). */
@@ -228,13 +175,6 @@ export class RingPort {
     if (this.closed) return -1;
     if (this.txCount === this.txLen.length) {
       this.flush();
-      if (this.txCount === this.txLen.length && this.sending) {
-        // Both rings full: wait for the one in flight (no longer than a
-        // synchronous send of it would take) rather than drop; completing it
-        // sends this one and frees the other.
-        const done = this.native.waitSent();
-        if (done >= 0) this.onSent(done);
-      }
       if (this.txCount === this.txLen.length) return -1;
     }
     const i = this.txCount++;
@@ -273,17 +213,9 @@ export class RingPort {
     this.beforeFlush = fn;
   }
 
-  /**
-   * Sends everything queued, unless the fd is not writable yet (then POLLOUT
-   * finishes the job) or, with a sender thread, a batch is still in flight
-   * (then its completion does).
-   */
+  /** Sends everything queued, unless the fd is not writable yet (then POLLOUT finishes the job). */
   flush(): void {
     if (this.closed || this.waitingWritable || this.txCount === 0) return;
-    if (this.threaded) {
-      this.flushThreaded();
-      return;
-    }
     this.beforeFlush?.();
     const count = this.txCount;
     const done = this.native.send(this.txBuf, this.txLen, this.slotSize, 0, count);
@@ -309,71 +241,6 @@ export class RingPort {
     this.stats.txStalls++;
     this.waitingWritable = true;
     this.native.poll(this.reading, true);
-  }
-
-  /** Hands the filled ring to the sender thread and starts filling the other one. */
-  private flushThreaded(): void {
-    if (this.inFlight >= 0) return; // its completion (or POLLOUT) flushes what is queued by then
-    this.beforeFlush?.();
-    const count = this.txCount;
-    if (!this.native.sendAsync(this.txBuf, this.txLen, this.slotSize, 0, count)) return;
-    this.stats.txBatches++;
-    this.inFlight = this.fill;
-    this.inFlightStart = 0;
-    this.inFlightEnd = count;
-    this.sending = true;
-    this.useRing(this.fill ^ 1);
-    this.txCount = 0;
-  }
-
-  private useRing(r: number): void {
-    this.fill = r;
-    this.txBuf = this.txBufs[r]!;
-    this.txBytes = this.txBytesOf[r]!;
-    this.txLen = this.txLenOf[r]!;
-  }
-
-  /**
-   * The sender thread is done with the ring in flight: count what left. If
-   * EAGAIN cut it short, keep the rest there and wait for POLLOUT (as the
-   * synchronous path does); otherwise free it and send what queued meanwhile.
-   */
-  private onSent(done: number): void {
-    const r = this.inFlight;
-    if (r < 0 || !this.sending) return;
-    this.sending = false;
-    const lens = this.txLenOf[r]!;
-    const end = this.inFlightStart + done;
-    for (let i = this.inFlightStart; i < end; i++) {
-      const len = lens[i]!;
-      if (len < 0) {
-        this.stats.txErrors++;
-        this.stats.lastTxError = getSystemErrorName(len);
-      } else {
-        this.stats.txPackets++;
-        this.stats.txBytes += len;
-      }
-    }
-    if (end < this.inFlightEnd) {
-      this.inFlightStart = end;
-      this.stats.txStalls++;
-      this.waitingWritable = true;
-      if (!this.closed) this.native.poll(this.reading, true);
-      return;
-    }
-    this.inFlight = -1;
-    this.flush();
-  }
-
-  /** POLLOUT after a stall: hand the rest of the stalled ring back to the thread. */
-  private resumeThreaded(): void {
-    const r = this.inFlight;
-    if (r < 0 || this.sending || this.closed) return;
-    const count = this.inFlightEnd - this.inFlightStart;
-    if (!this.native.sendAsync(this.txBufs[r]!, this.txLenOf[r]!, this.slotSize, this.inFlightStart, count))
-      return;
-    this.stats.txBatches++;
-    this.sending = true;
   }
 
   /** Lets the process exit while this port is open (like `net.Socket.unref`). */
@@ -402,15 +269,11 @@ export class RingPort {
       case PortEvent.Writable:
         this.waitingWritable = false;
         if (!this.closed) this.native.poll(this.reading, false);
-        if (this.threaded) this.resumeThreaded();
-        else this.flush();
+        this.flush();
         return;
       case PortEvent.Error:
         this.reading = false;
         this.handlers?.onError?.(errnoError('read', n));
-        return;
-      case PortEvent.Sent:
-        this.onSent(n);
         return;
       default:
         return;

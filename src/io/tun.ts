@@ -34,7 +34,7 @@ import {
 } from '../wire/tcp-segment.js';
 import { type CoalesceStats, TcpCoalescer, type TxSlots } from '../wire/tcp-segment-coalesce.js';
 import { loadAddon, netnsPath } from './native.js';
-import { type PortStats, type RingOptions, RingPort, type SendOptions } from './ring-port.js';
+import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
 import type { PacketHandlers, TunDevice } from './types.js';
 
 /** What `offload: true` turns on; each part can be switched off for measurements. */
@@ -51,7 +51,7 @@ export interface TunOffloadOptions {
   verifyChecksums?: boolean;
 }
 
-export interface TunOptions extends Partial<RingOptions>, SendOptions {
+export interface TunOptions extends Partial<RingOptions> {
   /** Interface name, or a pattern with `%d` for the next free number. Default `pptp%d`. */
   name?: string;
   /** IFF_MULTI_QUEUE: several fds (queues) may attach to the same interface name. */
@@ -138,7 +138,7 @@ export class Tun implements TunDevice {
       txSlots: opts.txSlots ?? TUN_RING_DEFAULTS.txSlots,
     };
     const minTx = offload ? VIRTIO_NET_HDR_LENGTH + 1 : 1;
-    return new Tun(name, new RingPort(fd, false, ring, minTx, opts), offload, uso);
+    return new Tun(name, new RingPort(fd, false, ring, minTx), offload, uso);
   }
 
   /**
@@ -157,7 +157,7 @@ export class Tun implements TunDevice {
       txSlots: opts.txSlots ?? TUN_RING_DEFAULTS.txSlots,
     };
     const minTx = offload ? VIRTIO_NET_HDR_LENGTH + 1 : 1;
-    return new Tun(opts.name, new RingPort(fd, false, ring, minTx, opts), offload, false);
+    return new Tun(opts.name, new RingPort(fd, false, ring, minTx), offload, false);
   }
 
   /** Counters: packets/bytes each way, batches, drops, kernel errors (slots as the kernel sees them). */
@@ -247,10 +247,7 @@ class OffloadState {
     verifyChecksums: boolean,
   ) {
     const slots: TxSlots = {
-      // A getter: with a sender thread the port fills two rings in turn.
-      get bytes() {
-        return port.txRing;
-      },
+      bytes: port.txRing,
       slotSize: port.slotBytes,
       allocSlot: () => port.allocTx(),
       setSlotLength: (i, len) => port.setTxLength(i, len),

@@ -126,8 +126,7 @@ describe('TUN offloads (segmentation and coalescing) on a real kernel', {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     ta = Tun.open({ name: 'offa%d', netns: nsA, offload: true });
-    // B writes through a native sender thread (senderThread), A synchronously: both paths carry the traffic.
-    tb = Tun.open({ name: 'offb%d', netns: nsB, offload: true, senderThread: true });
+    tb = Tun.open({ name: 'offb%d', netns: nsB, offload: true });
     assert.equal(ta.offloads?.tso, true);
     assert.equal(ta.offloads?.coalesce, true);
     for (const [t, ns, l4, p4, l6, p6] of [
