@@ -50,3 +50,268 @@ export class TimerSet<Id extends string = string> {
     return this.timers.size;
   }
 }
+
+/**
+ * How late a timer of `ms` may fire so that timers of many sessions share a
+ * deadline: the largest power of two ≤ ms / 100 (at most 256 ms, at least
+ * 1 ms). So a timer is at most 1 % late (a 30 s LCP echo timer lands on a
+ * 256 ms grid, a 3 s restart timer on a 16 ms grid, a 100 ms GRE
+ * acknowledgment timer on the millisecond), and never early.
+ */
+export function timerSlackMs(ms: number): number {
+  let g = 1;
+  while (g < 256 && g * 2 * 100 <= ms) g *= 2;
+  return g;
+}
+
+/**
+ * The deadline {@link BatchClock} gives a timer of `ms` set at `now`: the
+ * requested time rounded up to the timer's slack grid
+ * ({@link timerSlackMs}). Exported for the tests' reference model.
+ */
+export function batchDeadline(now: number, ms: number): number {
+  const d = Number.isNaN(ms) ? 0 : Math.max(ms, 0); // negative (and NaN) count as 0, as Clock.setTimer says
+  const want = now + d;
+  const g = timerSlackMs(d);
+  return Math.ceil(want / g) * g;
+}
+
+/** A timer of a {@link BatchClock}: an entry in its deadline's bucket (a doubly linked list). */
+class BatchTimer implements Timer {
+  prev: BatchTimer | undefined;
+  next: BatchTimer | undefined;
+  /** The bucket it is in; undefined once fired or cancelled. */
+  bucket: Bucket | undefined;
+
+  constructor(
+    readonly clock: BatchClock,
+    readonly deadline: number,
+    readonly fn: () => void,
+  ) {}
+
+  cancel(): void {
+    this.clock.remove(this);
+  }
+}
+
+/** The timers due at one deadline, in the order they were set. */
+interface Bucket {
+  readonly deadline: number;
+  head: BatchTimer | undefined;
+  tail: BatchTimer | undefined;
+  size: number;
+}
+
+/**
+ * One scheduler for every timer of a process (a server's 10,000 sessions ×
+ * LCP echo, PPTP echo, restart and GRE acknowledgment timers), on top of a
+ * base {@link Clock}, so that the process holds one base timer instead of
+ * tens of thousands, and timers due together fire together:
+ *
+ * - deadlines are rounded up to a grid that grows with the delay
+ *   ({@link batchDeadline}: at most 1 % late, never early), so the echo
+ *   timers of thousands of idle sessions fall into a few buckets per
+ *   second instead of one wake-up each;
+ * - a bucket per distinct deadline (a `Map` from deadline to a linked list,
+ *   so setting and cancelling are O(1)), and a binary heap of the distinct
+ *   deadlines;
+ * - exactly one base timer, armed at the earliest deadline; when it fires,
+ *   every bucket due by then runs, in deadline order and, within a
+ *   deadline, in the order the timers were set. A timer set while a batch
+ *   runs never joins that batch (no loop can starve the event loop); a
+ *   timer cancelled while a batch runs does not fire.
+ *
+ * With a {@link ManualClock} as the base it is as deterministic as the
+ * base (the tests run it against a sorted reference).
+ */
+export class BatchClock implements Clock {
+  private readonly buckets = new Map<number, Bucket>();
+  /**
+   * Distinct deadlines (min-heap). A deadline whose bucket emptied (every
+   * timer cancelled) stays until it reaches the top, where it is dropped.
+   */
+  private readonly heap: number[] = [];
+  private baseTimer: Timer | undefined;
+  /** The deadline the base timer is armed for (Infinity: not armed). */
+  private baseAt = Number.POSITIVE_INFINITY;
+  /** A batch is running: arming waits for its end. */
+  private running = false;
+  private live = 0;
+  private batches = 0;
+  private fired = 0;
+
+  constructor(private readonly base: Clock) {}
+
+  now(): number {
+    return this.base.now();
+  }
+
+  setTimer(ms: number, fn: () => void): Timer {
+    const deadline = batchDeadline(this.base.now(), ms);
+    const t = new BatchTimer(this, deadline, fn);
+    let b = this.buckets.get(deadline);
+    if (b === undefined) {
+      b = { deadline, head: undefined, tail: undefined, size: 0 };
+      this.buckets.set(deadline, b);
+      this.heapPush(deadline);
+    }
+    t.bucket = b;
+    t.prev = b.tail;
+    if (b.tail) b.tail.next = t;
+    else b.head = t;
+    b.tail = t;
+    b.size++;
+    this.live++;
+    if (!this.running && deadline < this.baseAt) this.arm(deadline);
+    return t;
+  }
+
+  /** Timers set and neither fired nor cancelled. */
+  get pendingTimers(): number {
+    return this.live;
+  }
+
+  /** Base timers armed now (0 or 1), for the tests. */
+  get baseTimers(): number {
+    return this.baseTimer ? 1 : 0;
+  }
+
+  /** Wake-ups of the base timer that ran at least one timer, and the timers run (for the bench's figures). */
+  get stats(): { readonly batches: number; readonly fired: number } {
+    return { batches: this.batches, fired: this.fired };
+  }
+
+  /** Unlinks `t` from its bucket (cancel). Idempotent. */
+  remove(t: BatchTimer): void {
+    const b = t.bucket;
+    if (b === undefined) return;
+    if (t.prev) t.prev.next = t.next;
+    else b.head = t.next;
+    if (t.next) t.next.prev = t.prev;
+    else b.tail = t.prev;
+    t.prev = undefined;
+    t.next = undefined;
+    t.bucket = undefined;
+    b.size--;
+    this.live--;
+    if (b.size > 0) return;
+    if (this.buckets.get(b.deadline) === b) this.buckets.delete(b.deadline);
+    // The base timer was armed for this bucket: move it to the next one (no empty wake-up).
+    if (!this.running && b.deadline === this.baseAt) this.rearm();
+  }
+
+  private arm(deadline: number): void {
+    this.baseTimer?.cancel();
+    this.baseAt = deadline;
+    this.baseTimer = this.base.setTimer(deadline - this.base.now(), () => this.onBase(deadline));
+  }
+
+  /** Arms the base timer for the earliest bucket that still has timers (or disarms it). */
+  private rearm(): void {
+    while (this.heap.length > 0 && !this.buckets.has(this.heap[0]!)) this.heapPop();
+    const next = this.heap[0];
+    if (next === undefined) {
+      this.baseTimer?.cancel();
+      this.baseTimer = undefined;
+      this.baseAt = Number.POSITIVE_INFINITY;
+    } else if (next !== this.baseAt || this.baseTimer === undefined) {
+      this.arm(next);
+    }
+  }
+
+  /** The base timer fired: the time is `armedAt` at least (the base's own contract), whatever its `now()` reads. */
+  private onBase(armedAt: number): void {
+    this.baseTimer = undefined;
+    this.baseAt = Number.POSITIVE_INFINITY;
+    const limit = Math.max(this.base.now(), armedAt);
+    // Take every due bucket out first: timers set from now on go to new buckets (a later batch).
+    const due: Bucket[] = [];
+    while (this.heap.length > 0 && this.heap[0]! <= limit) {
+      const d = this.heapPop();
+      const b = this.buckets.get(d);
+      if (b === undefined) continue;
+      this.buckets.delete(d);
+      due.push(b);
+    }
+    this.running = true;
+    let n = 0;
+    let i = 0;
+    try {
+      for (; i < due.length; i++) {
+        const b = due[i]!;
+        for (let t = b.head; t !== undefined; t = b.head) {
+          // Unlinked before it runs: `fn` may cancel others of this bucket (they then never run).
+          this.remove(t);
+          n++;
+          t.fn();
+        }
+      }
+    } finally {
+      // A callback threw: what was due and did not run yet goes back, due at once.
+      for (; i < due.length; i++) {
+        const b = due[i]!;
+        if (b.size === 0) continue;
+        const merged = this.buckets.get(b.deadline);
+        if (merged === undefined) {
+          this.buckets.set(b.deadline, b);
+          this.heapPush(b.deadline);
+        } else {
+          for (let t = b.head; t !== undefined; t = b.head) {
+            this.remove(t);
+            this.relink(t, merged);
+          }
+        }
+      }
+      this.running = false;
+      if (n > 0) {
+        this.batches++;
+        this.fired += n;
+      }
+      this.rearm();
+    }
+  }
+
+  /** Puts an unlinked timer at the end of bucket `b` (exception recovery only). */
+  private relink(t: BatchTimer, b: Bucket): void {
+    t.bucket = b;
+    t.prev = b.tail;
+    if (b.tail) b.tail.next = t;
+    else b.head = t;
+    b.tail = t;
+    b.size++;
+    this.live++;
+  }
+
+  private heapPush(v: number): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(v);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]! <= v) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = v;
+  }
+
+  private heapPop(): number {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && h[r]! < h[l]! ? r : l;
+        if (h[c]! >= last) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
