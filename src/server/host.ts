@@ -12,7 +12,7 @@
 import {
   addLinkLocalAddress,
   addPointToPointAddress,
-  addRoute,
+  IpError,
   type IpOptions,
   ip,
   setLinkUp,
@@ -20,6 +20,7 @@ import {
   type Undo,
   UndoStack,
 } from '../io/ip.js';
+import { IpBatch } from './ip-batch.js';
 
 export interface ServerHost {
   /** Shared TUN: MTU, `LOCAL/32`, up. */
@@ -30,6 +31,8 @@ export interface ServerHost {
   configurePointToPoint(ifname: string, local: string, client: string, mtu: number): Promise<Undo>;
   /** Per-session TUN with IPV6CP: the link-local pair from the interface identifiers (RFC 5072 §5). */
   addLinkLocal(ifname: string, localId: Uint8Array, peerId: Uint8Array): Promise<Undo>;
+  /** Frees what the host keeps (the `ip` batch process), after the last undo. */
+  close?(): Promise<void>;
 }
 
 async function stack(steps: (() => Promise<Undo>)[], description: string): Promise<Undo> {
@@ -63,9 +66,43 @@ async function addHostAddress(ifname: string, address: string, opts: IpOptions):
   };
 }
 
+// What `ip route del` says when the route is already gone (with its interface, say).
+const ROUTE_GONE = [/No such process/i, /Cannot find device/i, /No such device/i, /does not exist/i];
+
+/**
+ * A session's route through the long-lived `ip` batch process (one process
+ * for all sessions: ip-batch.ts). Undo deletes it; "already gone" is done.
+ */
+async function addBatchedClientRoute(
+  batch: IpBatch,
+  ifname: string,
+  client: string,
+  local: string,
+  mtu: number,
+): Promise<Undo> {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`MTU out of range: ${mtu}`);
+  const dest = `${client}/32`;
+  await batch.run(['route', 'add', dest, 'dev', ifname, 'src', local, 'mtu', String(mtu)]);
+  let done = false;
+  return {
+    description: `route ${dest} dev ${ifname} src ${local} mtu ${mtu}`,
+    async undo() {
+      if (done) return;
+      try {
+        await batch.run(['route', 'del', dest, 'dev', ifname]);
+      } catch (err) {
+        if (!(err instanceof IpError && ROUTE_GONE.some((re) => re.test(err.stderr)))) throw err;
+      }
+      done = true;
+    },
+  };
+}
+
 /** The host's own stack, through `ip` (optionally inside a network namespace). */
 export function systemServerHost(opts: IpOptions = {}): ServerHost {
+  const batch = new IpBatch({ ...opts, globalArgs: ['-4'] });
   return {
+    close: () => batch.close(),
     configureSharedInterface: (ifname, local, mtu) =>
       stack(
         [
@@ -75,8 +112,7 @@ export function systemServerHost(opts: IpOptions = {}): ServerHost {
         ],
         `${ifname} ${local}/32 mtu ${mtu}`,
       ),
-    addClientRoute: (ifname, client, local, mtu) =>
-      addRoute(`${client}/32`, { dev: ifname, src: local, mtu }, opts),
+    addClientRoute: (ifname, client, local, mtu) => addBatchedClientRoute(batch, ifname, client, local, mtu),
     configurePointToPoint: (ifname, local, client, mtu) =>
       stack(
         [

@@ -141,6 +141,9 @@ interface ServerCall {
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
 
+/** How long a new call waits for the client's first PPP frame before LCP starts on its own. */
+export const SERVER_PPP_START_WAIT_MS = 1000;
+
 function u32(p: Uint8Array, off: number): number {
   return ((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0;
 }
@@ -308,6 +311,7 @@ export class PptpServer {
     this.sharedTun?.close();
     this.endpoint?.close();
     await this.listener?.close();
+    await this.env.host.close?.();
   }
 
   /** Polls `done` after every timer tick of `clock` until true or `ms` passed. */
@@ -532,7 +536,9 @@ export class PptpServer {
     this.callCount++;
     this.counters.sessionsStarted++;
     log.log('debug', 'call connected, PPP starting');
-    session.start();
+    // The client speaks first (its Configure-Request follows our Outgoing-Call-Reply); ours
+    // would race the reply and, lost, cost a 3 s LCP restart (PppSession.startWhenPeerSpeaks).
+    session.startWhenPeerSpeaks(SERVER_PPP_START_WAIT_MS);
   }
 
   private pppOptions(assign: (peerName: string | undefined) => number | undefined): PppUnitOptions {

@@ -22,6 +22,16 @@ export function loadSecrets(path: string): SecretEntry[] {
   });
 }
 
+/**
+ * SO_RCVBUF/SO_SNDBUF of the server's one GRE socket (the kernel caps them
+ * at net.core.rmem_max/wmem_max). Every session's packets share it: with
+ * the default (about 200 KiB, some 300 small packets) a burst of set-ups
+ * while the event loop computes MS-CHAP-v2 responses overflowed it, and
+ * each lost LCP/IPCP packet cost its session a 3 s restart time-out
+ * (docs/sessions.md).
+ */
+export const SERVER_GRE_SOCKET_BUFFER_BYTES = 4 << 20;
+
 export interface SystemServerEnv extends ServerEnv {
   /** Re-reads the secrets file; on error keeps the old secrets and rethrows. */
   reloadSecrets(): void;
@@ -36,7 +46,12 @@ export function systemServerEnv(o: { log: Logger; secretsPath: string; clock?: C
     tcp: systemTcp,
     host: systemServerHost(),
     openTun: (name) => Tun.open({ name }),
-    openGre: (bindAddress) => RawGreSocket.open(bindAddress ? { bindAddress } : {}),
+    openGre: (bindAddress) =>
+      RawGreSocket.open({
+        ...(bindAddress ? { bindAddress } : {}),
+        rcvbufBytes: SERVER_GRE_SOCKET_BUFFER_BYTES,
+        sndbufBytes: SERVER_GRE_SOCKET_BUFFER_BYTES,
+      }),
     secrets: () => secrets,
     reloadSecrets: () => {
       secrets = loadSecrets(o.secretsPath);

@@ -165,6 +165,8 @@ export class PppSession implements GreEndpointMember {
   private deadReported = false;
   private destroyed = false;
   private started = false;
+  /** {@link startWhenPeerSpeaks}: the fallback timer while we wait for the peer's first frame. */
+  private peerWait: Timer | undefined;
 
   constructor(opts: PppSessionOptions) {
     this.clock = opts.clock;
@@ -190,7 +192,9 @@ export class PppSession implements GreEndpointMember {
       {
         transmit: (packet) => this.endpoint.send(packet),
         deliver: (frame) => {
-          if (!this.destroyed) this.run(this.unit.receive(frame));
+          if (this.destroyed) return;
+          if (this.peerWait) this.startNow();
+          this.run(this.unit.receive(frame));
         },
       },
     );
@@ -233,6 +237,29 @@ export class PppSession implements GreEndpointMember {
   }
 
   /**
+   * Starts PPP when the peer's first frame arrives, or after `maxWaitMs`
+   * at the latest (pppd's `silent`, bounded). A PAC uses it: its
+   * Outgoing-Call-Reply travels over TCP and its first LCP
+   * Configure-Request over GRE, and a PNS that reads the GRE packet before
+   * the reply has no call to give it to yet, so the request is lost and
+   * LCP waits a whole restart time-out (3 s) to send it again. The PNS
+   * speaks first as soon as it has the reply; answering it cannot race.
+   */
+  startWhenPeerSpeaks(maxWaitMs: number): void {
+    if (this.started || this.destroyed || this.peerWait) return;
+    this.peerWait = this.clock.setTimer(maxWaitMs, () => {
+      this.peerWait = undefined;
+      this.start();
+    });
+  }
+
+  private startNow(): void {
+    this.peerWait?.cancel();
+    this.peerWait = undefined;
+    this.start();
+  }
+
+  /**
    * Sends one IP packet from the interface side (copied once into the
    * unit's buffer). Dropped and counted unless its protocol passes.
    */
@@ -263,6 +290,8 @@ export class PppSession implements GreEndpointMember {
     this.timers.stopAll();
     this.channelTimer?.cancel();
     this.channelTimer = undefined;
+    this.peerWait?.cancel();
+    this.peerWait = undefined;
     this.channel.close();
     this.endpoint.detach(this);
   }
@@ -305,7 +334,7 @@ export class PppSession implements GreEndpointMember {
 
   /** Running timers (hygiene checks). */
   get timerCount(): number {
-    return this.timers.size + (this.channelTimer ? 1 : 0);
+    return this.timers.size + (this.channelTimer ? 1 : 0) + (this.peerWait ? 1 : 0);
   }
 
   private run(actions: readonly UnitAction[]): void {
