@@ -1,0 +1,554 @@
+/**
+ * `npm run bench:sessions`: how many PPTP sessions one `pptp-ts serve` holds,
+ * how fast they come up, and what they cost at rest (issue 6, "Sessions";
+ * docs/sessions.md).
+ *
+ * ```
+ *   ns pptpbench-PID-N-srv                          ns pptpbench-PID-N-cli
+ *   ┌──────────────────────────────┐                ┌──────────────────────────────┐
+ *   │ pptp-ts serve                │   veth          │ generator.ts                 │
+ *   │  198.18.0.1:1723, raw GRE    ├────────────────┤  N TCP connections, 1 raw GRE│
+ *   │  shared TUN pptps0 10.98.0.1 │                │  N client sessions, no TUNs  │
+ *   │  pool 10.99.0.0/16           │                │                              │
+ *   └──────────────────────────────┘                └──────────────────────────────┘
+ * ```
+ *
+ * Phases: server up → baseline memory → open N sessions (a window of
+ * `concurrency` connections in flight) → settle → idle memory → CPU at rest
+ * over `restSec` (all idle, keep-alives running) → still all up? → ping
+ * through a sample → teardown (LCP Terminate, CCRQ, StopCCRQ each) →
+ * server empty? → SIGTERM the server (exit 0?) → nothing left behind?
+ *
+ * Server memory is VmRSS from /proc/PID/status (no forced GC), plus the JS
+ * heap after a full GC from a preloaded probe (probe.mjs, SIGUSR2). Server
+ * CPU is utime+stime from /proc/PID/stat over the rest window.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { machineInfo } from '../lab/machine.js';
+import { Lab, type LabProcess, run, waitUntil } from '../lab/netns.js';
+import { parsePidStat, readRss, sampleLoad } from '../lab/proc.js';
+import type { GeneratorCommand, GeneratorEvent, GeneratorSpec, OpenedSessions } from './protocol.js';
+import {
+  cpuPctOfCore,
+  evaluateSessionTargets,
+  type MemoryReading,
+  perSessionKb,
+  quantile,
+  renderSessionsMarkdown,
+  SESSIONS_SCHEMA,
+  type SessionsResult,
+  type SessionsSettings,
+  setupFigures,
+} from './report.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface SessionsOptions {
+  sessions?: number;
+  concurrency?: number;
+  callsPerConnection?: number;
+  lcpEchoIntervalSec?: number;
+  pptpEchoIntervalSec?: number;
+  mppe?: boolean;
+  settleSec?: number;
+  restSec?: number;
+  pingSample?: number;
+  generatorClock?: 'wheel' | 'node';
+  /** Extra Node options for the server (e.g. `--cpu-prof`). */
+  serverNodeOptions?: string[];
+  /** Write a server heap snapshot at every memory reading into this directory (baseline, idle, after teardown). */
+  heapSnapshotDir?: string;
+  /** Where to write the JSON and markdown; null: nowhere. */
+  outDir?: string | null;
+  /** Progress lines (default: stderr). */
+  progress?: (line: string) => void;
+}
+
+/** The lab could not be built or the server/generator could not start. */
+export class SessionsSetupError extends Error {}
+
+const SERVER_TUNNEL_IP = '10.98.0.1';
+const POOL = '10.99.0.0/16';
+const USER_PREFIX = 'load';
+const PASSWORD_PREFIX = 'secret-';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function cpuTicks(pid: number): number {
+  const s = parsePidStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return s.utime + s.stime;
+}
+
+/** Packets the kernel dropped on the raw sockets of a namespace (/proc/net/raw "drops": receive buffer full). */
+async function rawDrops(lab: Lab, ns: string): Promise<number> {
+  const r = await lab.exec(ns, ['cat', '/proc/net/raw'], { allowFail: true });
+  let drops = 0;
+  for (const line of r.stdout.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 13) drops += Number(f[f.length - 1]) || 0;
+  }
+  return drops;
+}
+
+function fileLimitOf(pid: number): string {
+  try {
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return m ? `${m[1]}/${m[2]}` : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The generator process: JSON lines in, JSON lines out. */
+class Generator {
+  private readonly waiters: { ev: string; resolve: (e: GeneratorEvent) => void }[] = [];
+  private readonly events: GeneratorEvent[] = [];
+  private stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly child: ChildProcess,
+    private readonly progress: (line: string) => void,
+  ) {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let e: GeneratorEvent;
+      try {
+        e = JSON.parse(line) as GeneratorEvent;
+      } catch {
+        this.progress(`generator: ${line}`);
+        return;
+      }
+      if (e.ev === 'progress') {
+        this.progress(`  ${e.up} up, ${e.failed} failed after ${(e.elapsedMs / 1000).toFixed(1)} s`);
+        return;
+      }
+      if (e.ev === 'error') this.progress(`generator error: ${e.message}`);
+      const i = this.waiters.findIndex((w) => w.ev === e.ev);
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(e);
+      else this.events.push(e);
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString('utf8')).slice(-16384);
+    });
+    this.exited = new Promise((r) => child.on('close', (code) => r(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get log(): string {
+    return this.stderr;
+  }
+
+  send(c: GeneratorCommand): void {
+    this.child.stdin!.write(`${JSON.stringify(c)}\n`);
+  }
+
+  /** The next event `ev` (or a rejection when the generator exits first or `ms` passes). */
+  next<E extends GeneratorEvent['ev']>(ev: E, ms: number): Promise<Extract<GeneratorEvent, { ev: E }>> {
+    const i = this.events.findIndex((e) => e.ev === ev);
+    if (i >= 0) return Promise.resolve(this.events.splice(i, 1)[0] as Extract<GeneratorEvent, { ev: E }>);
+    return new Promise((resolve, reject) => {
+      const w = { ev, resolve: resolve as (e: GeneratorEvent) => void };
+      this.waiters.push(w);
+      const t = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`generator: no '${ev}' within ${ms / 1000} s\n${this.stderr.slice(-2000)}`));
+      }, ms);
+      void this.exited.then((code) => {
+        clearTimeout(t);
+        if (this.waiters.includes(w)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          reject(new Error(`generator exited (${code}) before '${ev}'\n${this.stderr.slice(-2000)}`));
+        }
+      });
+      const orig = w.resolve;
+      w.resolve = (e) => {
+        clearTimeout(t);
+        orig(e);
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      this.send({ cmd: 'exit' });
+      this.child.stdin!.end();
+    } catch {}
+    const t = setTimeout(() => {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {}
+    }, 10_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+/** The server's stdout, line by line: the `status` line after SIGUSR1. */
+class ServerStatus {
+  private waiting: ((fields: Record<string, number>) => void) | undefined;
+  private current: Record<string, number> | undefined;
+
+  constructor(readonly proc: LabProcess) {
+    const lines = createInterface({ input: proc.child.stdout! });
+    lines.on('line', (line) => {
+      if (process.env.BENCH_SESSIONS_DEBUG) process.stderr.write(`server stdout: ${line.slice(0, 200)}\n`);
+      if (line === 'status end') {
+        const w = this.waiting;
+        this.waiting = undefined;
+        if (this.current) w?.(this.current);
+      } else if (line.startsWith('status ')) {
+        const f: Record<string, number> = {};
+        for (const kv of line.slice(7).split(' ')) {
+          const [k, v] = kv.split('=');
+          if (k && v !== undefined && /^\d+$/.test(v)) f[k] = Number(v);
+        }
+        this.current = f;
+      }
+    });
+  }
+
+  /** Asks (SIGUSR1) and returns the status counters. */
+  read(ms = 30_000): Promise<Record<string, number>> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('server: no status answer')), ms);
+      this.waiting = (f) => {
+        clearTimeout(t);
+        resolve(f);
+      };
+      process.kill(this.proc.pid, 'SIGUSR1');
+    });
+  }
+}
+
+async function readMemory(pid: number, probePath: string): Promise<MemoryReading> {
+  const rss = readRss(pid);
+  if (!rss) throw new Error(`server ${pid} is gone`);
+  // The heap (after a full GC) from the preloaded probe.
+  try {
+    writeFileSync(probePath, '');
+  } catch {}
+  process.kill(pid, 'SIGUSR2');
+  let heap: { after: { heapUsed: number; external: number } } | undefined;
+  await waitUntil(
+    'the memory probe',
+    () => {
+      const t = readFileSync(probePath, 'utf8');
+      if (!t) return false;
+      heap = JSON.parse(t) as typeof heap;
+      return true;
+    },
+    120_000,
+    50,
+  ).catch(() => {});
+  return {
+    rssKb: rss.rssKb,
+    ...(heap ? { heapUsedKb: heap.after.heapUsed / 1024, externalKb: heap.after.external / 1024 } : {}),
+  };
+}
+
+/** Runs the whole bench; see the module comment. */
+export async function runSessionsBench(
+  o: SessionsOptions = {},
+): Promise<SessionsResult & { files?: { json: string; markdown: string } }> {
+  const say = o.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const settings: SessionsSettings = {
+    sessions: o.sessions ?? 10_000,
+    concurrency: o.concurrency ?? 200,
+    callsPerConnection: o.callsPerConnection ?? 1,
+    lcpEchoIntervalSec: o.lcpEchoIntervalSec ?? 30,
+    pptpEchoIntervalSec: o.pptpEchoIntervalSec ?? 60,
+    mppe: o.mppe ?? true,
+    settleSec: o.settleSec ?? 10,
+    restSec: o.restSec ?? 30,
+    pingSample: o.pingSample ?? 100,
+    generatorClock: o.generatorClock ?? 'wheel',
+    serverNodeOptions: o.serverNodeOptions ?? [],
+  };
+  const n = settings.sessions;
+  if (process.getuid?.() !== 0)
+    throw new SessionsSetupError('bench:sessions needs root (namespaces, TUN, raw sockets)');
+  if ((await run(['prlimit', '--version'], { allowFail: true })).code !== 0)
+    throw new SessionsSetupError('bench:sessions needs prlimit (util-linux)');
+  const startedAt = new Date().toISOString();
+  const machine = await machineInfo();
+  say(`bench:sessions: ${n} sessions, ${settings.concurrency} at once`);
+  const lab = await Lab.create().catch((e: unknown) => {
+    throw new SessionsSetupError(`cannot build the lab: ${(e as Error).message}`);
+  });
+  let generator: Generator | undefined;
+  let server: LabProcess | undefined;
+  try {
+    // Kernel limits inside our namespaces only: listen backlog, ephemeral ports.
+    await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.core.somaxconn=65535']);
+    await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.ipv4.tcp_max_syn_backlog=65535']);
+    await lab.exec(lab.clientNs, ['sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=1024 65535']);
+    const fdHard = n + 4096;
+
+    // The server's config and secrets.
+    const secrets = join(lab.tmpDir, 'chap-secrets');
+    const lines = ['# bench:sessions: one secret per generated user'];
+    for (let i = 0; i < n; i++) lines.push(`${USER_PREFIX}${i} * ${PASSWORD_PREFIX}${i} *`);
+    writeFileSync(secrets, `${lines.join('\n')}\n`, { mode: 0o600 });
+    const configPath = join(lab.tmpDir, 'server.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        listen: lab.serverUnderlay,
+        'local-ip': SERVER_TUNNEL_IP,
+        pool: POOL,
+        secrets,
+        'ms-dns': [SERVER_TUNNEL_IP],
+        ppp: {
+          'lcp-echo-interval': settings.lcpEchoIntervalSec,
+          ...(settings.mppe ? {} : { nomppe: true, 'require-mppe-128': false }),
+        },
+        pptp: { 'echo-interval': settings.pptpEchoIntervalSec },
+        limits: {
+          'max-sessions': Math.max(n, 1),
+          'max-connections-per-address': Math.max(n, 1),
+          'handshake-timeout': 120,
+        },
+      }),
+    );
+    const probePath = join(lab.tmpDir, 'probe.json');
+    server = lab.spawn(
+      lab.serverNs,
+      [
+        'prlimit',
+        `--nofile=1024:${fdHard}`,
+        process.execPath,
+        '--expose-gc',
+        '--import',
+        join(ROOT, 'bench/sessions/probe.mjs'),
+        ...settings.serverNodeOptions,
+        join(ROOT, 'bin/pptp-ts.js'),
+        'serve',
+        '--config',
+        configPath,
+      ],
+      'pptp-ts serve',
+      {
+        PPTP_BENCH_PROBE: probePath,
+        ...(o.heapSnapshotDir ? { PPTP_BENCH_HEAP_SNAPSHOTS: o.heapSnapshotDir } : {}),
+      },
+    );
+    const srv = server;
+    const status = new ServerStatus(srv);
+    await waitUntil(
+      'the server to listen',
+      () => {
+        if (srv.exited()) throw new SessionsSetupError(`the server exited: ${srv.output().slice(-2000)}`);
+        return /listening on /.test(srv.output());
+      },
+      30_000,
+    ).catch((e: unknown) => {
+      throw e instanceof SessionsSetupError
+        ? e
+        : new SessionsSetupError(`${(e as Error).message}: ${srv.output().slice(-2000)}`);
+    });
+    await sleep(2000);
+    const baseline = await readMemory(srv.pid, probePath);
+    say(
+      `server ${srv.pid} listening; baseline RSS ${(baseline.rssKb / 1024).toFixed(1)} MiB; file limit ${fileLimitOf(srv.pid)}`,
+    );
+
+    // The generator.
+    const spec: GeneratorSpec = {
+      server: lab.serverUnderlay,
+      port: 1723,
+      localAddress: lab.clientUnderlay,
+      userPrefix: USER_PREFIX,
+      passwordPrefix: PASSWORD_PREFIX,
+      callsPerConnection: settings.callsPerConnection,
+      lcpEchoInterval: settings.lcpEchoIntervalSec,
+      pptpEchoInterval: settings.pptpEchoIntervalSec,
+      setupTimeoutMs: 120_000,
+      mppe: settings.mppe,
+      clock: settings.generatorClock,
+      logLevel: 'warn',
+    };
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        lab.clientNs,
+        'prlimit',
+        `--nofile=${fdHard}:${fdHard}`,
+        process.execPath,
+        '--max-old-space-size=8192',
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/sessions/generator.ts'),
+        JSON.stringify(spec),
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT },
+    );
+    generator = new Generator(child, say);
+    const gen = generator;
+    const ready = await gen.next('ready', 60_000);
+
+    // Open.
+    say(`opening ${n} sessions…`);
+    const o0 = performance.now();
+    const os0 = cpuTicks(srv.pid);
+    const og0 = cpuTicks(gen.pid);
+    gen.send({ cmd: 'open', sessions: n, concurrency: settings.concurrency });
+    const opened: OpenedSessions = await gen.next('opened', 600_000 + n * 100);
+    const openWallMs = performance.now() - o0;
+    const setupCpu = {
+      serverPct: cpuPctOfCore(cpuTicks(srv.pid) - os0, openWallMs),
+      generatorPct: cpuPctOfCore(cpuTicks(gen.pid) - og0, openWallMs),
+    };
+    const setup = setupFigures(opened.startMs, opened.upMs);
+    say(
+      `CPU while opening: server ${setupCpu.serverPct.toFixed(0)} %, generator ${setupCpu.generatorPct.toFixed(0)} % of a core; ` +
+        `raw GRE socket drops: server ${await rawDrops(lab, lab.serverNs)}, generator ${await rawDrops(lab, lab.clientNs)}`,
+    );
+    say(
+      `${setup.up} up, ${setup.failed} failed in ${(setup.durationMs / 1000).toFixed(1)} s: ` +
+        `${setup.overallPerSec.toFixed(0)} sessions/s, set-up p50 ${setup.p50Ms.toFixed(0)} ms p99 ${setup.p99Ms.toFixed(0)} ms; ` +
+        `generator GRE ${JSON.stringify(opened.gre)}`,
+    );
+
+    // Idle memory, CPU at rest.
+    say(`settling ${settings.settleSec} s…`);
+    await sleep(settings.settleSec * 1000);
+    const idle = await readMemory(srv.pid, probePath);
+    say(
+      `idle RSS ${(idle.rssKb / 1024).toFixed(1)} MiB: ${perSessionKb(baseline.rssKb, idle.rssKb, setup.up).toFixed(1)} KiB per session`,
+    );
+    say(`CPU at rest over ${settings.restSec} s…`);
+    const load = sampleLoad(settings.restSec * 1000);
+    const t0 = performance.now();
+    const s0 = cpuTicks(srv.pid);
+    const g0 = cpuTicks(gen.pid);
+    await load;
+    const restWallMs = performance.now() - t0;
+    const restCpuPct = cpuPctOfCore(cpuTicks(srv.pid) - s0, restWallMs);
+    const genCpuPct = cpuPctOfCore(cpuTicks(gen.pid) - g0, restWallMs);
+    const others = await load;
+    say(`server ${restCpuPct.toFixed(2)} % of a core at rest (generator ${genCpuPct.toFixed(2)} %)`);
+
+    gen.send({ cmd: 'status' });
+    const held = await gen.next('status', 60_000);
+    const routes = await lab.ip(lab.serverNs, ['-4', 'route', 'show', 'dev', 'pptps0'], { allowFail: true });
+    const routed = routes.stdout.split('\n').filter((l) => /^10\.99\./.test(l)).length;
+    say(`${held.up} still up, ${held.lost} lost; ${routed} client routes on the server`);
+
+    gen.send({ cmd: 'ping', sample: settings.pingSample, timeoutMs: 5000 });
+    const ping = await gen.next('pinged', 60_000);
+    say(`ping: ${ping.replied} of ${ping.sessions} answered`);
+
+    // Teardown.
+    say('closing…');
+    gen.send({ cmd: 'close', concurrency: settings.concurrency });
+    const closed = await gen.next('closed', 600_000 + n * 100);
+    say(`${closed.clean} of ${closed.closed} closed cleanly in ${(closed.durationMs / 1000).toFixed(1)} s`);
+    let counters: Record<string, number> = {};
+    await waitUntil(
+      'the server to drop every connection',
+      async () => {
+        counters = await status.read();
+        return counters.connections === 0;
+      },
+      60_000,
+      500,
+    ).catch((e: unknown) => say(`warning: ${(e as Error).message}`));
+    await sleep(2000);
+    const afterClose = await readMemory(srv.pid, probePath);
+    const routesAfter = await lab.ip(lab.serverNs, ['-4', 'route', 'show', 'dev', 'pptps0'], {
+      allowFail: true,
+    });
+    const residue: string[] = [];
+    const leftRoutes = routesAfter.stdout.split('\n').filter((l) => /^10\.99\./.test(l)).length;
+    if (leftRoutes > 0) residue.push(`${leftRoutes} client routes on the server`);
+    if (counters.connections) residue.push(`${counters.connections} control connections on the server`);
+    if (closed.greAttached) residue.push(`${closed.greAttached} calls on the generator's GRE endpoint`);
+    const genFileLimit = ready.fileLimit;
+    await gen.stop();
+    generator = undefined;
+    const serverFileLimit = fileLimitOf(srv.pid);
+    await srv.stop(15_000);
+    const exitCode = await srv.done;
+    if (exitCode !== 0) residue.push(`server exit code ${exitCode}`);
+    if (!/\bstopped\b/.test(srv.output())) residue.push('the server did not report a clean stop');
+    server = undefined;
+    residue.push(...(await lab.residue()));
+
+    const partial = {
+      settings,
+      setup: { ...setup, serverCpuPct: setupCpu.serverPct, generatorCpuPct: setupCpu.generatorPct },
+      lostWhileIdle: held.lost,
+      server: {
+        pid: srv.pid,
+        fileLimit: serverFileLimit,
+        baseline,
+        idle,
+        afterClose,
+        rssKbPerSession: perSessionKb(baseline.rssKb, idle.rssKb, setup.up),
+        heapKbPerSession:
+          baseline.heapUsedKb !== undefined && idle.heapUsedKb !== undefined
+            ? perSessionKb(baseline.heapUsedKb, idle.heapUsedKb, setup.up)
+            : undefined,
+        restCpuPct,
+        restWallMs,
+        counters,
+        exitCode,
+      },
+    };
+    const targets = evaluateSessionTargets(partial);
+    const result: SessionsResult = {
+      schema: SESSIONS_SCHEMA,
+      startedAt,
+      machine,
+      ...partial,
+      generator: {
+        fileLimit: genFileLimit,
+        rssKbIdle: held.rssKb,
+        heapUsedKbIdle: held.heapUsedKb,
+        restCpuPct: genCpuPct,
+      },
+      failures: opened.failures,
+      lostReasons: held.failures,
+      ping: { sessions: ping.sessions, replied: ping.replied, rttP50Ms: quantile(ping.rttMs, 0.5) },
+      teardown: { closed: closed.closed, clean: closed.clean, durationMs: closed.durationMs },
+      othersCpuPct: others.othersPct,
+      residue,
+      targets,
+      ok:
+        setup.up === n &&
+        held.lost === 0 &&
+        ping.replied === ping.sessions &&
+        closed.clean === closed.closed &&
+        residue.length === 0,
+    };
+    if (o.outDir === null) return result;
+    const dir = o.outDir ?? join(ROOT, 'bench/results');
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+    const stamp = startedAt.replace(/[:.]/g, '-').slice(0, 19);
+    const json = join(dir, `sessions-${stamp}.json`);
+    const markdown = join(dir, `sessions-${stamp}.md`);
+    writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(markdown, renderSessionsMarkdown(result));
+    return { ...result, files: { json, markdown } };
+  } finally {
+    if (generator) {
+      try {
+        process.kill(generator.pid, 'SIGKILL');
+      } catch {}
+      await Promise.race([generator.exited, sleep(5000)]);
+    }
+    if (server && !server.exited()) say(`server output (last lines):\n${server.output().slice(-3000)}`);
+    await lab.close();
+  }
+}

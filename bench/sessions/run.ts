@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:sessions [-- options]` (`node --import tsx
+ * bench/sessions/run.ts`): N concurrent PPTP sessions against one
+ * `pptp-ts serve` (bench.ts, docs/sessions.md). Progress on stderr, the
+ * markdown report on stdout, bench/results/sessions-STAMP.{json,md}.
+ *
+ * Exit status: 0 every session came up, stayed up, answered the ping and
+ * closed cleanly with nothing left behind; 1 otherwise (figures still
+ * written); 2 bad usage or the bench cannot run here.
+ */
+import { pathToFileURL } from 'node:url';
+import { runSessionsBench, type SessionsOptions, SessionsSetupError } from './bench.js';
+import { renderSessionsMarkdown } from './report.js';
+
+export const USAGE = `usage: npm run bench:sessions -- [options]
+
+  --sessions N            concurrent sessions (default 10000)
+  --concurrency N         connections being set up at once (default 200)
+  --calls-per-connection N  calls per control connection (default 1: one TCP connection per session)
+  --lcp-echo-interval S   LCP echo interval on both sides (default 30, pppd's)
+  --pptp-echo-interval S  PPTP echo interval on both sides (default 60, RFC 2637)
+  --no-mppe               MPPE off (default: MPPE-128 stateless required)
+  --settle S              wait after the last session is up before reading memory (default 10)
+  --rest S                CPU-at-rest window (default 30)
+  --ping N                sessions that ping through the tunnel (default 100)
+  --generator-clock C     wheel (one BatchClock, default) or node (a Node timer per engine timer)
+  --server-node-option O  extra Node option for the server, repeatable (e.g. --cpu-prof)
+  --heap-snapshots DIR    write server heap snapshots at each memory reading (profiling)
+  --out DIR               where to write the JSON and markdown (default bench/results)
+  --no-write              write no files
+  -h, --help              this text
+`;
+
+export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'help' {
+  const o: SessionsOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || (v.startsWith('--') && a !== '--server-node-option'))
+        throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = (min = 0) => {
+      const v = value();
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
+        throw new Error(`${a}: not a whole number ≥ ${min}: ${v}`);
+      return n;
+    };
+    switch (a) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--sessions':
+        o.sessions = int(1);
+        break;
+      case '--concurrency':
+        o.concurrency = int(1);
+        break;
+      case '--calls-per-connection':
+        o.callsPerConnection = int(1);
+        break;
+      case '--lcp-echo-interval':
+        o.lcpEchoIntervalSec = int();
+        break;
+      case '--pptp-echo-interval':
+        o.pptpEchoIntervalSec = int(1);
+        break;
+      case '--no-mppe':
+        o.mppe = false;
+        break;
+      case '--settle':
+        o.settleSec = int();
+        break;
+      case '--rest':
+        o.restSec = int(1);
+        break;
+      case '--ping':
+        o.pingSample = int();
+        break;
+      case '--generator-clock': {
+        const v = value();
+        if (v !== 'wheel' && v !== 'node') throw new Error(`--generator-clock: wheel or node, not ${v}`);
+        o.generatorClock = v;
+        break;
+      }
+      case '--server-node-option':
+        o.serverNodeOptions = [...(o.serverNodeOptions ?? []), value()];
+        break;
+      case '--heap-snapshots':
+        o.heapSnapshotDir = value();
+        break;
+      case '--out':
+        o.outDir = value();
+        break;
+      case '--no-write':
+        o.outDir = null;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let o: SessionsOptions | 'help';
+  try {
+    o = parseSessionsArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench:sessions: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    const r = await runSessionsBench(o);
+    process.stdout.write(`\n${renderSessionsMarkdown(r)}\n`);
+    if (r.files) process.stderr.write(`bench:sessions: wrote ${r.files.json} and ${r.files.markdown}\n`);
+    return r.ok ? 0 : 1;
+  } catch (e) {
+    if (e instanceof SessionsSetupError) {
+      process.stderr.write(`bench:sessions: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
