@@ -1,14 +1,26 @@
 /**
- * `pptp-ts` command line: connect | serve | demo | decode | bench.
+ * `pptp-ts` command line: connect | serve | decode | demo.
  */
+import { readFileSync } from 'node:fs';
+
 const USAGE = `usage: pptp-ts <command> [options]
 
 commands:
-  decode FILE [--json]        print every PPTP-related packet of a pcap/pcapng capture
-  connect SERVER --user NAME  dial a PPTP server (client)
-  serve --config FILE         run a PPTP server
-  demo                        build a namespace world and show a DNS query through the tunnel
+  connect SERVER --user NAME [options]   dial a PPTP server (client)
+  serve --config FILE [--check]          run a PPTP server
+  decode FILE [--json] [--password-file F]
+                                         print every PPTP packet of a pcap/pcapng capture, layer by layer
+  demo [--keep] [--pcap FILE]            build a namespace world and show a DNS query through the tunnel
+
+'pptp-ts COMMAND --help' lists a command's options; --version prints the version.
 `;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;
@@ -19,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return cmd ? 0 : 2;
+    case '--version':
+    case '-V':
+      process.stdout.write(`pptp-ts ${version()}\n`);
+      return 0;
     case 'decode':
       return (await import('./decode.js')).runDecode(argv.slice(1));
     case 'connect':
