@@ -2,7 +2,7 @@
  * Every one of the 10 × 16 cells of the RFC 1661 §4.1 state transition
  * table, with the RFC text itself as the oracle.
  *
- * 1. The table is parsed out of ../shared/rfc/rfc1661.txt (its own little
+ * 1. The table is parsed out of test/vectors/rfc/rfc1661.txt (its own little
  *    parser, independent of the one in src/ppp/fsm.ts) and compared with
  *    `TRANSITIONS`, cell by cell.
  * 2. Each cell is then *executed*: a fresh automaton is driven into the
@@ -37,7 +37,7 @@ interface RfcCell {
   next: number;
 }
 
-const RFC_PATH = new URL('../../../shared/rfc/rfc1661.txt', import.meta.url);
+const RFC_PATH = new URL('../vectors/rfc/rfc1661.txt', import.meta.url);
 
 /** Reads both halves of the §4.1 table: rows `Event | cell cell ...` under a `| 0 1 2 ...` header. */
 function parseRfcTable(): Map<string, (RfcCell | null)[]> {
