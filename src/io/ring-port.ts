@@ -93,6 +93,14 @@ export class RingPort {
   private waitingWritable = false;
   private flushScheduled = false;
   private reading = false;
+  /** {@link pauseReceive}: no more packets are delivered (and none read) until {@link resumeReceive}. */
+  private rxPaused = false;
+  /** Slots of the last receive batch still to deliver, `[rxNext, rxEnd)`: a pause stopped the batch there. */
+  private rxNext = 0;
+  private rxEnd = 0;
+  /** True while `deliverPending` runs (a resume from inside it must not schedule another run). */
+  private delivering = false;
+  private resumeScheduled = false;
   private closed = false;
   private handlers: PacketHandlers | undefined;
   /** Runs at the start of every flush that has packets to send (see {@link RingPort.onBeforeFlush}). */
@@ -143,7 +151,53 @@ export class RingPort {
     if (this.handlers) throw new Error('port already started');
     this.handlers = handlers;
     this.reading = true;
+    this.native.poll(this.wantRead, this.waitingWritable);
+  }
+
+  /** Whether the fd should be polled for reading: started, not paused, and the ring fully delivered. */
+  private get wantRead(): boolean {
+    return this.reading && !this.rxPaused && this.rxNext >= this.rxEnd;
+  }
+
+  /**
+   * Backpressure (RFC 2637 §4.2.4: packets "are no longer accepted from the
+   * packet source when the transmit buffer fills"): stops delivering. A
+   * batch being delivered stops after the current packet; its remaining
+   * slots stay in the ring, and the fd is not read (what the kernel has
+   * queued waits there: for a TUN, in the interface's queue, where it
+   * holds back the sending socket through TCP Small Queues) until
+   * {@link resumeReceive}. Idempotent.
+   */
+  pauseReceive(): void {
+    if (this.rxPaused) return;
+    this.rxPaused = true;
+    if (!this.closed && this.reading) this.native.poll(false, this.waitingWritable);
+  }
+
+  /**
+   * Ends a {@link pauseReceive}: the rest of the interrupted batch is
+   * delivered on a microtask (never from inside the caller, which may be in
+   * the middle of a receive on another port), then reading resumes.
+   */
+  resumeReceive(): void {
+    if (!this.rxPaused) return;
+    this.rxPaused = false;
+    if (this.closed || !this.reading) return;
+    if (this.rxNext < this.rxEnd) {
+      if (this.delivering || this.resumeScheduled) return;
+      this.resumeScheduled = true;
+      queueMicrotask(() => {
+        this.resumeScheduled = false;
+        if (!this.rxPaused) this.deliverPending(true);
+      });
+      return;
+    }
     this.native.poll(true, this.waitingWritable);
+  }
+
+  /** True while {@link pauseReceive} is in force. */
+  get receivePaused(): boolean {
+    return this.rxPaused;
   }
 
   /** Queues a copy of `packet`. Returns false (and counts) when it was dropped. */
@@ -240,7 +294,7 @@ export class RingPort {
     this.txCount = count - done;
     this.stats.txStalls++;
     this.waitingWritable = true;
-    this.native.poll(this.reading, true);
+    this.native.poll(this.wantRead, true);
   }
 
   /** Lets the process exit while this port is open (like `net.Socket.unref`). */
@@ -268,7 +322,7 @@ export class RingPort {
         return;
       case PortEvent.Writable:
         this.waitingWritable = false;
-        if (!this.closed) this.native.poll(this.reading, false);
+        if (!this.closed) this.native.poll(this.wantRead, false);
         this.flush();
         return;
       case PortEvent.Error:
@@ -281,19 +335,38 @@ export class RingPort {
   }
 
   private deliver(n: number): void {
+    this.rxNext = 0;
+    this.rxEnd = n;
+    this.deliverPending(false);
+  }
+
+  /**
+   * Delivers slots `[rxNext, rxEnd)` until done or paused, then
+   * `onBatchEnd`. After a resume (`resumed`), re-arms the read poll once the
+   * batch is done (a batch from the poll leaves the poll as it is).
+   */
+  private deliverPending(resumed: boolean): void {
     const h = this.handlers;
-    if (!h) return;
+    if (!h || this.closed) return;
     this.stats.rxBatches++;
-    for (let i = 0; i < n && !this.closed; i++) {
-      const len = this.rxLen[i]!;
-      if (len < 0) {
-        this.stats.rxTruncated++;
-        continue;
+    this.delivering = true;
+    try {
+      while (this.rxNext < this.rxEnd && !this.rxPaused && !this.closed) {
+        const i = this.rxNext++;
+        const len = this.rxLen[i]!;
+        if (len < 0) {
+          this.stats.rxTruncated++;
+          continue;
+        }
+        this.stats.rxPackets++;
+        this.stats.rxBytes += len;
+        h.onPacket(new Uint8Array(this.rxBuf, i * this.slotSize, len));
       }
-      this.stats.rxPackets++;
-      this.stats.rxBytes += len;
-      h.onPacket(new Uint8Array(this.rxBuf, i * this.slotSize, len));
+    } finally {
+      this.delivering = false;
     }
-    if (!this.closed) h.onBatchEnd?.();
+    if (this.closed) return;
+    h.onBatchEnd?.();
+    if (resumed && !this.closed && this.wantRead) this.native.poll(true, this.waitingWritable);
   }
 }

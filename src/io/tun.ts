@@ -195,6 +195,16 @@ export class Tun implements TunDevice {
     this.port.flush();
   }
 
+  /** {@link TunDevice.pause}: stops reading; the kernel queues (and, when its queue is full, drops) in the meantime. */
+  pause(): void {
+    this.port.pauseReceive();
+  }
+
+  /** {@link TunDevice.resume}. */
+  resume(): void {
+    this.port.resumeReceive();
+  }
+
   /** Lets the process exit while the interface is open. */
   unref(): void {
     this.port.unref();
@@ -212,6 +222,26 @@ export class Tun implements TunDevice {
 /** Shorthand for {@link Tun.open}. */
 export function openTun(opts: TunOptions = {}): Tun {
   return Tun.open(opts);
+}
+
+/**
+ * What the drivers open: a TUN with every offload (docs/performance.md: the
+ * biggest lever of the data path), or, on a kernel that refuses
+ * IFF_VNET_HDR or TUNSETOFFLOAD, a plain one; `onFallback` hears why.
+ */
+export function openTunPreferringOffload(
+  opts: Omit<TunOptions, 'offload'>,
+  onFallback?: (err: Error) => void,
+): Tun {
+  try {
+    return Tun.open({ ...opts, offload: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Only a kernel without the feature: anything else (EPERM, EBUSY...) fails the plain open too.
+    if (code !== 'EINVAL' && code !== 'ENOTTY' && code !== 'EOPNOTSUPP') throw err;
+    onFallback?.(err as Error);
+    return Tun.open(opts);
+  }
 }
 
 /** Tries TSO plus USO; false when this kernel lacks USO (EINVAL), so the caller retries without. */

@@ -34,6 +34,16 @@ export interface TunDevice {
   write(packet: Uint8Array): boolean;
   /** Flushes queued writes. */
   flush(): void;
+  /**
+   * Backpressure: stop delivering packets until {@link resume} (the rest of
+   * a batch being delivered waits too). Packets the host sends meanwhile
+   * wait in the interface's queue, as a PPP unit's do while
+   * `ppp_start_xmit` has stopped the queue. Optional: a device without it
+   * is never paused.
+   */
+  pause?(): void;
+  /** Ends a {@link pause}; held packets are delivered on a later microtask, never from inside this call. */
+  resume?(): void;
   /** Closes the fd; the kernel removes a non-persistent interface. Idempotent. */
   close(): void;
 }

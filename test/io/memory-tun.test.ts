@@ -24,6 +24,34 @@ describe('MemoryTun', () => {
     assert.equal(batches, 1);
   });
 
+  it('pause() stops delivery after the current packet; resume() delivers the rest later, in order', async () => {
+    const tun = new MemoryTun();
+    const got: number[] = [];
+    let batches = 0;
+    tun.start({
+      onPacket: (p) => {
+        got.push(p[0]!);
+        if (p[0] === 2) tun.pause();
+      },
+      onBatchEnd: () => batches++,
+    });
+    for (let i = 0; i < 5; i++) tun.hostSend(Uint8Array.of(i));
+    await tick();
+    assert.deepEqual(got, [0, 1, 2], 'stopped after the packet that paused');
+    assert.equal(batches, 1, 'the batch still ended');
+    assert.equal(tun.isPaused, true);
+    tun.hostSend(Uint8Array.of(5));
+    await tick();
+    assert.deepEqual(got, [0, 1, 2], 'nothing while paused, not even new packets');
+    assert.equal(tun.unread, 3);
+    tun.resume();
+    assert.deepEqual(got, [0, 1, 2], 'nothing from inside resume()');
+    await tick();
+    assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+    assert.equal(tun.unread, 0);
+    assert.equal(tun.stats.pauses, 1);
+  });
+
   it('in manual mode delivers only at pump()', () => {
     const tun = new MemoryTun({ mode: 'manual' });
     let n = 0;

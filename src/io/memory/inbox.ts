@@ -31,6 +31,7 @@ export class Inbox {
   private handlers: PacketHandlers | undefined;
   private scheduled = false;
   private closed = false;
+  private paused = false;
   private readonly mode: DeliveryMode;
   private readonly poison: boolean;
   private readonly maxQueue: number;
@@ -71,22 +72,41 @@ export class Inbox {
 
   /**
    * Delivers every packet queued so far as one batch. Packets queued while
-   * it runs wait for the next pump. Returns how many were delivered.
+   * it runs wait for the next pump; so do the rest of the batch after a
+   * {@link pause}. Returns how many were delivered.
    */
   pump(): number {
     const h = this.handlers;
-    if (!h || this.closed || this.queue.length === 0) return 0;
+    if (!h || this.closed || this.paused || this.queue.length === 0) return 0;
     const batch = this.queue;
     this.queue = [];
     let n = 0;
     for (const p of batch) {
-      if (this.closed) break;
+      if (this.closed || this.paused) break;
       h.onPacket(p);
       if (this.poison) p.fill(POISON_BYTE);
       n++;
     }
+    if (n < batch.length && !this.closed) this.queue = batch.slice(n).concat(this.queue);
     if (n > 0 && !this.closed) h.onBatchEnd?.();
     return n;
+  }
+
+  /** Stops delivering (the rest of a batch being delivered waits), like the native ports' backpressure. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Ends a {@link pause}: in `'microtask'` mode what waits is delivered on a later microtask. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  /** True while {@link pause} is in force. */
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   close(): void {
@@ -101,7 +121,7 @@ export class Inbox {
     queueMicrotask(() => {
       this.scheduled = false;
       this.pump();
-      if (this.queue.length > 0) this.schedule();
+      if (this.queue.length > 0 && !this.paused) this.schedule();
     });
   }
 }

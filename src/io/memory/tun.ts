@@ -31,11 +31,13 @@ export interface MemoryTunStats {
   written: number;
   /** write() refusals: closed, empty, too long, or queue full. */
   writeDropped: number;
+  /** Times the stack paused reading (backpressure). */
+  pauses: number;
 }
 
 export class MemoryTun implements TunDevice {
   readonly name: string;
-  readonly stats: MemoryTunStats = { hostSent: 0, written: 0, writeDropped: 0 };
+  readonly stats: MemoryTunStats = { hostSent: 0, written: 0, writeDropped: 0, pauses: 0 };
   /** Packets the stack wrote, in order, when no `onHostPacket` is set. The test may clear it. */
   readonly hostReceived: Uint8Array[] = [];
   /** Receives each packet the stack wrote (instead of `hostReceived`). */
@@ -91,6 +93,27 @@ export class MemoryTun implements TunDevice {
       if (this.onHostPacket) this.onHostPacket(p);
       else this.hostReceived.push(p);
     }
+  }
+
+  /** {@link TunDevice.pause}: reads wait (in order) until {@link resume}. */
+  pause(): void {
+    this.stats.pauses++;
+    this.inbox.pause();
+  }
+
+  /** {@link TunDevice.resume}. */
+  resume(): void {
+    this.inbox.resume();
+  }
+
+  /** True while paused. */
+  get isPaused(): boolean {
+    return this.inbox.isPaused;
+  }
+
+  /** Packets the host sent that the stack has not read yet (held while paused, say). */
+  get unread(): number {
+    return this.inbox.queued;
   }
 
   /** The host's stack sends `packet` into the interface; the stack under test reads a copy. */
