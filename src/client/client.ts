@@ -24,6 +24,7 @@ import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
 import type { PptpCallEndReason, PptpCallParameters, PptpCloseReason } from '../pptp/control-types.js';
+import { DEFAULT_RECEIVE_WINDOW } from '../pptp/gre-sequencer.js';
 import {
   ControlDriver,
   describeCallEndReason,
@@ -97,6 +98,8 @@ export interface ClientOptions {
   readonly setupTimeoutMs?: number;
   /** GRE data channel settings (`ignorePeerWindow`, time-outs...). */
   readonly gre?: GreTuning;
+  /** The Packet Recv. Window Size we advertise (RFC 2637 §2.7; default {@link DEFAULT_RECEIVE_WINDOW}). */
+  readonly receiveWindow?: number;
   /** pppd `+ipv6`: negotiate IPv6CP and put the link-local pair on the interface. */
   readonly ipv6?: boolean;
   /** Extra PPP options (pppd names), applied last. */
@@ -444,6 +447,7 @@ export class PptpClient {
         role: 'pns',
         log: this.log.child('pptp'),
         hostName: '',
+        packetRecvWindowSize: o.receiveWindow ?? DEFAULT_RECEIVE_WINDOW,
         ...(this.env.random ? { randomInt: randomIntFrom(this.env.random) } : {}),
         // Unique among the calls that share this GRE endpoint (a shared one serves several clients).
         isCallIdAvailable: (id) => {
@@ -516,6 +520,7 @@ export class PptpClient {
           tun.write(packet);
         },
         flush: () => tun.flush(),
+        wake: () => tun.resume?.(),
       },
       events: {
         up: (info) => this.onSessionUp(info),
@@ -539,6 +544,7 @@ export class PptpClient {
     tun.start({
       onPacket: (packet) => {
         session.sendPacket(packet);
+        if (session.transmitBlocked) tun.pause?.();
       },
       onBatchEnd: () => endpoint.flush(),
       onError: (err) => this.finish(ExitCode.Setup, `the interface failed: ${err.message}`),

@@ -9,11 +9,20 @@ import { runHook } from '../io/hooks.js';
 import type { IpOptions } from '../io/ip.js';
 import { RawGreSocket } from '../io/raw-gre.js';
 import { systemTcp } from '../io/tcp.js';
-import { Tun } from '../io/tun.js';
+import { openTunPreferringOffload } from '../io/tun.js';
 import { GreEndpoint } from '../session/gre-endpoint.js';
 import type { Logger } from '../wire/log.js';
 import type { ClientEnv } from './client.js';
 import { systemClientHost } from './host.js';
+
+/**
+ * SO_RCVBUF/SO_SNDBUF of the client's GRE socket (capped by the kernel at
+ * net.core.rmem_max/wmem_max). The peer may have up to its window of
+ * packets in flight to us (pptp-ts advertises 1024: ~1.5 MB); the default
+ * receive buffer (~200 KiB) would drop them whenever the event loop is
+ * late by a millisecond.
+ */
+export const CLIENT_GRE_SOCKET_BUFFER_BYTES = 4 << 20;
 
 export interface SystemClientEnvOptions {
   readonly log: Logger;
@@ -32,10 +41,17 @@ export function systemClientEnv(o: SystemClientEnvOptions): ClientEnv {
     log,
     tcp: systemTcp,
     host: systemClientHost(o.ip),
-    openTun: (name) => Tun.open({ name, ...(o.ip?.netns ? { netns: o.ip.netns } : {}) }),
+    openTun: (name) =>
+      openTunPreferringOffload({ name, ...(o.ip?.netns ? { netns: o.ip.netns } : {}) }, (err) =>
+        log.log('warn', 'TUN offloads unavailable, using a plain TUN', { error: err.message }),
+      ),
     openGre: (localAddress) => {
       const endpoint = new GreEndpoint(
-        RawGreSocket.open({ bindAddress: localAddress }),
+        RawGreSocket.open({
+          bindAddress: localAddress,
+          rcvbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
+          sndbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
+        }),
         clock,
         log.child('gre'),
       );

@@ -31,6 +31,29 @@ import { AdaptiveTimeout } from './gre-timeout.js';
 /** The largest transmit window we honour (a 16-bit Packet Recv. Window Size could say 65535). */
 export const WINDOW_CAP = 1024;
 
+/**
+ * The Packet Recv. Window Size we advertise by default (RFC 2637 §2.7,
+ * §2.8, §2.10): enough packets in flight to keep a gigabit path full
+ * across this stack's round trip. Two Node processes on a busy 2-core
+ * machine see 1–10 ms between a packet and its acknowledgment; at
+ * 1 Gbit/s of 1400-byte packets (~90 per ms) a window of 64 stalls the
+ * sender every ~0.7 ms (docs/performance.md measures it). RFC 2637 §4.4:
+ * "The latency of the internetwork could be used to pick a window size
+ * sufficient to keep the current session's pipe full." In-order packets
+ * are handed up at once, so the window costs no buffer here; the reorder
+ * buffer keeps its own bound. Peers that enforce no window (Linux) ignore it.
+ */
+export const DEFAULT_RECEIVE_WINDOW = 1024;
+
+/**
+ * Most data packets we let arrive unacknowledged before sending an
+ * acknowledgment-only packet (when no data packet carried one first).
+ * Half our receive window would do for a sender at its full window, but a
+ * sender whose window shrank after time-outs (RFC 2637 §4.2.2) to less
+ * than that would stall until our acknowledgment time-out every window.
+ */
+export const MAX_ACK_EVERY = 32;
+
 export interface GreSequencerConfig {
   /** Sequence Number *before* the first one sent: the first data packet carries this + 1 (Linux and pptp-linux send 1 first). */
   readonly initialSequenceNumber: number;
@@ -38,7 +61,10 @@ export interface GreSequencerConfig {
   readonly peerReceiveWindow: number;
   /** Never close the transmit window. */
   readonly ignorePeerWindow: boolean;
-  /** Our own advertised receive window: after half of it is received unacknowledged, acknowledge at once. */
+  /**
+   * Our own advertised receive window: once half of it, or
+   * {@link MAX_ACK_EVERY} packets, are received unacknowledged, acknowledge at once.
+   */
   readonly receiveWindow: number;
   /** Longest delay before an acknowledgment-only packet (Windows: 100 ms). */
   readonly ackTimeoutMs: number;
@@ -113,7 +139,7 @@ export class GreSequencer {
     const ring = nextPow2(Math.max(16, this.enforced ? peerWindow : 64));
     this.sentAt = new Float64Array(ring);
     this.mask = ring - 1;
-    this.ackEvery = Math.max(1, Math.floor(config.receiveWindow / 2));
+    this.ackEvery = Math.max(1, Math.min(MAX_ACK_EVERY, Math.floor(config.receiveWindow / 2)));
     this.ato = new AdaptiveTimeout({
       minTimeoutMs: config.minTimeoutMs,
       maxTimeoutMs: config.maxTimeoutMs,
@@ -163,8 +189,8 @@ export class GreSequencer {
   /**
    * A data packet with Sequence Number `seq` was accepted (delivered or
    * buffered). Raises `seqRecv` and schedules the acknowledgment: at once
-   * (returns true) when half our receive window is unacknowledged, else
-   * within `ackTimeoutMs`.
+   * (returns true) when half our receive window, or {@link MAX_ACK_EVERY}
+   * packets, are unacknowledged, else within `ackTimeoutMs`.
    */
   onDataReceived(seq: number, now: number): boolean {
     if (!this.seqRecvValid || seq32.gt(seq, this.seqRecv)) {

@@ -17,6 +17,7 @@
  * ```
  */
 import { z } from 'zod';
+import { DEFAULT_RECEIVE_WINDOW } from '../pptp/gre-sequencer.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import { PoolSpecError, parsePoolSpec } from './ip-pool.js';
 
@@ -78,8 +79,8 @@ const schema = z.strictObject({
     .strictObject({
       /** Control-connection Echo-Request interval (RFC 2637 §2.6 keep-alive), seconds. */
       'echo-interval': seconds.default(60),
-      /** Our advertised Packet Receive Window Size (RFC 2637 §2.8). */
-      'receive-window': z.number().int().min(1).max(65535).default(64),
+      /** Our advertised Packet Receive Window Size (RFC 2637 §2.8); see DEFAULT_RECEIVE_WINDOW. */
+      'receive-window': z.number().int().min(1).max(65535).default(DEFAULT_RECEIVE_WINDOW),
       /** Ignore the peer's advertised window (for peers that advertise nonsense). */
       'ignore-peer-window': z.boolean().default(false),
       'ack-timeout-ms': z.number().int().min(1).max(10000).default(100),
@@ -87,7 +88,7 @@ const schema = z.strictObject({
     })
     .default({
       'echo-interval': 60,
-      'receive-window': 64,
+      'receive-window': DEFAULT_RECEIVE_WINDOW,
       'ignore-peer-window': false,
       'ack-timeout-ms': 100,
       'reorder-timeout-ms': 300,

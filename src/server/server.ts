@@ -485,6 +485,8 @@ export class PptpServer {
             const call = callRef.call;
             (call?.tun ?? this.sharedTun)?.flush();
           },
+          // The shared TUN is never paused (one slow call must not hold up the others).
+          wake: () => callRef.call?.tun?.resume?.(),
         },
         events: {
           up: (info) => {
@@ -651,7 +653,10 @@ export class PptpServer {
           ifname = tun.name;
           tun.start({
             onPacket: (p) => {
-              if (!call.ended) call.session.sendPacket(p);
+              if (call.ended) return;
+              call.session.sendPacket(p);
+              // Backpressure: this interface feeds one call, so it waits while the peer's window is closed.
+              if (call.session.transmitBlocked) tun.pause?.();
             },
             onBatchEnd: () => this.endpoint?.flush(),
           });

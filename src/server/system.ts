@@ -8,7 +8,7 @@ import { type Clock, realClock } from '../io/clock.js';
 import { runHook } from '../io/hooks.js';
 import { RawGreSocket } from '../io/raw-gre.js';
 import { systemTcp } from '../io/tcp.js';
-import { Tun } from '../io/tun.js';
+import { openTunPreferringOffload } from '../io/tun.js';
 import type { Logger } from '../wire/log.js';
 import { parseSecrets, type SecretEntry } from './chap-secrets.js';
 import { systemServerHost } from './host.js';
@@ -45,7 +45,10 @@ export function systemServerEnv(o: { log: Logger; secretsPath: string; clock?: C
     log: o.log,
     tcp: systemTcp,
     host: systemServerHost(),
-    openTun: (name) => Tun.open({ name }),
+    openTun: (name) =>
+      openTunPreferringOffload({ name }, (err) =>
+        o.log.log('warn', 'TUN offloads unavailable, using a plain TUN', { error: err.message }),
+      ),
     openGre: (bindAddress) =>
       RawGreSocket.open({
         ...(bindAddress ? { bindAddress } : {}),

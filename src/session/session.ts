@@ -59,12 +59,29 @@ export type GreTuning = Pick<
   | 'transmitQueuePackets'
 >;
 
+/**
+ * Frames a session's channel holds while the peer's window is closed
+ * (`GreTuning.transmitQueuePackets`). A driver stops reading its interface
+ * as soon as one is queued ({@link PppSession.transmitBlocked}), but a TUN
+ * with offloads hands over a whole TCP super-packet at a time (up to 64 KiB,
+ * cut into ~47 segments at a 1400-byte MTU, 256 at the smallest MSS worth
+ * using), and all of its segments follow: the queue holds them instead of
+ * dropping them.
+ */
+export const SESSION_TRANSMIT_QUEUE_PACKETS = 256;
+
 /** Where the session's received IP packets go. */
 export interface SessionPorts {
   /** One IPv4/IPv6 packet from the peer (decrypted); valid only during the call. */
   deliver(protocol: number, packet: Uint8Array): void;
   /** End of a receive batch: flush what `deliver` queued (e.g. `TunDevice.flush`). */
   flush?(): void;
+  /**
+   * The channel's transmit queue drained after the window had closed
+   * (Linux's `netif_wake_queue`): an interface paused because
+   * {@link PppSession.transmitBlocked} was true may resume.
+   */
+  wake?(): void;
 }
 
 /** What the session tells its driver. */
@@ -188,9 +205,13 @@ export class PppSession implements GreEndpointMember {
         peerReceiveWindow: opts.call.peerPacketRecvWindowSize,
         receiveWindow: opts.call.packetRecvWindowSize,
         peerPacketProcessingDelay: opts.call.peerPacketProcessingDelay,
+        transmitQueuePackets: opts.gre?.transmitQueuePackets ?? SESSION_TRANSMIT_QUEUE_PACKETS,
       },
       {
         transmit: (packet) => this.endpoint.send(packet),
+        wake: () => {
+          if (!this.destroyed) this.ports.wake?.();
+        },
         deliver: (frame) => {
           if (this.destroyed) return;
           if (this.peerWait) this.startNow();
@@ -268,6 +289,16 @@ export class PppSession implements GreEndpointMember {
     const r = this.unit.sendPacket(packet);
     this.armChannel();
     return r;
+  }
+
+  /**
+   * True while packets wait in the channel's transmit queue (the peer's GRE
+   * window is closed): the driver should stop reading its interface until
+   * {@link SessionPorts.wake} (RFC 2637 §4.2.4: packets "are no longer
+   * accepted from the packet source when the transmit buffer fills").
+   */
+  get transmitBlocked(): boolean {
+    return this.channel.queueLength > 0;
   }
 
   /** Administrative close: LCP Terminate-Request with `reason`; `dead` follows. */

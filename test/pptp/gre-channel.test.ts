@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GRE_CHANNEL_HEADROOM, GreChannel, GreDemux } from '../../src/pptp/gre-channel.js';
+import { MAX_ACK_EVERY } from '../../src/pptp/gre-sequencer.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { IpProtocol, internetChecksum } from '../../src/wire/ipv4.js';
 import { PppProtocol } from '../../src/wire/ppp.js';
@@ -168,6 +169,21 @@ describe('GRE channel: acknowledgments', () => {
     assert.equal(sink.sent.length, 0);
     deliver(demux, { seq: 8, frame: ipFrame(8) }, 0);
     assert.equal(sink.takeSent()[0]!.gre.acknowledgmentNumber, 8);
+  });
+  it('with a large receive window, acknowledges at once after MAX_ACK_EVERY packets, not half the window', () => {
+    const { sink, demux, ch } = makeChannel({ receiveWindow: 1024 });
+    for (let s = 1; s < MAX_ACK_EVERY; s++) deliver(demux, { seq: s, frame: ipFrame(s) }, 0);
+    assert.equal(sink.sent.length, 0);
+    deliver(demux, { seq: MAX_ACK_EVERY, frame: ipFrame(MAX_ACK_EVERY) }, 0);
+    const [a] = sink.takeSent();
+    assert.equal(a!.gre.acknowledgmentNumber, MAX_ACK_EVERY);
+    assert.equal(a!.gre.sequenceNumber, undefined, 'an acknowledgment-only packet');
+    // A lone packet after that still gets its ack from the time-out.
+    deliver(demux, { seq: MAX_ACK_EVERY + 1, frame: ipFrame(0) }, 10);
+    assert.equal(sink.sent.length, 0);
+    assert.equal(ch.pollAt(), 110);
+    ch.poll(110);
+    assert.equal(sink.takeSent()[0]!.gre.acknowledgmentNumber, MAX_ACK_EVERY + 1);
   });
   it('counts old acks and ignores acks for packets never sent', () => {
     const { ch, demux } = makeChannel();
