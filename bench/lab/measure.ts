@@ -93,7 +93,7 @@ export interface Measurements {
   tcp4?: TcpMeasurement;
   udp1400?: UdpMeasurement;
   udp64?: UdpMeasurement;
-  /** Memory of the tunnel's processes (and their children) after the runs. */
+  /** Memory of the tunnel's processes (not their children) after the runs. */
   rss?: readonly ProcessRss[];
 }
 
@@ -379,13 +379,13 @@ export async function measureTunnel(
     }
   }
   if (tunnel.processes.length > 0) {
-    const table = readProcTable();
+    // The tunnel's own processes only, not their helpers: `pptp-ts serve`
+    // keeps an `ip -batch` child for its session routes, which is iproute2's
+    // memory, not the tunnel's (CPU still counts children: they work for it).
     const rss: ProcessRss[] = [];
     for (const tp of tunnel.processes) {
-      for (const pid of withDescendants(table, [tp.pid])) {
-        const r = readRss(pid);
-        if (r) rss.push({ side: tp.side, ...r });
-      }
+      const r = readRss(tp.pid);
+      if (r) rss.push({ side: tp.side, ...r });
     }
     m.rss = rss;
   }

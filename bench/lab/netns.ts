@@ -23,7 +23,7 @@
  * with a time-out.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -68,6 +68,41 @@ export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<Ex
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Whether `pid` is still a running process (a zombie has finished: only its parent's wait is missing). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until every PID in `pids` has finished (bounded). A SIGKILL only
+ * starts the end of a process: one that holds a TUN or a socket in a
+ * namespace can spend a while in the kernel tearing it down (state D), and
+ * the lab must not report the namespace clean, or exit, before it is gone.
+ */
+async function waitFinished(pids: Iterable<number>, timeoutMs: number): Promise<void> {
+  const left = new Set(pids);
+  const deadline = performance.now() + timeoutMs;
+  while (left.size > 0 && performance.now() < deadline) {
+    for (const pid of left) if (!running(pid)) left.delete(pid);
+    if (left.size > 0) await sleep(10);
+  }
+}
+
+/** {@link waitFinished} for the synchronous exit and signal path (sleeps with Atomics.wait). */
+function waitFinishedSync(pids: Iterable<number>, timeoutMs: number): void {
+  const left = new Set(pids);
+  const deadline = performance.now() + timeoutMs;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (left.size > 0 && performance.now() < deadline) {
+    for (const pid of left) if (!running(pid)) left.delete(pid);
+    if (left.size > 0) Atomics.wait(cell, 0, 0, 10);
+  }
+}
 
 /**
  * Polls `check` every `intervalMs` until it returns true; throws after
@@ -318,11 +353,13 @@ export class Lab {
   async scrub(): Promise<void> {
     for (const p of [...this.processes]) await p.stop(1000);
     for (const ns of [this.serverNs, this.clientNs]) {
-      for (const pid of await this.pids(ns)) {
+      const pids = await this.pids(ns);
+      for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}
       }
+      await waitFinished(pids, 5000);
       for (const l of await this.links(ns)) {
         if (l !== 'lo' && l !== this.underlayDevice)
           await this.ip(ns, ['link', 'del', l], { allowFail: true });
@@ -336,11 +373,13 @@ export class Lab {
     this.closed = true;
     await Promise.all([...this.processes].map((p) => p.stop(2000)));
     for (const ns of this.created.splice(0)) {
-      for (const pid of await this.pids(ns)) {
+      const pids = await this.pids(ns);
+      for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}
       }
+      await waitFinished(pids, 5000);
       await run(['ip', 'netns', 'del', ns], { allowFail: true, timeoutMs: 10_000 });
     }
     rmSync(this.tmpDir, { recursive: true, force: true });
@@ -351,10 +390,12 @@ export class Lab {
   closeSync(): void {
     if (this.closed) return;
     this.closed = true;
+    const killed: number[] = [];
     for (const p of this.processes) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {}
+      killed.push(p.pid);
     }
     for (const ns of this.created.splice(0)) {
       const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', timeout: 5000 });
@@ -362,9 +403,12 @@ export class Lab {
         try {
           process.kill(Number(pid), 'SIGKILL');
         } catch {}
+        killed.push(Number(pid));
       }
       spawnSync('ip', ['netns', 'del', ns], { timeout: 5000 });
     }
+    // Before this process exits (Ctrl-C), every one of them must really be gone.
+    waitFinishedSync(killed, 5000);
     rmSync(this.tmpDir, { recursive: true, force: true });
     track(this, false);
   }
