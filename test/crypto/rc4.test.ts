@@ -7,6 +7,23 @@ import { describe, it } from 'node:test';
 import { Rc4, rc4Encrypt } from '../../src/crypto/rc4.js';
 import { fromHex, toHex, utf8 } from '../../src/wire/bytes.js';
 
+/** RC4 as the textbook writes it (KSA, then PRGA byte by byte), an independent reference. */
+function naiveRc4(key: Uint8Array, input: Uint8Array): Uint8Array {
+  const S = Array.from({ length: 256 }, (_, i) => i);
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + S[i]! + key[i % key.length]!) % 256;
+    [S[i], S[j]] = [S[j]!, S[i]!];
+  }
+  const out = new Uint8Array(input.length);
+  for (let n = 0, i = 0, j = 0; n < input.length; n++) {
+    i = (i + 1) % 256;
+    j = (j + S[i]!) % 256;
+    [S[i], S[j]] = [S[j]!, S[i]!];
+    out[n] = input[n]! ^ S[(S[i]! + S[j]!) % 256]!;
+  }
+  return out;
+}
+
 function keystream(key: Uint8Array, n: number): Uint8Array {
   const z = new Uint8Array(n);
   new Rc4(key).process(z);
@@ -52,6 +69,42 @@ describe('RC4', () => {
     const out = utf8('Plaintext');
     r.process(out);
     assert.equal(toHex(out), 'bbf316e8d940af0ad3');
+  });
+  it('agrees with a textbook RC4 for every key length 1–40 and any alignment of the data in its buffer', () => {
+    // The key schedule has a path for power-of-two key lengths (MPPE's 8 and
+    // 16 bytes) and one for the rest; the keystream is XORed word by word
+    // where the data is 4-byte aligned in its buffer and byte by byte around it.
+    let seed = 0x2545f491;
+    const rand = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    for (let keyLength = 1; keyLength <= 40; keyLength++) {
+      const key = Uint8Array.from({ length: keyLength }, () => rand(256));
+      for (let trial = 0; trial < 6; trial++) {
+        const backing = new ArrayBuffer(1600);
+        const viewOffset = rand(8);
+        const data = new Uint8Array(backing, viewOffset, 1500);
+        for (let i = 0; i < data.length; i++) data[i] = rand(256);
+        const before = data.slice();
+        const start = rand(9);
+        const end = start + [0, 1, 3, 31, 32, 33, 100, 1400][trial % 8]! + rand(4);
+        const r = new Rc4(key);
+        r.process(data, start, end);
+        // Then more from the same stream, at another alignment.
+        r.process(data, end, end + 37);
+        const want = naiveRc4(key, before.subarray(start, end + 37));
+        assert.equal(toHex(data.subarray(start, end + 37)), toHex(want), `key ${keyLength} trial ${trial}`);
+        assert.equal(
+          toHex(data.subarray(0, start)),
+          toHex(before.subarray(0, start)),
+          'nothing before start',
+        );
+        assert.equal(toHex(data.subarray(end + 37)), toHex(before.subarray(end + 37)), 'nothing after end');
+      }
+    }
   });
   it('rejects empty or out-of-range keys', () => {
     assert.throws(() => new Rc4(new Uint8Array(0)), RangeError);
