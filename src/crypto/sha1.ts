@@ -133,57 +133,149 @@ export class Sha1 {
 
   /** FIPS 180-1 §7 method 1, on the 64 bytes at `data[p..p+64)`. */
   private compress(data: Uint8Array, p: number): void {
-    const w = this.w;
-    for (let t = 0; t < 16; t++) {
-      const q = p + 4 * t;
-      w[t] = (data[q]! << 24) | (data[q + 1]! << 16) | (data[q + 2]! << 8) | data[q + 3]!;
-    }
-    for (let t = 16; t < 80; t++) {
-      const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
-      w[t] = (x << 1) | (x >>> 31);
-    }
-    const h = this.h;
-    let a = h[0]!;
-    let b = h[1]!;
-    let c = h[2]!;
-    let d = h[3]!;
-    let e = h[4]!;
-    for (let t = 0; t < 20; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + w[t]! + 0x5a827999) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    for (let t = 20; t < 40; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + w[t]! + 0x6ed9eba1) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    for (let t = 40; t < 60; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + w[t]! + 0x8f1bbcdc) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    for (let t = 60; t < 80; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + w[t]! + 0xca62c1d6) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    h[0] = (h[0]! + a) | 0;
-    h[1] = (h[1]! + b) | 0;
-    h[2] = (h[2]! + c) | 0;
-    h[3] = (h[3]! + d) | 0;
-    h[4] = (h[4]! + e) | 0;
+    compressBlock(this.h, this.w, data, p);
   }
+}
+
+/** FIPS 180-1 §7 method 1: folds the 64 bytes at `data[p..p+64)` into `h`, with `w` as the 80-word schedule. */
+function compressBlock(h: Int32Array, w: Int32Array, data: Uint8Array, p: number): void {
+  for (let t = 0; t < 16; t++) {
+    const q = p + 4 * t;
+    w[t] = (data[q]! << 24) | (data[q + 1]! << 16) | (data[q + 2]! << 8) | data[q + 3]!;
+  }
+  for (let t = 16; t < 80; t++) {
+    const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
+    w[t] = (x << 1) | (x >>> 31);
+  }
+  let a = h[0]!;
+  let b = h[1]!;
+  let c = h[2]!;
+  let d = h[3]!;
+  let e = h[4]!;
+  for (let t = 0; t < 20; t++) {
+    const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + w[t]! + 0x5a827999) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = tmp;
+  }
+  for (let t = 20; t < 40; t++) {
+    const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + w[t]! + 0x6ed9eba1) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = tmp;
+  }
+  for (let t = 40; t < 60; t++) {
+    const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + w[t]! + 0x8f1bbcdc) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = tmp;
+  }
+  for (let t = 60; t < 80; t++) {
+    const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + w[t]! + 0xca62c1d6) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = tmp;
+  }
+  h[0] = (h[0]! + a) | 0;
+  h[1] = (h[1]! + b) | 0;
+  h[2] = (h[2]! + c) | 0;
+  h[3] = (h[3]! + d) | 0;
+  h[4] = (h[4]! + e) | 0;
+}
+
+/** Bytes of SHApad1 and of SHApad2 (RFC 3078 §7.3, RFC 3079 §2.4). */
+const SHA_PAD_LENGTH = 40;
+
+/**
+ * The whole padded message of {@link getNewKeyDigest} for one key length,
+ * in 64-byte blocks: everything but the two keys is constant (SHApad1 zeros,
+ * SHApad2 0xF2, the 0x80 terminator, the bit length), so only the keys are
+ * written per call. Made on first use per length.
+ */
+const keyChangeMessages = new Map<number, Uint8Array>();
+
+function keyChangeMessage(n: number): Uint8Array {
+  let m = keyChangeMessages.get(n);
+  if (m === undefined) {
+    const length = 2 * n + 2 * SHA_PAD_LENGTH;
+    m = new Uint8Array(Math.ceil((length + 9) / 64) * 64);
+    m.fill(0xf2, 2 * n + SHA_PAD_LENGTH, length);
+    m[length] = 0x80;
+    const bits = length * 8;
+    m[m.length - 4] = bits >>> 24;
+    m[m.length - 3] = (bits >>> 16) & 0xff;
+    m[m.length - 2] = (bits >>> 8) & 0xff;
+    m[m.length - 1] = bits & 0xff;
+    keyChangeMessages.set(n, m);
+  }
+  return m;
+}
+
+const keyChangeH = new Int32Array(5);
+const keyChangeW = new Int32Array(80);
+
+/**
+ * SHA-1(StartKey ‖ SHApad1 ‖ SessionKey ‖ SHApad2), the digest in MPPE's
+ * GetNewKeyFromSHA (RFC 3078 §7.3, RFC 3079 §2.4/§3.4), with `n`-byte keys
+ * at `startKey[startOffset..)` and `sessionKey[sessionOffset..)`, written to
+ * `out[outOffset..outOffset+20)`. The same bytes as {@link Sha1} over those
+ * four parts, without its buffering: the stateless MPPE key change runs it
+ * for every packet. Allocation-free after the first call per `n`; not
+ * re-entrant (nothing here calls back).
+ */
+export function getNewKeyDigest(
+  startKey: Uint8Array,
+  startOffset: number,
+  sessionKey: Uint8Array,
+  sessionOffset: number,
+  n: number,
+  out: Uint8Array,
+  outOffset = 0,
+): void {
+  if (
+    !Number.isInteger(n) ||
+    n < 1 ||
+    n > 64 ||
+    startOffset < 0 ||
+    startOffset + n > startKey.length ||
+    sessionOffset < 0 ||
+    sessionOffset + n > sessionKey.length ||
+    outOffset < 0 ||
+    outOffset + SHA1_DIGEST_LENGTH > out.length
+  ) {
+    throw new RangeError('getNewKeyDigest: keys or output out of range');
+  }
+  const m = keyChangeMessage(n);
+  const s = n + SHA_PAD_LENGTH;
+  for (let i = 0; i < n; i++) {
+    m[i] = startKey[startOffset + i]!;
+    m[s + i] = sessionKey[sessionOffset + i]!;
+  }
+  const h = keyChangeH;
+  h[0] = H0;
+  h[1] = H1;
+  h[2] = H2;
+  h[3] = H3;
+  h[4] = H4;
+  for (let p = 0; p < m.length; p += 64) compressBlock(h, keyChangeW, m, p);
+  // The keys do not stay in the shared message or schedule.
+  m.fill(0, 0, n);
+  m.fill(0, s, s + n);
+  keyChangeW.fill(0, 0, 16);
+  for (let i = 0; i < 5; i++) {
+    const v = h[i]!;
+    out[outOffset + 4 * i] = v >>> 24;
+    out[outOffset + 4 * i + 1] = (v >>> 16) & 0xff;
+    out[outOffset + 4 * i + 2] = (v >>> 8) & 0xff;
+    out[outOffset + 4 * i + 3] = v & 0xff;
+  }
+  h.fill(0);
 }

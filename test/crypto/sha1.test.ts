@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { SHA1_DIGEST_LENGTH, Sha1, sha1 } from '../../src/crypto/sha1.js';
+import { getNewKeyDigest, SHA1_DIGEST_LENGTH, Sha1, sha1 } from '../../src/crypto/sha1.js';
 import { toHex, utf8 } from '../../src/wire/bytes.js';
 import { prng } from '../fuzz/mutate.js';
 
@@ -79,5 +79,37 @@ describe('SHA-1 (FIPS 180-1)', () => {
     h.update(utf8('abc'));
     h.digestInto(out, 0);
     assert.equal(toHex(out.subarray(0, 20)), 'a9993e364706816aba3e25717850c26c9cd0d89d');
+  });
+});
+
+describe('getNewKeyDigest (the digest of MPPE GetNewKeyFromSHA, RFC 3078 §7.3)', () => {
+  it('equals node:crypto over StartKey ‖ 40 × 0x00 ‖ SessionKey ‖ 40 × 0xF2 for key lengths 1–64, at offsets', () => {
+    const rand = prng(3078);
+    const byte = () => Math.floor(rand() * 256);
+    for (let n = 1; n <= 64; n++) {
+      for (let trial = 0; trial < 3; trial++) {
+        const start = Uint8Array.from({ length: n + 7 }, byte);
+        const session = Uint8Array.from({ length: n + 5 }, byte);
+        const so = trial;
+        const ss = (trial * 2) % 5;
+        const out = new Uint8Array(27).fill(0xa5);
+        getNewKeyDigest(start, so, session, ss, n, out, 3);
+        const want = createHash('sha1')
+          .update(start.subarray(so, so + n))
+          .update(new Uint8Array(40))
+          .update(session.subarray(ss, ss + n))
+          .update(new Uint8Array(40).fill(0xf2))
+          .digest('hex');
+        assert.equal(toHex(out.subarray(3, 23)), want, `n ${n} trial ${trial}`);
+        assert.ok(out.subarray(0, 3).every((b) => b === 0xa5) && out.subarray(23).every((b) => b === 0xa5));
+      }
+    }
+  });
+  it('refuses keys or output out of range', () => {
+    const k = new Uint8Array(16);
+    const out = new Uint8Array(20);
+    assert.throws(() => getNewKeyDigest(k, 1, k, 0, 16, out), RangeError);
+    assert.throws(() => getNewKeyDigest(k, 0, k, 0, 0, out), RangeError);
+    assert.throws(() => getNewKeyDigest(k, 0, k, 0, 16, out, 1), RangeError);
   });
 });
