@@ -407,6 +407,9 @@ const CODE_NAMES: Readonly<Record<number, string>> = {
   [CpCode.CodeReject]: 'Code-Reject',
 };
 
+/** The empty byte string, shared (an empty typed array still costs about 200 bytes of heap). Never written to. */
+const NO_BYTES = new Uint8Array(0);
+
 /** Default MRU of the peer (RFC 1661 §6.1): Code-Reject data is truncated to fit it. */
 const DEFAULT_MRU = 1500;
 
@@ -427,10 +430,10 @@ export class Fsm<N = never> {
   private idCounter = 0;
   /** Identifier and options of our last Configure-Request. */
   private requestId: number | undefined;
-  private requestOptions: Uint8Array = new Uint8Array(0);
+  private requestOptions: Uint8Array = NO_BYTES;
   /** Identifier and data of our last Terminate-Request. */
   private terminateId = 0;
-  private terminateData: Uint8Array = new Uint8Array(0);
+  private terminateData: Uint8Array = NO_BYTES;
   /** The peer's Configure-Request we acknowledged last (for the duplicate check in Opened). */
   private lastAcked: { identifier: number; data: Uint8Array } | undefined;
   /** A reply to the current request was accepted (pppd seen_ack). */
@@ -458,17 +461,32 @@ export class Fsm<N = never> {
   ) {
     this.config = { ...DEFAULT_FSM_CONFIG, ...config };
     this.log = log;
-    const self = this;
-    this.ctx = {
-      get state() {
-        return self.stateValue;
-      },
-      note: (note: N) => this.out.push({ kind: 'note', protocol: this.policy.protocol, note }),
-      send: (packet: CpPacket) => this.emit(packet),
-      nextId: () => this.freshId(),
-      log,
-    };
+    this.ctx = new Fsm.Context<N>(this);
   }
+
+  /**
+   * What a policy may do with the automaton: one small object per
+   * automaton, its methods on the prototype (closures would cost hundreds
+   * of bytes each on a server with thousands of links: docs/sessions.md).
+   */
+  private static readonly Context = class<M> implements PolicyContext<M> {
+    constructor(private readonly fsm: Fsm<M>) {}
+    get state(): FsmState {
+      return this.fsm.stateValue;
+    }
+    get log(): Logger {
+      return this.fsm.log;
+    }
+    note(note: M): void {
+      this.fsm.out.push({ kind: 'note', protocol: this.fsm.policy.protocol, note });
+    }
+    send(packet: CpPacket): void {
+      this.fsm.emit(packet);
+    }
+    nextId(): number {
+      return this.fsm.freshId();
+    }
+  };
 
   /** Current RFC 1661 state. */
   get state(): FsmState {

@@ -148,29 +148,69 @@ export function createMppe(config: MppeConfig): { encryptor: MppeEncryptor; decr
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /**
+ * Scratch shared by every key state of the process: key changes and
+ * stateless packets run synchronously from start to end, so one SHA-1, one
+ * digest buffer and one RC4 state serve every session (a server with
+ * thousands of idle links must not hold them per link: docs/sessions.md).
+ */
+const scratch = {
+  sha: new Sha1(),
+  digest: new Uint8Array(SHA1_DIGEST_LENGTH),
+  /** The RC4 state of stateless links: re-keyed from the session key before every packet, so it never carries over. */
+  rc4: new Rc4(),
+};
+
+/**
  * One direction's keys and RC4 state: the master key ("StartKey"), the
  * current session key and the cipher, plus the key change of RFC 3078 §7.3.
- * Allocation-free after construction.
+ * Allocation-free after construction (a stateful link allocates its RC4
+ * state at its first use).
+ *
+ * Memory: an idle link holds only the two keys, in one array. A stateless
+ * link's RC4 state exists only between a key change and the end of that
+ * packet (RFC 3078 §7.1: the key changes before every packet), so it is
+ * the process-wide {@link scratch} one; a stateful link's state carries
+ * from packet to packet and is its own.
  */
 class MppeKeyState {
   readonly #bits: MppeKeyBits;
   readonly #length: number;
-  readonly #masterKey: Uint8Array;
-  readonly #sessionKey: Uint8Array;
-  readonly #digest = new Uint8Array(SHA1_DIGEST_LENGTH);
-  readonly #sha = new Sha1();
-  readonly rc4 = new Rc4();
+  /** Master key at [0, length), session key at [length, 2 × length). */
+  readonly #keys: Uint8Array;
+  readonly #stateless: boolean;
+  #rc4: Rc4 | undefined;
 
-  constructor(bits: MppeKeyBits, masterKey: Uint8Array) {
+  constructor(bits: MppeKeyBits, masterKey: Uint8Array, stateless: boolean) {
     this.#bits = bits;
-    this.#length = mppeKeyLength(bits);
-    if (masterKey.length < this.#length) {
-      throw new RangeError(`MPPE-${bits} needs a master key of at least ${this.#length} bytes`);
+    const n = mppeKeyLength(bits);
+    this.#length = n;
+    this.#stateless = stateless;
+    if (masterKey.length < n) {
+      throw new RangeError(`MPPE-${bits} needs a master key of at least ${n} bytes`);
     }
-    this.#masterKey = masterKey.slice(0, this.#length);
+    const keys = new Uint8Array(2 * n);
+    keys.set(masterKey.subarray(0, n), 0);
     // RFC 3079 §2–3: the first session key is GetNewKeyFromSHA(master, master) reduced.
-    this.#sessionKey = initialSessionKey(this.#masterKey, bits);
-    this.rc4.setKey(this.#sessionKey);
+    const first = initialSessionKey(keys.subarray(0, n), bits);
+    keys.set(first, n);
+    first.fill(0);
+    this.#keys = keys;
+  }
+
+  /**
+   * The cipher, keyed with the current session key (RFC 3078 §5) unless a
+   * key change or re-initialisation since left it elsewhere. Stateless: the
+   * shared state, valid until the end of the current packet.
+   */
+  get rc4(): Rc4 {
+    if (this.#stateless) return scratch.rc4;
+    let r = this.#rc4;
+    if (r === undefined) {
+      r = new Rc4();
+      r.setKey(this.#keys, this.#length, this.#length);
+      this.#rc4 = r;
+    }
+    return r;
   }
 
   /**
@@ -180,46 +220,45 @@ class MppeKeyState {
    */
   changeKey(): void {
     const n = this.#length;
-    const sha = this.#sha;
-    const digest = this.#digest;
-    const session = this.#sessionKey;
+    const keys = this.#keys;
+    const { sha, digest } = scratch;
     sha.reset();
-    sha.update(this.#masterKey, 0, n);
+    sha.update(keys, 0, n);
     sha.updateRepeated(0x00, 40); // SHApad1
-    sha.update(session, 0, n);
+    sha.update(keys, n, 2 * n);
     sha.updateRepeated(0xf2, 40); // SHApad2
     sha.digestInto(digest, 0);
-    this.rc4.setKey(digest, 0, n);
-    for (let i = 0; i < n; i++) session[i] = digest[i]!;
-    this.rc4.process(session, 0, n);
+    const rc4 = this.rc4;
+    rc4.setKey(digest, 0, n);
+    for (let i = 0; i < n; i++) keys[n + i] = digest[i]!;
+    digest.fill(0);
+    rc4.process(keys, n, 2 * n);
     if (this.#bits === 40) {
-      session[0] = 0xd1;
-      session[1] = 0x26;
-      session[2] = 0x9e;
+      keys[n] = 0xd1;
+      keys[n + 1] = 0x26;
+      keys[n + 2] = 0x9e;
     } else if (this.#bits === 56) {
-      session[0] = 0xd1;
+      keys[n] = 0xd1;
     }
-    this.rc4.setKey(session, 0, n);
+    rc4.setKey(keys, n, n);
   }
 
   /** RFC 3078 §8.2: rc4_key(RC4Key, Length_Of_Key, SessionKey) with the current session key. */
   reinitialize(): void {
-    this.rc4.setKey(this.#sessionKey, 0, this.#length);
+    this.rc4.setKey(this.#keys, this.#length, this.#length);
   }
 
-  /** Makes this state an exact copy of `other` (same strength). Allocation-free. */
+  /** Makes this state an exact copy of `other` (same strength and mode). Allocation-free once both have their RC4 state. */
   copyFrom(other: MppeKeyState): void {
-    this.#masterKey.set(other.#masterKey);
-    this.#sessionKey.set(other.#sessionKey);
-    this.rc4.copyFrom(other.rc4);
+    this.#keys.set(other.#keys);
+    if (!this.#stateless) this.rc4.copyFrom(other.rc4);
   }
 
   /** Overwrites the key material (call when the link goes down). */
   wipe(): void {
-    this.#masterKey.fill(0);
-    this.#sessionKey.fill(0);
-    this.#digest.fill(0);
-    this.rc4.setKey(this.#digest, 0, this.#length);
+    this.#keys.fill(0);
+    // Stateless: the shared state holds nothing of ours past the packet that used it.
+    if (this.#rc4) this.#rc4.setKey(this.#keys, 0, this.#length);
   }
 
   toJSON(): object {
@@ -232,6 +271,15 @@ class MppeKeyState {
     return this.toString();
   }
 }
+
+/** The encoder's header, reused by every encryptor (no per-packet or per-link object). */
+const HEADER_SCRATCH = {
+  flushed: false,
+  atFront: false,
+  compressed: false,
+  encrypted: true,
+  coherencyCount: 0,
+};
 
 /** Transmit-side counters. */
 export interface MppeTransmitCounters {
@@ -259,17 +307,9 @@ export class MppeEncryptor {
   /** Count of the last packet sent; 4095 so that the first packet carries 0 (as Linux does). */
   #coherencyCount = MPPE_COHERENCY_COUNT_MODULO - 1;
   #resetPending = false;
-  /** Scratch header for the codec, reused (no per-packet object). */
-  readonly #header = {
-    flushed: false,
-    atFront: false,
-    compressed: false,
-    encrypted: true,
-    coherencyCount: 0,
-  };
 
   constructor(config: MppeDirectionConfig) {
-    this.#keys = new MppeKeyState(config.bits, config.masterKey);
+    this.#keys = new MppeKeyState(config.bits, config.masterKey, config.stateless);
     this.#stateless = config.stateless;
     this.#linuxReset = (config.statefulReset ?? 'linux') === 'linux';
   }
@@ -343,7 +383,7 @@ export class MppeEncryptor {
       this.counters.resets++;
       this.#resetPending = false;
     }
-    const h = this.#header;
+    const h = HEADER_SCRATCH;
     h.flushed = flushed;
     h.coherencyCount = cc;
     encodeMppeHeader(h, buf, start);
@@ -368,6 +408,16 @@ export class MppeEncryptor {
     return this.toString();
   }
 }
+
+/** The receive path's header view, re-aimed at every packet and shared by every decryptor (decrypt is synchronous). */
+let sharedView: MppeView | undefined;
+function receiveView(): MppeView {
+  sharedView ??= MppeView.check(new Uint8Array(MPPE_HEADER_LENGTH));
+  return sharedView;
+}
+
+/** Two decrypted octets for the re-sync trials (shared: synchronous). */
+const PEEK_SCRATCH = new Uint8Array(2);
 
 /** Result of {@link MppeDecryptor.decrypt}. */
 export type MppeReceiveVerdict =
@@ -452,21 +502,19 @@ export class MppeDecryptor {
   #coherencyCount = MPPE_COHERENCY_COUNT_MODULO - 1;
   /** Stateful: a gap was seen and we wait for a FLUSHED packet. */
   #discard = false;
-  readonly #view: MppeView;
-  /** Scratch key state for the 'linux' re-sync trials. */
-  readonly #trial: MppeKeyState;
-  readonly #peek = new Uint8Array(2);
+  /** Scratch key state for the 'linux' re-sync trials (stateful only, made at the first one). */
+  #trial: MppeKeyState | undefined;
+  readonly #bits: MppeKeyBits;
 
   constructor(config: MppeReceiveConfig) {
-    this.#keys = new MppeKeyState(config.bits, config.masterKey);
+    this.#bits = config.bits;
+    this.#keys = new MppeKeyState(config.bits, config.masterKey, config.stateless);
     this.#stateless = config.stateless;
     this.#linuxReset = (config.statefulReset ?? 'linux') === 'linux';
     const cap = config.maxRekeysPerPacket ?? DEFAULT_MAX_REKEYS_PER_PACKET;
     if (!Number.isInteger(cap) || cap < 1)
       throw new RangeError('maxRekeysPerPacket must be a positive integer');
     this.#maxRekeys = cap;
-    this.#view = MppeView.check(new Uint8Array(MPPE_HEADER_LENGTH));
-    this.#trial = new MppeKeyState(config.bits, config.masterKey);
   }
 
   /** Coherency count the receive keys correspond to (4095 before the first packet). */
@@ -488,7 +536,7 @@ export class MppeDecryptor {
   decrypt(buf: Uint8Array, start = 0, end = buf.length): MppeReceiveVerdict {
     // Header + at least one byte of (possibly PFC-compressed) protocol field.
     if (end - start < MPPE_HEADER_LENGTH + 1 || start < 0 || end > buf.length) return this.#drop('truncated');
-    const view = MppeView.check(buf, this.#view, start, end);
+    const view = MppeView.check(buf, receiveView(), start, end);
     if (!view.encrypted) return this.#drop('notEncrypted');
     const cc = view.coherencyCount;
     const flushed = view.flushed;
@@ -584,8 +632,9 @@ export class MppeDecryptor {
    */
   #guessMissedResets(buf: Uint8Array, p: number, end: number): number {
     if (end - p < 2) return 0;
+    this.#trial ??= new MppeKeyState(this.#bits, new Uint8Array(16), false);
     const trial = this.#trial;
-    const peek = this.#peek;
+    const peek = PEEK_SCRATCH;
     trial.copyFrom(this.#keys);
     for (let extra = 0; extra <= MPPE_MAX_MISSED_RESETS; extra++) {
       trial.changeKey();

@@ -52,6 +52,9 @@ import {
   type RandomBytes,
 } from './types.js';
 
+/** The empty byte string, shared: what an authenticator holds before its first Challenge and after success. */
+const NO_BYTES = new Uint8Array(0);
+
 // ─── Variant contract ───────────────────────────────────────────────────────
 
 /** A secret the authenticator can verify with. */
@@ -156,8 +159,8 @@ export class ChapAuthenticator implements Authenticator {
   private stateValue: AuthState = 'initial';
   /** Identifier and Value of the challenge the next Response must answer. */
   private identifier = 0;
-  private challenge: Uint8Array = new Uint8Array(0);
-  private challengePacket: Uint8Array = new Uint8Array(0);
+  private challenge: Uint8Array = NO_BYTES;
+  private challengePacket: Uint8Array = NO_BYTES;
   private transmissions = 0;
   /** True while waiting for a retried Response (after Failure R=1): no Challenge retransmission. */
   private awaitingRetry = false;
@@ -244,6 +247,10 @@ export class ChapAuthenticator implements Authenticator {
 
     if (result.ok) {
       this.stateValue = 'success';
+      // Only the reply is needed from now on (a repeated Response gets it again): a server keeps
+      // thousands of authenticated links, so the challenge goes.
+      this.challenge = NO_BYTES;
+      this.challengePacket = NO_BYTES;
       this.lastReply = {
         identifier,
         payload: encodeChapPacket({ kind: 'success', identifier, message: result.message }),
