@@ -34,7 +34,7 @@ import {
 import { GreEndpoint } from '../session/gre-endpoint.js';
 import { describeAuth, describeMppe, PppSession, type SessionInfo } from '../session/session.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
-import type { Logger, LogLevel } from '../wire/log.js';
+import type { Logger } from '../wire/log.js';
 import { PppProtocol } from '../wire/ppp.js';
 import {
   PptpDisconnectResult,
@@ -46,6 +46,7 @@ import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secre
 import type { ServerConfig } from './config.js';
 import type { ServerHost } from './host.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
+import { demoteInfo, lazyChild } from './lazy-log.js';
 
 /** Everything the server does to the outside world. */
 export interface ServerEnv {
@@ -367,7 +368,7 @@ export class PptpServer {
     const peerNum = parseIpv4(remote)!;
     const cfg = this.config;
     const id = this.nextConnId++;
-    const log = this.log.child('pptp', { conn: id, peer: remote });
+    const log = lazyChild(this.log, 'pptp', { conn: id, peer: remote });
     const engineLog = demoteInfo(log);
     const conn: Connection = {
       id,
@@ -452,7 +453,7 @@ export class PptpServer {
   private startCall(conn: Connection, params: PptpCallParameters): void {
     const cfg = this.config;
     const endpoint = this.endpoint!;
-    const log = this.log.child('session', { peer: conn.remote, callId: params.callId });
+    const log = lazyChild(this.log, 'session', { peer: conn.remote, callId: params.callId });
     const callRef: { call?: ServerCall } = {};
     let session: PppSession;
     try {
@@ -844,17 +845,4 @@ export class PptpServer {
   }
 }
 
-/**
- * The engines' own `info` lines (phases, LCP up, control connection closed)
- * as `debug`: with thousands of sessions the server's info log keeps to one
- * line per session start and end (and warnings).
- */
-export function demoteInfo(log: Logger): Logger {
-  const map = (l: LogLevel): LogLevel => (l === 'info' ? 'debug' : l);
-  return {
-    name: log.name,
-    enabled: (l) => log.enabled(map(l)),
-    log: (l, m, f) => log.log(map(l), m, f),
-    child: (n, f) => demoteInfo(log.child(n, f)),
-  };
-}
+export { demoteInfo } from './lazy-log.js';

@@ -38,10 +38,15 @@ import {
   type UnitAction,
 } from '../ppp/unit.js';
 import type { PptpCallParameters } from '../pptp/control-types.js';
-import { GreChannel, type GreChannelConfig, type GreChannelCounters } from '../pptp/gre-channel.js';
+import {
+  GreChannel,
+  type GreChannelConfig,
+  type GreChannelCounters,
+  type GreChannelSink,
+} from '../pptp/gre-channel.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
 import { type Logger, nullLogger } from '../wire/log.js';
-import { PppProtocol } from '../wire/ppp.js';
+import { type PppFrame, type PppFramingFlags, PppProtocol } from '../wire/ppp.js';
 import type { GreEndpoint, GreEndpointMember } from './gre-endpoint.js';
 import { TimerSet } from './timers.js';
 
@@ -207,30 +212,10 @@ export class PppSession implements GreEndpointMember {
         peerPacketProcessingDelay: opts.call.peerPacketProcessingDelay,
         transmitQueuePackets: opts.gre?.transmitQueuePackets ?? SESSION_TRANSMIT_QUEUE_PACKETS,
       },
-      {
-        transmit: (packet) => this.endpoint.send(packet),
-        wake: () => {
-          if (!this.destroyed) this.ports.wake?.();
-        },
-        deliver: (frame) => {
-          if (this.destroyed) return;
-          if (this.peerWait) this.startNow();
-          this.run(this.unit.receive(frame));
-        },
-      },
+      new PppSession.ChannelSink(this),
     );
     const gre = this.channel;
-    const channelPort: PppChannel = {
-      mtu: gre.mtu,
-      headroom: gre.headroom,
-      send: (frame) => {
-        gre.send(frame, clock.now());
-      },
-      sendInPlace: (buf, offset, length, protocol) => {
-        gre.sendInPlace(buf, offset, length, protocol, clock.now());
-      },
-      setFraming: (flags) => gre.setFraming(flags),
-    };
+    const channelPort = new PppSession.UnitChannel(gre, clock);
     const ppp = opts.ppp;
     this.unit = new PppUnit(
       {
@@ -240,13 +225,58 @@ export class PppSession implements GreEndpointMember {
         log: ppp.log ?? this.log.child('ppp'),
       },
       channelPort,
-      { deliver: (protocol, packet) => this.ports.deliver(protocol, packet) },
+      this.ports,
     );
-    this.timers = new TimerSet(clock, (id) => {
-      this.run(this.unit.timeout(id));
-      this.afterOutput();
-    });
+    this.timers = new TimerSet(clock, (id) => this.onUnitTimer(id));
     this.endpoint.attach(this);
+  }
+
+  // Memory: a server holds thousands of sessions, and every closure given to the channel or
+  // the unit would be one more object (with its name property, several hundred bytes under
+  // tsx) per session: these adapters are small classes with their methods on the prototype.
+
+  /** The GRE channel's output: packets to the endpoint, frames to the unit. */
+  private static readonly ChannelSink = class implements GreChannelSink {
+    constructor(private readonly s: PppSession) {}
+    transmit(packet: Uint8Array): void {
+      this.s.endpoint.send(packet);
+    }
+    wake(): void {
+      if (!this.s.destroyed) this.s.ports.wake?.();
+    }
+    deliver(frame: PppFrame): void {
+      const s = this.s;
+      if (s.destroyed) return;
+      if (s.peerWait) s.startNow();
+      s.run(s.unit.receive(frame));
+    }
+  };
+
+  /** The unit's channel (Linux `ppp_channel`): the GRE channel, with the time. */
+  private static readonly UnitChannel = class implements PppChannel {
+    readonly mtu: number;
+    readonly headroom: number;
+    constructor(
+      private readonly gre: GreChannel,
+      private readonly clock: Clock,
+    ) {
+      this.mtu = gre.mtu;
+      this.headroom = gre.headroom;
+    }
+    send(frame: PppFrame): void {
+      this.gre.send(frame, this.clock.now());
+    }
+    sendInPlace(buf: Uint8Array, offset: number, length: number, protocol: number): void {
+      this.gre.sendInPlace(buf, offset, length, protocol, this.clock.now());
+    }
+    setFraming(flags: PppFramingFlags): void {
+      this.gre.setFraming(flags);
+    }
+  };
+
+  private onUnitTimer(id: string): void {
+    this.run(this.unit.timeout(id));
+    this.afterOutput();
   }
 
   /** Starts PPP (LCP Configure-Request goes out). */
