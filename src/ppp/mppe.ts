@@ -60,7 +60,7 @@
  */
 import { initialSessionKey, type MppeKeyBits, mppeKeyLength } from '../crypto/mppe-keys.js';
 import { Rc4 } from '../crypto/rc4.js';
-import { SHA1_DIGEST_LENGTH, Sha1 } from '../crypto/sha1.js';
+import { getNewKeyDigest, SHA1_DIGEST_LENGTH } from '../crypto/sha1.js';
 import {
   encodeMppeHeader,
   MPPE_BIT,
@@ -149,12 +149,11 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /**
  * Scratch shared by every key state of the process: key changes and
- * stateless packets run synchronously from start to end, so one SHA-1, one
- * digest buffer and one RC4 state serve every session (a server with
+ * stateless packets run synchronously from start to end, so one digest
+ * buffer and one RC4 state serve every session (a server with
  * thousands of idle links must not hold them per link: docs/sessions.md).
  */
 const scratch = {
-  sha: new Sha1(),
   digest: new Uint8Array(SHA1_DIGEST_LENGTH),
   /** The RC4 state of stateless links: re-keyed from the session key before every packet, so it never carries over. */
   rc4: new Rc4(),
@@ -221,13 +220,9 @@ class MppeKeyState {
   changeKey(): void {
     const n = this.#length;
     const keys = this.#keys;
-    const { sha, digest } = scratch;
-    sha.reset();
-    sha.update(keys, 0, n);
-    sha.updateRepeated(0x00, 40); // SHApad1
-    sha.update(keys, n, 2 * n);
-    sha.updateRepeated(0xf2, 40); // SHApad2
-    sha.digestInto(digest, 0);
+    const digest = scratch.digest;
+    // SHA-1(StartKey | SHApad1 | SessionKey | SHApad2)
+    getNewKeyDigest(keys, 0, keys, n, n, digest, 0);
     const rc4 = this.rc4;
     rc4.setKey(digest, 0, n);
     for (let i = 0; i < n; i++) keys[n + i] = digest[i]!;
