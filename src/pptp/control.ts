@@ -157,17 +157,10 @@ export class PptpControlConnection {
     this.randomInt = config.randomInt ?? cryptoRandomInt;
     this.hostName = toPptpString(config.hostName ?? '', PPTP_HOST_NAME_LENGTH);
     this.vendorString = toPptpString(config.vendorString ?? 'pptp-ts', PPTP_VENDOR_STRING_LENGTH);
+    // A bound method, not an arrow in the options (which would carry a name dictionary per connection).
     this.framer = new PptpFramer({
       maxMessageLength: this.limits.maxMessageLength,
-      onUnknown: (h) => {
-        // Still a control message: proof of life for the keep-alive.
-        this.lastReceivedAt = this.clock;
-        this.log.log('warn', 'undefined PPTP message type skipped', {
-          pptpMessageType: h.pptpMessageType,
-          controlMessageType: h.controlMessageType,
-          length: h.length,
-        });
-      },
+      onUnknown: this.onUnknownMessage.bind(this),
     });
     this.callCtx = {
       role: this.role,
@@ -183,6 +176,17 @@ export class PptpControlConnection {
 
   get state(): PptpControlState {
     return this.current;
+  }
+
+  /** The framer skipped a well-framed message of an undefined type. */
+  private onUnknownMessage(h: { pptpMessageType: number; controlMessageType: number; length: number }): void {
+    // Still a control message: proof of life for the keep-alive.
+    this.lastReceivedAt = this.clock;
+    this.log.log('warn', 'undefined PPTP message type skipped', {
+      pptpMessageType: h.pptpMessageType,
+      controlMessageType: h.controlMessageType,
+      length: h.length,
+    });
   }
 
   /** True once the engine has closed (a method, so TypeScript does not narrow it away). */

@@ -216,6 +216,15 @@ interface QueuedFrame {
   readonly length: number;
 }
 
+// Scratch shared by every channel of the process (a server holds thousands of idle ones): a
+// channel uses them only inside one synchronous call, and what the sink is given is built
+// before it is called (the sink copies transmitted packets, `GreChannelSink.transmit`).
+
+/** An acknowledgment-only packet being built: IPv4 (20) + GRE with the Acknowledgment Number (12). */
+const ACK_SCRATCH = new Uint8Array(IPV4_MIN_HEADER_LENGTH + GRE_MIN_HEADER_LENGTH + 4);
+/** The receive path's PPP frame view, re-aimed at every packet. */
+const FRAME_VIEW = PppFrameView.check(new Uint8Array([0xff, 0x03, 0xc0, 0x21]));
+
 /** Bits of the recent-delivery history used to tell duplicates from stale packets. */
 const HISTORY_BITS = 64;
 
@@ -253,8 +262,6 @@ export class GreChannel {
 
   /** Transmit buffer for `send()`, allocated on first use and grown on demand (idle calls stay small). */
   private scratch: Uint8Array | undefined;
-  private readonly ackScratch = new Uint8Array(IPV4_MIN_HEADER_LENGTH + GRE_MIN_HEADER_LENGTH + 4);
-  private readonly frameView: PppFrameView;
   private closed = false;
 
   constructor(
@@ -285,7 +292,6 @@ export class GreChannel {
     this.reorderTimeoutMs = config.reorderTimeoutMs ?? 300;
     this.reorder = new ReorderBuffer(this.reorderTimeoutMs > 0 ? (config.reorderBufferPackets ?? 64) : 0);
     this.queueLimit = config.transmitQueuePackets ?? 64;
-    this.frameView = PppFrameView.check(new Uint8Array([0xff, 0x03, 0xc0, 0x21]));
   }
 
   /** Sets ACFC/PFC for transmission once LCP has negotiated them (the kernel's `PPPIOCSFLAGS` SC_COMP_AC/SC_COMP_PROT). */
@@ -391,7 +397,7 @@ export class GreChannel {
   private transmitAckOnly(): void {
     const ack = this.sequencer.takeAck();
     if (ack < 0) return;
-    const b = this.ackScratch;
+    const b = ACK_SCRATCH;
     const greLen = encodeGreHeader(
       { callId: this.peerCallId, acknowledgmentNumber: ack },
       0,
@@ -533,7 +539,7 @@ export class GreChannel {
     // a late echo. Its Sequence Number does not move the cursor.
     let frame: PppFrame;
     try {
-      const v = PppFrameView.check(bytes, this.frameView, start, end);
+      const v = PppFrameView.check(bytes, FRAME_VIEW, start, end);
       const code = v.informationEnd > v.informationStart ? bytes[v.informationStart]! : -1;
       if (v.protocol !== PppProtocol.Lcp || (code !== LCP_ECHO_REQUEST && code !== LCP_ECHO_REPLY)) return;
       frame = v.toFrame();
@@ -616,7 +622,7 @@ export class GreChannel {
   private deliverBytes(bytes: Uint8Array, start: number, end: number): void {
     let v: PppFrameView;
     try {
-      v = PppFrameView.check(bytes, this.frameView, start, end);
+      v = PppFrameView.check(bytes, FRAME_VIEW, start, end);
     } catch {
       this.counters.rxBadFrame++;
       return;

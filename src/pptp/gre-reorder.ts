@@ -17,9 +17,11 @@
 export class ReorderBuffer {
   readonly capacity: number;
   private readonly mask: number;
-  private readonly seqs: Uint32Array;
-  private readonly arrivals: Float64Array;
-  private readonly frames: (Uint8Array | undefined)[];
+  // Allocated at the first packet held: most calls never see one out of order, and a server
+  // holds thousands of idle calls (docs/sessions.md).
+  private seqs: Uint32Array | undefined;
+  private arrivals: Float64Array | undefined;
+  private frames: (Uint8Array | undefined)[] | undefined;
   /** Number of packets held. */
   size = 0;
 
@@ -29,32 +31,36 @@ export class ReorderBuffer {
     while (c < capacity) c *= 2;
     this.capacity = capacity > 0 ? c : 0;
     this.mask = Math.max(0, this.capacity - 1);
-    this.seqs = new Uint32Array(this.capacity);
-    this.arrivals = new Float64Array(this.capacity);
-    this.frames = new Array(this.capacity).fill(undefined);
   }
 
   /** Whether `seq` is held. */
   has(seq: number): boolean {
+    if (this.size === 0) return false;
     const i = seq & this.mask;
-    return this.frames[i] !== undefined && this.seqs[i] === seq >>> 0;
+    return this.frames![i] !== undefined && this.seqs![i] === seq >>> 0;
   }
 
   /** Holds a copy of `frame` for `seq`. The caller has checked that `seq` is within capacity of the cursor and not held. */
   insert(seq: number, frame: Uint8Array, now: number): void {
+    if (this.frames === undefined) {
+      this.seqs = new Uint32Array(this.capacity);
+      this.arrivals = new Float64Array(this.capacity);
+      this.frames = new Array(this.capacity).fill(undefined);
+    }
     const i = seq & this.mask;
-    this.seqs[i] = seq >>> 0;
-    this.arrivals[i] = now;
+    this.seqs![i] = seq >>> 0;
+    this.arrivals![i] = now;
     this.frames[i] = frame.slice();
     this.size++;
   }
 
   /** Removes and returns the frame held for `seq`, or undefined. */
   take(seq: number): Uint8Array | undefined {
+    if (this.size === 0) return undefined;
     const i = seq & this.mask;
-    const f = this.frames[i];
-    if (f === undefined || this.seqs[i] !== seq >>> 0) return undefined;
-    this.frames[i] = undefined;
+    const f = this.frames![i];
+    if (f === undefined || this.seqs![i] !== seq >>> 0) return undefined;
+    this.frames![i] = undefined;
     this.size--;
     return f;
   }
@@ -62,9 +68,10 @@ export class ReorderBuffer {
   /** The earliest arrival time among held packets, or -1 when empty. */
   earliestArrival(): number {
     if (this.size === 0) return -1;
+    const frames = this.frames!;
+    const arrivals = this.arrivals!;
     let t = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.capacity; i++)
-      if (this.frames[i] !== undefined && this.arrivals[i]! < t) t = this.arrivals[i]!;
+    for (let i = 0; i < this.capacity; i++) if (frames[i] !== undefined && arrivals[i]! < t) t = arrivals[i]!;
     return t;
   }
 
@@ -73,14 +80,18 @@ export class ReorderBuffer {
    * packets whose hold (`arrival + timeoutMs`) has ended by `now`, or -1.
    */
   highestExpired(cursor: number, now: number, timeoutMs: number): number {
+    if (this.size === 0) return -1;
+    const frames = this.frames!;
+    const arrivals = this.arrivals!;
+    const seqs = this.seqs!;
     let best = -1;
     let bestDist = 0;
     for (let i = 0; i < this.capacity; i++) {
-      if (this.frames[i] === undefined || this.arrivals[i]! + timeoutMs > now) continue;
-      const d = (this.seqs[i]! - cursor) >>> 0;
+      if (frames[i] === undefined || arrivals[i]! + timeoutMs > now) continue;
+      const d = (seqs[i]! - cursor) >>> 0;
       if (d > bestDist) {
         bestDist = d;
-        best = this.seqs[i]!;
+        best = seqs[i]!;
       }
     }
     return best;
@@ -88,7 +99,7 @@ export class ReorderBuffer {
 
   /** Drops everything (call teardown). */
   clear(): void {
-    this.frames.fill(undefined);
+    this.frames?.fill(undefined);
     this.size = 0;
   }
 }

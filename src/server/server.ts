@@ -23,16 +23,32 @@ import { plainIpv4, type TcpListener, type TcpSocket, type TcpTransport } from '
 import type { GreSocket, TunDevice } from '../io/types.js';
 import type { Credential, CredentialLookup, RandomBytes } from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
-import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
-import type { PptpCallParameters } from '../pptp/control-types.js';
+import type { PppFailure, PppUnitOptions, UnitAction } from '../ppp/unit.js';
+import type {
+  PptpAdmission,
+  PptpCallEndReason,
+  PptpCallParameters,
+  PptpCloseReason,
+  PptpControlConfig,
+  PptpControlTimers,
+} from '../pptp/control-types.js';
 import {
   ControlDriver,
+  type ControlEvents,
   describeCallEndReason,
   describeCloseReason,
   randomIntFrom,
 } from '../session/control.js';
 import { GreEndpoint } from '../session/gre-endpoint.js';
-import { describeAuth, describeMppe, PppSession, type SessionInfo } from '../session/session.js';
+import {
+  describeAuth,
+  describeMppe,
+  type GreTuning,
+  PppSession,
+  type SessionEvents,
+  type SessionInfo,
+  type SessionPorts,
+} from '../session/session.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
 import type { Logger } from '../wire/log.js';
 import { PppProtocol } from '../wire/ppp.js';
@@ -201,9 +217,162 @@ export class PptpServer {
     for (const e of env.secrets()) reserved.push(...e.addresses.fixed);
     this.pool = new IpPool(parsePoolSpec(config.pool), reserved);
     // Path MTU 1500 − 40 (IPv4 + GRE + PPP) − 4 (MPPE), unless the config says less.
+    this.greTuning = {
+      ignorePeerWindow: config.pptp['ignore-peer-window'],
+      ackTimeoutMs: config.pptp['ack-timeout-ms'],
+      reorderTimeoutMs: config.pptp['reorder-timeout-ms'],
+    };
+    const handshakeMs = config.limits['handshake-timeout'] * 1000;
+    const echoMs = config.pptp['echo-interval'] * 1000;
+    this.controlTimers = {
+      handshakeTimeoutMs: handshakeMs,
+      echoIntervalMs: echoMs,
+      echoReplyTimeoutMs: echoMs > 0 ? echoMs : 60_000,
+      idleTimeoutMs: handshakeMs,
+    };
+    this.randomInt = env.random ? randomIntFrom(env.random) : undefined;
     const mppeOverhead = config.ppp.nomppe ? 0 : 4;
     this.interfaceMtu = Math.min(config.ppp.mtu ?? 1500, 1500 - 40) - mppeOverhead;
   }
+
+  // Memory: a server holds thousands of connections and calls. Their configuration and event
+  // handlers are two small objects with methods on the prototype, not a dozen closures each
+  // (under tsx each named closure also carries a name-property dictionary: about 390 bytes).
+
+  /** GRE settings, the same for every call. */
+  private readonly greTuning: GreTuning;
+  /** PPTP control time-outs, the same for every connection. */
+  private readonly controlTimers: Partial<PptpControlTimers>;
+  private readonly randomInt: ((n: number) => number) | undefined;
+
+  /** One control connection's engine configuration and event handlers. */
+  private static readonly ConnectionHooks = class implements PptpControlConfig, ControlEvents {
+    readonly role = 'pac' as const;
+    readonly log: Logger;
+    readonly hostName: string;
+    readonly packetRecvWindowSize: number;
+    readonly maximumChannels: number;
+    readonly timers: Partial<PptpControlTimers>;
+    readonly randomInt: ((n: number) => number) | undefined;
+
+    constructor(
+      private readonly server: PptpServer,
+      private readonly conn: Connection,
+      /** The peer's address (uint32): Call IDs are unique per peer address. */
+      private readonly peer: number,
+      private readonly connLog: Logger,
+    ) {
+      const cfg = server.config;
+      this.log = demoteInfo(connLog);
+      this.hostName = cfg.name;
+      this.packetRecvWindowSize = cfg.pptp['receive-window'];
+      this.maximumChannels = Math.min(cfg.limits['max-sessions'], 0xffff);
+      this.timers = server.controlTimers;
+      this.randomInt = server.randomInt;
+    }
+
+    isCallIdAvailable(callId: number): boolean {
+      return !this.server.endpoint!.isCallIdTaken(callId, this.peer);
+    }
+
+    admitOutgoingCall(): PptpAdmission {
+      const server = this.server;
+      if (server.callCount >= server.config.limits['max-sessions'] || server.stopping) {
+        server.counters.callsRefused++;
+        this.connLog.log('warn', 'call refused', {
+          reason: server.stopping ? 'shutting down' : 'max-sessions reached',
+        });
+        return {
+          accept: false,
+          resultCode: PptpOutgoingCallResult.GeneralError,
+          errorCode: PptpGeneralError.NoResource,
+        };
+      }
+      return { accept: true };
+    }
+
+    callUp(call: PptpCallParameters): void {
+      this.server.startCall(this.conn, call);
+    }
+
+    callDown(callId: number, reason: PptpCallEndReason): void {
+      // The end of the whole connection is reported by `closed`, with its reason.
+      if (reason.kind === 'connection-closed') return;
+      const call = this.conn.calls.get(callId);
+      if (call) this.server.endCall(call, describeCallEndReason(reason));
+    }
+
+    closed(reason: PptpCloseReason): void {
+      const server = this.server;
+      const conn = this.conn;
+      conn.closed = true;
+      conn.handshakeTimer?.cancel();
+      conn.handshakeTimer = undefined;
+      for (const call of [...conn.calls.values()]) server.endCall(call, describeCloseReason(reason));
+      server.connections.delete(conn);
+      const left = (server.perAddress.get(conn.remote) ?? 1) - 1;
+      if (left > 0) server.perAddress.set(conn.remote, left);
+      else server.perAddress.delete(conn.remote);
+      this.connLog.log('debug', 'control connection closed', { reason: describeCloseReason(reason) });
+    }
+  };
+
+  /** One call's session ports and events (what the session tells the server). */
+  private static readonly CallHooks = class implements SessionPorts, SessionEvents {
+    /** Set once the call record exists (right after its session). */
+    call: ServerCall | undefined;
+    /** The unit's `assignRemoteAddress` (called detached, so bound once here). */
+    readonly assign: (peerName: string | undefined) => number | undefined;
+
+    constructor(
+      private readonly server: PptpServer,
+      private readonly log: Logger,
+    ) {
+      this.assign = this.assignAddress.bind(this);
+    }
+
+    private assignAddress(peerName: string | undefined): number | undefined {
+      const call = this.call;
+      return call ? this.server.assignAddress(call, peerName, this.log) : undefined;
+    }
+
+    deliver(protocol: number, packet: Uint8Array): void {
+      const call = this.call;
+      if (call) this.server.fromSession(call, protocol, packet);
+    }
+
+    flush(): void {
+      (this.call?.tun ?? this.server.sharedTun)?.flush();
+    }
+
+    /** The shared TUN is never paused (one slow call must not hold up the others). */
+    wake(): void {
+      this.call?.tun?.resume?.();
+    }
+
+    up(info: SessionInfo): void {
+      const call = this.call;
+      if (call) this.server.callUp(call, info, this.log);
+    }
+
+    networkDown(): void {
+      const call = this.call;
+      if (call) this.server.unroute(call);
+    }
+
+    dead(failure: PppFailure): void {
+      const call = this.call;
+      if (call) this.server.endCall(call, failure.message);
+    }
+
+    action(a: UnitAction): void {
+      const call = this.call;
+      if (call && a.kind === 'ipv6cp-up' && !call.ipv6) {
+        call.ipv6 = a.ipv6cp;
+        this.server.track(this.server.addIpv6(call, this.log));
+      }
+    }
+  };
 
   /** Where the server listens (after start). */
   get address(): { address: string; port: number } | undefined {
@@ -347,7 +516,6 @@ export class PptpServer {
   private accept(socket: TcpSocket): void {
     const remote = plainIpv4(socket.remoteAddress) ?? '';
     const local = plainIpv4(socket.localAddress) ?? '';
-    socket.on('error', () => {});
     const limit = this.config.limits['max-connections-per-address'];
     const n = this.perAddress.get(remote) ?? 0;
     if (this.stopping || n >= limit || parseIpv4(remote) === undefined || parseIpv4(local) === undefined) {
@@ -360,16 +528,15 @@ export class PptpServer {
             ? `${n} connections from this address`
             : 'not IPv4',
       });
+      socket.on('error', () => {});
       socket.destroy();
       return;
     }
     this.perAddress.set(remote, n + 1);
     this.counters.connectionsAccepted++;
-    const peerNum = parseIpv4(remote)!;
     const cfg = this.config;
     const id = this.nextConnId++;
     const log = lazyChild(this.log, 'pptp', { conn: id, peer: remote });
-    const engineLog = demoteInfo(log);
     const conn: Connection = {
       id,
       socket,
@@ -381,60 +548,8 @@ export class PptpServer {
       closed: false,
     };
     const handshakeMs = cfg.limits['handshake-timeout'] * 1000;
-    const echoMs = cfg.pptp['echo-interval'] * 1000;
-    conn.driver = new ControlDriver(
-      socket,
-      {
-        role: 'pac',
-        log: engineLog,
-        hostName: cfg.name,
-        packetRecvWindowSize: cfg.pptp['receive-window'],
-        maximumChannels: Math.min(cfg.limits['max-sessions'], 0xffff),
-        timers: {
-          handshakeTimeoutMs: handshakeMs,
-          echoIntervalMs: echoMs,
-          echoReplyTimeoutMs: echoMs > 0 ? echoMs : 60_000,
-          idleTimeoutMs: handshakeMs,
-        },
-        isCallIdAvailable: (callId) => !this.endpoint!.isCallIdTaken(callId, peerNum),
-        admitOutgoingCall: () => {
-          if (this.callCount >= cfg.limits['max-sessions'] || this.stopping) {
-            this.counters.callsRefused++;
-            log.log('warn', 'call refused', {
-              reason: this.stopping ? 'shutting down' : 'max-sessions reached',
-            });
-            return {
-              accept: false,
-              resultCode: PptpOutgoingCallResult.GeneralError,
-              errorCode: PptpGeneralError.NoResource,
-            };
-          }
-          return { accept: true };
-        },
-        ...(this.env.random ? { randomInt: randomIntFrom(this.env.random) } : {}),
-      },
-      this.clock,
-      {
-        callUp: (call) => this.startCall(conn, call),
-        callDown: (callId, reason) => {
-          // The end of the whole connection is reported by `closed`, with its reason.
-          if (reason.kind === 'connection-closed') return;
-          const call = conn.calls.get(callId);
-          if (call) this.endCall(call, describeCallEndReason(reason));
-        },
-        closed: (reason) => {
-          conn.closed = true;
-          conn.handshakeTimer?.cancel();
-          conn.handshakeTimer = undefined;
-          for (const call of [...conn.calls.values()]) this.endCall(call, describeCloseReason(reason));
-          this.connections.delete(conn);
-          const left = (this.perAddress.get(remote) ?? 1) - 1;
-          if (left > 0) this.perAddress.set(remote, left);
-          else this.perAddress.delete(remote);
-          log.log('debug', 'control connection closed', { reason: describeCloseReason(reason) });
-        },
-      },
-    );
+    const hooks = new PptpServer.ConnectionHooks(this, conn, parseIpv4(remote)!, log);
+    conn.driver = new ControlDriver(socket, hooks, this.clock, hooks);
     this.connections.add(conn);
     conn.handshakeTimer = this.clock.setTimer(handshakeMs, () => {
       conn.handshakeTimer = undefined;
@@ -451,65 +566,25 @@ export class PptpServer {
   // ─── Calls ───────────────────────────────────────────────────────────────
 
   private startCall(conn: Connection, params: PptpCallParameters): void {
-    const cfg = this.config;
     const endpoint = this.endpoint!;
     const log = lazyChild(this.log, 'session', { peer: conn.remote, callId: params.callId });
-    const callRef: { call?: ServerCall } = {};
+    const hooks = new PptpServer.CallHooks(this, log);
     let session: PppSession;
     try {
       session = new PppSession({
         call: params,
         localAddress: conn.local,
         peerAddress: conn.remote,
-        gre: {
-          ignorePeerWindow: cfg.pptp['ignore-peer-window'],
-          ackTimeoutMs: cfg.pptp['ack-timeout-ms'],
-          reorderTimeoutMs: cfg.pptp['reorder-timeout-ms'],
-        },
+        gre: this.greTuning,
         ppp: {
-          ...this.pppOptions((peerName) => {
-            const call = callRef.call;
-            if (!call) return undefined;
-            return this.assignAddress(call, peerName, log);
-          }),
-          log: demoteInfo(log.child('ppp')),
+          ...this.pppOptions(hooks.assign),
+          log: demoteInfo(lazyChild(log, 'ppp')),
         },
         endpoint,
         clock: this.clock,
         log,
-        ports: {
-          deliver: (protocol, packet) => {
-            const call = callRef.call;
-            if (call) this.fromSession(call, protocol, packet);
-          },
-          flush: () => {
-            const call = callRef.call;
-            (call?.tun ?? this.sharedTun)?.flush();
-          },
-          // The shared TUN is never paused (one slow call must not hold up the others).
-          wake: () => callRef.call?.tun?.resume?.(),
-        },
-        events: {
-          up: (info) => {
-            const call = callRef.call;
-            if (call) this.callUp(call, info, log);
-          },
-          networkDown: () => {
-            const call = callRef.call;
-            if (call) this.unroute(call);
-          },
-          dead: (failure: PppFailure) => {
-            const call = callRef.call;
-            if (call) this.endCall(call, failure.message);
-          },
-          action: (a) => {
-            const call = callRef.call;
-            if (call && a.kind === 'ipv6cp-up' && !call.ipv6) {
-              call.ipv6 = a.ipv6cp;
-              this.track(this.addIpv6(call, log));
-            }
-          },
-        },
+        ports: hooks,
+        events: hooks,
       });
     } catch (err) {
       log.log('error', 'cannot create the session', { error: (err as Error).message });
@@ -534,7 +609,7 @@ export class PptpServer {
       ipv6: undefined,
       ipv6Added: false,
     };
-    callRef.call = call;
+    hooks.call = call;
     conn.calls.set(params.callId, call);
     this.callCount++;
     this.counters.sessionsStarted++;

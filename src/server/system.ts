@@ -9,6 +9,7 @@ import { runHook } from '../io/hooks.js';
 import { RawGreSocket } from '../io/raw-gre.js';
 import { systemTcp } from '../io/tcp.js';
 import { openTunPreferringOffload } from '../io/tun.js';
+import { BatchClock } from '../session/timers.js';
 import type { Logger } from '../wire/log.js';
 import { parseSecrets, type SecretEntry } from './chap-secrets.js';
 import { systemServerHost } from './host.js';
@@ -38,7 +39,8 @@ export interface SystemServerEnv extends ServerEnv {
 }
 
 export function systemServerEnv(o: { log: Logger; secretsPath: string; clock?: Clock }): SystemServerEnv {
-  const clock = o.clock ?? realClock;
+  // One scheduler for every timer of every session (src/session/timers.ts BatchClock).
+  const clock = o.clock ?? new BatchClock(realClock);
   let secrets = loadSecrets(o.secretsPath);
   return {
     clock,

@@ -7,7 +7,11 @@
 import type { Clock, Timer } from '../io/clock.js';
 
 export class TimerSet<Id extends string = string> {
-  private readonly timers = new Map<Id, Timer>();
+  // A handful of ids at most (the unit's restart, echo, auth and reset timers; the control
+  // connection's): two short parallel arrays cost less than a Map, and a server holds two
+  // sets per session (docs/sessions.md).
+  private readonly idList: Id[] = [];
+  private readonly timerList: Timer[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -16,38 +20,53 @@ export class TimerSet<Id extends string = string> {
 
   /** (Re)starts timer `id`, due in `ms`. */
   start(id: Id, ms: number): void {
-    this.timers.get(id)?.cancel();
+    let i = this.idList.indexOf(id);
+    if (i >= 0) this.timerList[i]!.cancel();
+    else {
+      i = this.idList.length;
+      this.idList.push(id);
+    }
     const t: Timer = this.clock.setTimer(ms, () => {
-      if (this.timers.get(id) !== t) return;
-      this.timers.delete(id);
+      const k = this.idList.indexOf(id);
+      if (k < 0 || this.timerList[k] !== t) return;
+      this.removeAt(k);
       this.fire(id);
     });
-    this.timers.set(id, t);
+    this.timerList[i] = t;
   }
 
   stop(id: Id): void {
-    const t = this.timers.get(id);
-    if (!t) return;
-    t.cancel();
-    this.timers.delete(id);
+    const i = this.idList.indexOf(id);
+    if (i < 0) return;
+    this.timerList[i]!.cancel();
+    this.removeAt(i);
   }
 
   stopAll(): void {
-    for (const t of this.timers.values()) t.cancel();
-    this.timers.clear();
+    for (const t of this.timerList) t.cancel();
+    this.idList.length = 0;
+    this.timerList.length = 0;
   }
 
   has(id: Id): boolean {
-    return this.timers.has(id);
+    return this.idList.includes(id);
   }
 
   /** Ids of the running timers (hygiene checks). */
   ids(): Id[] {
-    return [...this.timers.keys()];
+    return [...this.idList];
   }
 
   get size(): number {
-    return this.timers.size;
+    return this.idList.length;
+  }
+
+  private removeAt(i: number): void {
+    const last = this.idList.length - 1;
+    this.idList[i] = this.idList[last]!;
+    this.timerList[i] = this.timerList[last]!;
+    this.idList.length = last;
+    this.timerList.length = last;
   }
 }
 

@@ -50,13 +50,15 @@ export function decodeName(b: Uint8Array): string {
  */
 export function printable(text: Uint8Array | string, max = 200): string {
   const s = typeof text === 'string' ? text : fromUtf8(text);
-  let out = '';
-  for (const ch of s) {
-    if (out.length >= max) return `${out}…`;
-    const c = ch.codePointAt(0)!;
-    out += c < 0x20 || c === 0x7f ? '.' : ch;
-  }
-  return out;
+  // One pass that yields one flat string: a string built a character at a time is a chain of
+  // small strings, kept as long as the result (an authenticated session keeps its message).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
+  const clean = s.replace(/[\u0000-\u001f\u007f]/g, '.');
+  if (clean.length <= max) return clean;
+  // Cut at a code point boundary at or just past `max` (a surrogate pair stays whole).
+  const c = clean.charCodeAt(max - 1);
+  const cut = c >= 0xd800 && c <= 0xdbff ? max + 1 : max;
+  return clean.length <= cut ? clean : `${clean.slice(0, cut)}…`;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');

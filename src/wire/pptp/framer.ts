@@ -87,8 +87,12 @@ const LENGTH_REFERENCE =
 export class PptpFramer {
   private readonly maxLength: number;
   private readonly onUnknown: PptpFramerOptions['onUnknown'];
-  /** Bytes of a message that has started but not completed; capacity = max Length. */
-  private readonly pending: Uint8Array;
+  /**
+   * Bytes of a message that has started but not completed; capacity = max
+   * Length. Only while one is incomplete: a server holds thousands of idle
+   * connections (docs/sessions.md).
+   */
+  private pending: Uint8Array | undefined;
   private pendingLength = 0;
   private failure: PptpFramingError | undefined;
   /** Well-framed messages of undefined types skipped so far. */
@@ -101,7 +105,6 @@ export class PptpFramer {
     }
     this.maxLength = max;
     this.onUnknown = opts.onUnknown;
-    this.pending = new Uint8Array(max);
   }
 
   /** Bytes held back waiting for the rest of a message. */
@@ -129,22 +132,24 @@ export class PptpFramer {
     try {
       // First complete a message started by earlier reads.
       if (this.pendingLength > 0) {
+        const pending = this.pending!;
         while (pos < chunk.length) {
-          const need = this.frameLength(this.pending, this.pendingLength) ?? PPTP_HEADER_LENGTH;
+          const need = this.frameLength(pending, this.pendingLength) ?? PPTP_HEADER_LENGTH;
           const take = Math.min(need - this.pendingLength, chunk.length - pos);
-          this.pending.set(chunk.subarray(pos, pos + take), this.pendingLength);
+          pending.set(chunk.subarray(pos, pos + take), this.pendingLength);
           this.pendingLength += take;
           pos += take;
-          const len = this.frameLength(this.pending, this.pendingLength);
+          const len = this.frameLength(pending, this.pendingLength);
           if (len !== undefined && this.pendingLength === len) {
-            this.emit(this.pending.subarray(0, len), out);
+            this.emit(pending.subarray(0, len), out);
             this.pendingLength = 0;
+            this.pending = undefined;
             break;
           }
         }
         if (this.pendingLength > 0) {
           // Validate what is held even when the chunk ended before the header did.
-          this.frameLength(this.pending, this.pendingLength);
+          this.frameLength(pending, this.pendingLength);
           return out;
         }
       }
@@ -153,6 +158,7 @@ export class PptpFramer {
         const rest = chunk.subarray(pos);
         const len = this.frameLength(rest, rest.length);
         if (len === undefined || rest.length < len) {
+          this.pending ??= new Uint8Array(this.maxLength);
           this.pending.set(rest, 0);
           this.pendingLength = rest.length;
           break;
@@ -164,6 +170,7 @@ export class PptpFramer {
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
       this.pendingLength = 0;
+      this.pending = undefined;
       this.failure = new PptpFramingError(e.code, e.detail, e.reference, out);
       throw this.failure;
     }
