@@ -237,7 +237,12 @@ async function readMemory(pid: number, probePath: string): Promise<MemoryReading
     writeFileSync(probePath, '');
   } catch {}
   process.kill(pid, 'SIGUSR2');
-  let heap: { after: { heapUsed: number; external: number } } | undefined;
+  let heap:
+    | {
+        before: { heapTotal: number; heapUsed: number };
+        after: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+      }
+    | undefined;
   await waitUntil(
     'the memory probe',
     () => {
@@ -251,7 +256,14 @@ async function readMemory(pid: number, probePath: string): Promise<MemoryReading
   ).catch(() => {});
   return {
     rssKb: rss.rssKb,
-    ...(heap ? { heapUsedKb: heap.after.heapUsed / 1024, externalKb: heap.after.external / 1024 } : {}),
+    ...(heap
+      ? {
+          heapUsedKb: heap.after.heapUsed / 1024,
+          heapTotalKb: heap.before.heapTotal / 1024,
+          externalKb: heap.after.external / 1024,
+          arrayBuffersKb: heap.after.arrayBuffers / 1024,
+        }
+      : {}),
   };
 }
 
@@ -267,7 +279,7 @@ export async function runSessionsBench(
     lcpEchoIntervalSec: o.lcpEchoIntervalSec ?? 30,
     pptpEchoIntervalSec: o.pptpEchoIntervalSec ?? 60,
     mppe: o.mppe ?? true,
-    settleSec: o.settleSec ?? 10,
+    settleSec: o.settleSec ?? 60,
     restSec: o.restSec ?? 30,
     pingSample: o.pingSample ?? 100,
     generatorClock: o.generatorClock ?? 'wheel',
@@ -424,16 +436,21 @@ export async function runSessionsBench(
     say(`settling ${settings.settleSec} s…`);
     await sleep(settings.settleSec * 1000);
     const idle = await readMemory(srv.pid, probePath);
+    const mib = (kb: number | undefined) => ((kb ?? 0) / 1024).toFixed(1);
     say(
-      `idle RSS ${(idle.rssKb / 1024).toFixed(1)} MiB: ${perSessionKb(baseline.rssKb, idle.rssKb, setup.up).toFixed(1)} KiB per session`,
+      `idle RSS ${mib(idle.rssKb)} MiB: ${perSessionKb(baseline.rssKb, idle.rssKb, setup.up).toFixed(1)} KiB per session; ` +
+        `heap ${mib(baseline.heapUsedKb)} → ${mib(idle.heapUsedKb)} MiB used after GC (${mib(baseline.heapTotalKb)} → ${mib(idle.heapTotalKb)} reserved), ` +
+        `external ${mib(baseline.externalKb)} → ${mib(idle.externalKb)} MiB`,
     );
     say(`CPU at rest over ${settings.restSec} s…`);
     const load = sampleLoad(settings.restSec * 1000);
+    const restFromUs = Number(process.hrtime.bigint() / 1000n);
     const t0 = performance.now();
     const s0 = cpuTicks(srv.pid);
     const g0 = cpuTicks(gen.pid);
     await load;
     const restWallMs = performance.now() - t0;
+    const restToUs = Number(process.hrtime.bigint() / 1000n);
     const restCpuPct = cpuPctOfCore(cpuTicks(srv.pid) - s0, restWallMs);
     const genCpuPct = cpuPctOfCore(cpuTicks(gen.pid) - g0, restWallMs);
     const others = await load;
@@ -502,6 +519,7 @@ export async function runSessionsBench(
             : undefined,
         restCpuPct,
         restWallMs,
+        restWindowMonotonicUs: [restFromUs, restToUs] as const,
         counters,
         exitCode,
       },

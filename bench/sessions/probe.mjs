@@ -5,7 +5,7 @@
 // Nothing else: the server runs unchanged.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const path = process.env.PPTP_BENCH_PROBE;
 // With $PPTP_BENCH_HEAP_SNAPSHOTS (a directory), every reading also writes a heap snapshot there (profiling).
@@ -16,8 +16,14 @@ if (path) {
     const before = process.memoryUsage();
     globalThis.gc?.();
     const after = process.memoryUsage();
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((x) => [x.space_name, { size: x.space_size, used: x.space_used_size }]),
+    );
     if (snapshots) writeHeapSnapshot(join(snapshots, `server-${++snapshotCount}.heapsnapshot`));
-    writeFileSync(`${path}.tmp`, JSON.stringify({ before, after, gc: typeof globalThis.gc === 'function' }));
+    writeFileSync(
+      `${path}.tmp`,
+      JSON.stringify({ before, after, spaces, gc: typeof globalThis.gc === 'function' }),
+    );
     renameSync(`${path}.tmp`, path);
   });
 }

@@ -55,8 +55,12 @@ export interface SetupFigures {
 /** A server memory reading (/proc/PID/status VmRSS, and the heap when the probe answered). */
 export interface MemoryReading {
   readonly rssKb: number;
+  /** After a full GC. */
   readonly heapUsedKb?: number;
+  /** Before that GC: what V8 had reserved. */
+  readonly heapTotalKb?: number;
   readonly externalKb?: number;
+  readonly arrayBuffersKb?: number;
 }
 
 export interface SessionsResult {
@@ -77,6 +81,8 @@ export interface SessionsResult {
     /** utime+stime over the rest window, percent of one core. */
     readonly restCpuPct: number;
     readonly restWallMs: number;
+    /** The rest window on CLOCK_MONOTONIC, µs (the clock of V8's CPU profiles, to cut a --cpu-prof profile to it). */
+    readonly restWindowMonotonicUs: readonly [number, number];
     /** The server's counters at the end (`status` line). */
     readonly counters: Readonly<Record<string, number>>;
     readonly exitCode: number | null;

@@ -20,7 +20,8 @@ export const USAGE = `usage: npm run bench:sessions -- [options]
   --lcp-echo-interval S   LCP echo interval on both sides (default 30, pppd's)
   --pptp-echo-interval S  PPTP echo interval on both sides (default 60, RFC 2637)
   --no-mppe               MPPE off (default: MPPE-128 stateless required)
-  --settle S              wait after the last session is up before reading memory (default 10)
+  --settle S              wait after the last session is up before reading memory and measuring
+                          CPU at rest (default 60: both keep-alives reach their steady state)
   --rest S                CPU-at-rest window (default 30)
   --ping N                sessions that ping through the tunnel (default 100)
   --generator-clock C     wheel (one BatchClock, default) or node (a Node timer per engine timer)
