@@ -195,7 +195,13 @@ async function main(): Promise<void> {
     };
     writeFileSync(o.json, `${JSON.stringify({ meta, results: final }, null, 2)}\n`);
   }
-  if (o.md) writeFileSync(o.md, `${markdown(rows)}\n`);
+  if (o.md) {
+    const head =
+      `## Microbenchmarks (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)\n\n` +
+      `${cpus()[0]?.model ?? '?'}, ${cores} cores, Node ${process.version}, load average ${load1!.toFixed(2)} at the start; ` +
+      `one core, median of ${o.samples} samples of ${o.sampleMs} ms (min–max beside it).\n\n`;
+    writeFileSync(o.md, `${head}${markdown(rows)}\n`);
+  }
   if (blackhole.value === Number.MIN_VALUE) console.log(''); // keeps the sink observable
 }
 
