@@ -410,6 +410,11 @@ const CODE_NAMES: Readonly<Record<number, string>> = {
 /** The empty byte string, shared (an empty typed array still costs about 200 bytes of heap). Never written to. */
 const NO_BYTES = new Uint8Array(0);
 
+function isCompleteConfig(c: Partial<FsmConfig>): c is FsmConfig {
+  for (const k in DEFAULT_FSM_CONFIG) if ((c as Record<string, unknown>)[k] === undefined) return false;
+  return true;
+}
+
 /** Default MRU of the peer (RFC 1661 §6.1): Code-Reject data is truncated to fit it. */
 const DEFAULT_MRU = 1500;
 
@@ -459,7 +464,8 @@ export class Fsm<N = never> {
     config: Partial<FsmConfig> = {},
     log: Logger = nullLogger,
   ) {
-    this.config = { ...DEFAULT_FSM_CONFIG, ...config };
+    // A complete configuration (the unit's, shared by its automata) is used as it is.
+    this.config = isCompleteConfig(config) ? config : { ...DEFAULT_FSM_CONFIG, ...config };
     this.log = log;
     this.ctx = new Fsm.Context<N>(this);
   }

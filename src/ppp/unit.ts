@@ -320,6 +320,9 @@ function txScratch(size: number): Uint8Array {
 }
 const EMPTY: readonly UnitAction[] = Object.freeze([]) as readonly UnitAction[];
 
+/** The automata a unit runs. */
+type Layer = 'lcp' | 'ipcp' | 'ipv6cp' | 'ccp';
+
 /** IP version nibble → PPP protocol. */
 function protocolOfIpPacket(p: Uint8Array, off: number): number | undefined {
   const v = p[off]! >>> 4;
@@ -1273,20 +1276,15 @@ export class PppUnit {
 
   // ─── Automaton and engine actions ─────────────────────────────────────
 
-  /** Common handling of an automaton's actions; returns nothing, dispatches layer events to `on`. */
-  private runFsm<N>(
-    actions: readonly FsmAction<N>[],
-    on: {
-      /** False once the automaton was discarded (the link failed while its actions ran). */
-      alive(): boolean;
-      up(): void;
-      down(): void;
-      finished(reason: string): void;
-      note(n: N): void;
-    },
-  ): void {
+  /**
+   * Common handling of an automaton's actions; returns nothing, dispatches
+   * layer events to the handlers of `layer`. `fsm` is the automaton that
+   * produced them. (A switch, not a handler object with closures per call:
+   * keep-alive traffic on thousands of idle links passes here.)
+   */
+  private runFsm<N>(actions: readonly FsmAction<N>[], layer: Layer, fsm: object | undefined): void {
     for (const a of actions) {
-      if (!on.alive() && (a.kind === 'send' || a.kind === 'startTimer')) {
+      if (!this.layerAlive(layer, fsm) && (a.kind === 'send' || a.kind === 'startTimer')) {
         // A note earlier in this list ended the link and stopNetwork() discarded the automaton: what it
         // still meant to send or time belongs to a layer that no longer exists.
         continue;
@@ -1301,18 +1299,18 @@ export class PppUnit {
           this.out.push(a);
           break;
         case 'up':
-          on.up();
+          this.layerUp(layer);
           break;
         case 'down':
-          on.down();
+          this.layerDown(layer);
           break;
         case 'starting':
           break;
         case 'finished':
-          on.finished(a.reason);
+          this.layerFinished(layer, a.reason);
           break;
         case 'note':
-          on.note(a.note);
+          this.layerNote(layer, a.note);
           break;
         default:
           assertNever(a, 'automaton action');
@@ -1320,14 +1318,67 @@ export class PppUnit {
     }
   }
 
+  /** False once the automaton was discarded (the link failed while its actions ran). */
+  private layerAlive(layer: Layer, fsm: object | undefined): boolean {
+    switch (layer) {
+      case 'lcp':
+        return true;
+      case 'ipcp':
+        return fsm !== undefined && this.ipcp === fsm;
+      case 'ipv6cp':
+        return fsm !== undefined && this.ipv6cp === fsm;
+      case 'ccp':
+        return fsm !== undefined && this.ccp === fsm;
+      default:
+        return assertNever(layer, 'layer');
+    }
+  }
+
+  private layerUp(layer: Layer): void {
+    if (layer === 'lcp') this.onLcpUp();
+    else if (layer === 'ipcp') this.onIpcpUp();
+    else if (layer === 'ipv6cp') this.onIpv6cpUp();
+    else this.onCcpUp();
+  }
+
+  private layerDown(layer: Layer): void {
+    if (layer === 'lcp') {
+      this.onLcpDown();
+      return;
+    }
+    if (layer === 'ipcp') this.out.push({ kind: 'ipcp-down' });
+    else if (layer === 'ipv6cp') this.out.push({ kind: 'ipv6cp-down' });
+    else {
+      this.stopMppe();
+      this.out.push({ kind: 'ccp-down' });
+    }
+    this.updateModes();
+  }
+
+  private layerFinished(layer: Layer, reason: string): void {
+    if (layer === 'lcp') this.onLcpFinished(reason);
+    else if (layer === 'ipcp') this.onNcpFinished(PppProtocol.Ipcp, reason);
+    else if (layer === 'ipv6cp') this.onNcpFinished(PppProtocol.Ipv6cp, reason);
+    else if (this.settings.mppeRequired && this.phaseValue === 'Network') {
+      this.fail({ code: 'mppe-refused', message: `MPPE required but CCP ended: ${reason}` });
+    } else {
+      this.onNcpFinished(PppProtocol.Ccp, reason);
+    }
+  }
+
+  private layerNote(layer: Layer, note: unknown): void {
+    if (layer === 'lcp') this.onLcpNote(note as LcpNote);
+    else if (layer === 'ccp') this.onCcpNote(note as CcpNote);
+    else {
+      // pppd ipcp_up: "Could not determine local IP address" closes IPCP (and IPV6CP alike).
+      const n = note as IpcpNote | Ipv6cpNote;
+      if (n.kind === 'failed')
+        this.ncpFailed(layer === 'ipcp' ? PppProtocol.Ipcp : PppProtocol.Ipv6cp, n.reason);
+    }
+  }
+
   private runLcp(actions: readonly FsmAction<LcpNote>[]): void {
-    this.runFsm(actions, {
-      alive: () => true,
-      up: () => this.onLcpUp(),
-      down: () => this.onLcpDown(),
-      finished: (reason) => this.onLcpFinished(reason),
-      note: (n) => this.onLcpNote(n),
-    });
+    this.runFsm(actions, 'lcp', this.lcp);
   }
 
   private onLcpNote(n: LcpNote): void {
@@ -1387,50 +1438,29 @@ export class PppUnit {
   }
 
   private runIpcp(actions: readonly FsmAction<IpcpNote>[]): void {
-    const fsm = this.ipcp;
-    this.runFsm(actions, {
-      alive: () => fsm !== undefined && this.ipcp === fsm,
-      up: () => {
-        const n = this.ipcpPolicy?.negotiated;
-        if (!n || n.localAddress === 0) return; // the 'failed' note handles it
-        this.log.log('info', 'IPCP up', {
-          local: ipv4ToString(n.localAddress),
-          remote: ipv4ToString(n.remoteAddress),
-        });
-        this.out.push({ kind: 'ipcp-up', ipcp: n });
-        this.updateModes();
-      },
-      down: () => {
-        this.out.push({ kind: 'ipcp-down' });
-        this.updateModes();
-      },
-      finished: (reason) => this.onNcpFinished(PppProtocol.Ipcp, reason),
-      note: (n) => {
-        // pppd ipcp_up: "Could not determine local IP address" closes IPCP.
-        if (n.kind === 'failed') this.ncpFailed(PppProtocol.Ipcp, n.reason);
-      },
+    this.runFsm(actions, 'ipcp', this.ipcp);
+  }
+
+  private onIpcpUp(): void {
+    const n = this.ipcpPolicy?.negotiated;
+    if (!n || n.localAddress === 0) return; // the 'failed' note handles it
+    this.log.log('info', 'IPCP up', {
+      local: ipv4ToString(n.localAddress),
+      remote: ipv4ToString(n.remoteAddress),
     });
+    this.out.push({ kind: 'ipcp-up', ipcp: n });
+    this.updateModes();
   }
 
   private runIpv6cp(actions: readonly FsmAction<Ipv6cpNote>[]): void {
-    const fsm = this.ipv6cp;
-    this.runFsm(actions, {
-      alive: () => fsm !== undefined && this.ipv6cp === fsm,
-      up: () => {
-        const n = this.ipv6cpPolicy?.negotiated;
-        if (!n) return;
-        this.out.push({ kind: 'ipv6cp-up', ipv6cp: n });
-        this.updateModes();
-      },
-      down: () => {
-        this.out.push({ kind: 'ipv6cp-down' });
-        this.updateModes();
-      },
-      finished: (reason) => this.onNcpFinished(PppProtocol.Ipv6cp, reason),
-      note: (n) => {
-        if (n.kind === 'failed') this.ncpFailed(PppProtocol.Ipv6cp, n.reason);
-      },
-    });
+    this.runFsm(actions, 'ipv6cp', this.ipv6cp);
+  }
+
+  private onIpv6cpUp(): void {
+    const n = this.ipv6cpPolicy?.negotiated;
+    if (!n) return;
+    this.out.push({ kind: 'ipv6cp-up', ipv6cp: n });
+    this.updateModes();
   }
 
   /**
@@ -1459,46 +1489,33 @@ export class PppUnit {
   }
 
   private runCcp(actions: readonly FsmAction<CcpNote>[]): void {
-    const fsm = this.ccp;
-    this.runFsm(actions, {
-      alive: () => fsm !== undefined && this.ccp === fsm,
-      up: () => {
-        const n = this.ccpPolicy?.negotiated;
-        if (!n) return;
-        this.startMppe(n);
-        this.out.push({ kind: 'ccp-up', ccp: n });
-        this.updateModes();
-      },
-      down: () => {
-        this.stopMppe();
-        this.out.push({ kind: 'ccp-down' });
-        this.updateModes();
-      },
-      finished: (reason) => {
-        if (this.settings.mppeRequired && this.phaseValue === 'Network') {
-          this.fail({ code: 'mppe-refused', message: `MPPE required but CCP ended: ${reason}` });
-        } else {
-          this.onNcpFinished(PppProtocol.Ccp, reason);
-        }
-      },
-      note: (n) => {
-        switch (n.kind) {
-          case 'mppe-refused':
-            // pppd: "MPPE required but peer negotiation failed".
-            this.fail({ code: 'mppe-refused', message: `MPPE required but refused: ${n.reason}` });
-            return;
-          case 'reset-request':
-            this.counters.resetRequestsReceived++;
-            // RFC 3078 §8.2: our *transmitter* re-initialises and flushes the next packet.
-            this.encryptor?.resetRequested();
-            return;
-          case 'reset-ack':
-            return;
-          default:
-            assertNever(n, 'CCP note');
-        }
-      },
-    });
+    this.runFsm(actions, 'ccp', this.ccp);
+  }
+
+  private onCcpUp(): void {
+    const n = this.ccpPolicy?.negotiated;
+    if (!n) return;
+    this.startMppe(n);
+    this.out.push({ kind: 'ccp-up', ccp: n });
+    this.updateModes();
+  }
+
+  private onCcpNote(n: CcpNote): void {
+    switch (n.kind) {
+      case 'mppe-refused':
+        // pppd: "MPPE required but peer negotiation failed".
+        this.fail({ code: 'mppe-refused', message: `MPPE required but refused: ${n.reason}` });
+        return;
+      case 'reset-request':
+        this.counters.resetRequestsReceived++;
+        // RFC 3078 §8.2: our *transmitter* re-initialises and flushes the next packet.
+        this.encryptor?.resetRequested();
+        return;
+      case 'reset-ack':
+        return;
+      default:
+        assertNever(n, 'CCP note');
+    }
   }
 
   private runAuth(actions: readonly AuthAction[]): void {

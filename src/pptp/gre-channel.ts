@@ -222,6 +222,8 @@ interface QueuedFrame {
 
 /** An acknowledgment-only packet being built: IPv4 (20) + GRE with the Acknowledgment Number (12). */
 const ACK_SCRATCH = new Uint8Array(IPV4_MIN_HEADER_LENGTH + GRE_MIN_HEADER_LENGTH + 4);
+/** {@link GreChannel.send}'s copy of a frame behind the headroom (grown on demand; control frames only, the data path sends in place). */
+let sendScratch = new Uint8Array(0);
 /** The receive path's PPP frame view, re-aimed at every packet. */
 const FRAME_VIEW = PppFrameView.check(new Uint8Array([0xff, 0x03, 0xc0, 0x21]));
 
@@ -260,8 +262,6 @@ export class GreChannel {
   private readonly queueLimit: number;
   private queueBlocked = false;
 
-  /** Transmit buffer for `send()`, allocated on first use and grown on demand (idle calls stay small). */
-  private scratch: Uint8Array | undefined;
   private closed = false;
 
   constructor(
@@ -319,10 +319,10 @@ export class GreChannel {
       this.counters.txDroppedTooLong++;
       return 'dropped';
     }
-    let buf = this.scratch;
-    if (buf === undefined || buf.length < GRE_CHANNEL_HEADROOM + len) {
+    let buf = sendScratch;
+    if (buf.length < GRE_CHANNEL_HEADROOM + len) {
       buf = new Uint8Array(GRE_CHANNEL_HEADROOM + Math.max(len, this.mtu));
-      this.scratch = buf;
+      sendScratch = buf;
     }
     buf.set(frame.payload, GRE_CHANNEL_HEADROOM);
     return this.sendInPlace(buf, GRE_CHANNEL_HEADROOM, len, frame.protocol, now);

@@ -1,16 +1,17 @@
 /**
- * Loggers for the server's sessions that cost almost nothing until they
- * write a line.
+ * Loggers for the server's sessions that cost almost nothing, even when
+ * they write.
  *
  * Every session hands its engines a dozen child loggers (`session`,
  * `ppp`, `ppp.lcp`, `ppp.ipcp`, `ppp.ccp`, `ppp.auth`, `pptp`...). A real
  * child ({@link createLogger}) is an object with three functions, a
  * context and a merged copy of the fields: about 1 KiB each, more than a
- * whole idle session should cost (docs/sessions.md). At the server's
- * default level almost none of them ever writes (the engines log at debug),
- * so a {@link LazyLogger} only remembers its parent, its name and its
- * fields, answers `enabled()` from the parent, and makes the real child the
- * first time a line at an enabled level comes.
+ * whole idle session should cost (docs/sessions.md). A {@link LazyLogger}
+ * only remembers its parent, its name and its fields, and answers
+ * `enabled()` from the parent. When it writes, it goes through one real
+ * logger per *name* (`session`, `session.ppp.lcp`...), made once and shared
+ * by every session, and passes its fields (its ancestors' first) with the
+ * line: the output is the same as a real child's.
  *
  * The same class does the server's *demotion* (`info` → `debug` for the
  * engines' own phase lines: with thousands of sessions the info log keeps
@@ -18,9 +19,10 @@
  */
 import type { LogFields, Logger, LogLevel } from '../wire/log.js';
 
-export class LazyLogger implements Logger {
-  private real: Logger | undefined;
+/** Real loggers by dotted path below a real root logger, shared by every lazy logger under it. */
+const byRoot = new WeakMap<Logger, Map<string, Logger>>();
 
+export class LazyLogger implements Logger {
   /**
    * A lazy child `sub` (with `fields`) of `parent`; with `sub` undefined,
    * `parent` itself behind the lazy interface (to demote it).
@@ -50,20 +52,42 @@ export class LazyLogger implements Logger {
   log(level: LogLevel, message: string, fields?: LogFields): void {
     const l = this.map(level);
     if (!this.parent.enabled(l)) return;
-    this.materialize().log(l, message, fields);
+    const own = this.chainFields();
+    this.target().log(l, message, own ? { ...own, ...fields } : fields);
   }
 
   child(name: string, fields?: LogFields): Logger {
     return new LazyLogger(this, name, fields, this.demote);
   }
 
-  /** The real logger behind this one (made now if need be). */
-  materialize(): Logger {
-    if (this.real === undefined) {
-      const p = this.parent instanceof LazyLogger ? this.parent.materialize() : this.parent;
-      this.real = this.sub === undefined ? p : p.child(this.sub, this.fields);
+  /** The shared real logger for this logger's name (made the first time any session writes there). */
+  private target(): Logger {
+    let root: Logger = this;
+    const path: string[] = [];
+    while (root instanceof LazyLogger) {
+      if (root.sub !== undefined) path.push(root.sub);
+      root = root.parent;
     }
-    return this.real;
+    if (path.length === 0) return root;
+    const key = path.reverse().join('.');
+    let cache = byRoot.get(root);
+    if (!cache) {
+      cache = new Map();
+      byRoot.set(root, cache);
+    }
+    let real = cache.get(key);
+    if (!real) {
+      real = root.child(key);
+      cache.set(key, real);
+    }
+    return real;
+  }
+
+  /** The fields of this logger and its lazy ancestors, ancestors first (undefined when none). */
+  private chainFields(): LogFields | undefined {
+    const parentFields = this.parent instanceof LazyLogger ? this.parent.chainFields() : undefined;
+    if (!this.fields) return parentFields;
+    return parentFields ? { ...parentFields, ...this.fields } : this.fields;
   }
 
   private map(level: LogLevel): LogLevel {

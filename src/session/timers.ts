@@ -6,12 +6,22 @@
  */
 import type { Clock, Timer } from '../io/clock.js';
 
+/** One named timer of a {@link TimerSet}, with its callback made once for all its restarts. */
+interface TimerEntry<Id> {
+  readonly id: Id;
+  timer: Timer | undefined;
+  fn: () => void;
+  next: TimerEntry<Id> | undefined;
+}
+
+function noop(): void {}
+
 export class TimerSet<Id extends string = string> {
   // A handful of ids at most (the unit's restart, echo, auth and reset timers; the control
-  // connection's): two short parallel arrays cost less than a Map, and a server holds two
-  // sets per session (docs/sessions.md).
-  private readonly idList: Id[] = [];
-  private readonly timerList: Timer[] = [];
+  // connection's), usually one or two running: a short linked list costs less than a Map,
+  // and a server holds two sets per session (docs/sessions.md).
+  private head: TimerEntry<Id> | undefined;
+  private count = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -20,53 +30,67 @@ export class TimerSet<Id extends string = string> {
 
   /** (Re)starts timer `id`, due in `ms`. */
   start(id: Id, ms: number): void {
-    let i = this.idList.indexOf(id);
-    if (i >= 0) this.timerList[i]!.cancel();
+    let e = this.find(id);
+    if (e) e.timer!.cancel();
     else {
-      i = this.idList.length;
-      this.idList.push(id);
+      const entry: TimerEntry<Id> = { id, timer: undefined, fn: noop, next: this.head };
+      // Assigned, not written in the literal: tsx names a closure written as a property, and that
+      // name costs a dictionary of several hundred bytes per closure.
+      entry.fn = () => {
+        // A cancelled timer never fires (Clock): this is the entry's current one.
+        this.unlink(entry);
+        this.fire(id);
+      };
+      this.head = entry;
+      this.count++;
+      e = entry;
     }
-    const t: Timer = this.clock.setTimer(ms, () => {
-      const k = this.idList.indexOf(id);
-      if (k < 0 || this.timerList[k] !== t) return;
-      this.removeAt(k);
-      this.fire(id);
-    });
-    this.timerList[i] = t;
+    e.timer = this.clock.setTimer(ms, e.fn);
   }
 
   stop(id: Id): void {
-    const i = this.idList.indexOf(id);
-    if (i < 0) return;
-    this.timerList[i]!.cancel();
-    this.removeAt(i);
+    const e = this.find(id);
+    if (!e) return;
+    e.timer!.cancel();
+    this.unlink(e);
   }
 
   stopAll(): void {
-    for (const t of this.timerList) t.cancel();
-    this.idList.length = 0;
-    this.timerList.length = 0;
+    for (let e = this.head; e; e = e.next) e.timer!.cancel();
+    this.head = undefined;
+    this.count = 0;
   }
 
   has(id: Id): boolean {
-    return this.idList.includes(id);
+    return this.find(id) !== undefined;
   }
 
   /** Ids of the running timers (hygiene checks). */
   ids(): Id[] {
-    return [...this.idList];
+    const out: Id[] = [];
+    for (let e = this.head; e; e = e.next) out.push(e.id);
+    return out;
   }
 
   get size(): number {
-    return this.idList.length;
+    return this.count;
   }
 
-  private removeAt(i: number): void {
-    const last = this.idList.length - 1;
-    this.idList[i] = this.idList[last]!;
-    this.timerList[i] = this.timerList[last]!;
-    this.idList.length = last;
-    this.timerList.length = last;
+  private find(id: Id): TimerEntry<Id> | undefined {
+    for (let e = this.head; e; e = e.next) if (e.id === id) return e;
+    return undefined;
+  }
+
+  private unlink(entry: TimerEntry<Id>): void {
+    if (this.head === entry) this.head = entry.next;
+    else {
+      let e = this.head;
+      while (e && e.next !== entry) e = e.next;
+      if (!e) return;
+      e.next = entry.next;
+    }
+    entry.timer = undefined;
+    this.count--;
   }
 }
 

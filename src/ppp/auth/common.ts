@@ -67,16 +67,22 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
  * Marks an object holding secrets so that `JSON.stringify`, string
  * conversion and `util.inspect` (console.log) print `[redacted]` instead of
  * its bytes (STYLE.md §3: "Secrets ... never appear in logs or toString").
- * The helpers are non-enumerable, so the object still compares and spreads
- * as plain data.
+ * The helpers are inherited and non-enumerable, so the object still
+ * spreads as plain data.
  */
 export function redacted<T extends object>(o: T): T {
-  const hide = { value: () => '[redacted]', enumerable: false };
-  Object.defineProperty(o, 'toJSON', hide);
-  Object.defineProperty(o, 'toString', hide);
-  Object.defineProperty(o, INSPECT, hide);
+  // Inherited from one shared prototype: own copies would cost a function and a property
+  // dictionary per object, and a server keeps one such object per session (docs/sessions.md).
+  Object.setPrototypeOf(o, REDACTED_PROTOTYPE);
   return o;
 }
+
+const hideSecrets = (): string => '[redacted]';
+const REDACTED_PROTOTYPE: object = Object.create(Object.prototype, {
+  toJSON: { value: hideSecrets, enumerable: false },
+  toString: { value: hideSecrets, enumerable: false },
+  [INSPECT]: { value: hideSecrets, enumerable: false },
+});
 
 /** A `send` action. */
 export function sendAction(protocol: number, payload: Uint8Array): AuthAction {
