@@ -241,6 +241,7 @@ async function readMemory(pid: number, probePath: string): Promise<MemoryReading
     | {
         before: { heapTotal: number; heapUsed: number };
         after: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+        spaces: Record<string, { size: number; used: number }>;
       }
     | undefined;
   await waitUntil(
@@ -262,6 +263,9 @@ async function readMemory(pid: number, probePath: string): Promise<MemoryReading
           heapTotalKb: heap.before.heapTotal / 1024,
           externalKb: heap.after.external / 1024,
           arrayBuffersKb: heap.after.arrayBuffers / 1024,
+          spacesKb: Object.fromEntries(
+            Object.entries(heap.spaces).map(([k, v]) => [k, { size: v.size >> 10, used: v.used >> 10 }]),
+          ),
         }
       : {}),
   };

@@ -14,11 +14,12 @@ let snapshotCount = 0;
 if (path) {
   process.on('SIGUSR2', () => {
     const before = process.memoryUsage();
-    globalThis.gc?.();
-    const after = process.memoryUsage();
+    // V8's spaces as they are (what RSS sees), before the collection.
     const spaces = Object.fromEntries(
       getHeapSpaceStatistics().map((x) => [x.space_name, { size: x.space_size, used: x.space_used_size }]),
     );
+    globalThis.gc?.();
+    const after = process.memoryUsage();
     if (snapshots) writeHeapSnapshot(join(snapshots, `server-${++snapshotCount}.heapsnapshot`));
     writeFileSync(
       `${path}.tmp`,

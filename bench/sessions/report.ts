@@ -61,6 +61,8 @@ export interface MemoryReading {
   readonly heapTotalKb?: number;
   readonly externalKb?: number;
   readonly arrayBuffersKb?: number;
+  /** V8's heap spaces before that GC (size reserved, used), KiB. */
+  readonly spacesKb?: Readonly<Record<string, { readonly size: number; readonly used: number }>>;
 }
 
 export interface SessionsResult {
