@@ -410,6 +410,50 @@ const CODE_NAMES: Readonly<Record<number, string>> = {
 /** The empty byte string, shared (an empty typed array still costs about 200 bytes of heap). Never written to. */
 const NO_BYTES = new Uint8Array(0);
 
+// The automaton keeps two short byte strings for as long as the link lives (the Options of our
+// last Configure-Request, the peer's last acknowledged one). A typed array costs some 190 bytes
+// of heap besides its bytes, a one-byte JS string 16: a server with thousands of links keeps
+// them as strings, one character per byte, and makes bytes again only when it sends or parses.
+
+/** `bytes` as a string of one character per byte (U+0000..U+00FF). */
+function toLatin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
+  }
+  return s;
+}
+
+/** The bytes of a {@link toLatin1} string. */
+function fromLatin1Text(s: string): Uint8Array {
+  if (s.length === 0) return NO_BYTES;
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+/** Whether `bytes` are the bytes of the {@link toLatin1} string `s`. */
+function latin1Equals(bytes: Uint8Array, s: string): boolean {
+  if (bytes.length !== s.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** One shared, frozen {@link FsmStep} per table cell performed in full (the usual case). */
+const LEGAL_STEPS = new WeakMap<object, FsmStep>();
+function legalStep(
+  event: FsmEvent,
+  from: FsmState,
+  cell: { next: FsmState; actions: readonly FsmActionName[] },
+): FsmStep {
+  let s = LEGAL_STEPS.get(cell);
+  if (!s || s.event !== event || s.from !== from) {
+    s = Object.freeze({ event, from, to: cell.next, actions: cell.actions, legal: true });
+    LEGAL_STEPS.set(cell, s);
+  }
+  return s;
+}
+
 function isCompleteConfig(c: Partial<FsmConfig>): c is FsmConfig {
   for (const k in DEFAULT_FSM_CONFIG) if ((c as Record<string, unknown>)[k] === undefined) return false;
   return true;
@@ -435,12 +479,12 @@ export class Fsm<N = never> {
   private idCounter = 0;
   /** Identifier and options of our last Configure-Request. */
   private requestId: number | undefined;
-  private requestOptions: Uint8Array = NO_BYTES;
+  private requestOptionsText = '';
   /** Identifier and data of our last Terminate-Request. */
   private terminateId = 0;
   private terminateData: Uint8Array = NO_BYTES;
   /** The peer's Configure-Request we acknowledged last (for the duplicate check in Opened). */
-  private lastAcked: { identifier: number; data: Uint8Array } | undefined;
+  private lastAcked: { identifier: number; data: string } | undefined;
   /** A reply to the current request was accepted (pppd seen_ack). */
   protected replySeen = false;
   /** Configure-Naks we sent without sending a Configure-Ack (Max-Failure). */
@@ -493,6 +537,11 @@ export class Fsm<N = never> {
       return this.fsm.freshId();
     }
   };
+
+  /** The Options of our last Configure-Request, as bytes (made on demand: see {@link toLatin1}). */
+  private requestOptions(): Uint8Array {
+    return fromLatin1Text(this.requestOptionsText);
+  }
 
   /** Current RFC 1661 state. */
   get state(): FsmState {
@@ -684,7 +733,7 @@ export class Fsm<N = never> {
       s === 'Opened' &&
       this.lastAcked &&
       pkt.identifier === this.lastAcked.identifier &&
-      bytesEqual(pkt.data, this.lastAcked.data)
+      latin1Equals(pkt.data, this.lastAcked.data)
     ) {
       // Deliberate deviation from the table (RCR in Opened: tld,scr,sca/8): a request with the Identifier
       // and options we already acknowledged can only be a retransmission or a network duplicate, because
@@ -754,10 +803,10 @@ export class Fsm<N = never> {
     if (!this.isCurrentReply(pkt)) return;
     // RFC 1661 §5.2: "the Configuration Options in a Configure-Ack MUST exactly match those of the last
     // transmitted Configure-Request. Invalid packets are silently discarded."
-    if (!bytesEqual(pkt.data, this.requestOptions)) {
+    if (!latin1Equals(pkt.data, this.requestOptionsText)) {
       this.log.log('warn', 'Configure-Ack does not match our Configure-Request: discarded', {
         got: toHex(pkt.data, 32),
-        sent: toHex(this.requestOptions, 32),
+        sent: toHex(this.requestOptions(), 32),
       });
       return;
     }
@@ -789,7 +838,7 @@ export class Fsm<N = never> {
     if (pkt.code === CpCode.ConfigureReject) {
       // RFC 1661 §5.4: "the Configuration Options in a Configure-Reject MUST be a proper subset of those
       // in the last transmitted Configure-Request. Invalid packets are silently discarded."
-      if (options.length === 0 || !isOrderedSubset(options, decodeCpOptions(this.requestOptions))) {
+      if (options.length === 0 || !isOrderedSubset(options, decodeCpOptions(this.requestOptions()))) {
         this.log.log('warn', 'Configure-Reject is not a subset of our Configure-Request: discarded', {
           got: toHex(pkt.data, 32),
         });
@@ -888,7 +937,10 @@ export class Fsm<N = never> {
       this.timerRunning = false;
       this.out.push({ kind: 'stopTimer', id: this.timerId });
     }
-    this.lastStepValue = { event, from, to: cell.next, actions: done, legal: true };
+    this.lastStepValue =
+      done.length === cell.actions.length
+        ? legalStep(event, from, cell)
+        : { event, from, to: cell.next, actions: done, legal: true };
   }
 
   private perform(a: FsmActionName, event: FsmEvent, from: FsmState, ec: EventContext): void {
@@ -930,7 +982,7 @@ export class Fsm<N = never> {
         return;
       case 'sca':
         this.naksSent = 0;
-        this.lastAcked = { identifier: ec.packet!.identifier, data: ec.packet!.data.slice() };
+        this.lastAcked = { identifier: ec.packet!.identifier, data: toLatin1(ec.packet!.data) };
         // RFC 1661 §5.2: "The acknowledged Configuration Options MUST NOT be reordered or modified in any way."
         this.emit({ code: CpCode.ConfigureAck, identifier: ec.packet!.identifier, data: ec.packet!.data });
         return;
@@ -981,14 +1033,14 @@ export class Fsm<N = never> {
         this.naksSent = 0;
         this.naksReceived = 0;
       }
-      this.requestOptions = encodeCpOptions(this.policy.buildRequest(this.ctx));
+      this.requestOptionsText = toLatin1(encodeCpOptions(this.policy.buildRequest(this.ctx)));
       this.requestId = this.freshId();
     } else if (this.replySeen) {
       this.requestId = this.freshId();
     }
     this.replySeen = false;
     this.restartCounter--;
-    this.emit({ code: CpCode.ConfigureRequest, identifier: this.requestId, data: this.requestOptions });
+    this.emit({ code: CpCode.ConfigureRequest, identifier: this.requestId, data: this.requestOptions() });
     this.startTimer();
   }
 

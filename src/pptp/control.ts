@@ -120,6 +120,20 @@ const NOT_CONNECTED_REFERENCE =
  * live call is dropped and logged: with many calls on one connection, one
  * stale message must not end the others.
  */
+/** Merged settings by the caller's (read-only) partial object: a server's connections share one. */
+const merged = new WeakMap<object, object>();
+
+/** `{...defaults, ...partial}`, made once per `partial` object. */
+function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, defaults: T): T {
+  if (!partial) return defaults;
+  let m = merged.get(partial) as T | undefined;
+  if (!m) {
+    m = { ...defaults, ...partial };
+    merged.set(partial, m);
+  }
+  return m;
+}
+
 export class PptpControlConnection {
   readonly role: PptpRole;
   /** Whether we opened the TCP connection (§3.1.1). */
@@ -151,8 +165,8 @@ export class PptpControlConnection {
   constructor(private readonly config: PptpControlConfig) {
     this.role = config.role;
     this.originator = config.originator ?? config.role === 'pns';
-    this.timerValues = { ...PPTP_DEFAULT_TIMERS, ...config.timers };
-    this.limits = { ...PPTP_DEFAULT_LIMITS, ...config.limits };
+    this.timerValues = mergedWithDefaults(config.timers, PPTP_DEFAULT_TIMERS);
+    this.limits = mergedWithDefaults(config.limits, PPTP_DEFAULT_LIMITS);
     this.log = config.log ?? nullLogger;
     this.randomInt = config.randomInt ?? cryptoRandomInt;
     this.hostName = toPptpString(config.hostName ?? '', PPTP_HOST_NAME_LENGTH);

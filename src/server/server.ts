@@ -244,6 +244,7 @@ export class PptpServer {
   /** PPTP control time-outs, the same for every connection. */
   private readonly controlTimers: Partial<PptpControlTimers>;
   private readonly randomInt: ((n: number) => number) | undefined;
+  private pppBase: PppUnitOptions | undefined;
 
   /** One control connection's engine configuration and event handlers. */
   private static readonly ConnectionHooks = class implements PptpControlConfig, ControlEvents {
@@ -576,10 +577,11 @@ export class PptpServer {
         localAddress: conn.local,
         peerAddress: conn.remote,
         gre: this.greTuning,
-        ppp: {
-          ...this.pppOptions(hooks.assign),
+        // The server-wide PPP settings, inherited; only the address hook and the logger are the call's.
+        ppp: Object.assign(Object.create(this.basePppOptions()) as PppUnitOptions, {
+          assignRemoteAddress: hooks.assign,
           log: demoteInfo(lazyChild(log, 'ppp')),
-        },
+        }),
         endpoint,
         clock: this.clock,
         log,
@@ -619,7 +621,13 @@ export class PptpServer {
     session.startWhenPeerSpeaks(SERVER_PPP_START_WAIT_MS);
   }
 
-  private pppOptions(assign: (peerName: string | undefined) => number | undefined): PppUnitOptions {
+  /** PPP settings for every call (made once; the secrets lookup reads the current secrets). */
+  private basePppOptions(): PppUnitOptions {
+    this.pppBase ??= this.pppOptions();
+    return this.pppBase;
+  }
+
+  private pppOptions(): PppUnitOptions {
     const cfg = this.config;
     const p = cfg.ppp;
     const mppe: PppUnitOptions = p.nomppe
@@ -647,7 +655,6 @@ export class PptpServer {
       // The shared interface routes IPv4 only: IPv6 is offered in per-session mode.
       ipv6: p.ipv6 && !this.shared,
       localAddress: this.localIp,
-      assignRemoteAddress: assign,
       msDns: cfg['ms-dns'].map((d) => parseIpv4(d)!),
       msWins: cfg['ms-wins'].map((d) => parseIpv4(d)!),
       ...(this.env.random ? { random: this.env.random } : {}),

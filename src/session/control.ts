@@ -121,10 +121,10 @@ export class ControlDriver {
   private socketClosed = false;
   /** Nesting of event handling (see {@link serially}) and the input that waits meanwhile. */
   private depth = 0;
-  private readonly backlog: (() => void)[] = [];
-  private resolveDone!: (r: PptpCloseReason) => void;
-  /** Resolves when the control connection is over (after `closed`). */
-  readonly done: Promise<PptpCloseReason>;
+  /** Input that arrived while an event was being handled (made when first needed). */
+  private backlog: (() => void)[] | undefined;
+  private donePromise: Promise<PptpCloseReason> | undefined;
+  private resolveDone: ((r: PptpCloseReason) => void) | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -138,9 +138,6 @@ export class ControlDriver {
     this.timers = new TimerSet(clock, (id) =>
       this.serially(() => this.perform(this.engine.timeout(id, this.clock.now()))),
     );
-    this.done = new Promise((r) => {
-      this.resolveDone = r;
-    });
   }
 
   /** The TCP connection is up: attach to it and start the engine (an originator sends SCCRQ). */
@@ -171,16 +168,38 @@ export class ControlDriver {
    */
   private serially(fn: () => void): void {
     if (this.depth > 0) {
+      this.backlog ??= [];
       this.backlog.push(fn);
       return;
     }
     this.depth++;
     try {
       fn();
-      for (let next = this.backlog.shift(); next; next = this.backlog.shift()) next();
+      const backlog = this.backlog;
+      if (backlog) {
+        for (let next = backlog.shift(); next; next = backlog.shift()) next();
+        this.backlog = undefined;
+      }
     } finally {
       this.depth--;
     }
+  }
+
+  /**
+   * Resolves when the control connection is over (after `closed`). Made on
+   * first use: a server, which does not wait on it, keeps no promise per
+   * connection.
+   */
+  get done(): Promise<PptpCloseReason> {
+    if (!this.donePromise) {
+      const reason = this.closeReason;
+      this.donePromise = reason
+        ? Promise.resolve(reason)
+        : new Promise((r) => {
+            this.resolveDone = r;
+          });
+    }
+    return this.donePromise;
   }
 
   /** Whether the control connection has ended. */
@@ -292,6 +311,6 @@ export class ControlDriver {
       });
     }
     this.events.closed?.(reason);
-    this.resolveDone(reason);
+    this.resolveDone?.(reason);
   }
 }

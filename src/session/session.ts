@@ -217,16 +217,14 @@ export class PppSession implements GreEndpointMember {
     const gre = this.channel;
     const channelPort = new PppSession.UnitChannel(gre, clock);
     const ppp = opts.ppp;
-    this.unit = new PppUnit(
-      {
-        ...ppp,
-        mtu: Math.min(ppp.mtu ?? gre.mtu, gre.mtu),
-        mru: Math.min(ppp.mru ?? gre.mtu, gre.mtu),
-        log: ppp.log ?? this.log.child('ppp'),
-      },
-      channelPort,
-      this.ports,
-    );
+    // The caller's options with three of our own on top, inherited rather than copied: a server
+    // passes one shared set to every session (a copy of some 30 settings per session otherwise).
+    const unitOptions: PppUnitOptions = Object.assign(Object.create(ppp) as PppUnitOptions, {
+      mtu: Math.min(ppp.mtu ?? gre.mtu, gre.mtu),
+      mru: Math.min(ppp.mru ?? gre.mtu, gre.mtu),
+      log: ppp.log ?? this.log.child('ppp'),
+    });
+    this.unit = new PppUnit(unitOptions, channelPort, this.ports);
     this.timers = new TimerSet(clock, (id) => this.onUnitTimer(id));
     this.endpoint.attach(this);
   }
