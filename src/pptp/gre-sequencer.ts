@@ -54,6 +54,9 @@ export const DEFAULT_RECEIVE_WINDOW = 1024;
  */
 export const MAX_ACK_EVERY = 32;
 
+/** Send-time slots a call starts with (64 bytes); see {@link GreSequencer} `sentAt`. */
+const INITIAL_SEND_TIME_SLOTS = 8;
+
 export interface GreSequencerConfig {
   /** Sequence Number *before* the first one sent: the first data packet carries this + 1 (Linux and pptp-linux send 1 first). */
   readonly initialSequenceNumber: number;
@@ -114,9 +117,16 @@ export class GreSequencer {
   /** Packets up to this Sequence Number were written off by a time-out. */
   private writtenOff: number;
 
-  /** Send times of the last `sentAt.length` Sequence Numbers (index seq & mask). */
-  private readonly sentAt: Float64Array;
-  private readonly mask: number;
+  /**
+   * Send times of the last `sentAt.length` Sequence Numbers (index seq &
+   * mask). The ring starts small and doubles while more packets are
+   * outstanding than it holds, up to `maxRing`: an idle call keeps 64 bytes
+   * (a typed array that small lives in the JS heap), not the 8 KiB a
+   * 1024-packet window would take (bench:sessions).
+   */
+  private sentAt = new Float64Array(INITIAL_SEND_TIME_SLOTS);
+  private mask = INITIAL_SEND_TIME_SLOTS - 1;
+  private readonly maxRing: number;
 
   /** Deadline for an acknowledgment-only packet, or -1. */
   ackDeadline = -1;
@@ -136,9 +146,7 @@ export class GreSequencer {
     // RFC 2637 §4.2.1: "The initial window size on the transmitter is set to
     // half the maximum size the receiver requested, with a minimum size of one packet."
     this.window = this.enforced ? Math.max(1, Math.floor(peerWindow / 2)) : Number.POSITIVE_INFINITY;
-    const ring = nextPow2(Math.max(16, this.enforced ? peerWindow : 64));
-    this.sentAt = new Float64Array(ring);
-    this.mask = ring - 1;
+    this.maxRing = nextPow2(Math.max(16, this.enforced ? peerWindow : 64));
     this.ackEvery = Math.max(1, Math.min(MAX_ACK_EVERY, Math.floor(config.receiveWindow / 2)));
     this.ato = new AdaptiveTimeout({
       minTimeoutMs: config.minTimeoutMs,
@@ -163,8 +171,24 @@ export class GreSequencer {
   nextSequence(now: number): number {
     const seq = (this.seqSent + 1) >>> 0;
     this.seqSent = seq;
+    if (this.outstanding > this.sentAt.length && this.sentAt.length < this.maxRing) this.growRing();
     this.sentAt[seq & this.mask] = now;
     return seq;
+  }
+
+  /** Doubles the send-time ring, keeping the times of the Sequence Numbers it held. */
+  private growRing(): void {
+    const old = this.sentAt;
+    const oldMask = this.mask;
+    const ring = new Float64Array(old.length * 2);
+    const mask = ring.length - 1;
+    // The slots hold seqSent-1 back to seqSent-old.length (seqSent's own time is written next).
+    for (let i = 1; i <= old.length; i++) {
+      const s = (this.seqSent - i) >>> 0;
+      ring[s & mask] = old[s & oldMask]!;
+    }
+    this.sentAt = ring;
+    this.mask = mask;
   }
 
   /** Whether something received has not been acknowledged yet (`ack_sent != seq_recv`). */

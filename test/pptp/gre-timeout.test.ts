@@ -101,4 +101,18 @@ describe('GreSequencer window arithmetic', () => {
     assert.equal(s.onAck(0xfffffffe, 1), AckResult.Old);
     assert.equal(s.onAck(3, 1), AckResult.Invalid);
   });
+  it('keeps every outstanding send time while its ring grows (RTT sample and time-out from the right packet)', () => {
+    // Window 1024: the ring starts at 8 slots and must grow past 512 outstanding packets without
+    // losing the oldest one's send time, across the 2^32 wrap.
+    const s = new GreSequencer({ ...base, peerReceiveWindow: 1024, initialSequenceNumber: 0xffffff00 });
+    for (let i = 0; i < 512; i++) s.nextSequence(1000 + i);
+    assert.equal(s.outstanding, 512);
+    // The oldest outstanding packet (sent at 1000) decides the deadline: 1000 + the initial ATO (100).
+    assert.equal(s.transmitDeadline, 1000 + s.ato.timeoutMs);
+    // Acknowledging the 300th packet (sent at 1299) at 1399 samples an RTT of 100: the §4.4.1 update
+    // from the initial RTT of 0 moves it to alpha * 100 = 12.5.
+    assert.equal(s.onAck((0xffffff00 + 300) >>> 0, 1399), AckResult.New);
+    assert.equal(s.ato.roundTripMs, 12.5);
+    assert.equal(s.transmitDeadline, 1300 + s.ato.timeoutMs);
+  });
 });
