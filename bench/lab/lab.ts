@@ -152,7 +152,7 @@ function checkHost(): void {
   if (gone.length > 0) {
     throw new LabSetupError(
       `bench lab: ${gone.map(([b]) => b).join(', ')} not installed ` +
-        `(apt-get install -y ${[...new Set(gone.map(([, p]) => p))].join(' ')})`,
+        `(npm run bench:setup, or apt-get install -y ${[...new Set(gone.map(([, p]) => p))].join(' ')})`,
     );
   }
 }

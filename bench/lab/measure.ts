@@ -32,7 +32,6 @@ import {
   readRss,
   withDescendants,
 } from './proc.js';
-import type { ProcessRss } from './result.js';
 
 /** The measurements the lab knows, in the order it takes them. */
 export const METRICS = ['ping', 'tcp1', 'tcp4', 'udp1400', 'udp64'] as const;
@@ -84,6 +83,15 @@ export interface UdpMeasurement extends UdpRun {
   readonly offeredBps: number;
   readonly cpu: TunnelCpu;
   readonly counters: CounterCheck;
+}
+
+/** Memory of one tunnel process (or child) after a round. */
+export interface ProcessRss {
+  readonly side: 'server' | 'client';
+  readonly pid: number;
+  readonly comm: string;
+  readonly rssKb: number;
+  readonly hwmKb: number;
 }
 
 /** Everything measured in one round of one contender. */

@@ -5,7 +5,7 @@
  * them (report.ts).
  */
 import type { ContenderKind } from './contender.js';
-import type { Measurements, Metric } from './measure.js';
+import type { Measurements, Metric, ProcessRss } from './measure.js';
 import type { LoadSample } from './proc.js';
 import type { Summary } from './stats.js';
 
@@ -52,15 +52,6 @@ export interface ContenderInfo {
   readonly version?: string;
   /** Why it did not run at all. */
   readonly skipped?: string;
-}
-
-/** Memory of one tunnel process (or child) after a round. */
-export interface ProcessRss {
-  readonly side: 'server' | 'client';
-  readonly pid: number;
-  readonly comm: string;
-  readonly rssKb: number;
-  readonly hwmKb: number;
 }
 
 /** One contender in one round. */

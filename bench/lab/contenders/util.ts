@@ -25,7 +25,7 @@ export function which(name: string): string | undefined {
 export function missing(bins: readonly [binary: string, debianPackage: string][]): string | undefined {
   const gone = bins.filter(([b]) => which(b) === undefined);
   if (gone.length === 0) return undefined;
-  return `${gone.map(([b]) => b).join(', ')} not installed (apt-get install -y ${[...new Set(gone.map(([, p]) => p))].join(' ')})`;
+  return `${gone.map(([b]) => b).join(', ')} not installed (npm run bench:setup, or apt-get install -y ${[...new Set(gone.map(([, p]) => p))].join(' ')})`;
 }
 
 /** The first line of `argv`'s output (stdout, else stderr) matching `re`, or its first line. */

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench:sessions` end to end at a small scale (root): a real
+ * `pptp-ts serve` in one namespace, the load generator's client engines in
+ * another, 40 MS-CHAP-v2 + MPPE-128 sessions up, a ping through five of
+ * them, all torn down, and nothing left behind (namespaces, processes).
+ * The 10,000-session figures themselves live in the benchmark, not here.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function namespaces(): string[] {
+  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('pptpbench-'));
+}
+
+describe('bench:sessions (40 sessions)', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+  it('opens, holds, pings through and tears down every session, and leaves nothing behind', () => {
+    const before = namespaces();
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/sessions/run.ts',
+        '--sessions',
+        '40',
+        '--concurrency',
+        '10',
+        '--settle',
+        '1',
+        '--rest',
+        '2',
+        '--ping',
+        '5',
+        '--no-write',
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 180_000 },
+    );
+    assert.equal(r.status, 0, `exit ${r.status ?? r.signal}\n${r.stderr}\n${r.stdout}`);
+    const out = r.stdout;
+    assert.match(out, /\| sessions up \/ asked \| 40 \/ 40 \|/);
+    assert.match(out, /\| ping through the tunnel \| 5 of 5 sessions answered/);
+    assert.match(out, /\| lost while idle \| 0 \|/);
+    assert.match(out, /\| teardown \| 40 of 40 clean/);
+    assert.match(out, /\| left behind \| nothing \|/);
+    // The per-session figures are reported (the targets are judged only at 10,000).
+    assert.match(out, /\| server RSS per idle session \| -?[\d.]+ KiB \|/);
+    assert.match(out, /\| server CPU at rest \| [\d.]+ % of one core \|/);
+    assert.deepEqual(namespaces(), before);
+  });
+
+  it('refuses a bad command line with a message and exit 2', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/sessions/run.ts', '--sessions', 'many'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--sessions: not a whole number ≥ 1: many/);
+  });
+});
