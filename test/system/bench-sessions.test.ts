@@ -56,11 +56,15 @@ describe('bench:sessions (40 sessions)', { skip: process.getuid?.() !== 0 ? 'nee
   });
 
   it('refuses a bad command line with a message and exit 2', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/sessions/run.ts', '--sessions', 'many'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/sessions/run.ts', '--sessions', 'many'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--sessions: not a whole number ≥ 1: many/);
   });
