@@ -829,6 +829,7 @@ export class PptpClient {
         rxPackets: c.rxPackets,
         greQueueDrops: g.txDroppedQueueFull,
         greAckTimeouts: g.txAckTimeouts,
+        greWindowAbandoned: g.txWindowAbandoned === 1,
         greLost: g.rxLost,
         greReordered: g.rxReordered,
       });

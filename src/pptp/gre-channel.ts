@@ -151,6 +151,8 @@ export interface GreChannelCounters {
   txDroppedTooLong: number;
   /** Acknowledgment time-outs (each halves the window). */
   txAckTimeouts: number;
+  /** 1 once the peer's window was given up because it never sends acknowledgment-only packets (SILENT_PEER_TIMEOUTS). */
+  txWindowAbandoned: number;
 
   /** Data packets accepted (delivered now or later) / Information bytes delivered. */
   rxPackets: number;
@@ -189,6 +191,7 @@ function zeroCounters(): GreChannelCounters {
     txDroppedQueueFull: 0,
     txDroppedTooLong: 0,
     txAckTimeouts: 0,
+    txWindowAbandoned: 0,
     rxPackets: 0,
     rxBytes: 0,
     rxDelivered: 0,
@@ -459,6 +462,7 @@ export class GreChannel {
     }
     if (!hasSeq) {
       c.rxAckOnly++;
+      this.sequencer.noteAckOnly();
       return;
     }
     let ackNow: boolean;
@@ -688,6 +692,7 @@ export class GreChannel {
     if (t < 0 || t > now) return;
     this.counters.txAckTimeouts++;
     this.sequencer.onTransmitTimeout();
+    if (this.sequencer.windowAbandoned) this.counters.txWindowAbandoned = 1;
     this.drainQueue(now);
   }
 

@@ -23,6 +23,15 @@
  *
  * With `ignorePeerWindow` (or a peer window of 0) the window never closes:
  * for peers that advertise nonsense or never acknowledge.
+ *
+ * A peer that never sends an acknowledgment-only packet (the Linux kernel's
+ * `pptp` module, behind pptpd and accel-ppp, acknowledges only on its own
+ * data and enforces no window) would hold one-way traffic to a window per
+ * time-out, halving to one packet per MaxTimeOut. After
+ * {@link SILENT_PEER_TIMEOUTS} time-outs with no acknowledgment-only packet
+ * ever received, the window is no longer enforced (`windowAbandoned`). A
+ * peer that does acknowledge separately (Windows, pptp-linux, pptp-ts)
+ * shows it within its own acknowledgment time-out and keeps its window.
  */
 
 import { seq32 } from '../wire/bytes.js';
@@ -53,6 +62,12 @@ export const DEFAULT_RECEIVE_WINDOW = 1024;
  * than that would stall until our acknowledgment time-out every window.
  */
 export const MAX_ACK_EVERY = 32;
+
+/**
+ * Transmit time-outs without a single acknowledgment-only packet from the
+ * peer after which its window is no longer enforced (see {@link GreSequencer}).
+ */
+export const SILENT_PEER_TIMEOUTS = 3;
 
 /** Send-time slots a call starts with (64 bytes); see {@link GreSequencer} `sentAt`. */
 const INITIAL_SEND_TIME_SLOTS = 8;
@@ -111,7 +126,13 @@ export class GreSequencer {
   window: number;
   /** The most the window may open to. */
   readonly maxWindow: number;
-  private readonly enforced: boolean;
+  private enforced: boolean;
+  /** The window was given up: the peer never acknowledges separately (see {@link SILENT_PEER_TIMEOUTS}). */
+  windowAbandoned = false;
+  /** An acknowledgment-only packet has arrived from the peer. */
+  private peerAcksAlone = false;
+  /** Transmit time-outs while {@link peerAcksAlone} was false. */
+  private silentTimeouts = 0;
   /** Packets acknowledged since the window last grew. */
   private ackedSinceGrowth = 0;
   /** Packets up to this Sequence Number were written off by a time-out. */
@@ -287,5 +308,15 @@ export class GreSequencer {
     this.ackedSinceGrowth = 0;
     this.ato.backOff();
     this.writtenOff = this.seqSent;
+    if (this.enforced && !this.peerAcksAlone && ++this.silentTimeouts >= SILENT_PEER_TIMEOUTS) {
+      this.enforced = false;
+      this.window = Number.POSITIVE_INFINITY;
+      this.windowAbandoned = true;
+    }
+  }
+
+  /** An acknowledgment-only packet (S=0, A=1) arrived: the peer acknowledges without data of its own. */
+  noteAckOnly(): void {
+    this.peerAcksAlone = true;
   }
 }

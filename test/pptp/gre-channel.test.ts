@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GRE_CHANNEL_HEADROOM, GreChannel, GreDemux } from '../../src/pptp/gre-channel.js';
-import { MAX_ACK_EVERY } from '../../src/pptp/gre-sequencer.js';
+import { MAX_ACK_EVERY, SILENT_PEER_TIMEOUTS } from '../../src/pptp/gre-sequencer.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { IpProtocol, internetChecksum } from '../../src/wire/ipv4.js';
 import { PppProtocol } from '../../src/wire/ppp.js';
@@ -387,6 +387,47 @@ describe('GRE channel: sliding window (RFC 2637 §4.2)', () => {
     assert.equal(ch.sequencer.window, 3);
     assert.equal(sink.takeSent().length, 3);
     assert.equal(ch.sequencer.ato.timeoutMs, 200, 'RTT doubled from MinTimeOut');
+  });
+  it('a peer that never sends acknowledgment-only packets (the Linux kernel) loses its window after SILENT_PEER_TIMEOUTS time-outs', () => {
+    // One-way traffic towards a peer that acknowledges only on its own data: here it sends one
+    // data packet carrying an acknowledgment, then nothing. The window holds us back, times out
+    // and halves; after the third time-out without an ack-only packet it is given up.
+    const { ch, sink, demux } = makeChannel({ peerReceiveWindow: 8, minTimeoutMs: 100, maxTimeoutMs: 400 });
+    for (let n = 0; n < 60; n++) ch.send(ipFrame(n), 0);
+    assert.equal(sink.takeSent().length, 4);
+    deliver(demux, { seq: 1, ack: 2, frame: ipFrame(100) }, 10);
+    sink.takeSent();
+    sink.takeDelivered();
+    let now = 10;
+    for (let i = 0; i < SILENT_PEER_TIMEOUTS; i++) {
+      assert.equal(ch.sequencer.windowAbandoned, false);
+      const at = ch.pollAt();
+      assert.ok(at !== undefined && at > now, 'a transmit time-out is due');
+      now = at;
+      ch.poll(now);
+    }
+    assert.equal(ch.counters.txAckTimeouts, SILENT_PEER_TIMEOUTS);
+    assert.equal(ch.sequencer.windowAbandoned, true);
+    assert.equal(ch.counters.txWindowAbandoned, 1);
+    // Everything queued has gone out, and nothing is held any more.
+    assert.equal(ch.counters.txPackets, 60);
+    for (let n = 0; n < 50; n++) assert.equal(ch.send(ipFrame(n), now), 'sent');
+  });
+  it('a peer that has sent one acknowledgment-only packet keeps its window through any number of time-outs', () => {
+    const { ch, sink, demux } = makeChannel({ peerReceiveWindow: 8, minTimeoutMs: 100, maxTimeoutMs: 400 });
+    for (let n = 0; n < 200; n++) ch.send(ipFrame(n), 0);
+    deliver(demux, { ack: 1 }, 5);
+    sink.takeSent();
+    let now = 5;
+    for (let i = 0; i < 4 * SILENT_PEER_TIMEOUTS; i++) {
+      const at = ch.pollAt();
+      assert.ok(at !== undefined, 'the window still holds frames back');
+      now = at;
+      ch.poll(now);
+    }
+    assert.equal(ch.sequencer.windowAbandoned, false);
+    assert.equal(ch.counters.txWindowAbandoned, 0);
+    assert.ok(ch.counters.txPackets < 200, `still held back (${ch.counters.txPackets} of 200 sent)`);
   });
   it('ignorePeerWindow never queues', () => {
     const { ch, sink } = makeChannel({ peerReceiveWindow: 1, ignorePeerWindow: true });
