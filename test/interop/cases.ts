@@ -3,6 +3,7 @@
  * the namespace-side tools (test/interop/net-tool.ts), waiting for a spawned
  * pptp-ts, and reading a capture back with `pptp-ts decode --json`.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecResult, Spawned } from '../helpers/netns.js';
@@ -107,9 +108,10 @@ export async function assertCallSetUp(
   if (names.slice(0, CALL_SETUP.length).join(' ') !== CALL_SETUP.join(' ')) {
     // tcpdump's own dissector, as a second opinion on what was on the wire.
     const dump = await lab.exec(['tcpdump', '-nn', '-r', pcap, 'tcp port 1723'], { allowFail: true });
+    const counts = existsSync(`${pcap}.tcpdump.txt`) ? readFileSync(`${pcap}.tcpdump.txt`, 'utf8') : '';
     throw new Error(
       `decoded control messages ${names.join(' ')}, expected ${CALL_SETUP.join(' ')} first\n` +
-        `--- tcpdump -r ${pcap} ---\n${dump.stdout.slice(0, 6000)}`,
+        `--- tcpdump -r ${pcap} ---\n${dump.stdout.slice(0, 6000)}\n--- the capturing tcpdump ---\n${counts}`,
     );
   }
   if (!decoded.layers.includes('LCP')) throw new Error(`no LCP decoded: ${decoded.layers.join(' ')}`);
