@@ -117,7 +117,8 @@ function settingsOf(o: LabOptions): LabSettings {
   if (!(s.udpRateBps >= 0)) bad('the UDP rate must be ≥ 0');
   if (!Number.isInteger(s.pingCount) || s.pingCount < 1 || s.pingCount > 10_000)
     bad('ping count must be 1..10000');
-  if (!(s.pingIntervalSec >= 0.01 && s.pingIntervalSec <= 10)) bad('ping interval must be 0.01..10 s');
+  // ping(8) as root takes intervals down to 2 ms (below that it asks for -f).
+  if (!(s.pingIntervalSec >= 0.002 && s.pingIntervalSec <= 10)) bad('ping interval must be 0.002..10 s');
   if (!(s.busyThresholdPct > 0 && s.busyThresholdPct <= 100)) bad('busy threshold must be in (0, 100] %');
   if (o.metrics) for (const m of o.metrics) if (!METRICS.includes(m)) bad(`unknown metric ${m}`);
   if (s.metrics.length === 0) bad('no metric selected');

@@ -24,6 +24,7 @@ export const USAGE = `usage: node --import tsx bench/lab/run.ts [options]
   --mtu N               inner MTU of every tunnel (default 1440)
   --udp-rate R          offered UDP rate, e.g. 0 (unlimited, default), 800M, 2G
   --ping-count N        pings for the RTT figure (default 20)
+  --ping-interval S     seconds between them (default 0.05; 0.002..10: idle vs busy latency)
   --allow-busy          measure even on a busy machine; results are marked and written as *.tmp
   --busy-threshold PCT  others' CPU (% of all CPUs) that counts as busy (default 10)
   --out DIR             where to write the JSON and markdown (default bench/results)
@@ -85,6 +86,14 @@ export function parseLabArgs(argv: readonly string[]): LabOptions | 'help' {
       case '--ping-count':
         o.pingCount = int();
         break;
+      case '--ping-interval': {
+        const v = value();
+        const n = Number(v);
+        if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n))
+          throw new Error(`--ping-interval: not a number of seconds: ${v}`);
+        o.pingIntervalSec = n;
+        break;
+      }
       case '--allow-busy':
         o.allowBusy = true;
         break;

@@ -27,6 +27,8 @@ describe('parseLabArgs', () => {
         '2G',
         '--ping-count',
         '50',
+        '--ping-interval',
+        '0.002',
         '--allow-busy',
         '--busy-threshold',
         '12.5',
@@ -42,6 +44,7 @@ describe('parseLabArgs', () => {
         mtu: 1400,
         udpRateBps: 2e9,
         pingCount: 50,
+        pingIntervalSec: 0.002,
         allowBusy: true,
         busyThresholdPct: 12.5,
         outDir: '/tmp/x',
@@ -56,6 +59,10 @@ describe('parseLabArgs', () => {
     assert.throws(() => parseLabArgs(['--rounds']), /--rounds needs a value/);
     assert.throws(() => parseLabArgs(['--rounds', '--allow-busy']), /--rounds needs a value/);
     assert.throws(() => parseLabArgs(['--rounds', '2.5']), /not a whole number/);
+    assert.throws(
+      () => parseLabArgs(['--ping-interval', 'fast']),
+      /--ping-interval: not a number of seconds: fast/,
+    );
     assert.throws(() => parseLabArgs(['--duration', '-1']), /not a whole number/);
     assert.throws(() => parseLabArgs(['--metrics', 'tcp1,tcp8']), /unknown tcp8/);
     assert.throws(() => parseLabArgs(['--udp-rate', 'fast']), /not a rate/);
