@@ -580,10 +580,19 @@ function describeAuthOption(o: LcpOption): string {
  * {@link LcpConfig.allowAuth}.
  */
 export interface AuthOptions {
+  /**
+   * pppd `require-pap` / `require-chap` / `require-mschap` /
+   * `require-mschap-v2`: methods we demand of the peer. When none is set
+   * and a secrets lookup is given, `require-mschap-v2` is implied.
+   */
   readonly requirePap?: boolean;
   readonly requireChap?: boolean;
   readonly requireMschap?: boolean;
   readonly requireMschapV2?: boolean;
+  /**
+   * pppd `refuse-*`: methods we will not authenticate ourselves with.
+   * Default: PAP, CHAP and MS-CHAP refused (only MS-CHAP-v2 allowed).
+   */
   readonly refusePap?: boolean;
   readonly refuseChap?: boolean;
   readonly refuseMschap?: boolean;

@@ -11,7 +11,7 @@ import type { AuthFailure, AuthSuccess, CredentialLookup, RandomBytes } from './
 import type { CcpNegotiated } from './ccp.js';
 import type { IpcpNegotiated } from './ipcp.js';
 import type { Ipv6cpNegotiated } from './ipv6cp.js';
-import type { LcpNegotiated } from './lcp.js';
+import type { AuthOptions, LcpNegotiated } from './lcp.js';
 
 // ─── Ports ──────────────────────────────────────────────────────────────────
 
@@ -48,7 +48,7 @@ export interface PppInterfaceSink {
  * the strongest PPTP allows (DESIGN.md §6): MS-CHAP-v2 only, MPPE-128
  * required, on both sides.
  */
-export interface PppUnitOptions {
+export interface PppUnitOptions extends AuthOptions {
   readonly log?: Logger;
   /** Random bytes for challenges, magic numbers and identifiers (default: crypto.randomBytes). */
   readonly random?: RandomBytes;
@@ -68,23 +68,7 @@ export interface PppUnitOptions {
   readonly name?: string;
   /** pppd `ms-ignore-domain`. */
   readonly msIgnoreDomain?: boolean;
-  /**
-   * pppd `require-pap` / `require-chap` / `require-mschap` /
-   * `require-mschap-v2`: methods we demand of the peer. When none is set
-   * and `lookup` is given, `require-mschap-v2` is implied.
-   */
-  readonly requirePap?: boolean;
-  readonly requireChap?: boolean;
-  readonly requireMschap?: boolean;
-  readonly requireMschapV2?: boolean;
-  /**
-   * pppd `refuse-*`: methods we will not authenticate ourselves with.
-   * Default: PAP, CHAP and MS-CHAP refused (only MS-CHAP-v2 allowed).
-   */
-  readonly refusePap?: boolean;
-  readonly refuseChap?: boolean;
-  readonly refuseMschap?: boolean;
-  readonly refuseMschapV2?: boolean;
+  // Which methods we demand and refuse: pppd's `require-*` / `refuse-*` ({@link AuthOptions}).
 
   // MPPE (RFC 3078).
   /** pppd `nomppe`: no MPPE at all (CCP is Protocol-Rejected). */
