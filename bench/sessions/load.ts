@@ -26,6 +26,7 @@ import type { PptpCallParameters, PptpCloseReason } from '../../src/pptp/control
 import { ControlDriver, describeCallEndReason, describeCloseReason } from '../../src/session/control.js';
 import type { GreEndpoint } from '../../src/session/gre-endpoint.js';
 import { PppSession } from '../../src/session/session.js';
+import { waitAtMost } from '../../src/session/timers.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
 import { IpProtocol, internetChecksum, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { type Logger, nullLogger } from '../../src/wire/log.js';
@@ -299,7 +300,7 @@ class LoadConnection {
       live.map((c) =>
         c.session!.isDead
           ? undefined
-          : waitFor(clock, LOAD_TEARDOWN.lcpTerminateMs, (w) => {
+          : waitAtMost(clock, LOAD_TEARDOWN.lcpTerminateMs, (w) => {
               c.onDead = w;
             }),
       ),
@@ -318,7 +319,7 @@ class LoadConnection {
         clearing.map((c) =>
           c.callDown
             ? undefined
-            : waitFor(clock, LOAD_TEARDOWN.callClearMs, (w) => {
+            : waitAtMost(clock, LOAD_TEARDOWN.callClearMs, (w) => {
                 c.onCallDown = w;
               }),
         ),
@@ -329,14 +330,7 @@ class LoadConnection {
     if (control && !control.isClosed) {
       control.stop(PptpStopReason.None);
       if (!control.isClosed) {
-        let t: Timer | undefined;
-        await Promise.race([
-          control.done,
-          new Promise<void>((r) => {
-            t = clock.setTimer(LOAD_TEARDOWN.stopMs, r);
-          }),
-        ]);
-        t?.cancel();
+        await waitAtMost(clock, LOAD_TEARDOWN.stopMs, (wake) => control.done.then(wake));
       }
       if (!control.isClosed || this.closed?.kind !== 'stopped') clean = false;
     }
@@ -357,19 +351,6 @@ class LoadConnection {
   get finished(): boolean {
     return this.calls.every((c) => c.session === undefined || c.session.isDestroyed);
   }
-}
-
-function waitFor(clock: Clock, ms: number, arm: (wake: Waiter) => void): Promise<void> {
-  return new Promise((resolve) => {
-    let timer: Timer | undefined;
-    const wake = () => {
-      timer?.cancel();
-      timer = undefined;
-      resolve();
-    };
-    timer = clock.setTimer(ms, wake);
-    arm(wake);
-  });
 }
 
 // ─── ICMP echo through the tunnel ───────────────────────────────────────────

@@ -40,6 +40,7 @@ import {
   type SessionInfo,
   type SessionStats,
 } from '../session/session.js';
+import { waitAtMost } from '../session/timers.js';
 import { assertNever, parseIpv4 } from '../wire/bytes.js';
 import type { Logger } from '../wire/log.js';
 import { PptpOutgoingCallResult, PptpStopReason } from '../wire/pptp/index.js';
@@ -744,20 +745,6 @@ export class PptpClient {
     };
   }
 
-  /** Resolves after `ms` or when `wake` is called, whichever is first. */
-  private wait(ms: number, arm: (wake: () => void) => void): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: Timer | undefined;
-      const wake = () => {
-        timer?.cancel();
-        timer = undefined;
-        resolve();
-      };
-      timer = this.clock.setTimer(ms, wake);
-      arm(wake);
-    });
-  }
-
   /** Everything back as it was, each protocol step bounded in time. */
   private async teardown(outcome: ClientOutcome): Promise<void> {
     this.setupTimer?.cancel();
@@ -771,7 +758,7 @@ export class PptpClient {
       if (controlAlive && !this.callIsDown) {
         session.close(outcome.code === ExitCode.Ok ? 'User request' : outcome.reason);
         if (!session.isDead) {
-          await this.wait(CLIENT_TEARDOWN.lcpTerminateMs, (wake) => {
+          await waitAtMost(this.clock, CLIENT_TEARDOWN.lcpTerminateMs, (wake) => {
             this.sessionDeadWaiter = wake;
           });
         }
@@ -782,7 +769,7 @@ export class PptpClient {
     if (control && !control.isClosed && this.callId !== undefined && !this.callIsDown) {
       control.clearCall(this.callId);
       if (!this.callIsDown) {
-        await this.wait(CLIENT_TEARDOWN.callClearMs, (wake) => {
+        await waitAtMost(this.clock, CLIENT_TEARDOWN.callClearMs, (wake) => {
           this.callDownWaiter = wake;
         });
       }
@@ -791,14 +778,7 @@ export class PptpClient {
     if (control && !control.isClosed) {
       control.stop(PptpStopReason.None);
       if (!control.isClosed) {
-        let timer: Timer | undefined;
-        await Promise.race([
-          control.done,
-          new Promise<void>((r) => {
-            timer = this.clock.setTimer(CLIENT_TEARDOWN.stopMs, r);
-          }),
-        ]);
-        timer?.cancel();
+        await waitAtMost(this.clock, CLIENT_TEARDOWN.stopMs, (wake) => control.done.then(wake));
       }
     }
     control?.destroy();

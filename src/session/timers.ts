@@ -358,3 +358,21 @@ export class BatchClock implements Clock {
     return top;
   }
 }
+
+/**
+ * Waits until `arm`'s wake function is called, or `ms` have passed on
+ * `clock`, whichever comes first (waking cancels the timer): one bounded
+ * step of a teardown (LCP Terminate, Call-Clear, Stop-Control-Connection).
+ */
+export function waitAtMost(clock: Clock, ms: number, arm: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let timer: Timer | undefined;
+    const wake = () => {
+      timer?.cancel();
+      timer = undefined;
+      resolve();
+    };
+    timer = clock.setTimer(ms, wake);
+    arm(wake);
+  });
+}

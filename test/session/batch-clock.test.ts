@@ -8,19 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Clock, ManualClock, RealClock, type Timer } from '../../src/io/clock.js';
-import { BatchClock, batchDeadline, TimerSet, timerSlackMs } from '../../src/session/timers.js';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { BatchClock, batchDeadline, TimerSet, timerSlackMs, waitAtMost } from '../../src/session/timers.js';
+import { prng } from '../fuzz/mutate.js';
 
 /**
  * The reference: every timer in one array, due at batchDeadline(now, ms);
@@ -282,5 +271,34 @@ describe('BatchClock', () => {
     assert.ok(performance.now() - t0 >= 29);
     assert.equal(batch.baseTimers, 0);
     assert.ok(!process.getActiveResourcesInfo().includes('Timeout'));
+  });
+});
+
+describe('waitAtMost: one bounded teardown step', () => {
+  it('resolves when woken, and cancels its timer', async () => {
+    const clock = new ManualClock();
+    let wake: (() => void) | undefined;
+    const done = waitAtMost(clock, 1000, (w) => {
+      wake = w;
+    });
+    assert.equal(clock.pendingTimers, 1);
+    clock.advance(10);
+    wake!();
+    await done;
+    assert.equal(clock.pendingTimers, 0);
+    assert.equal(clock.now(), 10);
+  });
+  it('resolves after ms when nothing wakes it', async () => {
+    const clock = new ManualClock();
+    let resolved = false;
+    const done = waitAtMost(clock, 1000, () => {}).then(() => {
+      resolved = true;
+    });
+    clock.advance(999);
+    await Promise.resolve();
+    assert.equal(resolved, false);
+    clock.advance(1);
+    await done;
+    assert.equal(resolved, true);
   });
 });
