@@ -5,19 +5,12 @@
  * splices. The property is always the same: a decoder returns a value or
  * throws `WireError`, and nothing else.
  */
+
+import { seededRandom } from '../../src/io/memory/random.js';
 import { WireError } from '../../src/wire/errors.js';
 
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, fast, seeded (the in-memory fakes' own generator). */
+export const prng = seededRandom;
 
 const INTERESTING = [0, 1, 2, 3, 4, 0x7f, 0x80, 0xfe, 0xff];
 
