@@ -198,13 +198,7 @@ export class BatchClock implements Clock {
       this.buckets.set(deadline, b);
       this.heapPush(deadline);
     }
-    t.bucket = b;
-    t.prev = b.tail;
-    if (b.tail) b.tail.next = t;
-    else b.head = t;
-    b.tail = t;
-    b.size++;
-    this.live++;
+    this.relink(t, b);
     if (!this.running && deadline < this.baseAt) this.arm(deadline);
     return t;
   }
@@ -314,7 +308,7 @@ export class BatchClock implements Clock {
     }
   }
 
-  /** Puts an unlinked timer at the end of bucket `b` (exception recovery only). */
+  /** Puts an unlinked timer at the end of bucket `b` (a new timer, or one put back after an exception). */
   private relink(t: BatchTimer, b: Bucket): void {
     t.bucket = b;
     t.prev = b.tail;
