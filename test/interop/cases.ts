@@ -3,6 +3,7 @@
  * the namespace-side tools (test/interop/net-tool.ts), waiting for a spawned
  * pptp-ts, and reading a capture back with `pptp-ts decode --json`.
  */
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +117,20 @@ export async function assertCallSetUp(
   }
   if (!decoded.layers.includes('LCP')) throw new Error(`no LCP decoded: ${decoded.layers.join(' ')}`);
   return decoded;
+}
+
+/**
+ * The PPP layers of a successful MS-CHAPv2 + MPPE session came in their
+ * phase order (RFC 1661 §3: LCP, then authentication, then CCP and IPCP),
+ * and data then went encrypted.
+ */
+export function assertNegotiatedInOrder(layers: readonly string[]): void {
+  const order = ['LCP', 'CHAP', 'CCP', 'IPCP'].map((l) => layers.indexOf(l));
+  assert.ok(
+    order.every((i) => i >= 0) && order.every((v, i) => i === 0 || v > order[i - 1]!),
+    layers.join(' '),
+  );
+  assert.ok(layers.includes('MPPE'), layers.join(' '));
 }
 
 /** How one sender's MPPE packets look in a capture (RFC 3078 §3). */

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Spawned } from '../helpers/netns.js';
 import {
   assertCallSetUp,
+  assertNegotiatedInOrder,
   assertStatefulFlow,
   exitWithin,
   handshake,
@@ -172,12 +173,7 @@ describe('interop: pptp-ts connect → pptpd (Linux)', { timeout: 20 * 60_000 },
       control.filter((c) => ['SCCRQ', 'OCRQ', 'CCRQ'].includes(c.name)).map((c) => c.source),
       [LAB_NET.hostAddress, LAB_NET.hostAddress, LAB_NET.hostAddress],
     );
-    const order = ['LCP', 'CHAP', 'CCP', 'IPCP'].map((l) => layers.indexOf(l));
-    assert.ok(
-      order.every((i) => i >= 0) && order.every((v, i) => i === 0 || v > order[i - 1]!),
-      layers.join(' '),
-    );
-    assert.ok(layers.includes('MPPE'), layers.join(' '));
+    assertNegotiatedInOrder(layers);
   });
 
   const variants: {
