@@ -76,6 +76,20 @@ const VERSION_REFERENCE =
 const NOT_CONNECTED_REFERENCE =
   'RFC 2637 §2.1: "A control connection must be established before any other PPTP messages can be issued"';
 
+/** Merged settings by the caller's (read-only) partial object: a server's connections share one. */
+const merged = new WeakMap<object, object>();
+
+/** `{...defaults, ...partial}`, made once per `partial` object. */
+function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, defaults: T): T {
+  if (!partial) return defaults;
+  let m = merged.get(partial) as T | undefined;
+  if (!m) {
+    m = { ...defaults, ...partial };
+    merged.set(partial, m);
+  }
+  return m;
+}
+
 /**
  * The PPTP control connection (RFC 2637 §3.1), sans-IO, for both roles.
  *
@@ -120,20 +134,6 @@ const NOT_CONNECTED_REFERENCE =
  * live call is dropped and logged: with many calls on one connection, one
  * stale message must not end the others.
  */
-/** Merged settings by the caller's (read-only) partial object: a server's connections share one. */
-const merged = new WeakMap<object, object>();
-
-/** `{...defaults, ...partial}`, made once per `partial` object. */
-function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, defaults: T): T {
-  if (!partial) return defaults;
-  let m = merged.get(partial) as T | undefined;
-  if (!m) {
-    m = { ...defaults, ...partial };
-    merged.set(partial, m);
-  }
-  return m;
-}
-
 export class PptpControlConnection {
   readonly role: PptpRole;
   /** Whether we opened the TCP connection (§3.1.1). */
