@@ -46,8 +46,31 @@ export const IP_PROTOCOL_NAMES: Readonly<Record<number, string>> = {
   132: 'SCTP',
 };
 
-/** Outcome of a checksum check. `unverified` when the bytes needed to verify it were not captured. */
+/**
+ * Outcome of a checksum check. `unverified` when it could not be checked
+ * (the bytes were not all captured) or when the sender visibly left it to
+ * the network card (see {@link ChecksumOffload}); `none` for a UDP checksum
+ * of 0 over IPv4 (RFC 768: "all zero ... means the transmitter generated no
+ * checksum").
+ */
 export type ChecksumStatus = 'good' | 'bad' | 'unverified' | 'none';
+
+/**
+ * Why a checksum that does not verify is shown `unverified` instead of `bad`:
+ * the capture was taken on the sending host before the network card
+ * computed it (checksum offload), which every capture of outgoing traffic on
+ * a modern host shows.
+ *
+ * - `not-computed`: an IPv4 header checksum of 0 (Windows hands the header
+ *   to the card with the field zeroed).
+ * - `partial`: a TCP or UDP checksum field that holds exactly the folded
+ *   sum of the pseudo-header and nothing else: what Linux writes for
+ *   CHECKSUM_PARTIAL (`~tcp_v4_check(len, saddr, daddr, 0)`), leaving the
+ *   card to add the segment's own sum.
+ *
+ * Only a checksum that fails is looked at this way; a good one is `good`.
+ */
+export type ChecksumOffload = 'not-computed' | 'partial';
 
 /**
  * The Internet checksum (RFC 1071) folded to 16 bits, over `parts` as if
@@ -127,6 +150,8 @@ export interface Ipv4Packet {
   readonly protocol: number;
   readonly checksum: number;
   readonly checksumStatus: ChecksumStatus;
+  /** Set when `checksumStatus` is `unverified` because the sender left the checksum to offload. */
+  readonly checksumOffload?: ChecksumOffload;
   readonly source: string;
   readonly destination: string;
   readonly sourceBytes: Uint8Array;
@@ -173,6 +198,9 @@ export function decodeIpv4Packet(b: Uint8Array): Ipv4Packet {
   const end = Math.min(totalLength, b.length);
   const flagsFrag = u16(b, 6);
   const checksum = u16(b, 10);
+  const good = internetChecksum([b.subarray(0, headerLength)]) === 0;
+  // A header whose checksum field is 0 and does not verify was never summed: left to offload.
+  const offload = !good && checksum === 0;
   return {
     version: 4,
     headerLength,
@@ -187,7 +215,8 @@ export function decodeIpv4Packet(b: Uint8Array): Ipv4Packet {
     ttl: b[8]!,
     protocol: b[9]!,
     checksum,
-    checksumStatus: internetChecksum([b.subarray(0, headerLength)]) === 0 ? 'good' : 'bad',
+    checksumStatus: good ? 'good' : offload ? 'unverified' : 'bad',
+    ...(offload ? { checksumOffload: 'not-computed' as const } : {}),
     source: ipv4BytesToString(b.subarray(12, 16)),
     destination: ipv4BytesToString(b.subarray(16, 20)),
     sourceBytes: b.subarray(12, 16),
@@ -296,6 +325,27 @@ function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, len
   return sum + protocol + (length & 0xffff) + Math.floor(length / 0x10000);
 }
 
+/** A partial sum folded to 16 bits, not complemented (what a CHECKSUM_PARTIAL field holds). */
+function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/**
+ * Verifies a TCP/UDP checksum over `data` with the pseudo-header sum
+ * `init`; a failing one that equals the folded pseudo-header sum alone is
+ * a Linux CHECKSUM_PARTIAL left for the card ({@link ChecksumOffload}).
+ */
+function transportChecksum(
+  data: Uint8Array,
+  init: number,
+  field: number,
+): { checksumStatus: ChecksumStatus; checksumOffload?: ChecksumOffload } {
+  if (internetChecksum([data], init) === 0) return { checksumStatus: 'good' };
+  if (field === fold(init)) return { checksumStatus: 'unverified', checksumOffload: 'partial' };
+  return { checksumStatus: 'bad' };
+}
+
 /** The addresses and protocol needed to verify a TCP/UDP checksum. */
 export interface PseudoHeader {
   readonly sourceBytes: Uint8Array;
@@ -326,6 +376,7 @@ export interface TcpSegment {
   readonly window: number;
   readonly checksum: number;
   readonly checksumStatus: ChecksumStatus;
+  readonly checksumOffload?: ChecksumOffload;
   readonly urgentPointer: number;
   readonly options: Uint8Array;
   readonly payload: Uint8Array;
@@ -353,10 +404,10 @@ export function decodeTcpSegment(b: Uint8Array, ip?: PseudoHeader, segmentLength
     );
   }
   const f = b[13]!;
-  let checksumStatus: ChecksumStatus = 'unverified';
+  let check: ReturnType<typeof transportChecksum> = { checksumStatus: 'unverified' };
   if (ip && segmentLength === b.length) {
     const init = pseudoHeaderSum(ip.sourceBytes, ip.destinationBytes, IpProtocol.Tcp, b.length);
-    checksumStatus = internetChecksum([b], init) === 0 ? 'good' : 'bad';
+    check = transportChecksum(b, init, u16(b, 16));
   }
   return {
     sourcePort: u16(b, 0),
@@ -376,7 +427,7 @@ export function decodeTcpSegment(b: Uint8Array, ip?: PseudoHeader, segmentLength
     },
     window: u16(b, 14),
     checksum: u16(b, 16),
-    checksumStatus,
+    ...check,
     urgentPointer: u16(b, 18),
     options: b.subarray(20, headerLength),
     payload: b.subarray(headerLength),
@@ -390,6 +441,7 @@ export interface UdpDatagram {
   readonly length: number;
   readonly checksum: number;
   readonly checksumStatus: ChecksumStatus;
+  readonly checksumOffload?: ChecksumOffload;
   readonly payload: Uint8Array;
   readonly missing: number;
 }
@@ -412,18 +464,18 @@ export function decodeUdpDatagram(b: Uint8Array, ip?: PseudoHeader, datagramLeng
   }
   const end = Math.min(length, b.length);
   const checksum = u16(b, 6);
-  let checksumStatus: ChecksumStatus = 'unverified';
-  if (checksum === 0 && ip?.sourceBytes.length === 4) checksumStatus = 'none';
+  let check: ReturnType<typeof transportChecksum> = { checksumStatus: 'unverified' };
+  if (checksum === 0 && ip?.sourceBytes.length === 4) check = { checksumStatus: 'none' };
   else if (ip && datagramLength === b.length && length <= b.length) {
     const init = pseudoHeaderSum(ip.sourceBytes, ip.destinationBytes, IpProtocol.Udp, length);
-    checksumStatus = internetChecksum([b.subarray(0, length)], init) === 0 ? 'good' : 'bad';
+    check = transportChecksum(b.subarray(0, length), init, checksum);
   }
   return {
     sourcePort: u16(b, 0),
     destinationPort: u16(b, 2),
     length,
     checksum,
-    checksumStatus,
+    ...check,
     payload: b.subarray(8, end),
     missing: length - end,
   };

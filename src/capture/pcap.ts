@@ -49,7 +49,7 @@ export const PCAP_RECORD_FIELD = {
 export const PCAP_HEADER_LENGTH = 24;
 export const PCAP_RECORD_HEADER_LENGTH = 16;
 /** Extra record-header bytes in the "modified" (Kuznetzov) format. */
-const MODIFIED_RECORD_EXTRA = 8;
+export const MODIFIED_RECORD_EXTRA = 8;
 
 /** Magic numbers, as a u32 in the writer's byte order. */
 export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;

@@ -8,8 +8,9 @@ const USAGE = `usage: pptp-ts <command> [options]
 commands:
   connect SERVER --user NAME [options]   dial a PPTP server (client)
   serve --config FILE [--check]          run a PPTP server
-  decode FILE [--json] [--password-file F]
-                                         print every PPTP packet of a pcap/pcapng capture, layer by layer
+  decode FILE|-|--interface IF [--json] [--password-file F]
+                                         print every PPTP packet of a pcap/pcapng capture (a file,
+                                         standard input, or live), layer by layer
   demo [--keep] [--pcap FILE]            build a namespace world and show a DNS query through the tunnel
 
 'pptp-ts COMMAND --help' lists a command's options; --version prints the version.

@@ -36,6 +36,7 @@ import {
   tcpFlowName,
 } from '../capture/tcp-reassembly.js';
 import type { CapturedPacket, Timestamp } from '../capture/types.js';
+import { WireErrorCode } from '../wire/errors.js';
 import { PPTP_TCP_PORT } from '../wire/pptp/index.js';
 import { GreSequenceTracker, greLayer } from './gre.js';
 import { dataLayer, dissectTransport, ipv4Layer, ipv6Layer, linkLayer, tcpLayer } from './inet.js';
@@ -69,6 +70,12 @@ export interface DissectorStats {
   greFrames: number;
   /** Layers shown malformed. */
   malformedLayers: number;
+  /**
+   * Problems with the whole capture or the options rather than one packet
+   * (a wrong password), each once, in the order found; a caller reports the
+   * new ones as they appear.
+   */
+  readonly warnings: string[];
 }
 
 /** Where a frame came from, carried as the TCP reassembler's tag. */
@@ -80,6 +87,31 @@ interface FrameInfo {
   readonly originalLength: number;
   readonly interfaceId: number;
   readonly link: string;
+}
+
+/** Decoder errors that a snap-length cut explains: the bytes simply are not there. */
+const CUT_CODES: ReadonlySet<string> = new Set([WireErrorCode.Truncated, WireErrorCode.LengthTooLarge]);
+
+/**
+ * A frame cut by the capture's snap length (captured < on the wire): a layer
+ * that stopped because its bytes ran out is not malformed, it was cut. It
+ * keeps the fields read before the cut and says so; when no layer stopped,
+ * the last one carries the remark.
+ */
+export function markCut(layers: Layer[], captured: number, original: number): Layer[] {
+  const text = `[truncated by capture: ${captured} of ${original} bytes]`;
+  let marked = false;
+  const out = layers.map((l) => {
+    if (!l.malformed || !CUT_CODES.has(l.malformed.code)) return l;
+    marked = true;
+    const { malformed: _m, ...rest } = l;
+    return { ...rest, note: l.note ? `${text} ${l.note}` : text };
+  });
+  if (!marked && out.length) {
+    const last = out[out.length - 1]!;
+    out[out.length - 1] = { ...last, note: last.note ? `${last.note}; ${text}` : text };
+  }
+  return out;
 }
 
 /** Upper bound on the PPP sessions remembered (one per pair of outer addresses). */
@@ -94,6 +126,11 @@ export class Dissector {
     pptpMessages: 0,
     greFrames: 0,
     malformedLayers: 0,
+    warnings: [],
+  };
+  private readonly warn = (message: string): void => {
+    if (!this.stats.warnings.includes(message) && this.stats.warnings.length < 16)
+      this.stats.warnings.push(message);
   };
   private first: Timestamp | undefined;
   private readonly tcp: TcpReassembler<FrameInfo>;
@@ -119,6 +156,7 @@ export class Dissector {
       layers = [malformedLayer('Frame', e, p.data)];
     }
     if (!layers) return undefined;
+    if (p.data.length < p.originalLength) layers = markCut(layers, p.data.length, p.originalLength);
     return this.emit(info, layers);
   }
 
@@ -279,12 +317,14 @@ export class Dissector {
         return layers;
       }
       const dir = `${source}>${destination}`;
-      const { layer, view } = greLayer(payload, dir, this.greSeq);
-      layers.push(layer);
-      if (view?.hasSequenceNumber && view.payloadLength > 0) {
-        dissectPpp(view.payload, layers, this.session(source, destination), {
+      const gre = greLayer(payload, dir, this.greSeq, missing > 0);
+      const view = gre.view;
+      layers.push(gre.layer);
+      if (view?.hasSequenceNumber && view.payloadLength > 0 && gre.payload?.length) {
+        dissectPpp(gre.payload, layers, this.session(source, destination), {
           showSecrets: this.opts.showSecrets === true,
           from: source,
+          warn: this.warn,
           ...(this.opts.password === undefined ? {} : { password: this.opts.password }),
         });
       }

@@ -86,17 +86,44 @@ export class GreSequenceTracker {
   }
 }
 
-/** The GRE layer, and the view when the packet is acceptable enhanced GRE. */
+/**
+ * A packet cut by the capture's snap length: checked as if the missing
+ * bytes were there (zeros in a copy), so every header rule still applies
+ * and only the length is taken on trust. `undefined` when even the header
+ * is not all there, or when the packet is malformed for another reason.
+ */
+function checkCut(bytes: Uint8Array): GreView | undefined {
+  if (bytes.length < 8) return undefined;
+  const plen = u16(bytes, 4);
+  const whole = new Uint8Array(Math.max(bytes.length, 16 + plen));
+  whole.set(bytes);
+  try {
+    const v = GreView.check(whole);
+    return v.headerLength <= bytes.length ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The GRE layer, and the view and payload when the packet is acceptable
+ * enhanced GRE. With `cut` (the frame is shorter than it was on the wire),
+ * a Payload Length that runs past the captured bytes is expected: the
+ * payload is what was captured.
+ */
 export function greLayer(
   bytes: Uint8Array,
   direction: string,
   tracker: GreSequenceTracker,
-): { layer: Layer; view?: GreView } {
+  cut = false,
+): { layer: Layer; view?: GreView; payload?: Uint8Array } {
   let v: GreView;
   try {
     v = GreView.check(bytes);
   } catch (e) {
-    return { layer: malformedLayer('GRE', e, bytes.subarray(0, 24), rawHeaderFields(bytes)) };
+    const partial = cut ? checkCut(bytes) : undefined;
+    if (!partial) return { layer: malformedLayer('GRE', e, bytes.subarray(0, 24), rawHeaderFields(bytes)) };
+    v = partial;
   }
   const letters = flagLetters(bytes[0]!, bytes[1]!);
   const fields: Field[] = [
@@ -116,5 +143,6 @@ export function greLayer(
   const extra = v.bytes.length - v.payloadEnd;
   if (extra > 0) fields.push(kv('trailingBytes', extra, 'trailing', `${extra} bytes after the payload`));
   const layer: Layer = note ? { protocol: 'GRE', fields, note } : { protocol: 'GRE', fields };
-  return { layer, view: v };
+  const payload = v.bytes === bytes ? v.payload : bytes.subarray(v.headerLength);
+  return { layer, view: v, payload };
 }

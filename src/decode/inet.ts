@@ -6,6 +6,7 @@
  */
 
 import {
+  type ChecksumOffload,
   type ChecksumStatus,
   decodeIpv4Packet,
   decodeIpv6Packet,
@@ -38,12 +39,21 @@ import { type Field, flag, hex, hidden, kv, type Layer, malformedLayer, shown } 
 /** The DNS port (RFC 1035 §4.2). */
 const DNS_PORT = 53;
 
-/** `checksum 0x1234 [good]`. */
-function checksumField(value: number, status: ChecksumStatus): Field[] {
-  return [
-    kv('checksum', value, 'checksum', `${hex(value)} [${status === 'none' ? 'not used' : status}]`),
+/** What the text says after `[unverified]` for a checksum left to offload. */
+const OFFLOAD_TEXT: Readonly<Record<ChecksumOffload, string>> = {
+  'not-computed': 'not computed: left to offload',
+  partial: 'pseudo-header sum only: left to offload',
+};
+
+/** `checksum 0x1234 [good]`; `checksum 0x0000 [unverified] (not computed: left to offload)`. */
+function checksumField(value: number, status: ChecksumStatus, offload?: ChecksumOffload): Field[] {
+  const why = offload ? ` (${OFFLOAD_TEXT[offload]})` : '';
+  const fields = [
+    kv('checksum', value, 'checksum', `${hex(value)} [${status === 'none' ? 'not used' : status}]${why}`),
     hidden('checksumStatus', status),
   ];
+  if (offload) fields.push(hidden('checksumOffload', offload));
+  return fields;
 }
 
 /** The capture's link-layer header. */
@@ -101,7 +111,10 @@ export function ipv4Layer(p: Ipv4Packet): Layer {
   fields.push(kv('protocol', p.protocol, 'proto', named(IP_PROTOCOL_NAMES, p.protocol)));
   if (p.dscp || p.ecn) fields.push(kv('dscp', p.dscp), kv('ecn', p.ecn));
   else fields.push(hidden('dscp', 0), hidden('ecn', 0));
-  fields.push(...checksumField(p.checksum, p.checksumStatus), kv('totalLength', p.totalLength, 'len'));
+  fields.push(
+    ...checksumField(p.checksum, p.checksumStatus, p.checksumOffload),
+    kv('totalLength', p.totalLength, 'len'),
+  );
   if (p.headerLength > 20)
     fields.push(kv('optionsLength', p.headerLength - 20, 'options', `${p.headerLength - 20} bytes`));
   const note = p.missing ? `${p.missing} bytes of the datagram were not captured` : undefined;
@@ -160,7 +173,10 @@ export function tcpLayer(t: TcpSegment): Layer {
     kv('sequenceNumber', t.sequenceNumber, 'seq'),
   ];
   if (t.flags.ack) fields.push(kv('acknowledgmentNumber', t.acknowledgmentNumber, 'ack'));
-  fields.push(kv('window', t.window, 'win'), ...checksumField(t.checksum, t.checksumStatus));
+  fields.push(
+    kv('window', t.window, 'win'),
+    ...checksumField(t.checksum, t.checksumStatus, t.checksumOffload),
+  );
   if (t.flags.urg) fields.push(kv('urgentPointer', t.urgentPointer, 'urg'));
   fields.push(kv('payloadLength', t.payload.length, 'len'));
   return { protocol: 'TCP', fields };
@@ -172,7 +188,7 @@ export function udpLayer(u: UdpDatagram): Layer {
     shown('sourcePort', u.sourcePort, `${u.sourcePort} → ${u.destinationPort}`),
     hidden('destinationPort', u.destinationPort),
     kv('length', u.length, 'len'),
-    ...checksumField(u.checksum, u.checksumStatus),
+    ...checksumField(u.checksum, u.checksumStatus, u.checksumOffload),
   ];
   const note = u.missing ? `${u.missing} bytes of the datagram were not captured` : undefined;
   return note ? { protocol: 'UDP', fields, note } : { protocol: 'UDP', fields };

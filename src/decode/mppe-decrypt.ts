@@ -161,6 +161,12 @@ class DirectionDecryptor {
   }
 }
 
+/** What {@link MppeSessionDecryptor.create} says when the password does not reproduce the NT-Response. */
+export const WRONG_PASSWORD = {
+  error: 'the password does not produce the captured NT-Response',
+  wrongPassword: true,
+} as const;
+
 /** Both directions of one session's MPPE, keyed from MS-CHAP and a password. */
 export class MppeSessionDecryptor {
   private readonly fromAuthenticator: DirectionDecryptor;
@@ -186,7 +192,7 @@ export class MppeSessionDecryptor {
     password: string,
     bits: MppeKeyBits,
     stateless: boolean,
-  ): MppeSessionDecryptor | { readonly error: string } {
+  ): MppeSessionDecryptor | { readonly error: string; readonly wrongPassword?: true } {
     let hash: Uint8Array;
     try {
       hash = ntPasswordHash(password);
@@ -209,8 +215,7 @@ export class MppeSessionDecryptor {
         exchange.userName,
         hash,
       );
-      if (!bytesEqual(expected, exchange.ntResponse))
-        return { error: 'the password does not produce the captured NT-Response' };
+      if (!bytesEqual(expected, exchange.ntResponse)) return WRONG_PASSWORD;
       // RFC 3079 §3.4: MasterKey, then one start key per direction; the
       // server's (authenticator's) send key is the client's receive key.
       const master = getMasterKey(hashNtPasswordHash(hash), exchange.ntResponse);
@@ -227,7 +232,7 @@ export class MppeSessionDecryptor {
       return { error: `MS-CHAPv1 challenge of ${exchange.authenticatorChallenge.length} bytes, not 8` };
     }
     if (!bytesEqual(ntChallengeResponse(exchange.authenticatorChallenge, password), exchange.ntResponse)) {
-      return { error: 'the password does not produce the captured NT-Response' };
+      return WRONG_PASSWORD;
     }
     // RFC 3079 §2.3 (as pppd and Linux use it): one start key for both directions.
     const k = mppeKeysFromMsChapV1(hash, exchange.authenticatorChallenge);

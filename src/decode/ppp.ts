@@ -41,7 +41,7 @@ import {
 import { decodePapPacket, type PapPacket } from '../wire/pap.js';
 import { PppFrameView, PppProtocol } from '../wire/ppp.js';
 import { dataLayer, dissectIp } from './inet.js';
-import { MppeSessionDecryptor, type MsChapExchange, mppeBitsOf } from './mppe-decrypt.js';
+import { MppeSessionDecryptor, type MsChapExchange, mppeBitsOf, WRONG_PASSWORD } from './mppe-decrypt.js';
 import {
   CCP_OPTION_NAMES,
   CHAP_ALGORITHM_NAMES,
@@ -91,7 +91,7 @@ export interface PppSessionState {
   /** A Response waiting for its Success. */
   pendingMsChap?: MsChapExchange;
   /** The decryptor built from `msChap` and the password, or why there is none. */
-  decryptor?: MppeSessionDecryptor | { readonly error: string };
+  decryptor?: MppeSessionDecryptor | { readonly error: string; readonly wrongPassword?: true };
 }
 
 /** Options that change what is shown. */
@@ -102,7 +102,15 @@ export interface PppDissectOptions {
   readonly from?: string;
   /** The account's password: decrypts MPPE after an MS-CHAP exchange seen in the capture. */
   readonly password?: string;
+  /**
+   * Told about a problem that concerns the whole capture rather than one
+   * packet (a wrong password), once per session; the caller reports it once.
+   */
+  readonly warn?: (message: string) => void;
 }
+
+/** The one line a wrong `--password` gives (once, not per packet). */
+export const WRONG_PASSWORD_WARNING = 'MPPE: could not decrypt with the given password (wrong password?)';
 
 // ─── PPP frame ──────────────────────────────────────────────────────────────
 
@@ -180,8 +188,35 @@ export function dissectPppPayload(
         out.push(dataLayer(info, `PPP protocol ${named(PPP_PROTOCOL_NAMES, protocol, 4)} is not dissected`));
     }
   } catch (e) {
-    out.push(malformedLayer(PPP_PROTOCOL_NAMES[protocol] ?? 'PPP data', e, info));
+    out.push(
+      malformedLayer(PPP_PROTOCOL_NAMES[protocol] ?? 'PPP data', e, info, rawCpHeader(protocol, info)),
+    );
   }
+}
+
+/** The control protocols that start with Code, Identifier, Length (RFC 1661 §5). */
+const CP_PROTOCOLS: ReadonlySet<number> = new Set([
+  PppProtocol.Lcp,
+  PppProtocol.Ipcp,
+  PppProtocol.Ipv6cp,
+  PppProtocol.Ccp,
+  PppProtocol.Pap,
+  PppProtocol.Chap,
+]);
+
+/**
+ * Code, Identifier and Length as written, for a control packet that did not
+ * decode (typically one cut by the capture's snap length): what is there is
+ * still shown.
+ */
+function rawCpHeader(protocol: number, info: Uint8Array): Field[] {
+  if (!CP_PROTOCOLS.has(protocol) || info.length < 4) return [];
+  const names = protocol === PppProtocol.Pap || protocol === PppProtocol.Chap ? {} : CP_CODE_NAMES;
+  return [
+    kv('code', info[0]!, '', named(names, info[0]!)),
+    kv('identifier', info[1]!, 'id'),
+    kv('length', (info[2]! << 8) | info[3]!, 'len'),
+  ];
 }
 
 // ─── Control protocols (RFC 1661 §5) ────────────────────────────────────────
@@ -731,7 +766,14 @@ function dissectMppe(
   const payload = v.payload;
   if (v.encrypted && opts.password !== undefined) {
     const why = decryptMppe(v.coherencyCount, v.flushed, payload, out, fields, session, opts);
-    if (why)
+    if (why === WRONG_PASSWORD.error) {
+      // Said once for the capture (WRONG_PASSWORD_WARNING), not on every packet.
+      out.push({
+        protocol: 'MPPE',
+        fields,
+        note: `encrypted payload: ${payload.length} bytes (the inner protocol is encrypted too)`,
+      });
+    } else if (why)
       out.push({
         protocol: 'MPPE',
         fields,
@@ -777,12 +819,15 @@ function decryptMppe(
   if (!session.mppe) return 'no CCP agreement on MPPE seen before it';
   const bits = mppeBitsOf(session.mppe);
   if (!bits) return 'CCP agreed on no MPPE key strength';
-  session.decryptor ??= MppeSessionDecryptor.create(
-    session.msChap,
-    opts.password!,
-    bits,
-    session.mppe.stateless,
-  );
+  if (!session.decryptor) {
+    session.decryptor = MppeSessionDecryptor.create(
+      session.msChap,
+      opts.password!,
+      bits,
+      session.mppe.stateless,
+    );
+    if ('wrongPassword' in session.decryptor) opts.warn?.(WRONG_PASSWORD_WARNING);
+  }
   const d = session.decryptor;
   if (!(d instanceof MppeSessionDecryptor)) return d.error;
   const r = d.decrypt(opts.from ?? '', cc, flushed, payload);

@@ -54,6 +54,20 @@ describe('IPv4', () => {
     assert.equal(p.missing, 0);
   });
 
+  it('an IPv4 checksum of 0 that does not verify was left to offload: unverified, not bad', () => {
+    const b = fromHex(`${HDR} ${'00'.repeat(0x73 - 20)}`);
+    b[10] = 0;
+    b[11] = 0;
+    const p = decodeIpv4Packet(b);
+    assert.equal(p.checksumStatus, 'unverified');
+    assert.equal(p.checksumOffload, 'not-computed');
+    // Any other wrong value is bad, and a good one carries no offload remark.
+    b[11] = 1;
+    assert.equal(decodeIpv4Packet(b).checksumStatus, 'bad');
+    assert.equal(decodeIpv4Packet(b).checksumOffload, undefined);
+    assert.equal(decodeIpv4Packet(fromHex(`${HDR} ${'00'.repeat(0x73 - 20)}`)).checksumOffload, undefined);
+  });
+
   it('reports a bad checksum instead of refusing the packet', () => {
     const b = fromHex(`${HDR} ${'00'.repeat(0x73 - 20)}`);
     b[11] = 0x62;
@@ -182,6 +196,33 @@ describe('TCP and UDP', () => {
     const off4 = seg.slice();
     off4[12] = 0x40;
     assertWireError(() => decodeTcpSegment(off4));
+  });
+
+  /** What Linux leaves in the field for CHECKSUM_PARTIAL: the pseudo-header words summed and folded, not complemented. */
+  const partialSum = (proto: number, length: number): number => {
+    const ph = withPseudo(proto, new Uint8Array(length)).subarray(0, 12);
+    return ~naiveChecksum(ph) & 0xffff;
+  };
+
+  it('TCP and UDP: a checksum that is the pseudo-header sum alone was left to offload: unverified', () => {
+    const seg = fromHex('c350 06bb 00000001 80000002 6012 faf0 0000 0000 020405b4 4142');
+    const field = partialSum(6, seg.length);
+    seg[16] = field >> 8;
+    seg[17] = field & 0xff;
+    const t = decodeTcpSegment(seg, { sourceBytes: src, destinationBytes: dst });
+    assert.equal(t.checksumStatus, 'unverified');
+    assert.equal(t.checksumOffload, 'partial');
+    seg[17] ^= 1; // one off: an ordinary bad checksum
+    const bad = decodeTcpSegment(seg, { sourceBytes: src, destinationBytes: dst });
+    assert.equal(bad.checksumStatus, 'bad');
+    assert.equal(bad.checksumOffload, undefined);
+    const d = fromHex('d431 0035 000b 0000 616263');
+    const u = partialSum(17, 11);
+    d[6] = u >> 8;
+    d[7] = u & 0xff;
+    const udp = decodeUdpDatagram(d, { sourceBytes: src, destinationBytes: dst });
+    assert.equal(udp.checksumStatus, 'unverified');
+    assert.equal(udp.checksumOffload, 'partial');
   });
 
   it('UDP: length, payload, checksum (none / good / bad)', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runDecode } from '../../src/cli/decode.js';
 import { fullSession } from './fixtures.js';
@@ -101,9 +101,61 @@ describe('pptp-ts decode (runDecode)', () => {
     const w = capture();
     writeFileSync(file('bad'), 'wrong\n');
     assert.equal(await runDecode(['--password-file', file('bad'), file('s.pcap')], w.io), 0);
-    assert.match(w.out(), /not decrypted: the password does not produce the captured NT-Response/);
+    assert.doesNotMatch(w.out(), /decrypted \d+ bytes|wrong password|NT-Response does not/);
+    // One line on stderr for the whole capture, however many packets it stopped.
+    const lines = w
+      .err()
+      .split('\n')
+      .filter((l) => l.includes('wrong password'));
+    assert.deepEqual(lines, [
+      'pptp-ts decode: MPPE: could not decrypt with the given password (wrong password?)',
+    ]);
     const m = capture();
     assert.equal(await runDecode(['--password-file', file('nope'), file('s.pcap')], m.io), 1);
+  });
+
+  it('- reads the capture from standard input as it arrives: the same output as from the file', async () => {
+    const fromFile = capture();
+    assert.equal(await runDecode([file('s.pcap')], fromFile.io), 0);
+    for (const size of [1, 100, 4096]) {
+      const chunks: Buffer[] = [];
+      for (let off = 0; off < pcap.length; off += size)
+        chunks.push(Buffer.from(pcap.subarray(off, off + size)));
+      const c = capture();
+      assert.equal(await runDecode(['-'], { ...c.io, stdin: Readable.from(chunks) }), 0);
+      assert.equal(c.out(), fromFile.out(), `chunks of ${size}`);
+      assert.equal(c.err(), fromFile.err());
+    }
+    // --json too.
+    const j = capture();
+    assert.equal(await runDecode(['--json', '-'], { ...j.io, stdin: Readable.from([Buffer.from(pcap)]) }), 0);
+    assert.ok(j.out().split('\n').filter(Boolean).length > 30);
+  });
+
+  it('- : a stream that is not a capture, or stops inside a record, exits 1 with the reason', async () => {
+    const a = capture();
+    assert.equal(await runDecode(['-'], { ...a.io, stdin: Readable.from([Buffer.from('hello, world')]) }), 1);
+    assert.match(a.err(), /^pptp-ts decode: standard input: bad-magic: not a pcap or pcapng capture\n$/);
+    const b = capture();
+    const cut = Buffer.from(pcap.subarray(0, pcap.length - 10));
+    assert.equal(await runDecode(['-'], { ...b.io, stdin: Readable.from([cut]) }), 1);
+    assert.match(b.out(), /^Frame 1 /);
+    assert.match(
+      b.err(),
+      /standard input: reading stopped after frame \d+: truncated: stream ends inside the record/,
+    );
+  });
+
+  it('--count and --snaplen without --interface, or a file with --interface, are usage errors', async () => {
+    for (const argv of [
+      ['--count', '3', 'x.pcap'],
+      ['--snaplen', '96', '-'],
+      ['-i', 'lo', 'x.pcap'],
+      ['-i', 'lo', '-c', '0'],
+    ]) {
+      const c = capture();
+      assert.equal(await runDecode(argv, c.io), 2, argv.join(' '));
+    }
   });
 
   it('stops quietly when the reader of its output goes away', async () => {

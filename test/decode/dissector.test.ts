@@ -297,10 +297,53 @@ describe('dissector: malformed input is shown where it broke, and decoding goes 
       47,
       gre(1, 1, undefined, ppp(PppProtocol.Lcp, fromHex('01 01 00 0e 01 04 05 dc 05 06 12 34 56 78'))),
     );
-    const [p] = dissectAll([{ data: full.subarray(0, 40), originalLength: full.length }]);
+    const d = new Dissector();
+    const p = d.dissect({
+      frameNumber: 1,
+      interfaceId: 0,
+      linkType: 101,
+      fcsLength: 0,
+      timestamp: { seconds: 1000, nanoseconds: 0 },
+      originalLength: full.length,
+      data: full.subarray(0, 40),
+    });
     assert.equal(p!.capturedLength, 40);
     assert.match(layer(p!, 'IPv4').note!, /not captured/);
-    assert.ok(layer(p!, 'GRE').malformed, 'the GRE payload is not all there');
+    // Every field that is present is shown, and the cut is named, not called malformed.
+    const g = layer(p!, 'GRE');
+    assert.equal(g.malformed, undefined);
+    assert.equal(value(g, 'callId'), 1);
+    assert.equal(value(g, 'sequenceNumber'), 1);
+    assert.equal(value(g, 'payloadLength'), 18);
+    const lcp = layer(p!, 'LCP');
+    assert.equal(lcp.malformed, undefined);
+    assert.equal(value(lcp, 'code'), 1);
+    assert.equal(value(lcp, 'length'), 14);
+    assert.equal(lcp.note, `[truncated by capture: 40 of ${full.length} bytes]`);
+    assert.equal(d.stats.malformedLayers, 0);
+    assert.match(
+      renderPacketText(p!),
+      new RegExp(
+        `LCP +Configure-Request \\(1\\) {2}id 1 {2}len 14\\n +\\[truncated by capture: 40 of ${full.length} bytes\\]`,
+      ),
+    );
+  });
+
+  it('a frame cut inside a header that does not explain the cut stays malformed', () => {
+    // GRE version 0 is malformed whatever the snap length did.
+    const full = ipv4(PNS, PAC, 47, new Uint8Array([0x30, 0x00, 0x88, 0x0b, 0, 40, 0, 1, 0, 0, 0, 1]));
+    const [p] = dissectAll([{ data: full.subarray(0, 30), originalLength: full.length + 40 }]);
+    assert.equal(layer(p!, 'GRE').malformed?.code, 'bad-version');
+    assert.match(p!.layers.at(-1)!.note ?? '', /truncated by capture: 30 of 72 bytes/);
+  });
+
+  it('an uncut frame whose GRE Payload Length lies is still malformed', () => {
+    const full = ipv4(PNS, PAC, 47, gre(1, 1, undefined, ppp(PppProtocol.Lcp, fromHex('01 01 00 04'))));
+    const lying = full.slice(0, full.length - 2);
+    lying[3] = lying.length; // IPv4 Total Length matches what is there, GRE's Payload Length does not
+    lying[10] = lying[11] = 0;
+    const [p] = dissectAll([{ data: lying }]);
+    assert.equal(layer(p!, 'GRE').malformed?.code, 'length-too-large');
   });
 
   it('non-PPTP traffic is skipped, and listed with all', () => {

@@ -11,6 +11,7 @@ import { type MppeKeyBits, mppeKeysFromMsChapV2 } from '../../src/crypto/mppe-ke
 import { ntPasswordHash } from '../../src/crypto/mschap.js';
 import { decodeCapture } from '../../src/decode/index.js';
 import { MppeSessionDecryptor } from '../../src/decode/mppe-decrypt.js';
+import { WRONG_PASSWORD_WARNING } from '../../src/decode/ppp.js';
 import { renderPacketText } from '../../src/decode/render.js';
 import type { DecodedPacket } from '../../src/decode/tree.js';
 import { MppeEncryptor } from '../../src/ppp/mppe.js';
@@ -174,14 +175,28 @@ describe('decode --password: MPPE decrypted from the capture', () => {
     }
   });
 
-  it('a wrong password is detected against the captured NT-Response, not decrypted into garbage', () => {
-    const out = decode(encryptedSession(128, true, dnsExchange), 'wrongPass');
+  it('a wrong password is detected against the captured NT-Response and reported once, not per packet', () => {
+    const capture = decodeCapture(encryptedSession(128, true, dnsExchange).pcap('ethernet'), {
+      password: 'wrongPass',
+    });
+    const out = [...capture];
+    assert.ok(mppeFrames(out).length >= 2);
     for (const p of mppeFrames(out)) {
+      // Left encrypted, as without a password: no garbage, no per-packet complaint.
       assert.match(
         p.layers.at(-1)!.note!,
-        /not decrypted: the password does not produce the captured NT-Response/,
+        /^encrypted payload: \d+ bytes \(the inner protocol is encrypted too\)$/,
       );
+      assert.equal(p.layers.at(-1)!.protocol, 'MPPE');
     }
+    assert.deepEqual(capture.stats.warnings, [WRONG_PASSWORD_WARNING]);
+    assert.equal(WRONG_PASSWORD_WARNING, 'MPPE: could not decrypt with the given password (wrong password?)');
+    // The right password gives no warning.
+    const good = decodeCapture(encryptedSession(128, true, dnsExchange).pcap('ethernet'), {
+      password: PASSWORD,
+    });
+    [...good];
+    assert.deepEqual(good.stats.warnings, []);
   });
 
   it('stateless: lost packets are skipped over by the coherency count', () => {
