@@ -354,6 +354,10 @@ async function decodeLive(
     return 1;
   }
   filter = pptpTrafficFilter(capture.linkType);
+  // As tshark does: where it listens, on stderr, once the socket is open.
+  io.stderr.write(
+    `pptp-ts decode: capturing on ${ifname}${opts.all === true ? '' : ' (PPTP: GRE and TCP port 1723)'}\n`,
+  );
   const onSignal = (): void => finish();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   if (io.signal) io.signal.addEventListener('abort', onSignal, { once: true });

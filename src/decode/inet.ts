@@ -326,8 +326,12 @@ export function dissectTransport(
         return;
       }
       out.push(udpLayer(u));
-      if (u.sourcePort === DNS_PORT || u.destinationPort === DNS_PORT) out.push(dnsLayer(u.payload));
-      else if (u.payload.length) out.push(dataLayer(u.payload));
+      if (u.sourcePort === DNS_PORT || u.destinationPort === DNS_PORT) {
+        const dns = dnsLayer(u.payload);
+        // A message cut by the capture fails for want of bytes: say that, not "malformed".
+        const cut = (u.missing > 0 || missing > 0) && dns.malformed;
+        out.push(cut ? { ...dns, malformed: { ...dns.malformed, code: WireErrorCode.Truncated } } : dns);
+      } else if (u.payload.length) out.push(dataLayer(u.payload));
       return;
     }
     case IpProtocol.Tcp: {

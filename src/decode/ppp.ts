@@ -211,7 +211,12 @@ const CP_PROTOCOLS: ReadonlySet<number> = new Set([
  */
 function rawCpHeader(protocol: number, info: Uint8Array): Field[] {
   if (!CP_PROTOCOLS.has(protocol) || info.length < 4) return [];
-  const names = protocol === PppProtocol.Pap || protocol === PppProtocol.Chap ? {} : CP_CODE_NAMES;
+  const names =
+    protocol === PppProtocol.Pap
+      ? PAP_CODE_NAMES
+      : protocol === PppProtocol.Chap
+        ? CHAP_CODE_NAMES
+        : CP_CODE_NAMES;
   return [
     kv('code', info[0]!, '', named(names, info[0]!)),
     kv('identifier', info[1]!, 'id'),
