@@ -9,16 +9,26 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../io/log.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
+import { convertPptpd, type PptpdConversion, pptpdOptionFile } from '../server/pptpd-conf.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/system.js';
 import type { LogLevel } from '../wire/log.js';
 
 export const SERVE_USAGE = `usage: pptp-ts serve --config FILE [options]
+       pptp-ts serve --pptpd-conf /etc/pptpd.conf [--secrets FILE] [--print-config] [options]
 
 Runs a PPTP server (TCP 1723, GRE) as the JSON config file says (see
 docs/client-server.md for every key). Needs root (TUN, raw GRE socket).
 
-  --config FILE        the server's JSON config (required)
+  --config FILE        the server's JSON config
+  --pptpd-conf FILE    instead of --config: a pptpd.conf, the pppd options
+                       file it names and /etc/ppp/chap-secrets (see
+                       docs/migration.md); what is not honoured is named,
+                       one line each, on stderr
+  --secrets FILE       with --pptpd-conf: the chap-secrets file
+                       (default /etc/ppp/chap-secrets)
+  --print-config       with --pptpd-conf: print the equivalent JSON config
+                       and exit
   --check              validate the config and the secrets file, then exit
   --log-level LEVEL    debug|info|warn|error (overrides log.level)
   -h, --help
@@ -32,13 +42,54 @@ exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage or config,
 
 export const SERVE_EXIT = { ok: 0, fatal: 1, usage: 2, setup: 4 } as const;
 
+/**
+ * Reads pptpd.conf and the options file it names, and converts them
+ * (server/pptpd-conf.ts). Returns the one-line reason when it cannot.
+ */
+function readPptpd(file: string, secrets: string | undefined): PptpdConversion | string {
+  const read = (f: string): string | Error => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (err) {
+      return err as Error;
+    }
+  };
+  const conf = read(file);
+  if (conf instanceof Error) return `cannot read ${file}: ${conf.message}`;
+  try {
+    const optionFile = pptpdOptionFile(conf);
+    let options: string | undefined;
+    if (optionFile !== undefined) {
+      const text = read(optionFile);
+      if (text instanceof Error) return `${file}: option ${optionFile}: ${text.message}`;
+      options = text;
+    }
+    return convertPptpd({
+      conf,
+      ...(options !== undefined ? { options, optionsName: optionFile!.split('/').pop()! } : {}),
+      ...(secrets !== undefined ? { secrets } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
 function usage(msg: string): number {
   process.stderr.write(`pptp-ts serve: ${msg}\n(see pptp-ts serve --help)\n`);
   return SERVE_EXIT.usage;
 }
 
 export async function runServe(argv: readonly string[]): Promise<number> {
-  let values: { config?: string; check?: boolean; 'log-level'?: string; help?: boolean };
+  let values: {
+    config?: string;
+    'pptpd-conf'?: string;
+    secrets?: string;
+    'print-config'?: boolean;
+    check?: boolean;
+    'log-level'?: string;
+    help?: boolean;
+  };
   try {
     const parsed = parseArgs({
       args: [...argv],
@@ -46,6 +97,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       allowPositionals: false,
       options: {
         config: { type: 'string' },
+        'pptpd-conf': { type: 'string' },
+        secrets: { type: 'string' },
+        'print-config': { type: 'boolean' },
         check: { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -59,23 +113,40 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return SERVE_EXIT.ok;
   }
-  if (!values.config) return usage('--config FILE is required');
+  const pptpd = values['pptpd-conf'];
+  if (pptpd !== undefined && values.config !== undefined)
+    return usage('--config and --pptpd-conf exclude each other');
+  if (pptpd === undefined && (values.secrets !== undefined || values['print-config']))
+    return usage('--secrets and --print-config go with --pptpd-conf');
+  if (!values.config && pptpd === undefined) return usage('--config FILE (or --pptpd-conf FILE) is required');
   const level = values['log-level'];
   if (level !== undefined && !['debug', 'info', 'warn', 'error'].includes(level)) {
     return usage(`--log-level: '${level}' is not debug, info, warn or error`);
   }
   let config: ServerConfig;
-  let text: string;
-  try {
-    text = readFileSync(values.config, 'utf8');
-  } catch (err) {
-    return usage(`cannot read ${values.config}: ${(err as Error).message}`);
-  }
-  try {
-    config = parseServerConfig(text, values.config);
-  } catch (err) {
-    if (err instanceof ConfigError) return usage(err.message);
-    throw err;
+  const configName = pptpd ?? values.config!;
+  if (pptpd !== undefined) {
+    const converted = readPptpd(pptpd, values.secrets);
+    if (typeof converted === 'string') return usage(converted);
+    for (const w of converted.warnings) process.stderr.write(`${w}\n`);
+    if (values['print-config']) {
+      process.stdout.write(`${JSON.stringify(converted.json, null, 2)}\n`);
+      return SERVE_EXIT.ok;
+    }
+    config = converted.config;
+  } else {
+    let text: string;
+    try {
+      text = readFileSync(values.config!, 'utf8');
+    } catch (err) {
+      return usage(`cannot read ${values.config}: ${(err as Error).message}`);
+    }
+    try {
+      config = parseServerConfig(text, values.config);
+    } catch (err) {
+      if (err instanceof ConfigError) return usage(err.message);
+      throw err;
+    }
   }
   const log = createLogger('', {
     level: (level as LogLevel | undefined) ?? config.log.level,
@@ -89,7 +160,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return usage(`secrets: ${(err as Error).message}`);
   }
   if (values.check) {
-    process.stdout.write(`${values.config}: OK (${env.secrets().length} secrets)\n`);
+    process.stdout.write(`${configName}: OK (${env.secrets().length} secrets)\n`);
     return SERVE_EXIT.ok;
   }
   const server = new PptpServer(config, env);
