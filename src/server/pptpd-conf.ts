@@ -101,7 +101,6 @@ const PPTPD_UNSUPPORTED: Readonly<Record<string, string>> = {
   logwtmp: 'is not supported (ignored): sessions are logged by pptp-ts itself, not to wtmp',
   bcrelay: 'is not supported (ignored): broadcasts are not relayed to clients',
   delegate: 'is not supported (ignored): pptp-ts allocates client addresses from remoteip itself',
-  noipparam: 'is not supported (ignored): ip-up hooks get the PPP_* environment, not ipparam',
   stimeout:
     'is not supported (ignored): pptp-ts bounds the whole handshake instead (limits.handshake-timeout, 30 s)',
   vrf: 'is not supported (ignored): run pptp-ts inside the VRF (ip vrf exec) instead',
@@ -161,6 +160,8 @@ function parsePptpdConf(text: string, warn: (s: string) => void): PptpdSettings 
       case 'debug':
         s.debug = true;
         break;
+      case 'noipparam':
+        break; // honoured: pptp-ts passes hooks no ipparam (pptpd's default is the client's address)
       default:
         if (k in PPTPD_UNSUPPORTED) warn(`pptpd.conf: option '${k}' ${PPTPD_UNSUPPORTED[k]}`);
         else warn(`pptpd.conf: option '${k}' is unknown (ignored)`);
