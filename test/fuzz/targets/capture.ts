@@ -7,6 +7,8 @@ import {
 } from '../../../src/capture/inet.js';
 import { decodeLinkFrame } from '../../../src/capture/link.js';
 import { openCapture } from '../../../src/capture/open.js';
+import { CaptureStreamReader } from '../../../src/capture/stream.js';
+import type { CapturedPacket } from '../../../src/capture/types.js';
 import { Dissector } from '../../../src/decode/dissector.js';
 import { decodeCapture, packetJson, renderPacketText } from '../../../src/decode/index.js';
 import { PptpStreamSplitter } from '../../../src/decode/pptp.js';
@@ -36,8 +38,46 @@ function readAll(b: Uint8Array): number {
   return n;
 }
 
+/**
+ * The stream reader over the same bytes in chunks (sizes from the first
+ * byte): every packet both readers give must be the same, in the same
+ * order (the file reader checks a little more, e.g. the trailing length of
+ * a skipped block, so it may stop earlier).
+ */
+function streamAgrees(b: Uint8Array): void {
+  const file: CapturedPacket[] = [];
+  try {
+    for (const p of openCapture(b)) file.push(p);
+  } catch {}
+  const r = new CaptureStreamReader();
+  const got: CapturedPacket[] = [];
+  const size = 1 + ((b[0] ?? 0) % 61);
+  for (let off = 0; off < b.length; off += size) got.push(...r.push(b.subarray(off, off + size)));
+  try {
+    r.end();
+  } catch {}
+  const n = Math.min(file.length, got.length);
+  for (let i = 0; i < n; i++) {
+    const f = file[i]!;
+    const g = got[i]!;
+    const same =
+      f.frameNumber === g.frameNumber &&
+      f.linkType === g.linkType &&
+      f.originalLength === g.originalLength &&
+      f.timestamp.seconds === g.timestamp.seconds &&
+      f.timestamp.nanoseconds === g.timestamp.nanoseconds &&
+      Buffer.from(f.data).equals(Buffer.from(g.data));
+    if (!same) throw new Error(`stream reader differs from the file reader at packet ${i + 1}`);
+  }
+}
+
 export const targets: FuzzTarget[] = [
   { name: 'capture file (pcap/pcapng)', decode: readAll, corpus: [PCAP, PCAPNG] },
+  {
+    name: 'capture stream (pcap/pcapng in chunks) = file reader',
+    decode: streamAgrees,
+    corpus: [PCAP, PCAPNG],
+  },
   {
     name: 'link layer (every link type)',
     decode: (b) => {
@@ -126,6 +166,23 @@ targets.push(
       }
     },
     corpus: rawFrames,
+  },
+  {
+    name: 'dissector (frames cut by the snap length, stateful)',
+    decode: (b) => {
+      const p = dissector.dissect({
+        frameNumber: ++frameNumber,
+        interfaceId: 0,
+        linkType: 101,
+        fcsLength: 0,
+        timestamp: { seconds: frameNumber, nanoseconds: 0 },
+        originalLength: b.length + 1 + (b[0] ?? 0),
+        data: b,
+      });
+      checkLayers(p);
+      if (p) renderPacketText(p);
+    },
+    corpus: rawFrames.map((f) => f.subarray(0, Math.max(20, f.length - 17))),
   },
   {
     name: 'decodeCapture (mutated pcap files)',
