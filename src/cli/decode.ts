@@ -322,13 +322,14 @@ async function decodeLive(
     wake?.();
   };
   let frames = 0;
-  let filter: ((frame: Uint8Array) => boolean) | undefined;
+  // Everything until the link type is known (no frame arrives before that), then PPTP only unless --all.
+  let keep: (frame: Uint8Array) => boolean = () => true;
   let capture: Awaited<ReturnType<typeof startCapture>>;
   try {
     capture = startCapture({
       ifname,
       ...(snaplen === undefined ? {} : { snapLength: snaplen }),
-      filter: (frame) => opts.all === true || (filter ?? (() => true))(frame),
+      filter: (frame) => keep(frame),
       onPacket: (frame, info) => {
         if (done) return;
         const p: CapturedPacket = {
@@ -353,7 +354,7 @@ async function decodeLive(
     io.stderr.write(`pptp-ts decode: --interface ${ifname}: ${err.message}${hint}\n`);
     return 1;
   }
-  filter = pptpTrafficFilter(capture.linkType);
+  if (opts.all !== true) keep = pptpTrafficFilter(capture.linkType);
   // As tshark does: where it listens, on stderr, once the socket is open.
   io.stderr.write(
     `pptp-ts decode: capturing on ${ifname}${opts.all === true ? '' : ' (PPTP: GRE and TCP port 1723)'}\n`,

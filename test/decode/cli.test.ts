@@ -158,6 +158,14 @@ describe('pptp-ts decode (runDecode)', () => {
     }
   });
 
+  it('--interface on an interface that does not exist (or without the right): exit 1, one line', async () => {
+    const c = capture();
+    assert.equal(await runDecode(['--interface', 'nosuchif0'], c.io), 1);
+    const lines = c.err().trim().split('\n');
+    assert.equal(lines.length, 1, c.err());
+    assert.match(lines[0]!, /^pptp-ts decode: --interface nosuchif0: /);
+  });
+
   it('stops quietly when the reader of its output goes away', async () => {
     let writes = 0;
     const stdout = new Writable({
