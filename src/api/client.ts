@@ -252,8 +252,15 @@ export class PptpClientHandle extends EventEmitter<ClientEvents> {
       this.aborted = true;
       client.stop('aborted');
     };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) {
+      // Nothing started: no socket is opened. `down` still comes, after the caller could listen.
+      this.aborted = true;
+      this.closed = Promise.resolve().then(() =>
+        this.ended({ code: ExitCode.Ok, reason: 'aborted', wasUp: false }, rejectReady, undefined, onAbort),
+      );
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
     this.closed = client.run().then(
       (outcome) => this.ended(outcome, rejectReady, signal, onAbort),
       (err: unknown) =>
@@ -312,7 +319,7 @@ export class PptpClientHandle extends EventEmitter<ClientEvents> {
    * with the `down` data. Safe to call more than once.
    */
   close(reason = 'closed by the application'): Promise<TunnelDown> {
-    this.client.stop(reason);
+    if (!this.downValue) this.client.stop(reason);
     return this.closed;
   }
 }
