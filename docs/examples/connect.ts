@@ -21,9 +21,17 @@ client.on('down', (d) => {
 try {
   const tunnel = await client.ready;
   console.log(`tunnel ${tunnel.localAddress} -> ${tunnel.remoteAddress} on ${tunnel.interface}`);
-  await new Promise((r) => setTimeout(r, Number(process.env.PPTP_HOLD_MS ?? 1000)));
-  console.log(`stats ${JSON.stringify(client.stats())}`);
-  await client.close();
+  // Hold the tunnel a while, then hang up, unless the server ends it first.
+  const hold = setTimeout(
+    () => {
+      console.log(`stats ${JSON.stringify(client.stats())}`);
+      void client.close();
+    },
+    Number(process.env.PPTP_HOLD_MS ?? 1000),
+  );
+  const down = await client.closed;
+  clearTimeout(hold);
+  if (down.error) throw down.error;
 } catch (err) {
   if (!(err instanceof PptpError)) throw err;
   console.error(`connect failed (${err.code}): ${err.message}`);

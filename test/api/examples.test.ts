@@ -10,23 +10,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { runDecode } from '../../src/cli/decode.js';
 import { decode } from '../../src/index.js';
 import { fullSession } from '../decode/fixtures.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const EXAMPLES = join(ROOT, 'docs', 'examples');
-const TSCONFIG = join(EXAMPLES, 'tsconfig.json');
-
-/** Runs an example under tsx with the examples' tsconfig (its `paths` say what 'pptp-ts' is). */
-export function exampleArgv(name: string, args: readonly string[] = []): string[] {
-  return [process.execPath, '--import', 'tsx', join(EXAMPLES, `${name}.ts`), ...args];
-}
-export const EXAMPLE_ENV = { TSX_TSCONFIG_PATH: TSCONFIG };
+import { EXAMPLE_ENV, EXAMPLES, exampleArgv, ROOT, TSCONFIG } from './examples.js';
 
 function run(
   argv: readonly string[],
