@@ -71,13 +71,16 @@ export type AuthResult =
       readonly ntHash?: Uint8Array;
       /** Give the client this tunnel address instead of one from the pool. */
       readonly address?: string;
-      /** End the session after this many seconds. */
+      /** End the session after this many seconds (at most {@link MAX_SESSION_TIMEOUT_S}). */
       readonly sessionTimeout?: number;
     }
   | { readonly accept: false; readonly reason?: AuthRejectReason };
 
 /** The embedding program's authenticator. May return the answer directly or a promise. */
 export type Authenticator = (request: AuthRequest) => AuthResult | Promise<AuthResult>;
+
+/** The longest session time-out honoured, s (about 23 days: a timer cannot wait longer than 2^31 ms). */
+export const MAX_SESSION_TIMEOUT_S = 2_000_000;
 
 /** What one frame asks about, if it is a PAP Authenticate-Request or a CHAP Response. */
 interface Exchange {
@@ -295,7 +298,8 @@ export class ExternalCallAuth implements CallAuth {
       policy = { none: false, fixed: [a], allow: [], deny: [] };
     }
     const t = r.sessionTimeout;
-    const sessionTimeout = typeof t === 'number' && Number.isFinite(t) && t > 0 ? t : undefined;
+    const sessionTimeout =
+      typeof t === 'number' && Number.isFinite(t) && t > 0 ? Math.min(t, MAX_SESSION_TIMEOUT_S) : undefined;
     return { key, credential, policy, sessionTimeout };
   }
 }
