@@ -261,6 +261,42 @@ describe('library API: connect() and createServer() in memory', () => {
     await a.finish();
   });
 
+  it('authenticator: a slow answer holds the login: resent Responses ask once, the held one is then checked', async () => {
+    let asked = 0;
+    let answer: ((r: AuthResult) => void) | undefined;
+    const a = new ApiWorld({
+      authenticator: () => {
+        asked++;
+        return new Promise<AuthResult>((r) => {
+          answer = r;
+        });
+      },
+    });
+    await a.listen();
+    const c = a.client();
+    await a.w.runUntil(() => asked === 1);
+    // 7 s of virtual time: the client resends its Response (and the server its Challenge) meanwhile.
+    const t0 = a.w.clock.now();
+    await a.w.runUntil(() => a.w.clock.now() >= t0 + 7000);
+    assert.ok(c.log.lines.filter((l) => /CHAP resend Response/.test(l)).length >= 2, 'the client resent');
+    assert.equal(asked, 1, 'one question for the same user');
+    answer!({ accept: true, password: 'correct horse' });
+    const up = await a.w.wait(c.handle.ready);
+    assert.equal(up.auth, 'mschap-v2');
+    await a.w.wait(c.handle.close());
+    await a.finish();
+  });
+
+  it('authenticator: an account refusal reaches an MS-CHAP client as its E= code', async () => {
+    const a = new ApiWorld({ authenticator: () => ({ accept: false, reason: 'account-disabled' }) });
+    await a.listen();
+    const c = a.client();
+    const err = await rejection(a.w, c.handle.ready);
+    assert.ok(err instanceof AuthError);
+    assert.match((err as Error).message, /account-disabled \(E=647\)/);
+    await a.finish();
+  });
+
   it('authenticator: an NT hash is enough for MS-CHAP-v2 and MPPE', async () => {
     const a = new ApiWorld({
       authenticator: () => ({ accept: true, ntHash: ntPasswordHash('correct horse') }),
