@@ -174,10 +174,12 @@ describe('library API: connect() and createServer() in memory', () => {
 
   it('AbortSignal: aborting a connect in progress rejects ready with AbortError; nothing left behind', async () => {
     let asked = 0;
+    let question: AbortSignal | undefined;
     // An authenticator that never answers holds the connect in the Authenticate phase.
     const a = new ApiWorld({
-      authenticator: () => {
+      authenticator: ({ signal }) => {
         asked++;
+        question = signal;
         return new Promise<AuthResult>(() => {});
       },
       authenticatorTimeoutMs: 600_000,
@@ -198,6 +200,7 @@ describe('library API: connect() and createServer() in memory', () => {
     assert.deepEqual(c.events.down, [down]);
     await a.w.runUntil(() => a.downs.length === 1);
     assert.equal(a.downs[0]!.wasUp, false);
+    assert.equal(question?.aborted, true, "the call ended: the authenticator's question is withdrawn");
     await a.finish();
   });
 
