@@ -623,7 +623,7 @@ export class PptpClient {
    * connection going down because of it.
    */
   private pppFailureOutcome(session = this.session): { code: ExitCode; reason: string } | undefined {
-    const f = session?.failure ?? session?.unit.failureReason;
+    const f = session?.failure ?? session?.unit.endingReason;
     return f && f.code !== 'lower-down' ? outcomeOfPppFailure(f) : undefined;
   }
 

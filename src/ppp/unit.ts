@@ -325,6 +325,16 @@ export class PppUnit {
     return this.failure;
   }
 
+  /**
+   * Why the link is ending, already while LCP's Terminate exchange runs: the
+   * recorded failure, or the peer's Terminate-Request (RFC 1661 §5.5) with
+   * its text, before the lower layer's end can mask it.
+   */
+  get endingReason(): PppFailure | undefined {
+    if (this.failure || this.lcp.peerTerminateReason === undefined) return this.failure;
+    return this.failureFromLcp('');
+  }
+
   get lcpNegotiated(): LcpNegotiated | undefined {
     return this.lcpPolicy.negotiated;
   }

@@ -115,6 +115,8 @@ const schema = z.strictObject({
 });
 
 export type ServerConfig = z.infer<typeof schema>;
+/** The config as written (defaults not yet filled in). */
+export type ServerConfigInput = z.input<typeof schema>;
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');

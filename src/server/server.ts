@@ -48,6 +48,7 @@ import {
   type SessionEvents,
   type SessionInfo,
   type SessionPorts,
+  type SessionStats,
 } from '../session/session.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
 import type { Logger } from '../wire/log.js';
@@ -58,6 +59,7 @@ import {
   PptpOutgoingCallResult,
   PptpStopReason,
 } from '../wire/pptp/index.js';
+import type { CallAuth, CallAuthFactory } from './call-auth.js';
 import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secrets.js';
 import type { ServerConfig } from './config.js';
 import type { ServerHost } from './host.js';
@@ -78,6 +80,18 @@ export interface ServerEnv {
   secrets(): readonly SecretEntry[];
   runHook?(script: string, name: 'ip-up' | 'ip-down', ctx: HookContext): Promise<HookResult>;
   readonly random?: RandomBytes;
+  /** Authentication from outside, per call (call-auth.ts); default: {@link secrets}. */
+  readonly callAuth?: CallAuthFactory;
+  /** Told when a session is up and when it ends (the library's events). */
+  readonly sessionEvents?: ServerSessionEvents;
+}
+
+/** What {@link ServerEnv.sessionEvents} hears. */
+export interface ServerSessionEvents {
+  /** The session's network is up and its route/interface configured. */
+  up(session: ServerSessionStatus, info: SessionInfo): void;
+  /** The session ended (`wasUp`: whether `up` was reported for it); `stats` are its final counters. */
+  down(session: ServerSessionStatus, reason: string, stats: SessionStats, wasUp: boolean): void;
 }
 
 /** Server-wide counters (docs/client-server.md "Counters"). */
@@ -106,6 +120,8 @@ export interface ServerCounters {
 
 /** A live call, for status output and tests. */
 export interface ServerSessionStatus {
+  /** Unique for the server's lifetime (Call IDs are unique only per peer address, and reused). */
+  readonly id: number;
   readonly callId: number;
   readonly peer: string;
   readonly user: string | undefined;
@@ -135,6 +151,7 @@ interface Connection {
 }
 
 interface ServerCall {
+  readonly id: number;
   readonly conn: Connection;
   readonly callId: number;
   readonly session: PppSession;
@@ -154,6 +171,8 @@ interface ServerCall {
   /** IPV6CP's result (per-session mode), and whether its addresses are on the interface. */
   ipv6: Ipv6cpNegotiated | undefined;
   ipv6Added: boolean;
+  /** Outside authentication ({@link ServerEnv.callAuth}). */
+  auth: CallAuth | undefined;
 }
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
@@ -201,6 +220,7 @@ export class PptpServer {
   private readonly byAddress = new Map<number, ServerCall>();
   private callCount = 0;
   private nextConnId = 1;
+  private nextSessionId = 1;
   private stopping = false;
   private readonly pending = new Set<Promise<unknown>>();
   /** Largest interface MTU a session may get: the shared TUN's MTU. */
@@ -389,19 +409,48 @@ export class PptpServer {
   sessions(): ServerSessionStatus[] {
     const out: ServerSessionStatus[] = [];
     for (const c of this.connections) {
-      for (const call of c.calls.values()) {
-        out.push({
-          callId: call.callId,
-          peer: c.remote,
-          user: call.user,
-          address: call.address === undefined ? undefined : ipv4ToString(call.address),
-          up: call.info !== undefined,
-          ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
-          spoofedDropped: call.spoofed,
-        });
-      }
+      for (const call of c.calls.values()) out.push(this.statusOf(call));
     }
     return out;
+  }
+
+  private statusOf(call: ServerCall): ServerSessionStatus {
+    return {
+      id: call.id,
+      callId: call.callId,
+      peer: call.conn.remote,
+      user: call.user,
+      address: call.address === undefined ? undefined : ipv4ToString(call.address),
+      up: call.info !== undefined,
+      ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
+      spoofedDropped: call.spoofed,
+    };
+  }
+
+  private findCall(id: number): ServerCall | undefined {
+    for (const c of this.connections) {
+      for (const call of c.calls.values()) if (call.id === id) return call;
+    }
+    return undefined;
+  }
+
+  /** The live counters of session `id` (see {@link ServerSessionStatus.id}). */
+  sessionStats(id: number): SessionStats | undefined {
+    return this.findCall(id)?.session.stats;
+  }
+
+  /**
+   * Ends session `id`: LCP Terminate-Request carrying `reason` (bounded by
+   * LCP's restart timer), then the usual end of the call. False when no
+   * live session has that id.
+   */
+  kick(id: number, reason = 'disconnected by the administrator'): boolean {
+    const call = this.findCall(id);
+    if (!call || call.ended) return false;
+    this.log.log('info', 'session kicked', { callId: call.callId, user: call.user, reason });
+    if (call.session.isDead) this.endCall(call, reason);
+    else call.session.close(reason);
+    return true;
   }
 
   /** Live control connections. */
@@ -570,6 +619,7 @@ export class PptpServer {
     const endpoint = this.endpoint!;
     const log = lazyChild(this.log, 'session', { peer: conn.remote, callId: params.callId });
     const hooks = new PptpServer.CallHooks(this, log);
+    const auth = this.env.callAuth?.({ peer: conn.remote, callId: params.callId });
     let session: PppSession;
     try {
       session = new PppSession({
@@ -581,7 +631,9 @@ export class PptpServer {
         ppp: Object.assign(Object.create(this.basePppOptions()) as PppUnitOptions, {
           assignRemoteAddress: hooks.assign,
           log: demoteInfo(lazyChild(log, 'ppp')),
+          ...(auth ? { lookup: auth.lookup } : {}),
         }),
+        ...(auth ? { hold: auth.hold } : {}),
         endpoint,
         clock: this.clock,
         log,
@@ -589,11 +641,14 @@ export class PptpServer {
         events: hooks,
       });
     } catch (err) {
+      auth?.close();
       log.log('error', 'cannot create the session', { error: (err as Error).message });
       conn.driver.clearCall(params.callId, PptpDisconnectResult.GeneralError);
       return;
     }
+    auth?.attach(session);
     const call: ServerCall = {
+      id: this.nextSessionId++,
       conn,
       callId: params.callId,
       session,
@@ -610,6 +665,7 @@ export class PptpServer {
       ended: false,
       ipv6: undefined,
       ipv6Added: false,
+      auth,
     };
     hooks.call = call;
     conn.calls.set(params.callId, call);
@@ -673,9 +729,11 @@ export class PptpServer {
   private assignAddress(call: ServerCall, peerName: string | undefined, log: Logger): number | undefined {
     if (call.address !== undefined) return call.address;
     call.user = peerName;
-    const entry =
-      peerName === undefined ? undefined : lookupSecret(this.env.secrets(), peerName, this.config.name);
-    const policy: AddressPolicy | undefined = entry?.addresses;
+    const policy: AddressPolicy | undefined = call.auth
+      ? call.auth.addressPolicy(peerName)
+      : peerName === undefined
+        ? undefined
+        : lookupSecret(this.env.secrets(), peerName, this.config.name)?.addresses;
     const a = this.pool.allocate(policy);
     if (a === undefined) {
       log.log('warn', 'no address for this session', { user: peerName, pool: this.pool.toString() });
@@ -765,6 +823,7 @@ export class PptpServer {
           mppe: describeMppe(info.mppe),
           sessions: this.byAddress.size,
         });
+        if (!call.ended) this.env.sessionEvents?.up(this.statusOf(call), info);
         if (cfg.hooks['ip-up'] && this.env.runHook) {
           call.ipUpRan = true;
           await this.env.runHook(cfg.hooks['ip-up'], 'ip-up', this.hookContext(call, ifname));
@@ -835,6 +894,7 @@ export class PptpServer {
     const stats = session.stats;
     call.user ??= session.unit.failureReason?.auth?.peerName;
     session.destroy();
+    call.auth?.close();
     conn.calls.delete(call.callId);
     this.callCount--;
     this.counters.sessionsEnded++;
@@ -872,6 +932,7 @@ export class PptpServer {
       reason,
       sessions: this.callCount,
     });
+    this.env.sessionEvents?.down(this.statusOf(call), reason, stats, call.upAt !== undefined);
   }
 
   // ─── Data path ───────────────────────────────────────────────────────────

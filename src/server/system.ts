@@ -38,10 +38,12 @@ export interface SystemServerEnv extends ServerEnv {
   reloadSecrets(): void;
 }
 
-export function systemServerEnv(o: { log: Logger; secretsPath: string; clock?: Clock }): SystemServerEnv {
+/** `secretsPath` may be left out when {@link ServerEnv.callAuth} authenticates instead (no secrets then). */
+export function systemServerEnv(o: { log: Logger; secretsPath?: string; clock?: Clock }): SystemServerEnv {
   // One scheduler for every timer of every session (src/session/timers.ts BatchClock).
   const clock = o.clock ?? new BatchClock(realClock);
-  let secrets = loadSecrets(o.secretsPath);
+  const load = () => (o.secretsPath === undefined ? [] : loadSecrets(o.secretsPath));
+  let secrets = load();
   return {
     clock,
     log: o.log,
@@ -59,7 +61,7 @@ export function systemServerEnv(o: { log: Logger; secretsPath: string; clock?: C
       }),
     secrets: () => secrets,
     reloadSecrets: () => {
-      secrets = loadSecrets(o.secretsPath);
+      secrets = load();
     },
     runHook: (script, name, ctx) => runHook(script, name, ctx, o.log),
   };

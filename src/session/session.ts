@@ -118,6 +118,13 @@ export interface PppSessionOptions {
   readonly events?: SessionEvents;
   readonly clock: Clock;
   readonly log?: Logger;
+  /**
+   * Sees every frame from the peer before the unit does; `true` keeps it
+   * back, and the driver hands it in later with
+   * {@link PppSession.receiveFrame} (a server waiting for an asynchronous
+   * authenticator holds the peer's PAP request or CHAP response this way).
+   */
+  readonly hold?: (frame: PppFrame) => boolean;
 }
 
 /** The negotiated shape of a session, once IPv4 passes. */
@@ -189,8 +196,10 @@ export class PppSession implements GreEndpointMember {
   private started = false;
   /** {@link startWhenPeerSpeaks}: the fallback timer while we wait for the peer's first frame. */
   private peerWait: Timer | undefined;
+  private readonly hold: ((frame: PppFrame) => boolean) | undefined;
 
   constructor(opts: PppSessionOptions) {
+    this.hold = opts.hold;
     this.clock = opts.clock;
     this.endpoint = opts.endpoint;
     this.ports = opts.ports;
@@ -246,6 +255,7 @@ export class PppSession implements GreEndpointMember {
       const s = this.s;
       if (s.destroyed) return;
       if (s.peerWait) s.startNow();
+      if (s.hold?.(frame)) return;
       s.run(s.unit.receive(frame));
     }
   };
@@ -306,6 +316,16 @@ export class PppSession implements GreEndpointMember {
     this.peerWait?.cancel();
     this.peerWait = undefined;
     this.start();
+  }
+
+  /**
+   * A frame kept back by {@link PppSessionOptions.hold}, handed to the unit
+   * now (outside a receive batch, so what it answers is sent at once).
+   */
+  receiveFrame(frame: PppFrame): void {
+    if (this.destroyed) return;
+    this.run(this.unit.receive(frame));
+    this.afterOutput();
   }
 
   /**

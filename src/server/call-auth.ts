@@ -1,0 +1,34 @@
+/**
+ * Authentication decided outside the server, per call: the hooks an
+ * embedding program's authenticator plugs into (the library's
+ * `createServer({ authenticator })`, src/api/authenticator.ts). Without
+ * them the server reads its chap-secrets file, as pppd does.
+ *
+ * The authentication engines are sans-IO and look a secret up
+ * synchronously ({@link CredentialLookup}); an authenticator that asks a
+ * database answers later. So the call holds the peer's PAP
+ * Authenticate-Request or CHAP Response back ({@link CallAuth.hold}) until
+ * the answer is in, then hands it to the engine, whose lookup now finds the
+ * answer ready.
+ */
+import type { CredentialLookup } from '../ppp/auth/index.js';
+import type { PppSession } from '../session/session.js';
+import type { PppFrame } from '../wire/ppp.js';
+import type { AddressPolicy } from './chap-secrets.js';
+
+/** One call's outside authentication. */
+export interface CallAuth {
+  /** Replaces the secrets lookup for this call. */
+  readonly lookup: CredentialLookup;
+  /** {@link PppSessionOptions.hold}: keeps back a frame whose answer is not in yet. */
+  readonly hold: (frame: PppFrame) => boolean;
+  /** The call's session exists (held frames go back to it). */
+  attach(session: PppSession): void;
+  /** Which addresses the user may get (`undefined`: any pool address). */
+  addressPolicy(peerName: string | undefined): AddressPolicy | undefined;
+  /** The call ended: drop what is held, forget pending answers. */
+  close(): void;
+}
+
+/** Makes the {@link CallAuth} of each new call. */
+export type CallAuthFactory = (call: { readonly peer: string; readonly callId: number }) => CallAuth;
