@@ -2,13 +2,16 @@
 // The project's test command. `npm test` runs, in order: the formatter/linter
 // (biome), the type checker (tsc --strict), the unit tests (no root needed)
 // and the system tests (root: network namespaces, TUN, raw sockets, tshark).
+// The tests import the TypeScript sources through tsx, but every test that
+// runs the `pptp-ts` command runs the compiled dist/ (bin/pptp-ts.js), so
+// dist/ is rebuilt first whenever a source is newer than the last build.
 //   node scripts/test.js            lint + typecheck + unit + system
 //   node scripts/test.js unit       unit tests only
 //   node scripts/test.js system     system tests only
 //   node scripts/test.js interop    the interop lab (qemu VM with Linux PPTP peers)
 //   node scripts/test.js FILE...    just these test files
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -34,6 +37,24 @@ function run(title, cmd, args) {
 }
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** Newest modification time (ms) of a file or of any file below a directory. */
+function newest(p) {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(p).map((e) => newest(join(p, e))));
+}
+
+/** `npm run build` (tsc -p tsconfig.build.json) unless dist/ is newer than every input. */
+function buildIfStale() {
+  const stamp = join(root, 'dist', '.tsbuildinfo');
+  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))) return;
+  run('build dist/ (tsc -p tsconfig.build.json)', bin('tsc'), ['-p', 'tsconfig.build.json']);
+  // tsc leaves its build info untouched when no output changed; mark dist/ as current.
+  const now = new Date();
+  utimesSync(stamp, now, now);
+}
 const nodeTest = (files, extra = []) => [
   '--import',
   'tsx',
@@ -59,6 +80,7 @@ function requireRoot(what) {
 }
 
 const mode = process.argv[2];
+if (mode) buildIfStale();
 if (mode === 'unit') {
   run('unit tests', process.execPath, nodeTest(unit));
 } else if (mode === 'system') {
@@ -72,6 +94,7 @@ if (mode === 'unit') {
 } else {
   run('lint and format (biome)', bin('biome'), ['check', '.']);
   run('typecheck (tsc --strict)', bin('tsc'), ['--noEmit', '-p', '.']);
+  buildIfStale();
   run('unit tests', process.execPath, nodeTest(unit));
   requireRoot('system tests');
   if (system.length) run('system tests', process.execPath, nodeTest(system, ['--test-concurrency=1']));
