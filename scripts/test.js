@@ -11,8 +11,9 @@
 //   node scripts/test.js interop    the interop lab (qemu VM with Linux PPTP peers)
 //   node scripts/test.js FILE...    just these test files
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { buildIfStale } from './build-if-stale.js';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -38,22 +39,11 @@ function run(title, cmd, args) {
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-/** Newest modification time (ms) of a file or of any file below a directory. */
-function newest(p) {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(p).map((e) => newest(join(p, e))));
-}
-
-/** `npm run build` (tsc -p tsconfig.build.json) unless dist/ is newer than every input. */
-function buildIfStale() {
-  const stamp = join(root, 'dist', '.tsbuildinfo');
-  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))) return;
-  run('build dist/ (tsc -p tsconfig.build.json)', bin('tsc'), ['-p', 'tsconfig.build.json']);
-  // tsc leaves its build info untouched when no output changed; mark dist/ as current.
-  const now = new Date();
-  utimesSync(stamp, now, now);
+function buildDist() {
+  if (!buildIfStale()) {
+    console.error('\n✗ build dist/ failed');
+    process.exit(1);
+  }
 }
 const nodeTest = (files, extra = []) => [
   '--import',
@@ -80,7 +70,7 @@ function requireRoot(what) {
 }
 
 const mode = process.argv[2];
-if (mode) buildIfStale();
+if (mode) buildDist();
 if (mode === 'unit') {
   run('unit tests', process.execPath, nodeTest(unit));
 } else if (mode === 'system') {
@@ -94,7 +84,7 @@ if (mode === 'unit') {
 } else {
   run('lint and format (biome)', bin('biome'), ['check', '.']);
   run('typecheck (tsc --strict)', bin('tsc'), ['--noEmit', '-p', '.']);
-  buildIfStale();
+  buildDist();
   run('unit tests', process.execPath, nodeTest(unit));
   requireRoot('system tests');
   if (system.length) run('system tests', process.execPath, nodeTest(system, ['--test-concurrency=1']));
