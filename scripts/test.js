@@ -2,6 +2,9 @@
 // The project's test command. `npm test` runs, in order: the formatter/linter
 // (biome), the type checker (tsc --strict), the unit tests (no root needed)
 // and the system tests (root: network namespaces, TUN, raw sockets, tshark).
+// The tests import the TypeScript sources through tsx, but every test that
+// runs the `pptp-ts` command runs the compiled dist/ (bin/pptp-ts.js), so
+// dist/ is rebuilt first whenever a source is newer than the last build.
 //   node scripts/test.js            lint + typecheck + unit + system
 //   node scripts/test.js unit       unit tests only
 //   node scripts/test.js system     system tests only
@@ -10,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { buildIfStale } from './build-if-stale.js';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -34,6 +38,13 @@ function run(title, cmd, args) {
 }
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function buildDist() {
+  if (!buildIfStale()) {
+    console.error('\n✗ build dist/ failed');
+    process.exit(1);
+  }
+}
 const nodeTest = (files, extra = []) => [
   '--import',
   'tsx',
@@ -59,6 +70,7 @@ function requireRoot(what) {
 }
 
 const mode = process.argv[2];
+if (mode) buildDist();
 if (mode === 'unit') {
   run('unit tests', process.execPath, nodeTest(unit));
 } else if (mode === 'system') {
@@ -72,6 +84,7 @@ if (mode === 'unit') {
 } else {
   run('lint and format (biome)', bin('biome'), ['check', '.']);
   run('typecheck (tsc --strict)', bin('tsc'), ['--noEmit', '-p', '.']);
+  buildDist();
   run('unit tests', process.execPath, nodeTest(unit));
   requireRoot('system tests');
   if (system.length) run('system tests', process.execPath, nodeTest(system, ['--test-concurrency=1']));

@@ -8,6 +8,7 @@
  * 3 the machine was busy and the lab refused to measure.
  */
 import { pathToFileURL } from 'node:url';
+import { ensureDist } from '../dist.js';
 import { type LabOptions, LabRefusedError, LabSetupError, runLab } from './lab.js';
 import { METRICS, type Metric } from './measure.js';
 import { parseRate } from './parse.js';
@@ -130,6 +131,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
+    // The pptp-ts it starts is the compiled build (bin/pptp-ts.js → dist/): bring dist/ up to date.
+    ensureDist();
     const result = await runLab(o);
     process.stdout.write(`\n${renderMarkdown(result)}\n`);
     if (result.files)

@@ -9,6 +9,7 @@
  * written); 2 bad usage or the bench cannot run here.
  */
 import { pathToFileURL } from 'node:url';
+import { ensureDist } from '../dist.js';
 import { runSessionsBench, type SessionsOptions, SessionsSetupError } from './bench.js';
 import { renderSessionsMarkdown } from './report.js';
 
@@ -118,6 +119,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
+    // The pptp-ts it starts is the compiled build (bin/pptp-ts.js → dist/): bring dist/ up to date.
+    ensureDist();
     const r = await runSessionsBench(o);
     process.stdout.write(`\n${renderSessionsMarkdown(r)}\n`);
     if (r.files) process.stderr.write(`bench:sessions: wrote ${r.files.json} and ${r.files.markdown}\n`);

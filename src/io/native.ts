@@ -5,11 +5,12 @@
  * event-driven batched reads/writes on both fds (uv_poll + recvmmsg /
  * sendmmsg / read / write).
  *
- * The addon is built by `npm install` (the root package's install script,
- * `node native/build.mjs`). It is loaded lazily on first use so that code and
- * tests that only use the in-memory fakes never need it.
+ * node-gyp-build finds the binary (docs/packaging.md): a local build in
+ * build/Release (`node native/build.mjs`) when there is one, else the
+ * prebuilt Node-API binary shipped in prebuilds/<platform>-<arch>/. It is
+ * loaded lazily on first use so that code and tests that only use the
+ * in-memory fakes never need it.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -144,19 +145,24 @@ export interface PptpIoAddon {
   readonly TUN_F_USO6: number;
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pptp_io.node', import.meta.url));
+/** The package root: src/io/ and dist/io/ both sit two levels below it. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let addon: PptpIoAddon | undefined;
 
-/** Loads the addon once; throws an Error that says how to build it when it is missing. */
+/** Loads the addon once; throws an Error that says how to build it when there is none for this platform. */
 export function loadAddon(): PptpIoAddon {
   if (addon) return addon;
-  if (!existsSync(ADDON_PATH)) {
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  try {
+    addon = nodeGypBuild(PACKAGE_ROOT) as PptpIoAddon;
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new Error(
-      `pptp-ts native addon not built (${ADDON_PATH} missing): run \`npm install\` or \`node native/build.mjs\``,
+      `pptp-ts native addon not available (${why}): run \`node native/build.mjs\` in ${PACKAGE_ROOT} (needs g++, make, python3)`,
     );
   }
-  addon = createRequire(import.meta.url)(ADDON_PATH) as PptpIoAddon;
   return addon;
 }
 

@@ -256,8 +256,7 @@ export class PptpServer {
   }
 
   // Memory: a server holds thousands of connections and calls. Their configuration and event
-  // handlers are two small objects with methods on the prototype, not a dozen closures each
-  // (under tsx each named closure also carries a name-property dictionary: about 390 bytes).
+  // handlers are two small objects with methods on the prototype, not a dozen closures each.
 
   /** GRE settings, the same for every call. */
   private readonly greTuning: GreTuning;

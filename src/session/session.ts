@@ -239,8 +239,8 @@ export class PppSession implements GreEndpointMember {
   }
 
   // Memory: a server holds thousands of sessions, and every closure given to the channel or
-  // the unit would be one more object (with its name property, several hundred bytes under
-  // tsx) per session: these adapters are small classes with their methods on the prototype.
+  // the unit would be one more object (and context) per session: these adapters are small
+  // classes with their methods on the prototype.
 
   /** The GRE channel's output: packets to the endpoint, frames to the unit. */
   private static readonly ChannelSink = class implements GreChannelSink {

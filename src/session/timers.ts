@@ -14,8 +14,6 @@ interface TimerEntry<Id> {
   next: TimerEntry<Id> | undefined;
 }
 
-function noop(): void {}
-
 export class TimerSet<Id extends string = string> {
   // A handful of ids at most (the unit's restart, echo, auth and reset timers; the control
   // connection's), usually one or two running: a short linked list costs less than a Map,
@@ -33,13 +31,15 @@ export class TimerSet<Id extends string = string> {
     let e = this.find(id);
     if (e) e.timer!.cancel();
     else {
-      const entry: TimerEntry<Id> = { id, timer: undefined, fn: noop, next: this.head };
-      // Assigned, not written in the literal: tsx names a closure written as a property, and that
-      // name costs a dictionary of several hundred bytes per closure.
-      entry.fn = () => {
-        // A cancelled timer never fires (Clock): this is the entry's current one.
-        this.unlink(entry);
-        this.fire(id);
+      const entry: TimerEntry<Id> = {
+        id,
+        timer: undefined,
+        fn: () => {
+          // A cancelled timer never fires (Clock): this is the entry's current one.
+          this.unlink(entry);
+          this.fire(id);
+        },
+        next: this.head,
       };
       this.head = entry;
       this.count++;

@@ -19,7 +19,7 @@ import type { Contender, Tunnel, TunnelPlan } from '../contender.js';
 import { type Lab, type LabProcess, run, waitUntil } from '../netns.js';
 import { deleteLinks, orUndo, stopAll, tunnelProcess, waitForLink, waitForOutput, which } from './util.js';
 
-/** The repository's `bin/pptp-ts.js`. */
+/** The repository's `bin/pptp-ts.js`: the compiled build in dist/. */
 const BIN = fileURLToPath(new URL('../../../bin/pptp-ts.js', import.meta.url));
 const SERVER_DEV = 'pptsrv0';
 const CLIENT_DEV = 'pptcli0';
@@ -182,7 +182,7 @@ export function pptpTs(mppe: PptpMppe): Contender {
         allowFail: true,
         timeoutMs: 5000,
       });
-      return `pptp-ts ${head.stdout.trim() || '(no git)'} on Node ${process.version}`;
+      return `pptp-ts ${head.stdout.trim() || '(no git)'}, compiled (dist/), on Node ${process.version}`;
     },
     async up(lab, plan) {
       const password = randomBytes(12).toString('hex');

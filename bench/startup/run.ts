@@ -1,0 +1,108 @@
+/**
+ * `npm run bench:startup [-- options]` (bench/startup/bench.ts): start-up
+ * of `pptp-ts --version`, time to tunnel up and RSS of a client tunnel
+ * process, compiled build against tsx. Progress on stderr, the markdown
+ * report on stdout, bench/results/startup-STAMP.{json,md}.
+ *
+ * Exit status: 0 measured; 2 bad usage or cannot run here (not root);
+ * 3 the machine was busy (see --allow-busy).
+ */
+import { pathToFileURL } from 'node:url';
+import {
+  renderStartupMarkdown,
+  runStartupBench,
+  type StartupOptions,
+  StartupRefusedError,
+  StartupSetupError,
+} from './bench.js';
+
+export const USAGE = `usage: npm run bench:startup -- [options]
+
+  --runs N             timed \`pptp-ts --version\` runs per variant (default 20)
+  --tunnels N          tunnels brought up per variant (default 5)
+  --allow-busy         measure on a busy machine (marked; files written as *.tmp)
+  --busy-threshold P   others' CPU, % of all CPUs, that counts as busy (default 10)
+  --out DIR            where to write the JSON and markdown (default bench/results)
+  --no-write           write no files
+  -h, --help           this text
+`;
+
+export function parseStartupArgs(argv: readonly string[]): StartupOptions | 'help' {
+  const o: StartupOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = () => {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${a}: not a whole number ≥ 1: ${v}`);
+      return Number(v);
+    };
+    switch (a) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--runs':
+        o.runs = int();
+        break;
+      case '--tunnels':
+        o.tunnels = int();
+        break;
+      case '--allow-busy':
+        o.allowBusy = true;
+        break;
+      case '--busy-threshold': {
+        const v = Number(value());
+        if (!(v > 0 && v <= 100)) throw new Error('--busy-threshold: a percentage in (0, 100]');
+        o.busyThresholdPct = v;
+        break;
+      }
+      case '--out':
+        o.outDir = value();
+        break;
+      case '--no-write':
+        o.outDir = null;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let o: StartupOptions | 'help';
+  try {
+    o = parseStartupArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench:startup: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    const r = await runStartupBench(o);
+    process.stdout.write(`\n${renderStartupMarkdown(r)}\n`);
+    if (r.files) process.stderr.write(`bench:startup: wrote ${r.files.json} and ${r.files.markdown}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof StartupRefusedError) {
+      process.stderr.write(`${e.message}\n`);
+      return 3;
+    }
+    if (e instanceof StartupSetupError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
