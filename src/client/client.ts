@@ -483,7 +483,7 @@ export class PptpClient {
           this.callDownWaiter?.();
           // A call cleared by the end of the control connection is reported by `closed`, with its reason.
           if (reason.kind === 'connection-closed') return;
-          const o2 = this.pppFailureOutcome() ?? outcomeOfCallDown(reason);
+          const o2 = this.pppFailureOutcome() ?? this.peerTerminatedOutcome() ?? outcomeOfCallDown(reason);
           if (o2) this.finish(o2.code, o2.reason);
           this.session?.lowerDown();
         },
@@ -625,6 +625,16 @@ export class PptpClient {
   private pppFailureOutcome(session = this.session): { code: ExitCode; reason: string } | undefined {
     const f = session?.failure ?? session?.unit.failureReason;
     return f && f.code !== 'lower-down' ? outcomeOfPppFailure(f) : undefined;
+  }
+
+  /**
+   * The server sent LCP Terminate-Request (with its reason, e.g. from
+   * `pptp-ts kick --reason`) and cleared the call before our LCP finished.
+   */
+  private peerTerminatedOutcome(): { code: ExitCode; reason: string } | undefined {
+    const text = this.session?.unit.peerTerminateText;
+    if (text === undefined) return undefined;
+    return outcomeOfPppFailure({ code: 'peer-terminated', message: '', peerMessage: text });
   }
 
   private onSessionUp(info: SessionInfo): void {
