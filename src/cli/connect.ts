@@ -39,8 +39,10 @@ routes and DNS
   --default-route          all IPv4 into the tunnel (pppd defaultroute)
   --route CIDR             a route into the tunnel (repeatable)
   --no-host-route          do not pin SERVER/32 to the current gateway
-  --usepeerdns             write the server's DNS to ${PPP_RESOLV_CONF}
-  --resolv-conf FILE       ...or to this file instead
+  --usepeerdns             use the server's DNS: through systemd-resolved
+                           (resolvectl) when it runs, else resolvconf, else
+                           written to ${PPP_RESOLV_CONF}; undone at the end
+  --resolv-conf FILE       ...always written to this file instead
 hooks (pppd-compatible arguments and environment)
   --ip-up SCRIPT, --ip-down SCRIPT, --ipparam TEXT
 keep-alive and reconnect

@@ -702,7 +702,18 @@ export class PptpClient {
     for (const r of o.routes ?? []) await track(host.addRoute(r, ifname));
     if (o.defaultRoute) await track(host.addDefaultRoute(ifname));
     if (o.usePeerDns && info.dns.length > 0) {
-      await track(host.writeResolvConf(o.resolvConfPath ?? PPP_RESOLV_CONF, info.dns));
+      // systemd-resolved or resolvconf when the host has them (client/dns.ts), else the file.
+      const viaResolver =
+        o.resolvConfPath === undefined && host.setPeerDns
+          ? await host.setPeerDns(ifname, info.dns).catch((err: Error) => {
+              this.log.log('warn', 'DNS not set through the resolver, writing the file', {
+                error: err.message,
+              });
+              return undefined;
+            })
+          : undefined;
+      if (viaResolver) await track(Promise.resolve(viaResolver));
+      else await track(host.writeResolvConf(o.resolvConfPath ?? PPP_RESOLV_CONF, info.dns));
     }
     this.upAt = this.clock.now();
     this.upInfo = { ...info, ifname, server };
