@@ -74,9 +74,9 @@ function sessions(sock: string): Row[] {
   return JSON.parse(r.stdout) as Row[];
 }
 
-/** Scrapes the server's /metrics from inside its namespace. */
-async function scrape(lab: NetnsLab, ns: string): Promise<string> {
-  const js = `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then(async (r) => { if (!r.ok) process.exit(3); process.stdout.write(await r.text()); })`;
+/** Scrapes /metrics from inside a namespace. */
+async function scrape(lab: NetnsLab, ns: string, port = METRICS_PORT): Promise<string> {
+  const js = `fetch('http://127.0.0.1:${port}/metrics').then(async (r) => { if (!r.ok) process.exit(3); process.stdout.write(await r.text()); })`;
   return (await lab.exec(ns, [process.execPath, '-e', js])).stdout;
 }
 
@@ -286,6 +286,57 @@ describe('operations: metrics, management socket, event logs, fail2ban', {
     } finally {
       await server.kill();
     }
+  });
+
+  it('a client with --metrics and --control: promtool, byte counters, pptp-ts status', async () => {
+    const config = writeServerConfig(dir, { 'control-socket': join(dir, 'client-test.sock') });
+    const server = await startServerWith(lab, ns.server, config, []);
+    const control = join(dir, 'client', 'connect.sock');
+    const client = startClient(lab, ns.client, [
+      '--user',
+      'alice',
+      '--password-file',
+      writePassword(dir, 'correct horse'),
+      '--ifname',
+      'ppm0',
+      '--metrics',
+      '127.0.0.1:9724',
+      '--control',
+      control,
+    ]);
+    try {
+      const up = await waitUp(client);
+      assert.equal(statSync(control).mode & 0o777, 0o600);
+      const sink = lab.spawn(ns.server, [...TOOL, 'tcp-sink', TUNNEL_LOCAL, '5002']);
+      await sink.waitFor(/sink ready/, 20_000);
+      const before = sample(await scrape(lab, ns.client, 9724), 'pptp_transmit_bytes_total');
+      await lab.exec(ns.client, [...TOOL, 'tcp-send', TUNNEL_LOCAL, '5002', String(TRAFFIC_BYTES)], {
+        timeoutMs: 120_000,
+      });
+      await sink.waitFor(/sink \d+ [0-9a-f]{64}/, 60_000);
+      await sink.kill();
+      const text = await scrape(lab, ns.client, 9724);
+      promtool(text);
+      assert.equal(sample(text, 'pptp_client_up'), 1);
+      assert.equal(sample(text, 'pptp_client_connect_attempts_total'), 1);
+      assert.ok(sample(text, 'pptp_transmit_bytes_total') - before >= TRAFFIC_BYTES);
+
+      const st = manage(control, 'status', '--json');
+      assert.equal(st.code, 0, st.stderr);
+      const status = JSON.parse(st.stdout) as Record<string, unknown>;
+      assert.equal(status.role, 'client');
+      assert.equal(status.state, 'up');
+      assert.equal(status.ifname, 'ppm0');
+      assert.equal(status.local, up.local);
+      assert.ok((status.bytesOut as number) >= TRAFFIC_BYTES);
+      // A client answers status only.
+      assert.equal(manage(control, 'sessions').code, 1);
+    } finally {
+      await client.kill();
+      await server.kill();
+    }
+    // The socket goes with the client.
+    assert.throws(() => statSync(control));
   });
 
   it('fail2ban matches the text log of real failing logins', async () => {
