@@ -19,7 +19,11 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Undo } from '../io/ip.js';
-import { resolvConfText } from './host.js';
+
+/** resolv.conf text for the peer's DNS servers, as pppd writes it. */
+export function resolvConfText(dns: readonly string[]): string {
+  return dns.map((d) => `nameserver ${d}\n`).join('');
+}
 
 export type DnsBackend = 'resolved' | 'resolvconf' | 'file';
 

@@ -23,6 +23,7 @@ import {
   type CommandRunner,
   chooseDnsBackend,
   type DnsProbe,
+  resolvConfText,
   setInterfaceDns,
   systemDnsProbe,
   systemRunner,
@@ -53,10 +54,7 @@ export interface ClientHost {
 /** The default file of pppd `usepeerdns` (never /etc/resolv.conf itself). */
 export const PPP_RESOLV_CONF = '/etc/ppp/resolv.conf';
 
-/** resolv.conf text for the peer's DNS servers, as pppd writes it. */
-export function resolvConfText(dns: readonly string[]): string {
-  return dns.map((d) => `nameserver ${d}\n`).join('');
-}
+export { resolvConfText };
 
 /** The host's own stack, through `ip` (optionally inside a network namespace). */
 export function systemClientHost(
