@@ -44,7 +44,7 @@ function answers(path: string): Promise<boolean> {
       resolve(v);
     };
     s.once('connect', () => done(true));
-    s.once('error', () => done(false));
+    s.on('error', () => done(false));
   });
 }
 
@@ -71,7 +71,12 @@ export async function listenControlSocket(
     unlinkSync(path);
   }
   const clients = new Set<Socket>();
+  /** Every open connection, refused ones included (close() ends them all). */
+  const open = new Set<Socket>();
   const server: Server = createServer((sock) => {
+    sock.on('error', () => {});
+    open.add(sock);
+    sock.on('close', () => open.delete(sock));
     if (clients.size >= CONTROL_MAX_CLIENTS) {
       sock.end(`${JSON.stringify({ ok: false, error: 'too many management connections' })}\n`);
       return;
@@ -79,7 +84,6 @@ export async function listenControlSocket(
     clients.add(sock);
     sock.setTimeout(CONTROL_IDLE_MS, () => sock.destroy());
     sock.on('close', () => clients.delete(sock));
-    sock.on('error', () => {});
     let buf = '';
     let busy = false;
     const reply = (v: unknown) => {
@@ -149,7 +153,7 @@ export async function listenControlSocket(
     path,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const c of clients) c.destroy();
+        for (const c of open) c.destroy();
         server.close(() => resolve());
         try {
           unlinkSync(path);
@@ -189,7 +193,7 @@ export function controlRequest(path: string, req: ControlRequest, timeoutMs = 10
         reject(new Error('the answer is not JSON'));
       }
     });
-    s.once('error', (err) => fail(new Error(`${path}: ${err.message}`)));
+    s.on('error', (err) => fail(new Error(`${path}: ${err.message}`)));
     s.once('close', () => fail(new Error(`${path}: closed without an answer`)));
   });
 }
