@@ -196,6 +196,18 @@ describe('operations: metrics, management socket, event logs, fail2ban', {
       assert.match(table.stdout, /^ID\s+USER\s+PEER\s+ADDRESS\s+UPTIME\s+IN\s+OUT\s+MPPE\s+AUTH/);
       assert.match(table.stdout, /\bbob\s+198\.51\.100\.2\s+10\.88\.0\.77\b/);
 
+      // status: the server's counters.
+      const st = manage(sock, 'status', '--json');
+      assert.equal(st.code, 0, st.stderr);
+      const status = JSON.parse(st.stdout) as {
+        role: string;
+        connections: number;
+        counters: Record<string, number>;
+      };
+      assert.equal(status.role, 'server');
+      assert.equal(status.connections, 3);
+      assert.equal(status.counters.sessionsUp, 3);
+
       // kick by user: bob's client hears the reason; the server logs it.
       const kick = manage(sock, 'kick', 'bob', '--reason', 'maintenance at 02:00');
       assert.equal(kick.code, 0, kick.stderr);
