@@ -125,7 +125,7 @@ function ipPacket(): Uint8Array {
   return p;
 }
 
-async function pair(mppe: boolean) {
+export async function pair(mppe: boolean) {
   const clock = new ManualClock();
   const wire = new Wire();
   const epA = new GreEndpoint(wire.a, clock);

@@ -208,7 +208,7 @@ export class PptpServerHandle extends EventEmitter<ServerEvents> {
         s.id,
         this.clock.setTimer(limit * 1000, () => {
           this.timeouts.delete(s.id);
-          this.server.kick(s.id, 'session timeout');
+          this.server.kickById(s.id, 'session timeout');
         }),
       );
     }
@@ -253,7 +253,7 @@ export class PptpServerHandle extends EventEmitter<ServerEvents> {
    * session has already ended.
    */
   kick(session: ServerSession | number, reason = 'disconnected by the administrator'): boolean {
-    return this.server.kick(typeof session === 'number' ? session : session.id, reason);
+    return this.server.kickById(typeof session === 'number' ? session : session.id, reason);
   }
 
   /** Server-wide counters (connections, sessions, drops). */

@@ -9,8 +9,11 @@ import { parseArgs } from 'node:util';
 import { type ClientOptions, ClientSupervisor, type MppePolicy } from '../client/client.js';
 import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
 import { PPP_RESOLV_CONF } from '../client/host.js';
+import { ClientTracker, clientMetrics } from '../client/operations.js';
 import { systemClientEnv } from '../client/system.js';
+import { type ControlSocket, listenControlSocket } from '../io/control-socket.js';
 import { createLogger } from '../io/log.js';
+import { type MetricsEndpoint, parseListenAddress, startMetricsEndpoint } from '../io/metrics-http.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import type { LogLevel } from '../wire/log.js';
@@ -39,8 +42,10 @@ routes and DNS
   --default-route          all IPv4 into the tunnel (pppd defaultroute)
   --route CIDR             a route into the tunnel (repeatable)
   --no-host-route          do not pin SERVER/32 to the current gateway
-  --usepeerdns             write the server's DNS to ${PPP_RESOLV_CONF}
-  --resolv-conf FILE       ...or to this file instead
+  --usepeerdns             use the server's DNS: through systemd-resolved
+                           (resolvectl) when it runs, else resolvconf, else
+                           written to ${PPP_RESOLV_CONF}; undone at the end
+  --resolv-conf FILE       ...always written to this file instead
 hooks (pppd-compatible arguments and environment)
   --ip-up SCRIPT, --ip-down SCRIPT, --ipparam TEXT
 keep-alive and reconnect
@@ -52,6 +57,10 @@ keep-alive and reconnect
   --persist                reconnect after failures (pppd persist)
   --maxfail N              give up after N failed attempts (default 10, 0 = never)
   --holdoff S              first wait before reconnecting (default 5, doubles, max 300)
+operations (docs/operations.md)
+  --metrics HOST:PORT      Prometheus metrics at http://HOST:PORT/metrics
+  --control PATH           management socket (root only) for
+                           'pptp-ts status --socket PATH'
 logging
   --log-level LEVEL        debug|info|warn|error (default info), to stderr
   --log-format FORMAT      text|json
@@ -74,6 +83,10 @@ export interface ConnectCommand {
   readonly holdoff: number;
   readonly logLevel: LogLevel;
   readonly logFormat: 'text' | 'json';
+  /** `--metrics HOST:PORT`: the Prometheus endpoint. */
+  readonly metrics?: string;
+  /** `--control PATH`: the management socket (`pptp-ts status --socket PATH`). */
+  readonly control?: string;
   readonly help: boolean;
 }
 
@@ -183,6 +196,12 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
   if (v.ifname !== undefined && !/^[A-Za-z0-9_.%-]{1,15}$/.test(v.ifname)) {
     throw new UsageError(`--ifname: '${v.ifname}' is not a valid interface name`);
   }
+  if (v.metrics !== undefined && !parseListenAddress(v.metrics)) {
+    throw new UsageError(`--metrics: '${v.metrics}' is not HOST:PORT (e.g. 127.0.0.1:9724)`);
+  }
+  if (v.control !== undefined && (!v.control.startsWith('/') || v.control.length > 100)) {
+    throw new UsageError(`--control: '${v.control}' is not an absolute path of at most 100 characters`);
+  }
   const mtu = int('mtu', v.mtu, 576, 65535);
   const mru = int('mru', v.mru, 576, 65535);
   const port = int('port', v.port, 1, 65535);
@@ -224,6 +243,8 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
     holdoff: seconds('holdoff', v.holdoff, 3600) ?? 5,
     logLevel: level as LogLevel,
     logFormat: format,
+    ...(v.metrics !== undefined ? { metrics: v.metrics } : {}),
+    ...(v.control !== undefined ? { control: v.control } : {}),
     help: false,
   };
 }
@@ -263,6 +284,8 @@ function parse(argv: readonly string[]) {
       holdoff: { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
+      metrics: { type: 'string' },
+      control: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -343,11 +366,35 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
   }
   const log = createLogger('', { level: cmd.logLevel, format: cmd.logFormat });
   const env = systemClientEnv({ log });
-  const supervisor = new ClientSupervisor({ ...cmd.options, password }, env, {
-    persist: cmd.persist,
-    maxfail: cmd.maxfail,
-    holdoff: cmd.holdoff,
-  });
+  const tracker = new ClientTracker();
+  const supervisor = new ClientSupervisor(
+    { ...cmd.options, password },
+    env,
+    { persist: cmd.persist, maxfail: cmd.maxfail, holdoff: cmd.holdoff },
+    tracker.onClient,
+  );
+  let metrics: MetricsEndpoint | undefined;
+  let control: ControlSocket | undefined;
+  try {
+    if (cmd.metrics) {
+      const m = clientMetrics(tracker);
+      metrics = await startMetricsEndpoint(cmd.metrics, m.registry, m.refresh, log);
+    }
+    if (cmd.control) {
+      control = await listenControlSocket(
+        cmd.control,
+        (req) => {
+          if (req.cmd !== 'status') throw new Error(`unknown command '${req.cmd}' (a client answers status)`);
+          return { ok: true, ...tracker.status() };
+        },
+        log,
+      );
+    }
+  } catch (err) {
+    await metrics?.close();
+    process.stderr.write(`pptp-ts connect: ${(err as Error).message}\n`);
+    return ExitCode.Setup;
+  }
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -368,6 +415,8 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
     else process.stdout.write('disconnected\n');
     return outcome.code;
   } finally {
+    await control?.close();
+    await metrics?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -1,5 +1,5 @@
 /**
- * `pptp-ts` command line: connect | serve | decode | demo.
+ * `pptp-ts` command line: connect | serve | decode | demo | sessions | kick | reload | status.
  */
 import { readFileSync } from 'node:fs';
 
@@ -12,6 +12,10 @@ commands:
                                          print every PPTP packet of a pcap/pcapng capture (a file,
                                          standard input, or live), layer by layer
   demo [--keep] [--pcap FILE]            build a namespace world and show a DNS query through the tunnel
+  sessions [--json]                      list a running server's sessions (management socket)
+  kick ID|USER|ADDRESS [--reason TEXT]   end sessions of a running server
+  reload                                 make a running server re-read its secrets and config
+  status [--socket PATH]                 state of a running server or client (--control)
 
 'pptp-ts COMMAND --help' lists a command's options; --version prints the version.
 `;
@@ -44,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./serve.js')).runServe(argv.slice(1));
     case 'demo':
       return (await import('./demo.js')).runDemo(argv.slice(1));
+    case 'sessions':
+    case 'kick':
+    case 'reload':
+    case 'status':
+      return (await import('./sessions.js')).runManage(cmd, argv.slice(1));
     default:
       process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
       return 2;

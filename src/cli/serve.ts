@@ -6,13 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../io/log.js';
+import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { convertPptpd, type PptpdConversion, pptpdOptionFile } from '../server/pptpd-conf.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/system.js';
 import type { LogLevel } from '../wire/log.js';
+import { type ServeOperations, startServeOperations } from './serve-ops.js';
 
 export const SERVE_USAGE = `usage: pptp-ts serve --config FILE [options]
        pptp-ts serve --pptpd-conf /etc/pptpd.conf [--secrets FILE] [--print-config] [options]
@@ -31,10 +32,13 @@ docs/client-server.md for every key). Needs root (TUN, raw GRE socket).
                        and exit
   --check              validate the config and the secrets file, then exit
   --log-level LEVEL    debug|info|warn|error (overrides log.level)
+  --log-format FORMAT  text|json (overrides log.format; docs/operations.md)
   -h, --help
 
-signals: SIGINT/SIGTERM graceful shutdown, SIGHUP re-read the secrets file,
-SIGUSR1 print sessions and counters on stdout.
+signals: SIGINT/SIGTERM graceful shutdown, SIGHUP re-read the secrets file
+and the config's reloadable parts (as 'pptp-ts reload'), SIGUSR1 print
+sessions and counters on stdout. Management: pptp-ts sessions|kick|reload
+over the control socket (default /run/pptp-ts/serve.sock).
 
 exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage or config,
 4 cannot set up (TUN, raw socket, listen address; root?)
@@ -88,6 +92,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     'print-config'?: boolean;
     check?: boolean;
     'log-level'?: string;
+    'log-format'?: string;
     help?: boolean;
   };
   try {
@@ -102,6 +107,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         'print-config': { type: 'boolean' },
         check: { type: 'boolean' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -122,6 +128,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const level = values['log-level'];
   if (level !== undefined && !['debug', 'info', 'warn', 'error'].includes(level)) {
     return usage(`--log-level: '${level}' is not debug, info, warn or error`);
+  }
+  const format = values['log-format'];
+  if (format !== undefined && format !== 'text' && format !== 'json') {
+    return usage(`--log-format: '${format}' is not text or json`);
   }
   let config: ServerConfig;
   const configName = pptpd ?? values.config!;
@@ -148,10 +158,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       throw err;
     }
   }
-  const log = createLogger('', {
+  const logOptions: LineLoggerOptions = {
     level: (level as LogLevel | undefined) ?? config.log.level,
-    format: config.log.format,
-  });
+    format: format ?? config.log.format,
+  };
+  const log = createLogger('', logOptions);
   let env: ReturnType<typeof systemServerEnv>;
   try {
     env = systemServerEnv({ log, secretsPath: config.secrets });
@@ -168,6 +179,28 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     await server.start();
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
+    return SERVE_EXIT.setup;
+  }
+  let ops: ServeOperations;
+  try {
+    ops = await startServeOperations({
+      server,
+      config,
+      rereadConfig: () => {
+        if (pptpd === undefined)
+          return parseServerConfig(readFileSync(values.config!, 'utf8'), values.config);
+        const again = readPptpd(pptpd, values.secrets);
+        if (typeof again === 'string') throw new ConfigError(again);
+        return again.config;
+      },
+      env,
+      log,
+      logOptions,
+      levelFixed: level !== undefined,
+    });
+  } catch (err) {
+    process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
+    await server.shutdown('start-up failed');
     return SERVE_EXIT.setup;
   }
 
@@ -187,12 +220,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
   const onHup = () => {
-    try {
-      env.reloadSecrets();
-      log.log('info', 'secrets re-read', { entries: env.secrets().length });
-    } catch (err) {
-      log.log('error', 'secrets not re-read (the old ones stay)', { error: (err as Error).message });
-    }
+    ops.reload();
   };
   const onUsr1 = () => {
     const c = server.counters;
@@ -215,6 +243,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const a = server.address!;
   process.stdout.write(`listening on ${a.address}:${a.port}\n`);
   await done;
+  await ops.close();
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);

@@ -483,7 +483,7 @@ export class PptpClient {
           this.callDownWaiter?.();
           // A call cleared by the end of the control connection is reported by `closed`, with its reason.
           if (reason.kind === 'connection-closed') return;
-          const o2 = this.pppFailureOutcome() ?? outcomeOfCallDown(reason);
+          const o2 = this.pppFailureOutcome() ?? this.peerTerminatedOutcome() ?? outcomeOfCallDown(reason);
           if (o2) this.finish(o2.code, o2.reason);
           this.session?.lowerDown();
         },
@@ -627,6 +627,16 @@ export class PptpClient {
     return f && f.code !== 'lower-down' ? outcomeOfPppFailure(f) : undefined;
   }
 
+  /**
+   * The server sent LCP Terminate-Request (with its reason, e.g. from
+   * `pptp-ts kick --reason`) and cleared the call before our LCP finished.
+   */
+  private peerTerminatedOutcome(): { code: ExitCode; reason: string } | undefined {
+    const text = this.session?.unit.peerTerminateText;
+    if (text === undefined) return undefined;
+    return outcomeOfPppFailure({ code: 'peer-terminated', message: '', peerMessage: text });
+  }
+
   private onSessionUp(info: SessionInfo): void {
     if (this.outcome) return;
     if (this.wasUp) {
@@ -692,7 +702,18 @@ export class PptpClient {
     for (const r of o.routes ?? []) await track(host.addRoute(r, ifname));
     if (o.defaultRoute) await track(host.addDefaultRoute(ifname));
     if (o.usePeerDns && info.dns.length > 0) {
-      await track(host.writeResolvConf(o.resolvConfPath ?? PPP_RESOLV_CONF, info.dns));
+      // systemd-resolved or resolvconf when the host has them (client/dns.ts), else the file.
+      const viaResolver =
+        o.resolvConfPath === undefined && host.setPeerDns
+          ? await host.setPeerDns(ifname, info.dns).catch((err: Error) => {
+              this.log.log('warn', 'DNS not set through the resolver, writing the file', {
+                error: err.message,
+              });
+              return undefined;
+            })
+          : undefined;
+      if (viaResolver) await track(Promise.resolve(viaResolver));
+      else await track(host.writeResolvConf(o.resolvConfPath ?? PPP_RESOLV_CONF, info.dns));
     }
     this.upAt = this.clock.now();
     this.upInfo = { ...info, ifname, server };

@@ -19,6 +19,15 @@ import {
   type Undo,
   UndoStack,
 } from '../io/ip.js';
+import {
+  type CommandRunner,
+  chooseDnsBackend,
+  type DnsProbe,
+  resolvConfText,
+  setInterfaceDns,
+  systemDnsProbe,
+  systemRunner,
+} from './dns.js';
 
 export interface ClientHost {
   /** The MTU of the route to the server (Linux `dst_mtu`; the channel MTU is this minus the PPTP overhead). */
@@ -33,6 +42,11 @@ export interface ClientHost {
   addDefaultRoute(ifname: string): Promise<Undo>;
   /** pppd `usepeerdns`: writes the peer's DNS servers to a resolv.conf-format file. */
   writeResolvConf(path: string, dns: readonly string[]): Promise<Undo>;
+  /**
+   * `usepeerdns` through systemd-resolved or resolvconf (client/dns.ts);
+   * undefined when the host has neither (the caller writes the file).
+   */
+  setPeerDns?(ifname: string, dns: readonly string[]): Promise<Undo | undefined>;
   /** IPV6CP up: the link-local pair from the interface identifiers (RFC 5072 §5). */
   addLinkLocal(ifname: string, localId: Uint8Array, peerId: Uint8Array): Promise<Undo>;
 }
@@ -40,14 +54,18 @@ export interface ClientHost {
 /** The default file of pppd `usepeerdns` (never /etc/resolv.conf itself). */
 export const PPP_RESOLV_CONF = '/etc/ppp/resolv.conf';
 
-/** resolv.conf text for the peer's DNS servers, as pppd writes it. */
-export function resolvConfText(dns: readonly string[]): string {
-  return dns.map((d) => `nameserver ${d}\n`).join('');
-}
+export { resolvConfText };
 
 /** The host's own stack, through `ip` (optionally inside a network namespace). */
-export function systemClientHost(opts: IpOptions = {}): ClientHost {
+export function systemClientHost(
+  opts: IpOptions = {},
+  dns: { probe: DnsProbe; run: CommandRunner } = { probe: systemDnsProbe, run: systemRunner },
+): ClientHost {
   return {
+    async setPeerDns(ifname, servers) {
+      const backend = chooseDnsBackend(dns.probe, false);
+      return backend === 'file' ? undefined : setInterfaceDns(backend, ifname, servers, dns.run);
+    },
     pathMtu: (server) => routeMtu(server, opts),
     addServerRoute: (server) => addHostRouteViaGateway(server, opts),
     async configureInterface(ifname, local, remote, mtu) {

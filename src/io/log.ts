@@ -21,16 +21,33 @@ function fmtValue(v: string | number | boolean): string {
   return /^[\w.:/@+-]*$/.test(s) && s.length > 0 ? s : JSON.stringify(s);
 }
 
+/** The threshold of every logger made from one options object (shared, so it can change at run time). */
+const thresholds = new WeakMap<LineLoggerOptions, { rank: number }>();
+
+function thresholdOf(opts: LineLoggerOptions): { rank: number } {
+  let t = thresholds.get(opts);
+  if (!t) {
+    t = { rank: RANK[opts.level ?? 'info'] };
+    thresholds.set(opts, t);
+  }
+  return t;
+}
+
+/** Changes the level of every logger made from `opts` (a root and its children), e.g. on reload. */
+export function setLogLevel(opts: LineLoggerOptions, level: LogLevel): void {
+  thresholdOf(opts).rank = RANK[level];
+}
+
 export function createLogger(name: string, opts: LineLoggerOptions = {}, fields: LogFields = {}): Logger {
-  const threshold = RANK[opts.level ?? 'info'];
+  const threshold = thresholdOf(opts);
   const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = opts.now ?? Date.now;
   const json = opts.format === 'json';
   return {
     name,
-    enabled: (level) => RANK[level] >= threshold,
+    enabled: (level) => RANK[level] >= threshold.rank,
     log(level, message, extra) {
-      if (RANK[level] < threshold) return;
+      if (RANK[level] < threshold.rank) return;
       const all = { ...fields, ...extra };
       const time = new Date(now()).toISOString();
       if (json) {

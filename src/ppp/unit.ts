@@ -335,6 +335,11 @@ export class PppUnit {
     return this.failureFromLcp('');
   }
 
+  /** The text of the peer's LCP Terminate-Request, once one came (RFC 1661 §5.5 Data). */
+  get peerTerminateText(): string | undefined {
+    return this.lcp.peerTerminateReason;
+  }
+
   get lcpNegotiated(): LcpNegotiated | undefined {
     return this.lcpPolicy.negotiated;
   }
@@ -1332,6 +1337,9 @@ export class PppUnit {
           break;
         case 'failure':
           this.onAuthFailure(a.failure);
+          break;
+        case 'attempt-failed':
+          this.out.push({ kind: 'auth-attempt-failed', failure: a.failure });
           break;
         default:
           assertNever(a, 'auth action');

@@ -17,9 +17,13 @@
  * ```
  */
 import { z } from 'zod';
+import { parseListenAddress } from '../io/metrics-http.js';
 import { DEFAULT_RECEIVE_WINDOW } from '../pptp/gre-sequencer.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import { PoolSpecError, parsePoolSpec } from './ip-pool.js';
+
+/** Where `pptp-ts serve` listens for management commands unless the config says otherwise. */
+export const DEFAULT_CONTROL_SOCKET = '/run/pptp-ts/serve.sock';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -106,6 +110,18 @@ const schema = z.strictObject({
   hooks: z
     .strictObject({ 'ip-up': z.string().min(1).optional(), 'ip-down': z.string().min(1).optional() })
     .default({}),
+  /** Prometheus metrics (docs/operations.md "Metrics"): off unless `listen` is given. */
+  metrics: z
+    .strictObject({
+      listen: z.string().refine((s) => parseListenAddress(s) !== undefined, {
+        message: 'expected HOST:PORT, e.g. 127.0.0.1:9723',
+      }),
+    })
+    .optional(),
+  /** The management socket (`pptp-ts sessions|kick|reload`); `false` turns it off. */
+  'control-socket': z
+    .union([z.string().min(1).max(100).startsWith('/', 'an absolute path'), z.literal(false)])
+    .default(DEFAULT_CONTROL_SOCKET),
   log: z
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -21,7 +21,7 @@ import type { HookContext, HookResult } from '../io/hooks.js';
 import type { Undo } from '../io/ip.js';
 import { plainIpv4, type TcpListener, type TcpSocket, type TcpTransport } from '../io/tcp.js';
 import type { GreSocket, TunDevice } from '../io/types.js';
-import type { Credential, CredentialLookup, RandomBytes } from '../ppp/auth/index.js';
+import type { AuthFailure, Credential, CredentialLookup, RandomBytes } from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppFailure, PppUnitOptions, UnitAction } from '../ppp/unit.js';
 import type {
@@ -65,6 +65,7 @@ import type { ServerConfig } from './config.js';
 import type { ServerHost } from './host.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
+import type { ServerObserver, ServerSessionDetail } from './observer.js';
 
 /** Everything the server does to the outside world. */
 export interface ServerEnv {
@@ -144,6 +145,8 @@ interface Connection {
   readonly socket: TcpSocket;
   readonly remote: string;
   readonly local: string;
+  /** Clock time of the TCP accept (handshake duration). */
+  readonly acceptedAt: number;
   driver: ControlDriver;
   readonly calls: Map<number, ServerCall>;
   handshakeTimer: Timer | undefined;
@@ -151,6 +154,7 @@ interface Connection {
 }
 
 interface ServerCall {
+  /** Server-wide session id (Call IDs are only unique per peer). */
   readonly id: number;
   readonly conn: Connection;
   readonly callId: number;
@@ -221,6 +225,11 @@ export class PptpServer {
   private callCount = 0;
   private nextConnId = 1;
   private nextSessionId = 1;
+  /**
+   * Who hears of session starts, ends and authentication failures (metrics,
+   * src/server/observer.ts). Never called per packet.
+   */
+  readonly observers: ServerObserver[] = [];
   private stopping = false;
   private readonly pending = new Set<Promise<unknown>>();
   /** Largest interface MTU a session may get: the shared TUN's MTU. */
@@ -387,6 +396,7 @@ export class PptpServer {
 
     action(a: UnitAction): void {
       const call = this.call;
+      if (call && a.kind === 'auth-attempt-failed') this.server.authFailed(call, a.failure);
       if (call && a.kind === 'ipv6cp-up' && !call.ipv6) {
         call.ipv6 = a.ipv6cp;
         this.server.track(this.server.addIpv6(call, this.log));
@@ -439,22 +449,99 @@ export class PptpServer {
   }
 
   /**
-   * Ends session `id`: LCP Terminate-Request carrying `reason` (bounded by
-   * LCP's restart timer), then the usual end of the call. False when no
-   * live session has that id.
+   * Ends session `id` as {@link kick} does. False when no live session has
+   * that id.
    */
-  kick(id: number, reason = 'disconnected by the administrator'): boolean {
+  kickById(id: number, reason = 'disconnected by the administrator'): boolean {
     const call = this.findCall(id);
     if (!call || call.ended) return false;
-    this.log.log('info', 'session kicked', { callId: call.callId, user: call.user, reason });
-    if (call.session.isDead) this.endCall(call, reason);
-    else call.session.close(reason);
+    this.kickCall(call, reason);
     return true;
   }
 
   /** Live control connections. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Live sessions with their counters (management socket, metrics); read on request, not kept. */
+  sessionDetails(): ServerSessionDetail[] {
+    const out: ServerSessionDetail[] = [];
+    for (const c of this.connections) {
+      for (const call of c.calls.values()) {
+        const info = call.info;
+        out.push({
+          id: call.id,
+          callId: call.callId,
+          peer: c.remote,
+          user: call.user,
+          address: call.address === undefined ? undefined : ipv4ToString(call.address),
+          ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
+          phase: call.session.unit.phase,
+          up: info !== undefined,
+          startedAt: call.startedAt,
+          upAt: call.upAt,
+          auth: info ? describeAuth(info.auth) : undefined,
+          mppe: info ? describeMppe(info.mppe) : undefined,
+          stats: call.session.stats,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Ends the sessions `select` picks: LCP Terminate-Request carrying
+   * `reason` (RFC 1661 §5.5: the Data field is uninterpreted, pppd puts its
+   * reason there), then the usual end (Call-Disconnect-Notify, "session end"
+   * with this reason). Returns how many were told.
+   */
+  kick(select: (s: ServerSessionDetail) => boolean, reason: string): number {
+    const picked = new Set(
+      this.sessionDetails()
+        .filter(select)
+        .map((s) => s.id),
+    );
+    let n = 0;
+    for (const c of this.connections) {
+      for (const call of c.calls.values()) {
+        if (!picked.has(call.id) || call.ended) continue;
+        n++;
+        this.kickCall(call, reason);
+      }
+    }
+    return n;
+  }
+
+  private kickCall(call: ServerCall, reason: string): void {
+    this.log.log('info', 'session kicked', {
+      event: 'session-kick',
+      id: call.id,
+      peer: call.conn.remote,
+      user: call.user,
+      reason,
+    });
+    if (call.session.isDead) this.endCall(call, reason);
+    else call.session.close(reason);
+  }
+
+  /**
+   * The reloadable parts of a new config: \`limits\` (max-sessions and
+   * max-connections-per-address for the next connection; handshake-timeout
+   * stays) and \`client-to-client\`. Returns the keys that changed.
+   */
+  applyReload(next: ServerConfig): string[] {
+    const cfg = this.config as { -readonly [K in keyof ServerConfig]: ServerConfig[K] };
+    const changed: string[] = [];
+    for (const k of ['max-sessions', 'max-connections-per-address'] as const) {
+      if (cfg.limits[k] !== next.limits[k]) changed.push(`limits.${k}`);
+    }
+    if (changed.length) cfg.limits = { ...next.limits, 'handshake-timeout': cfg.limits['handshake-timeout'] };
+    if (cfg['client-to-client'] !== next['client-to-client']) {
+      cfg['client-to-client'] = next['client-to-client'];
+      changed.push('client-to-client');
+    }
+    return changed;
   }
 
   /** Opens the GRE socket and the shared TUN, then listens. */
@@ -591,6 +678,7 @@ export class PptpServer {
       socket,
       remote,
       local,
+      acceptedAt: this.clock.now(),
       driver: undefined as unknown as ControlDriver,
       calls: new Map(),
       handshakeTimer: undefined,
@@ -768,6 +856,7 @@ export class PptpServer {
     call.user ??= info.peerName;
     this.byAddress.set(addr, call);
     this.counters.sessionsUp++;
+    for (const o of this.observers) o.sessionUp?.((call.upAt - call.conn.acceptedAt) / 1000);
     call.conn.handshakeTimer?.cancel();
     call.conn.handshakeTimer = undefined;
     const cfg = this.config;
@@ -814,6 +903,8 @@ export class PptpServer {
           await this.addIpv6(call, log);
         }
         log.log('info', 'session up', {
+          event: 'session-up',
+          id: call.id,
           user: call.user,
           address: info.remoteAddress,
           ifname,
@@ -891,7 +982,8 @@ export class PptpServer {
     const session = call.session;
     if (!session.isDead) session.lowerDown();
     const stats = session.stats;
-    call.user ??= session.unit.failureReason?.auth?.peerName;
+    const failure = session.unit.failureReason;
+    call.user ??= failure?.auth?.peerName;
     session.destroy();
     call.auth?.close();
     conn.calls.delete(call.callId);
@@ -914,8 +1006,12 @@ export class PptpServer {
         if (hook && ctx && this.env.runHook) await this.env.runHook(hook, 'ip-down', ctx);
       })(),
     );
+    if (failure?.auth) this.authFailed(call, failure.auth);
+    for (const o of this.observers) o.sessionEnded?.({ stats, failure, wasUp: call.upAt !== undefined });
     const now = this.clock.now();
     this.log.log('info', 'session end', {
+      event: 'session-down',
+      id: call.id,
       peer: conn.remote,
       callId: call.callId,
       user: call.user,
@@ -932,6 +1028,25 @@ export class PptpServer {
       sessions: this.callCount,
     });
     this.env.sessionEvents?.down(this.statusOf(call), reason, stats, call.upAt !== undefined);
+  }
+
+  /**
+   * One failed authentication of a client (each attempt, retries included):
+   * the `auth-failure` event line fail2ban reads (contrib/fail2ban) and the
+   * observers. `peer` is the control connection's source address, never a
+   * name the client chose, and comes before the user name (which the client
+   * chose; the logger quotes it).
+   */
+  private authFailed(call: ServerCall, f: AuthFailure): void {
+    if (f.role !== 'authenticator') return;
+    this.log.log('warn', 'auth failure', {
+      event: 'auth-failure',
+      peer: call.conn.remote,
+      user: f.peerName ?? call.user,
+      method: f.method,
+      reason: f.reason,
+    });
+    for (const o of this.observers) o.authFailure?.(f);
   }
 
   // ─── Data path ───────────────────────────────────────────────────────────

@@ -51,17 +51,19 @@ export function writeServerConfig(
   const secretsPath = join(dir, 'chap-secrets');
   writeFileSync(secretsPath, secrets, { mode: 0o600 });
   const ppp = (over.ppp as Record<string, unknown> | undefined) ?? {};
+  const tag = Math.random().toString(36).slice(2, 8);
   const config = {
     listen: SERVER_IP,
     'local-ip': TUNNEL_LOCAL,
     pool: '10.88.0.10-10.88.0.200',
     secrets: secretsPath,
     'ms-dns': [TUNNEL_LOCAL],
+    'control-socket': join(dir, `serve-${tag}.sock`),
     ...over,
     ppp: { 'lcp-echo-interval': 2, 'lcp-echo-failure': 3, ...ppp },
     log: { level: 'info' },
   };
-  const path = join(dir, `server-${Math.random().toString(36).slice(2, 8)}.json`);
+  const path = join(dir, `server-${tag}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
 }

@@ -1,0 +1,126 @@
+/**
+ * What `pptp-ts serve` runs beside the server for its operators
+ * (docs/operations.md): the management socket, the metrics endpoint and
+ * the reload (SIGHUP and `pptp-ts reload` take the same path).
+ *
+ * Reloadable: the secrets file (re-read; on error the old secrets stay),
+ * `log.level` (unless `--log-level` fixed it), `limits.max-sessions`,
+ * `limits.max-connections-per-address` and `client-to-client`. Everything
+ * else (listen address, port, pool, interface, PPP and PPTP settings,
+ * metrics, control socket, secrets path) needs a restart; a reload that
+ * finds them changed says so in the log.
+ */
+import { type ControlSocket, ControlSocketBusyError, listenControlSocket } from '../io/control-socket.js';
+import { type LineLoggerOptions, setLogLevel } from '../io/log.js';
+import { type MetricsEndpoint, startMetricsEndpoint } from '../io/metrics-http.js';
+import { DEFAULT_CONTROL_SOCKET, type ServerConfig } from '../server/config.js';
+import { serverManagementHandler } from '../server/management.js';
+import { ServerMetrics } from '../server/metrics.js';
+import type { PptpServer } from '../server/server.js';
+import type { SystemServerEnv } from '../server/system.js';
+import type { Logger } from '../wire/log.js';
+
+export interface ServeOperations {
+  /** Re-reads what can be re-read; returns what it did (for the log and `pptp-ts reload`). */
+  reload(): string[];
+  close(): Promise<void>;
+}
+
+/** Config keys a reload cannot change (compared as JSON). */
+const RESTART_ONLY = [
+  'listen',
+  'port',
+  'name',
+  'local-ip',
+  'pool',
+  'secrets',
+  'ms-dns',
+  'ms-wins',
+  'interface',
+  'ppp',
+  'pptp',
+  'hooks',
+  'metrics',
+  'control-socket',
+] as const;
+
+export async function startServeOperations(o: {
+  server: PptpServer;
+  config: ServerConfig;
+  /** Reads the config again, as at start-up (throws when it is unusable). */
+  rereadConfig: () => ServerConfig;
+  env: SystemServerEnv;
+  log: Logger;
+  logOptions: LineLoggerOptions;
+  /** `--log-level` was given: a reload leaves the level alone. */
+  levelFixed: boolean;
+}): Promise<ServeOperations> {
+  const { server, env, log } = o;
+  let current = o.config;
+  const reload = (): string[] => {
+    const done: string[] = [];
+    let next: ServerConfig | undefined;
+    try {
+      next = o.rereadConfig();
+    } catch (err) {
+      log.log('error', 'config not re-read (the old one stays)', { error: (err as Error).message });
+      done.push(`config: ${(err as Error).message}`);
+    }
+    try {
+      env.reloadSecrets();
+      done.push(`secrets (${env.secrets().length} entries)`);
+      log.log('info', 'secrets re-read', { entries: env.secrets().length });
+    } catch (err) {
+      log.log('error', 'secrets not re-read (the old ones stay)', { error: (err as Error).message });
+      done.push(`secrets: ${(err as Error).message}`);
+    }
+    if (next) {
+      if (!o.levelFixed && next.log.level !== current.log.level) {
+        setLogLevel(o.logOptions, next.log.level);
+        done.push(`log.level ${next.log.level}`);
+      }
+      done.push(...server.applyReload(next));
+      const needRestart = RESTART_ONLY.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]));
+      if (needRestart.length) {
+        log.log('warn', 'changed keys that take effect only after a restart', {
+          keys: needRestart.join(','),
+        });
+        done.push(`restart needed for: ${needRestart.join(', ')}`);
+      }
+      current = { ...next, ...Object.fromEntries(RESTART_ONLY.map((k) => [k, current[k]])) } as ServerConfig;
+    }
+    log.log('info', 'reloaded', { what: done.join('; ') });
+    return done;
+  };
+
+  let metrics: MetricsEndpoint | undefined;
+  let control: ControlSocket | undefined;
+  try {
+    if (o.config.metrics) {
+      const m = new ServerMetrics(server);
+      metrics = await startMetricsEndpoint(o.config.metrics.listen, m.registry, () => m.refresh(), log);
+    }
+    const path = o.config['control-socket'];
+    if (path !== false) {
+      const handler = serverManagementHandler({ server, now: () => env.clock.now(), reload });
+      try {
+        control = await listenControlSocket(path, handler, log);
+      } catch (err) {
+        // A second server on the default path (a test, another port): it runs without one.
+        if (path !== DEFAULT_CONTROL_SOCKET || !(err instanceof ControlSocketBusyError)) throw err;
+        log.log('warn', 'management socket not opened: another instance has it', { path });
+      }
+    }
+  } catch (err) {
+    await metrics?.close();
+    await control?.close();
+    throw err;
+  }
+  return {
+    reload,
+    close: async () => {
+      await control?.close();
+      await metrics?.close();
+    },
+  };
+}
