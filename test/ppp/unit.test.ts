@@ -517,6 +517,28 @@ describe('unit: phases, demultiplexing and npmode', () => {
     assert.equal(pair.units.b.counters.rxDropped, 3);
   });
 
+  it('plausible(): what an out-of-window GRE packet must carry to count towards a resynchronisation', () => {
+    const pair = new LinkPair(CLIENT_BASE, SERVER_BASE);
+    assert.equal(pair.units.a.plausible(0x0021), false, 'nothing but LCP before the link is up');
+    assert.equal(pair.units.a.plausible(0xc021), true);
+    pair.start();
+    assert.ok(pair.run(() => pair.bothPassing()));
+    assert.equal(pair.units.b.plausible(0x00fd), true);
+    assert.equal(pair.units.b.plausible(0x80fd), true);
+    assert.equal(
+      pair.units.b.plausible(0x0021),
+      false,
+      'clear IPv4 is never plausible once MPPE is required',
+    );
+    assert.equal(pair.units.b.plausible(0xc223), false, 'authentication is over');
+    assert.equal(pair.units.b.plausible(0x1234), false);
+    const clear = new LinkPair({ ...CLIENT_BASE, nomppe: true }, { ...SERVER_BASE, nomppe: true });
+    clear.start();
+    assert.ok(clear.run(() => clear.bothPassing()));
+    assert.equal(clear.units.b.plausible(0x0021), true);
+    assert.equal(clear.units.b.plausible(0x1234), false);
+  });
+
   it('clear IPv4 is dropped once MPPE runs', () => {
     const pair = new LinkPair(CLIENT_BASE, SERVER_BASE);
     pair.start();
