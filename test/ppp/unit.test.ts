@@ -348,6 +348,29 @@ describe('unit: failures surface with a specific reason', () => {
     assert.equal(pair.now, 30_000);
   });
 
+  it('a peer that Naks every LCP Configure-Request: a bounded number of requests, then the link ends saying why', () => {
+    const pair = new LinkPair(CLIENT_BASE, SERVER_BASE);
+    pair.connected = false; // b stays silent; the test plays the Nak-ing peer
+    pair.start();
+    const requests = () =>
+      pair.wireLog.filter((f) => f.from === 'a' && f.protocol === 0xc021 && f.payload[0] === 1);
+    for (let i = 0; i < 1000 && pair.units.a.phase !== 'Dead'; i++) {
+      const req = requests().at(-1)!;
+      // Configure-Nak, same Identifier, MRU 1400 (a value the unit would accept).
+      const nak = Uint8Array.from([3, req.payload[1]!, 0, 8, 1, 4, 0x05, 0x78]);
+      pair.act('a', pair.units.a.receive({ protocol: 0xc021, payload: nak }));
+    }
+    assert.equal(pair.units.a.phase, 'Dead');
+    assert.equal(
+      requests().length,
+      16,
+      'Max-Failure (5) + Max-Configure (10) Naks answered, one request each',
+    );
+    assert.equal(pair.dead('a')?.failure.code, 'negotiation-failed');
+    assert.match(pair.dead('a')!.failure.message, /LCP: configuration not converging/);
+    assert.equal(pair.now, 0, 'no time-out was needed');
+  });
+
   it('peer silent: LCP echo failures after the peer vanishes (lcp-echo-interval 5, lcp-echo-failure 3)', () => {
     const pair = new LinkPair({ ...CLIENT_BASE, lcpEchoInterval: 5, lcpEchoFailure: 3 }, SERVER_BASE);
     pair.start();
