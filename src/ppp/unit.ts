@@ -720,8 +720,10 @@ export class PppUnit {
     }
     const inner = dec.protocol;
     if (inner !== PppProtocol.Ipv4 && inner !== PppProtocol.Ipv6) {
-      // RFC 3078 §3: only 0x0021–0x00FA are encrypted; we carry IPv4 and IPv6 only.
+      // RFC 3078 §3: only 0x0021–0x00FA are encrypted; we carry IPv4 and IPv6 only. Stateful, a protocol
+      // nobody negotiated is most likely garbage from RC4 streams that parted: ask for a reset.
       this.counters.rxErrors++;
+      if (dec.rejectDecrypted() === 'send-reset-request') this.sendResetRequest(true);
       return;
     }
     this.receiveData(inner, buf, dec.payloadOffset, dec.payloadEnd, true);

@@ -607,6 +607,38 @@ describe('unit: phases, demultiplexing and npmode', () => {
     assert.equal(pair.units.a.mppe.decryptor?.counters.resyncs, 0);
   });
 
+  it('stateful MPPE: a packet that decrypts to a protocol never negotiated draws a Reset-Request; the link recovers', () => {
+    let corrupt = false;
+    const pair = new LinkPair(
+      { ...CLIENT_BASE, mppeStateful: true },
+      { ...SERVER_BASE, mppeStateful: true },
+      {
+        tap: (f) => {
+          if (corrupt && f.from === 'a' && f.protocol === 0x00fd) {
+            f.payload[3]! ^= 0x02; // encrypted protocol 0x0021 now decrypts to 0x0023
+            corrupt = false;
+          }
+          return true;
+        },
+      },
+    );
+    pair.start();
+    assert.ok(pair.run(() => pair.bothPassing()));
+    pair.units.a.sendPacket(ipv4Packet(100, 1));
+    pair.runFor(10);
+    corrupt = true;
+    pair.units.a.sendPacket(ipv4Packet(100, 2)); // garbage at b
+    pair.runFor(10);
+    assert.equal(pair.units.b.counters.resetRequestsSent, 1);
+    assert.equal(pair.units.b.mppe.decryptor?.counters.garbage, 1);
+    for (let i = 3; i <= 5; i++) pair.units.a.sendPacket(ipv4Packet(100, i));
+    pair.runFor(10);
+    assert.deepEqual(
+      pair.delivered.b.map((d) => d.packet[20]),
+      [1, 3, 4, 5].map((i) => ipv4Packet(100, i)[20]),
+    );
+  });
+
   it('stateful MPPE: a lost Reset-Request is repeated after 1 s', () => {
     const pair = new LinkPair({ ...CLIENT_BASE, mppeStateful: true }, { ...SERVER_BASE, mppeStateful: true });
     pair.start();
