@@ -133,7 +133,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     );
     for (const s of server.sessions()) {
       process.stdout.write(
-        `session call=${s.callId} peer=${s.peer} user=${s.user ?? '-'} address=${s.address ?? '-'} up=${s.up} ifname=${s.ifname ?? '-'} spoofed=${s.spoofedDropped}\n`,
+        `session call=${s.callId} peer=${s.peer} user=${s.user ?? '-'} address=${s.address ?? '-'} up=${s.up} ifname=${s.ifname ?? '-'} spoofed=${s.spoofedDropped} greOutOfWindow=${s.greOutOfWindow} greResyncs=${s.greResyncs}\n`,
       );
     }
     process.stdout.write('status end\n');

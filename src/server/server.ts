@@ -113,6 +113,10 @@ export interface ServerSessionStatus {
   readonly up: boolean;
   readonly ifname: string | undefined;
   readonly spoofedDropped: number;
+  /** GRE packets of this call dropped for a Sequence Number outside the accept window (docs/data-path.md). */
+  readonly greOutOfWindow: number;
+  /** Times the call's GRE receive side resynchronised on a run of out-of-window packets. */
+  readonly greResyncs: number;
 }
 
 /** Shutdown limits: each step bounded, so the whole shutdown is. */
@@ -398,6 +402,8 @@ export class PptpServer {
           up: call.info !== undefined,
           ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
           spoofedDropped: call.spoofed,
+          greOutOfWindow: call.session.stats.gre.rxOutOfWindow,
+          greResyncs: call.session.stats.gre.rxResyncs,
         });
       }
     }
@@ -869,6 +875,7 @@ export class PptpServer {
       spoofed: call.spoofed,
       greQueueDrops: stats.gre.txDroppedQueueFull,
       greLost: stats.gre.rxLost,
+      greOutOfWindow: stats.gre.rxOutOfWindow,
       reason,
       sessions: this.callCount,
     });
