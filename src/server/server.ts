@@ -39,7 +39,7 @@ import {
   describeCloseReason,
   randomIntFrom,
 } from '../session/control.js';
-import { GreEndpoint } from '../session/gre-endpoint.js';
+import { GreEndpoint, type GreEndpointCounters } from '../session/gre-endpoint.js';
 import {
   describeAuth,
   describeMppe,
@@ -387,6 +387,11 @@ export class PptpServer {
   /** Addresses free in the pool. */
   get poolAvailable(): number {
     return this.pool.available;
+  }
+
+  /** The shared GRE endpoint's counters (undefined before `start`): demultiplexer drops and the socket's Call ID filter. */
+  get greCounters(): GreEndpointCounters | undefined {
+    return this.endpoint?.counters;
   }
 
   /** Live calls. */

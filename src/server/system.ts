@@ -56,6 +56,7 @@ export function systemServerEnv(o: { log: Logger; secretsPath: string; clock?: C
         ...(bindAddress ? { bindAddress } : {}),
         rcvbufBytes: SERVER_GRE_SOCKET_BUFFER_BYTES,
         sndbufBytes: SERVER_GRE_SOCKET_BUFFER_BYTES,
+        pptpFilter: true,
       }),
     secrets: () => secrets,
     reloadSecrets: () => {
