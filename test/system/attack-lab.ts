@@ -32,7 +32,7 @@ export async function threeHosts(lab: NetnsLab): Promise<AttackHosts> {
   await lab.exec(attacker, ['ip', 'route', 'add', '198.51.100.0/24', 'via', ATTACKER_LINK_SERVER]);
   // The strictest attacker: its forged source (the client's address) must not be filtered on the way in.
   for (const conf of ['all', 'default', 'vsatk'])
-    await lab.exec(server, ['sysctl', '-qw', `net.ipv4.conf.${conf}.rp_filter=0`]);
+    await lab.exec(server, ['sh', '-c', `echo 0 > /proc/sys/net/ipv4/conf/${conf}/rp_filter`]);
   return { server, client, attacker };
 }
 
