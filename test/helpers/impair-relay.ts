@@ -11,8 +11,9 @@
  * Every decision comes from a seeded generator, so a run is repeatable given
  * the same packet order.
  */
-import { RawGreSocket } from '../../src/io/raw-gre.js';
+
 import { seededRandom } from '../../src/io/memory/random.js';
+import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
 
 export interface Impairments {

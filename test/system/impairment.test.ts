@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ImpairRelay, type Impairments } from '../helpers/impair-relay.js';
+import { type Impairments, ImpairRelay } from '../helpers/impair-relay.js';
 import { createLab, isRoot } from '../helpers/netns.js';
 import {
   CLIENT_IP,
