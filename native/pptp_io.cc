@@ -8,6 +8,7 @@
 //                                   -> { fd, ifindex, hwType }  AF_PACKET capture of one interface
 //   setTunOffload(fd, offloads)     TUNSETVNETLE + TUNSETVNETHDRSZ + TUNSETOFFLOAD
 //   dupFd(fd) -> fd                 F_DUPFD_CLOEXEC (one fd driven from two threads)
+//   attachPptpGreFilter(fd)         SO_ATTACH_FILTER: only enhanced GRE (RFC 2637 §4.1) passes
 // (netns: create the fd inside another network namespace, from a helper
 // thread, so the JS thread never leaves its own.)
 //   new Port(fd, mode, rxBuf, rxLen, slotSize, onEvent, rxMeta?)
@@ -15,6 +16,7 @@
 //       (recvmmsg with direction, time stamp and original length per packet)
 //       .poll(readable, writable)   event-driven I/O on the libuv loop (uv_poll)
 //       .send(txBuf, txLen, slotSize, start, count) -> consumed
+//       .setCallIdFilter(bitmap?)   datagram: drop GRE whose Call ID bit is clear, before JS
 //       .ref() / .unref() / .close() / .fd
 // Everything else (buffers, batching policy, counters) lives in TypeScript.
 //
@@ -28,6 +30,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -410,6 +413,60 @@ Napi::Value DupFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// attachPptpGreFilter(fd: number): attaches a classic BPF program to a raw
+// IPv4 GRE socket so the kernel queues only enhanced GRE as RFC 2637 §4.1
+// defines it: C, R, s and Recur clear, K set (first octet & 0xEF == 0x20),
+// no other flags and version 1 (second octet & 0x7F == 0x01), Protocol Type
+// 0x880B. Everything else (other GRE users, garbage, truncated packets: a
+// load past the end returns 0) is dropped in the kernel and never costs a
+// wake-up. The program is fixed, so it holds for any number of calls; the
+// Call ID check is the Port's bitmap (setCallIdFilter). Offsets are from the
+// IPv4 header, which is where a raw socket's filter starts.
+Napi::Value AttachPptpGreFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowType(env, "attachPptpGreFilter(fd: number)");
+    return env.Undefined();
+  }
+  static struct sock_filter code[] = {
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),          // X = IPv4 header length
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),           // A = GRE octet 0
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xef),       //   ignore S
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20, 0, 6), //   K only
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1),           // A = GRE octet 1
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x7f),       //   ignore A
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x01, 0, 3), //   flags 0, version 1
+      BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),           // A = Protocol Type
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x880b, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),           // accept, whole packet
+      BPF_STMT(BPF_RET | BPF_K, 0),                    // drop
+  };
+  struct sock_fprog prog;
+  prog.len = sizeof code / sizeof code[0];
+  prog.filter = code;
+  if (setsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    ThrowErrno(env, "setsockopt SO_ATTACH_FILTER", errno);
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
+// Bytes of a Call ID filter: one bit per Call ID, then a float64 count of the
+// packets it dropped (host byte order), which the Port adds to.
+constexpr size_t kCallIdBitmapBytes = 65536 / 8;
+constexpr size_t kCallIdFilterBytes = kCallIdBitmapBytes + 8;
+
+// Whether a received IPv4 packet should be dropped by the Call ID filter: a
+// well-formed enhanced GRE header whose Call ID has its bit clear. Anything
+// the filter cannot read goes up, for JS to judge and count.
+inline bool CallIdFiltered(const uint8_t* p, int32_t len, const uint8_t* bitmap) {
+  if (len < 20) return false;
+  size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
+  if (ihl < 20 || p[9] != 47 || static_cast<size_t>(len) < ihl + 8) return false;
+  unsigned callId = (static_cast<unsigned>(p[ihl + 6]) << 8) | p[ihl + 7];
+  return (bitmap[callId >> 3] & (1u << (callId & 7))) == 0;
+}
+
 // Borrowed view of a JS-owned ring: validated on every use, because JS may
 // have detached or shrunk nothing we can trust across calls.
 struct Ring {
@@ -451,6 +508,7 @@ class Port : public Napi::ObjectWrap<Port> {
                            InstanceMethod<&Port::LoopRef>("ref"),
                            InstanceMethod<&Port::LoopUnref>("unref"),
                            InstanceMethod<&Port::Close>("close"),
+                           InstanceMethod<&Port::SetCallIdFilter>("setCallIdFilter"),
                            InstanceAccessor<&Port::GetFd>("fd"),
                        });
   }
@@ -534,6 +592,40 @@ class Port : public Napi::ObjectWrap<Port> {
   ~Port() override { Release(false); }
 
  private:
+  // setCallIdFilter(filter?: Uint8Array): datagram ports only. With a filter
+  // (kCallIdFilterBytes: the Call ID bitmap, then the drop count), received
+  // GRE packets whose Call ID bit is clear are dropped here, before JS, and
+  // counted in the filter's last 8 bytes; JS sets and clears the bits as
+  // calls come and go. Without (undefined), everything goes up.
+  Napi::Value SetCallIdFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object self = info.This().As<Napi::Object>();
+    if (info.Length() < 1 || info[0].IsUndefined() || info[0].IsNull()) {
+      self.Set("_callIdFilter", env.Undefined());
+      callIdFilter_.Reset();
+      return env.Undefined();
+    }
+    if (mode_ != kModeDatagram || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+        info[0].As<Napi::Uint8Array>().ByteLength() != kCallIdFilterBytes) {
+      ThrowType(env, "setCallIdFilter(filter: Uint8Array of 8200 bytes) on a datagram Port");
+      return env.Undefined();
+    }
+    self.Set("_callIdFilter", info[0]);
+    callIdFilter_ = Napi::Weak(info[0].As<Napi::Object>());
+    return env.Undefined();
+  }
+
+  // The filter's bytes, or nullptr (none, or no longer usable).
+  uint8_t* CallIdFilterBytes() {
+    if (callIdFilter_.IsEmpty()) return nullptr;
+    Napi::Value v = callIdFilter_.Value();
+    if (!v.IsTypedArray()) return nullptr;
+    Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+    if (a.ArrayBuffer().IsDetached() || a.ByteLength() != kCallIdFilterBytes) return nullptr;
+    return a.Data();
+  }
+
   // poll(readable: boolean, writable: boolean): starts/changes/stops the poll.
   Napi::Value Poll(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -724,7 +816,13 @@ class Port : public Napi::ObjectWrap<Port> {
     }
     size_t n = 0;
     int err = 0;
-    if (datagram_) {
+    uint8_t* filter = mode_ == kModeDatagram ? CallIdFilterBytes() : nullptr;
+    double filtered = 0;
+    // With a Call ID filter, a batch that is all unknown calls (a flood) is
+    // dropped here and the socket read again, up to kFilterRounds batches per
+    // wake-up, without a call into JS; the bound keeps the loop's other work going.
+    constexpr int kFilterRounds = 16;
+    for (int round = 0; datagram_ && n == 0 && err == 0 && round < (filter ? kFilterRounds : 1); round++) {
       const bool capture = mode_ == kModeCapture;
       size_t slots = ring.slots < rxMsgs_.size() ? ring.slots : rxMsgs_.size();
       for (size_t i = 0; i < slots; i++) {
@@ -749,6 +847,7 @@ class Port : public Napi::ObjectWrap<Port> {
       } while (r < 0 && errno == EINTR);
       if (r < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+        break;
       } else {
         n = static_cast<size_t>(r);
         for (size_t i = 0; i < n; i++) {
@@ -761,8 +860,34 @@ class Port : public Napi::ObjectWrap<Port> {
             ring.lens[i] = truncated ? -1 : static_cast<int32_t>(rxMsgs_[i].msg_len);
           }
         }
+        if (filter != nullptr) {
+          // Keep the packets of live calls, moved down over the dropped ones.
+          size_t kept = 0;
+          for (size_t i = 0; i < n; i++) {
+            uint8_t* slot = ring.data + i * slotSize_;
+            if (CallIdFiltered(slot, ring.lens[i], filter)) {
+              filtered++;
+              continue;
+            }
+            if (kept != i) {
+              if (ring.lens[i] > 0) memmove(ring.data + kept * slotSize_, slot, static_cast<size_t>(ring.lens[i]));
+              ring.lens[kept] = ring.lens[i];
+            }
+            kept++;
+          }
+          bool full = n == slots;
+          n = kept;
+          if (!full) break;  // the socket is drained
+        }
       }
-    } else {
+    }
+    if (filtered > 0) {
+      double count;
+      memcpy(&count, filter + kCallIdBitmapBytes, sizeof count);
+      count += filtered;
+      memcpy(filter + kCallIdBitmapBytes, &count, sizeof count);
+    }
+    if (!datagram_) {
       while (n < ring.slots) {
         ssize_t r = read(fd_, ring.data + n * slotSize_, slotSize_);
         if (r < 0 && errno == EINTR) continue;
@@ -880,6 +1005,7 @@ class Port : public Napi::ObjectWrap<Port> {
   Napi::ObjectReference rxBuf_;
   Napi::ObjectReference rxLen_;
   Napi::ObjectReference rxMeta_;
+  Napi::ObjectReference callIdFilter_;
   Napi::FunctionReference onEvent_;
   std::unique_ptr<Napi::AsyncContext> ctx_;
   std::vector<mmsghdr> rxMsgs_;
@@ -900,6 +1026,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPacketSocket", Napi::Function::New<OpenPacketSocket>(env, "openPacketSocket"));
   exports.Set("setTunOffload", Napi::Function::New<SetTunOffload>(env, "setTunOffload"));
   exports.Set("dupFd", Napi::Function::New<DupFd>(env, "dupFd"));
+  exports.Set("attachPptpGreFilter", Napi::Function::New<AttachPptpGreFilter>(env, "attachPptpGreFilter"));
   exports.Set("TUN_F_CSUM", Napi::Number::New(env, TUN_F_CSUM));
   exports.Set("TUN_F_TSO4", Napi::Number::New(env, TUN_F_TSO4));
   exports.Set("TUN_F_TSO6", Napi::Number::New(env, TUN_F_TSO6));

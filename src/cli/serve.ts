@@ -227,12 +227,16 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     const fields = Object.entries(c)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
+    const gre = server.greCounters;
+    const greFields = gre
+      ? ` greNoCall=${gre.rxNoCall} greFiltered=${gre.rxFiltered} greBad=${gre.rxBadGre}`
+      : '';
     process.stdout.write(
-      `status connections=${server.connectionCount} pool-free=${server.poolAvailable} ${fields}\n`,
+      `status connections=${server.connectionCount} pool-free=${server.poolAvailable} ${fields}${greFields}\n`,
     );
     for (const s of server.sessions()) {
       process.stdout.write(
-        `session call=${s.callId} peer=${s.peer} user=${s.user ?? '-'} address=${s.address ?? '-'} up=${s.up} ifname=${s.ifname ?? '-'} spoofed=${s.spoofedDropped}\n`,
+        `session call=${s.callId} peer=${s.peer} user=${s.user ?? '-'} address=${s.address ?? '-'} up=${s.up} ifname=${s.ifname ?? '-'} spoofed=${s.spoofedDropped} greOutOfWindow=${s.greOutOfWindow} greResyncs=${s.greResyncs}\n`,
       );
     }
     process.stdout.write('status end\n');

@@ -51,6 +51,7 @@ export function systemClientEnv(o: SystemClientEnvOptions): ClientEnv {
           bindAddress: localAddress,
           rcvbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
           sndbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
+          pptpFilter: true,
         }),
         clock,
         log.child('gre'),

@@ -77,6 +77,14 @@ export interface NativePort {
   close(): void;
   /** The fd, or -1 once closed. */
   readonly fd: number;
+  /**
+   * Datagram Ports: with `filter` (8,200 bytes: one bit per GRE Call ID, then
+   * a float64 count), received GRE packets whose Call ID bit is clear are
+   * dropped in the addon, before JS, and counted in the last 8 bytes. The
+   * Port reads the bits at every wake-up, so JS changes them in place.
+   * Undefined removes it.
+   */
+  setCallIdFilter(filter: Uint8Array | undefined): void;
 }
 
 /** The addon's exports. */
@@ -124,6 +132,12 @@ export interface PptpIoAddon {
   setTunOffload(fd: number, offloads: number): void;
   /** `fcntl(F_DUPFD_CLOEXEC)`: a second fd for the same TUN or socket (e.g. one Port per thread). */
   dupFd(fd: number): number;
+  /**
+   * Attaches the fixed classic BPF program (SO_ATTACH_FILTER) that lets only
+   * enhanced GRE (RFC 2637 §4.1: K set, C/R/s/Recur clear, version 1,
+   * protocol 0x880B) into a raw GRE socket's queue.
+   */
+  attachPptpGreFilter(fd: number): void;
   Port: new (
     fd: number,
     mode: boolean | PortMode,

@@ -10,6 +10,7 @@
  * those to `bindAddress`), header included; the GRE layer validates them
  * (RFC 2637 §4.1; GRE is accepted only from the peer of a live call).
  */
+import { closeSync } from 'node:fs';
 import { loadAddon, netnsPath } from './native.js';
 import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
 import type { GreSocket, PacketHandlers } from './types.js';
@@ -29,16 +30,50 @@ export interface GreSocketOptions extends Partial<RingOptions> {
   sndbufBytes?: number;
   /** Open the socket inside this network namespace (`ip netns` name or path); default: ours. */
   netns?: string;
+  /**
+   * Attach the kernel filter that queues only enhanced GRE (RFC 2637 §4.1)
+   * on this socket (`attachPptpGreFilter`). Default false: a raw socket
+   * for tests and tools sees all of protocol 47.
+   */
+  pptpFilter?: boolean;
 }
+
+/** Bytes of the Call ID bitmap (one bit per Call ID); the drop count follows. */
+const CALL_ID_BITMAP_BYTES = 65536 / 8;
 
 /** Default ring geometry: a slot holds the largest IPv4 packet; 64 packets per recvmmsg/sendmmsg. */
 export const GRE_RING_DEFAULTS: RingOptions = { slotSize: 65536, rxSlots: 64, txSlots: 64 };
 
 export class RawGreSocket implements GreSocket {
   private readonly port: RingPort;
+  /** The Call ID filter shared with the addon (bitmap + float64 drop count), made at the first use. */
+  private callIdFilter: Uint8Array | undefined;
+  private callIdFilterView: DataView | undefined;
 
   private constructor(port: RingPort) {
     this.port = port;
+  }
+
+  /**
+   * Lets GRE for `callId` up to JS, or not. The first call turns the addon's
+   * Call ID filter on: from then on only allowed Call IDs reach `onPacket`;
+   * the others are dropped before JS and counted in {@link filteredPackets}.
+   */
+  setCallIdAllowed(callId: number, allowed: boolean): void {
+    if (this.callIdFilter === undefined) {
+      this.callIdFilter = new Uint8Array(CALL_ID_BITMAP_BYTES + 8);
+      this.callIdFilterView = new DataView(this.callIdFilter.buffer);
+      this.port.setCallIdFilter(this.callIdFilter);
+    }
+    const id = callId & 0xffff;
+    const bit = 1 << (id & 7);
+    const f = this.callIdFilter;
+    f[id >>> 3] = allowed ? f[id >>> 3]! | bit : f[id >>> 3]! & ~bit;
+  }
+
+  /** GRE packets the Call ID filter dropped before JS. */
+  get filteredPackets(): number {
+    return this.callIdFilterView ? this.callIdFilterView.getFloat64(CALL_ID_BITMAP_BYTES, true) : 0;
   }
 
   /** Opens the socket (needs CAP_NET_RAW). */
@@ -51,6 +86,14 @@ export class RawGreSocket implements GreSocket {
       opts.sndbufBytes ?? 0,
       opts.netns && netnsPath(opts.netns),
     );
+    if (opts.pptpFilter) {
+      try {
+        addon.attachPptpGreFilter(fd);
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+    }
     const ring: RingOptions = {
       slotSize: opts.slotSize ?? GRE_RING_DEFAULTS.slotSize,
       rxSlots: opts.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,

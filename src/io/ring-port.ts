@@ -137,6 +137,11 @@ export class RingPort {
     );
   }
 
+  /** Datagram ports: see {@link NativePort.setCallIdFilter}. */
+  setCallIdFilter(filter: Uint8Array | undefined): void {
+    if (!this.closed) this.native.setCallIdFilter(filter);
+  }
+
   /** The fd, or -1 once closed (diagnostics and tests only: never close it yourself). */
   get fd(): number {
     return this.native.fd;

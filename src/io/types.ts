@@ -59,4 +59,12 @@ export interface GreSocket {
   send(packet: Uint8Array): boolean;
   flush(): void;
   close(): void;
+  /**
+   * Optional early drop of GRE for Call IDs no call uses, below the JS
+   * demultiplexer (the native socket does it in the addon). Every Call ID
+   * starts refused once the first one is allowed.
+   */
+  setCallIdAllowed?(callId: number, allowed: boolean): void;
+  /** Packets dropped by that filter. */
+  readonly filteredPackets?: number;
 }

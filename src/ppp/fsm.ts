@@ -491,6 +491,10 @@ export class Fsm<N = never> {
   private naksSent = 0;
   /** Configure-Naks received in a row (pppd rnakloops). */
   private naksReceived = 0;
+  /** Our Configure-Requests answered by a Nak or Reject since the last Ack of one (see {@link negotiationRounds}). */
+  private refusalsReceived = 0;
+  /** Configure-Naks and Configure-Rejects we sent since we last sent a Configure-Ack. */
+  private refusalsSent = 0;
   private out: FsmAction<N>[] = [];
   private lastStepValue: FsmStep | undefined;
   private readonly config: FsmConfig;
@@ -618,6 +622,35 @@ export class Fsm<N = never> {
     if (this.restartCounter > 0) this.step('TO+', {});
     else this.step('TO-', { reason: this.timeoutReason() });
     return this.flush();
+  }
+
+  /**
+   * How many Configure-Naks/Rejects in a row, in either direction, a
+   * negotiation may take before it is declared not converging:
+   * Max-Failure + Max-Configure (15 with the defaults).
+   *
+   * RFC 1661 §4.6 gives Max-Failure ("the number of Configure-Nak packets
+   * sent without sending a Configure-Ack before assuming that configuration
+   * is not converging") only the power to turn Naks into Rejects, and its
+   * table re-initialises the Restart counter (irc) on every RCN, so a peer
+   * that answers every Configure-Request with a Nak or Reject (or sends
+   * Configure-Requests we can only refuse) is never bounded by the letter of
+   * the RFC: pppd, too, loops at the round-trip rate. A peer that means to
+   * converge does so within Max-Failure rounds (after which Naks become
+   * Rejects, and each Reject removes an option); Max-Configure more rounds
+   * is a generous margin. Past it the automaton does what an exhausted
+   * Restart counter does (TO-: tlf, Stopped), with a reason saying why.
+   */
+  private get negotiationRounds(): number {
+    return this.config.maxFailure + this.config.maxConfigure;
+  }
+
+  /** Ends a negotiation that does not converge (as TO-, RFC 1661 §4.1 tlf/3), if one is under way. */
+  private notConverging(reason: string): boolean {
+    if (!NEGOTIATING.has(this.state)) return false;
+    this.log.log('warn', reason);
+    this.step('TO-', { reason });
+    return true;
   }
 
   /** Why a TO- ends the exchange. */
@@ -764,6 +797,14 @@ export class Fsm<N = never> {
       nak = [];
     }
     if (verdict.nakAlways?.length) nak = inRequestOrder([...nak, ...verdict.nakAlways], options);
+    if (
+      (reject.length > 0 || nak.length > 0) &&
+      this.refusalsSent >= this.negotiationRounds &&
+      this.notConverging(
+        `configuration not converging: ${this.refusalsSent} of the peer's Configure-Requests Nak'd or Rejected without an Ack`,
+      )
+    )
+      return;
     if (reject.length > 0) {
       this.step('RCR-', {
         packet: pkt,
@@ -812,6 +853,7 @@ export class Fsm<N = never> {
     }
     this.replySeen = true;
     this.naksReceived = 0;
+    this.refusalsReceived = 0;
     // In Closed/Stopped/Closing/Stopping the reply only draws a Terminate-Ack (or nothing): the policy
     // has nothing to learn from it.
     if (this.isConfiguring()) this.policy.onAck(decodeCpOptions(pkt.data), this.ctx);
@@ -858,6 +900,13 @@ export class Fsm<N = never> {
       this.naksReceived++;
     }
     this.replySeen = true;
+    if (
+      ++this.refusalsReceived > this.negotiationRounds &&
+      this.notConverging(
+        `configuration not converging: peer Nak'd or Rejected ${this.refusalsReceived - 1} Configure-Requests in a row`,
+      )
+    )
+      return;
     this.step('RCN', { packet: pkt });
   }
 
@@ -982,6 +1031,7 @@ export class Fsm<N = never> {
         return;
       case 'sca':
         this.naksSent = 0;
+        this.refusalsSent = 0;
         this.lastAcked = { identifier: ec.packet!.identifier, data: toLatin1(ec.packet!.data) };
         // RFC 1661 §5.2: "The acknowledged Configuration Options MUST NOT be reordered or modified in any way."
         this.emit({ code: CpCode.ConfigureAck, identifier: ec.packet!.identifier, data: ec.packet!.data });
@@ -989,6 +1039,7 @@ export class Fsm<N = never> {
       case 'scn': {
         const reply = ec.nakOrReject!;
         if (reply.code === CpCode.ConfigureNak) this.naksSent++;
+        this.refusalsSent++;
         this.emit(reply);
         return;
       }
@@ -1032,6 +1083,8 @@ export class Fsm<N = never> {
         this.policy.reset(this.ctx);
         this.naksSent = 0;
         this.naksReceived = 0;
+        this.refusalsReceived = 0;
+        this.refusalsSent = 0;
       }
       this.requestOptionsText = toLatin1(encodeCpOptions(this.policy.buildRequest(this.ctx)));
       this.requestId = this.freshId();

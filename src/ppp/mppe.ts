@@ -98,6 +98,20 @@ export const MPPE_LATE_WINDOW = 256;
  */
 export const MPPE_MAX_MISSED_RESETS = 4;
 
+/**
+ * Stateful: the most extra key changes a re-sync may try. Every re-sync that
+ * turns out wrong (the next packets decrypt to garbage) widens the next
+ * guess by two, from {@link MPPE_MAX_MISSED_RESETS} up to this, each trial
+ * a SHA-1 and an RC4 key schedule on two bytes.
+ */
+export const MPPE_MAX_RESYNC_GUESS = 32;
+
+/**
+ * Stateful: packets that must decrypt well after a re-sync before its
+ * starting point (the key state before the guess) is forgotten.
+ */
+export const MPPE_RESYNC_CONFIRM_PACKETS = 16;
+
 /** What a stateful FLUSHED (A) packet that is not a flag packet means; see the module comment. */
 export type MppeStatefulReset = 'rfc3078' | 'linux';
 
@@ -454,6 +468,10 @@ export interface MppeReceiveCounters {
   missedResets: number;
   /** 'send-reset-request' verdicts returned. */
   resetRequests: number;
+  /** Stateful: packets that decrypted to an invalid protocol (garbage), each answered by a Reset-Request. */
+  garbage: number;
+  /** Stateful: re-syncs found wrong by garbage after them, undone to the key state before the guess. */
+  resyncsUndone: number;
   dropped: Record<MppeDropReason, number>;
 }
 
@@ -469,6 +487,8 @@ export class MppeDecryptor {
     resyncs: 0,
     missedResets: 0,
     resetRequests: 0,
+    garbage: 0,
+    resyncsUndone: 0,
     dropped: {
       truncated: 0,
       notEncrypted: 0,
@@ -500,6 +520,19 @@ export class MppeDecryptor {
   /** Scratch key state for the 'linux' re-sync trials (stateful only, made at the first one). */
   #trial: MppeKeyState | undefined;
   readonly #bits: MppeKeyBits;
+  /**
+   * Stateful: the last key state known good and its coherency count, kept
+   * from the start of a loss episode until {@link MPPE_RESYNC_CONFIRM_PACKETS}
+   * packets decrypted well after the re-sync. Key changes are one-way, so a
+   * guess that went too far could never be taken back without it.
+   */
+  #anchor: MppeKeyState | undefined;
+  #anchorValid = false;
+  #anchorCount = 0;
+  /** Packets decrypted well since the last re-sync (while the anchor is kept). */
+  #sinceResync = 0;
+  /** Re-syncs undone in this episode: each widens the next guess by one. */
+  #failedResyncs = 0;
 
   constructor(config: MppeReceiveConfig) {
     this.#bits = config.bits;
@@ -559,9 +592,15 @@ export class MppeDecryptor {
         // encryption, the receiver MUST drop the packet and send a CCP
         // Reset-Request packet without data."
         this.#discard = true;
+        this.#keepAnchor();
         this.counters.resetRequests++;
         this.#drop('lost');
         return 'send-reset-request';
+      }
+      // Start from the last key state known good: a wrong earlier guess is undone.
+      if (this.#anchorValid) {
+        keys.copyFrom(this.#anchor!);
+        this.#coherencyCount = this.#anchorCount;
       }
       // RFC 3078 §8.2: "On receiving a packet with the FLUSHED bit set, the
       // receiver MUST set its coherency count to the one received in that
@@ -573,6 +612,7 @@ export class MppeDecryptor {
       this.counters.rekeys += missedFlags;
       this.counters.resyncs++;
       this.#discard = false;
+      this.#sinceResync = 0;
       this.#coherencyCount = cc;
       if (this.#linuxReset) {
         // A 'linux' sender changed its key for every FLUSHED packet, and some
@@ -602,13 +642,16 @@ export class MppeDecryptor {
       this.protocol = b0;
       this.payloadOffset = p + 1;
     } else {
-      if (end - p < 2) return this.#drop('badProtocol');
-      const b1 = buf[p + 1]!;
       // RFC 1661 §2: "All Protocols MUST be odd; the least significant bit of
       // the least significant octet MUST equal "1"."
-      if ((b1 & 1) === 0) return this.#drop('badProtocol');
-      this.protocol = (b0 << 8) | b1;
+      if (end - p < 2 || (buf[p + 1]! & 1) === 0) return this.#garbage();
+      this.protocol = (b0 << 8) | buf[p + 1]!;
       this.payloadOffset = p + 2;
+    }
+    if (!this.#stateless && this.#anchorValid && ++this.#sinceResync >= MPPE_RESYNC_CONFIRM_PACKETS) {
+      // The re-sync held: forget where it started.
+      this.#anchorValid = false;
+      this.#failedResyncs = 0;
     }
     this.payloadEnd = end;
     this.lastDrop = undefined;
@@ -631,7 +674,10 @@ export class MppeDecryptor {
     const trial = this.#trial;
     const peek = PEEK_SCRATCH;
     trial.copyFrom(this.#keys);
-    for (let extra = 0; extra <= MPPE_MAX_MISSED_RESETS; extra++) {
+    // Every failed re-sync cost one more Reset-Request, which a 'linux' sender answers with one more key
+    // change: widen by two per failure so the guess outruns the target.
+    const most = Math.min(MPPE_MAX_RESYNC_GUESS, MPPE_MAX_MISSED_RESETS + 2 * this.#failedResyncs);
+    for (let extra = 0; extra <= most; extra++) {
       trial.changeKey();
       peek[0] = buf[p]!;
       peek[1] = buf[p + 1]!;
@@ -659,6 +705,50 @@ export class MppeDecryptor {
     }
   }
 
+  /**
+   * A packet decrypted to an invalid protocol field. Stateless, only that
+   * packet is lost (the next one has its own key). Stateful, it means the
+   * RC4 streams have parted (a wrong re-sync guess, or a count we trusted
+   * that the peer did not mean): every later packet would decrypt to garbage
+   * too, so treat it as the loss it is — RFC 3078 §8.2 "If packet loss is
+   * detected while using stateful encryption, the receiver MUST drop the
+   * packet and send a CCP Reset-Request packet without data" — and wait for
+   * the peer's FLUSHED packet. If a re-sync is still unconfirmed, its guess
+   * was wrong: go back to the key state before it and guess wider next time.
+   */
+  #garbage(): MppeReceiveVerdict {
+    this.#drop('badProtocol');
+    if (this.#stateless) return 'drop';
+    this.counters.garbage++;
+    if (this.#anchorValid && this.#sinceResync < MPPE_RESYNC_CONFIRM_PACKETS) {
+      this.counters.resyncsUndone++;
+      this.#failedResyncs++;
+    }
+    this.#keepAnchor();
+    this.#discard = true;
+    this.counters.resetRequests++;
+    return 'send-reset-request';
+  }
+
+  /**
+   * The caller found the packet that just decrypted 'ok' unusable (a
+   * protocol it never negotiated: in stateful mode most likely garbage from
+   * streams that parted). Same handling as an invalid protocol field.
+   */
+  rejectDecrypted(): MppeReceiveVerdict {
+    this.counters.packets--;
+    return this.#garbage();
+  }
+
+  /** Stateful: keeps the current key state as the re-sync starting point, unless one is kept already. */
+  #keepAnchor(): void {
+    if (this.#anchorValid) return;
+    this.#anchor ??= new MppeKeyState(this.#bits, new Uint8Array(16), false);
+    this.#anchor.copyFrom(this.#keys);
+    this.#anchorCount = this.#coherencyCount;
+    this.#anchorValid = true;
+  }
+
   #drop(reason: MppeDropReason): 'drop' {
     this.lastDrop = reason;
     this.counters.dropped[reason]++;
@@ -668,6 +758,9 @@ export class MppeDecryptor {
   /** Overwrites the key material; the decryptor is unusable afterwards. */
   wipe(): void {
     this.#keys.wipe();
+    this.#anchor?.wipe();
+    this.#trial?.wipe();
+    this.#anchorValid = false;
   }
 
   toString(): string {

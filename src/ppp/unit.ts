@@ -490,6 +490,32 @@ export class PppUnit {
   }
 
   /**
+   * Whether a frame with this PPP protocol is believable from the peer now,
+   * without receiving it (the GRE channel asks before it lets out-of-window
+   * packets resynchronise it, docs/data-path.md): LCP always; once the link
+   * is past authentication and MPPE is required or running, only
+   * MPPE-compressed data and CCP besides; otherwise the protocols this unit
+   * speaks.
+   */
+  plausible(protocol: number): boolean {
+    if (protocol === PppProtocol.Lcp) return true;
+    const phase = this.phaseValue;
+    if (phase === 'Dead' || phase === 'Establish' || phase === 'Terminate') return false;
+    if (protocol === PppProtocol.Pap || protocol === PppProtocol.Chap) return phase === 'Authenticate';
+    if (phase === 'Authenticate') return false;
+    if (this.decryptor || this.settings.mppeRequired)
+      return protocol === PppProtocol.Compressed || protocol === PppProtocol.Ccp;
+    return (
+      protocol === PppProtocol.Ipv4 ||
+      protocol === PppProtocol.Ipv6 ||
+      protocol === PppProtocol.Ipcp ||
+      protocol === PppProtocol.Ipv6cp ||
+      protocol === PppProtocol.Ccp ||
+      protocol === PppProtocol.Compressed
+    );
+  }
+
+  /**
    * Sends one IP packet (IPv4 or IPv6 by its version nibble), copying it.
    * Returns what happened to it.
    */
@@ -709,8 +735,10 @@ export class PppUnit {
     }
     const inner = dec.protocol;
     if (inner !== PppProtocol.Ipv4 && inner !== PppProtocol.Ipv6) {
-      // RFC 3078 §3: only 0x0021–0x00FA are encrypted; we carry IPv4 and IPv6 only.
+      // RFC 3078 §3: only 0x0021–0x00FA are encrypted; we carry IPv4 and IPv6 only. Stateful, a protocol
+      // nobody negotiated is most likely garbage from RC4 streams that parted: ask for a reset.
       this.counters.rxErrors++;
+      if (dec.rejectDecrypted() === 'send-reset-request') this.sendResetRequest(true);
       return;
     }
     this.receiveData(inner, buf, dec.payloadOffset, dec.payloadEnd, true);

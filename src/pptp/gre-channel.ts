@@ -16,11 +16,13 @@
  *        TTL, id, checksum) ──▶ sink.transmit(packet)
  *
  *  raw socket ──▶ GreDemux (IPv4 + strict GRE + (call ID, source)) ──▶ receiveGre
- *        A: ack → window/ATO        S: seq vs delivery cursor:
- *          = cursor+1        deliver, then release buffered successors
- *          ≤ cursor          stale/duplicate: drop (LCP Echo passes: Linux)
- *          ≤ cursor+capacity hold in the reorder buffer (until gap fills / time-out)
- *          beyond            slide: give up the oldest gaps until it fits
+ *        A: ack → window/ATO        S: seq vs delivery cursor (d = seq − cursor):
+ *          |d| > acceptWindow  out of window: drop and count; a run of
+ *                            `resyncPackets` consecutive plausible ones resynchronises
+ *          d = 1             deliver, then release buffered successors
+ *          d ≤ 0             stale/duplicate: drop (LCP Echo passes: Linux)
+ *          d ≤ capacity      hold in the reorder buffer (until gap fills / time-out)
+ *          d ≤ acceptWindow  slide: give up the oldest gaps until it fits
  *                            (no reorder buffer: give up the gap, deliver)
  *        ──▶ sink.deliver(frame)
  * ```
@@ -73,6 +75,30 @@ export const GRE_CHANNEL_HEADROOM = IPV4_MIN_HEADER_LENGTH + GRE_MAX_HEADER_LENG
  */
 export const MAX_INFORMATION_LENGTH = IPV4_MAX_TOTAL_LENGTH - GRE_CHANNEL_HEADROOM;
 
+/**
+ * How far from the delivery cursor (either way) a Sequence Number is
+ * accepted by default: 4096 packets. RFC 2637 §4.3 lets the receiver drop
+ * out-of-sequence packets; nothing obliges it to follow an arbitrary jump.
+ * A sender that honours our advertised window (at most 1024, see
+ * `DEFAULT_RECEIVE_WINDOW`) never has more packets unacknowledged than that,
+ * so 4096 leaves room for senders that write packets off after time-outs
+ * (§4.2.2) or enforce no window at all (Linux: 4096 packets is ~45 ms of a
+ * gigabit stream lost in one piece). A blind spoofer lands inside it with
+ * probability 2^13 / 2^32 per guess. See docs/data-path.md.
+ */
+export const DEFAULT_ACCEPT_WINDOW = 4096;
+
+/**
+ * Out-of-window packets in a row, each one to three Sequence Numbers after the
+ * previous one and each a plausible PPP frame for the link (see
+ * {@link GreChannelSink.plausible}), with no in-window packet between them,
+ * after which the channel believes the peer really moved and resynchronises.
+ */
+export const DEFAULT_RESYNC_PACKETS = 4;
+
+/** Largest step between two packets of a resynchronisation run (a little loss is allowed). */
+const RESYNC_MAX_STEP = 3;
+
 /** LCP Echo-Request and Echo-Reply codes (RFC 1661 §5.8). */
 const LCP_ECHO_REQUEST = 9;
 const LCP_ECHO_REPLY = 10;
@@ -90,6 +116,14 @@ export interface GreChannelSink {
   deliver(frame: PppFrame): void;
   /** The transmit queue drained after the window had closed (Linux's `netif_wake_queue`). */
   wake?(): void;
+  /**
+   * Whether a frame would be believable from the authenticated peer at this
+   * point of the link (e.g. only MPPE-compressed data, CCP and LCP once MPPE
+   * is required). Asked only about out-of-window packets that may count
+   * towards a resynchronisation; without it every parseable PPP frame counts.
+   * Must not change any state.
+   */
+  plausible?(frame: PppFrame): boolean;
 }
 
 export interface GreChannelConfig {
@@ -128,6 +162,14 @@ export interface GreChannelConfig {
   readonly reorderTimeoutMs?: number;
   /** Reorder buffer slots (default 64, rounded up to a power of two). */
   readonly reorderBufferPackets?: number;
+  /**
+   * Largest distance from the delivery cursor, either way, at which a
+   * Sequence Number is accepted (default {@link DEFAULT_ACCEPT_WINDOW}; at
+   * least the reorder buffer's capacity).
+   */
+  readonly acceptWindowPackets?: number;
+  /** Consecutive plausible out-of-window packets that resynchronise the receive side (default {@link DEFAULT_RESYNC_PACKETS}). */
+  readonly resyncPackets?: number;
   /** Frames held while the window is closed (default 64); beyond that, frames are dropped and counted. */
   readonly transmitQueuePackets?: number;
   /** ACFC/PFC as negotiated by LCP (default none); see {@link GreChannel.setFraming}. */
@@ -179,6 +221,10 @@ export interface GreChannelCounters {
   rxLost: number;
   /** Payloads that were not a valid PPP frame. */
   rxBadFrame: number;
+  /** Packets whose Sequence Number was more than the accept window away from the cursor (dropped). */
+  rxOutOfWindow: number;
+  /** Times a run of out-of-window packets moved the cursor (see {@link DEFAULT_RESYNC_PACKETS}). */
+  rxResyncs: number;
 }
 
 function zeroCounters(): GreChannelCounters {
@@ -206,6 +252,8 @@ function zeroCounters(): GreChannelCounters {
     rxReorderTimeouts: 0,
     rxLost: 0,
     rxBadFrame: 0,
+    rxOutOfWindow: 0,
+    rxResyncs: 0,
   };
 }
 
@@ -260,6 +308,11 @@ export class GreChannel {
   private readonly reorder: ReorderBuffer;
   private readonly reorderTimeoutMs: number;
   private reorderDeadline = -1;
+  private readonly acceptWindow: number;
+  private readonly resyncPackets: number;
+  /** Out-of-window packets in the current resynchronisation run, and the last one's Sequence Number. */
+  private resyncRun = 0;
+  private resyncLast = 0;
 
   private readonly queue: QueuedFrame[] = [];
   private readonly queueLimit: number;
@@ -294,6 +347,11 @@ export class GreChannel {
     });
     this.reorderTimeoutMs = config.reorderTimeoutMs ?? 300;
     this.reorder = new ReorderBuffer(this.reorderTimeoutMs > 0 ? (config.reorderBufferPackets ?? 64) : 0);
+    this.acceptWindow = Math.min(
+      0x3fffffff,
+      Math.max(this.reorder.capacity, 1, Math.floor(config.acceptWindowPackets ?? DEFAULT_ACCEPT_WINDOW)),
+    );
+    this.resyncPackets = Math.max(1, Math.floor(config.resyncPackets ?? DEFAULT_RESYNC_PACKETS));
     this.queueLimit = config.transmitQueuePackets ?? 64;
   }
 
@@ -478,6 +536,12 @@ export class GreChannel {
       this.deliverBytes(bytes, start, end);
     } else {
       const d = seq32.diff(seq, this.cursor);
+      if (d > this.acceptWindow || d < -this.acceptWindow) {
+        this.outOfWindow(seq, bytes, start, end, now);
+        return;
+      }
+      // In-window traffic: the stream we follow is alive, so a run towards elsewhere is not evidence.
+      this.resyncRun = 0;
       if (d <= 0) {
         this.dropOld(d, bytes, start, end);
         return;
@@ -518,6 +582,53 @@ export class GreChannel {
         this.updateReorderDeadline();
       }
     }
+    if (ackNow && !this.closed) this.transmitAckOnly();
+  }
+
+  /**
+   * A packet more than the accept window away from the cursor, ahead or
+   * behind. RFC 2637 §4.3: "out of sequence packets between the PNS and PAC
+   * MUST be silently discarded, or they may be reordered by the receiver" —
+   * we discard it, so one forged packet (Call ID and source address are all
+   * an off-path attacker needs) cannot move the cursor where the real peer's
+   * packets become stale. The real peer can still move it: after a long
+   * outage, or after a forged first packet, its packets arrive out of window
+   * but in sequence, and `resyncPackets` of them in a row (each one to
+   * {@link RESYNC_MAX_STEP} after the previous, each a plausible frame, none
+   * in the window in between) make the last one the new cursor. A forger
+   * who does that blind gains nothing lasting: the peer's own next run
+   * brings the cursor back.
+   */
+  private outOfWindow(seq: number, bytes: Uint8Array, start: number, end: number, now: number): void {
+    const c = this.counters;
+    c.rxOutOfWindow++;
+    let v: PppFrameView;
+    try {
+      v = PppFrameView.check(bytes, FRAME_VIEW, start, end);
+    } catch {
+      this.resyncRun = 0;
+      return;
+    }
+    if (this.sink.plausible && !this.sink.plausible(v.toFrame())) {
+      this.resyncRun = 0;
+      return;
+    }
+    const step = seq32.diff(seq, this.resyncLast);
+    this.resyncRun = this.resyncRun > 0 && step >= 1 && step <= RESYNC_MAX_STEP ? this.resyncRun + 1 : 1;
+    this.resyncLast = seq;
+    if (this.resyncRun < this.resyncPackets) return;
+    // Resynchronise on `seq`: what the reorder buffer held belongs to the old numbering.
+    this.resyncRun = 0;
+    c.rxResyncs++;
+    this.reorder.clear();
+    this.reorderDeadline = -1;
+    this.cursor = seq;
+    this.historyLo = 1;
+    this.historyHi = 0;
+    this.sequencer.resyncReceive(seq);
+    c.rxPackets++;
+    const ackNow = this.sequencer.onDataReceived(seq, now);
+    this.deliverBytes(bytes, start, end);
     if (ackNow && !this.closed) this.transmitAckOnly();
   }
 

@@ -257,6 +257,18 @@ export class GreSequencer {
   }
 
   /**
+   * The receive side resynchronised on `seq` (the channel's accept window,
+   * docs/data-path.md): acknowledge from `seq` on, even if it is behind
+   * what we acknowledged before — the numbers above it were not the peer's.
+   */
+  resyncReceive(seq: number): void {
+    this.seqRecv = seq >>> 0;
+    this.seqRecvValid = true;
+    this.ackSentValid = false;
+    this.unacked = 0;
+  }
+
+  /**
    * An Acknowledgment Number arrived (RFC 2637 §4.2.5: "All outstanding
    * packets with a sequence number lower or equal to the acknowledgment
    * number are considered acknowledged"). Takes an RTT sample from the send

@@ -133,10 +133,14 @@ export class IpBatch {
     const want = this.pending.length > 0;
     if (!child || want === this.referenced) return;
     this.referenced = want;
+    // A closed pipe (stderr, whose descriptor the shell replaces with stdout's before exec) has no
+    // handle: net.Socket's ref()/unref() would then add a 'connect' listener per call, forever.
     for (const h of [child, child.stdin, child.stdout, child.stderr] as unknown as {
+      destroyed?: boolean;
       ref?(): void;
       unref?(): void;
     }[]) {
+      if (h.destroyed === true) continue;
       if (want) h.ref?.();
       else h.unref?.();
     }

@@ -39,7 +39,7 @@ import {
   describeCloseReason,
   randomIntFrom,
 } from '../session/control.js';
-import { GreEndpoint } from '../session/gre-endpoint.js';
+import { GreEndpoint, type GreEndpointCounters } from '../session/gre-endpoint.js';
 import {
   describeAuth,
   describeMppe,
@@ -130,6 +130,10 @@ export interface ServerSessionStatus {
   readonly up: boolean;
   readonly ifname: string | undefined;
   readonly spoofedDropped: number;
+  /** GRE packets of this call dropped for a Sequence Number outside the accept window (docs/data-path.md). */
+  readonly greOutOfWindow: number;
+  /** Times the call's GRE receive side resynchronised on a run of out-of-window packets. */
+  readonly greResyncs: number;
 }
 
 /** Shutdown limits: each step bounded, so the whole shutdown is. */
@@ -414,6 +418,11 @@ export class PptpServer {
     return this.pool.available;
   }
 
+  /** The shared GRE endpoint's counters (undefined before `start`): demultiplexer drops and the socket's Call ID filter. */
+  get greCounters(): GreEndpointCounters | undefined {
+    return this.endpoint?.counters;
+  }
+
   /** Live calls. */
   sessions(): ServerSessionStatus[] {
     const out: ServerSessionStatus[] = [];
@@ -433,6 +442,8 @@ export class PptpServer {
       up: call.info !== undefined,
       ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
       spoofedDropped: call.spoofed,
+      greOutOfWindow: call.session.stats.gre.rxOutOfWindow,
+      greResyncs: call.session.stats.gre.rxResyncs,
     };
   }
 
@@ -1024,6 +1035,7 @@ export class PptpServer {
       spoofed: call.spoofed,
       greQueueDrops: stats.gre.txDroppedQueueFull,
       greLost: stats.gre.rxLost,
+      greOutOfWindow: stats.gre.rxOutOfWindow,
       reason,
       sessions: this.callCount,
     });
@@ -1065,26 +1077,32 @@ export class PptpServer {
     call.session.sendPacket(p);
   }
 
+  /** Drops and counts a packet whose source is not the session's; logs the first few per session. */
+  private spoofed(call: ServerCall, source: string): void {
+    call.spoofed++;
+    this.counters.spoofedDropped++;
+    if (call.spoofed <= MAX_SPOOF_LOGS_PER_SESSION) {
+      this.log.log('warn', 'spoofed source address dropped', {
+        peer: call.conn.remote,
+        callId: call.callId,
+        user: call.user,
+        source,
+      });
+    }
+  }
+
   /** A packet from a session's peer: anti-spoofing, client-to-client policy, then the interface. */
   private fromSession(call: ServerCall, protocol: number, p: Uint8Array): void {
     const tun = call.tun ?? this.sharedTun;
     if (protocol !== PppProtocol.Ipv4) {
-      // Shared mode routes IPv4 only; a per-session TUN takes IPv6 too.
-      if (call.tun) call.tun.write(p);
-      else this.counters.notIpv4Dropped++;
+      // Shared mode routes IPv4 only; a per-session TUN takes IPv6 too, from the peer's own addresses.
+      if (!call.tun) this.counters.notIpv4Dropped++;
+      else if (ipv6SourceAllowed(p, call.ipv6)) call.tun.write(p);
+      else this.spoofed(call, p.length >= 40 ? ipv6SourceText(p) : 'short packet');
       return;
     }
     if (p.length < 20 || call.address === undefined || u32(p, 12) !== call.address) {
-      call.spoofed++;
-      this.counters.spoofedDropped++;
-      if (call.spoofed <= MAX_SPOOF_LOGS_PER_SESSION) {
-        this.log.log('warn', 'spoofed source address dropped', {
-          peer: call.conn.remote,
-          callId: call.callId,
-          user: call.user,
-          source: p.length >= 20 ? ipv4ToString(u32(p, 12)) : 'short packet',
-        });
-      }
+      this.spoofed(call, p.length >= 20 ? ipv4ToString(u32(p, 12)) : 'short packet');
       return;
     }
     const other = this.byAddress.get(u32(p, 16));
@@ -1100,6 +1118,41 @@ export class PptpServer {
     }
     tun?.write(p);
   }
+}
+
+/**
+ * IPv6 anti-spoofing for a per-session interface: the source must carry the
+ * interface identifier the peer negotiated with IPV6CP (RFC 5072 §4.1), under
+ * any prefix — fe80::/64 (its link-local address, RFC 5072 §5) or a prefix
+ * the operator advertises on the interface, from which the peer forms its
+ * address with that same identifier (RFC 5072 §5: the identifier is used
+ * for stateless address autoconfiguration). The unspecified address is
+ * allowed for ICMPv6 only (Duplicate Address Detection, RFC 4862 §5.4).
+ * Nothing passes before IPV6CP is up. (Temporary addresses, RFC 4941, with
+ * random identifiers, are therefore refused: they cannot be told from a
+ * forged source.)
+ */
+export function ipv6SourceAllowed(p: Uint8Array, n: Ipv6cpNegotiated | undefined): boolean {
+  if (n === undefined || p.length < 40 || p[0]! >>> 4 !== 6) return false;
+  const id = n.remoteIdentifier;
+  let unspecified = true;
+  for (let i = 8; i < 24; i++) {
+    if (p[i] !== 0) {
+      unspecified = false;
+      break;
+    }
+  }
+  if (unspecified) return p[6] === 58;
+  if (p[8] === 0xff) return false; // a multicast source is never valid (RFC 4291 §2.7)
+  for (let i = 0; i < 8; i++) if (p[16 + i] !== id[i]) return false;
+  return true;
+}
+
+/** The IPv6 source address of `p` (at least 40 bytes), uncompressed hex groups. */
+function ipv6SourceText(p: Uint8Array): string {
+  const g: string[] = [];
+  for (let i = 8; i < 24; i += 2) g.push(((p[i]! << 8) | p[i + 1]!).toString(16));
+  return g.join(':');
 }
 
 export { demoteInfo } from './lazy-log.js';

@@ -58,6 +58,7 @@ export function systemServerEnv(o: { log: Logger; secretsPath?: string; clock?: 
         ...(bindAddress ? { bindAddress } : {}),
         rcvbufBytes: SERVER_GRE_SOCKET_BUFFER_BYTES,
         sndbufBytes: SERVER_GRE_SOCKET_BUFFER_BYTES,
+        pptpFilter: true,
       }),
     secrets: () => secrets,
     reloadSecrets: () => {

@@ -27,6 +27,8 @@ export interface GreEndpointMember {
 export interface GreEndpointCounters extends GreDemuxCounters {
   /** Packets the socket refused to queue (ring full, closed). */
   txDropped: number;
+  /** GRE for Call IDs no attached call uses, dropped below JS by the socket's filter (when it has one). */
+  rxFiltered: number;
 }
 
 function claimKey(callId: number, peerAddress: number): number {
@@ -38,6 +40,8 @@ export class GreEndpoint {
   private readonly members = new Map<GreChannel, GreEndpointMember>();
   private readonly touched = new Set<GreEndpointMember>();
   private readonly claims = new Set<number>();
+  /** Attached channels per Call ID (several peers may use the same one), for the socket's Call ID filter. */
+  private callIdUsers: Uint16Array | undefined;
   private txDropped = 0;
   private closed = false;
   private started = false;
@@ -71,6 +75,7 @@ export class GreEndpoint {
   attach(member: GreEndpointMember): void {
     this.demux.add(member.channel);
     this.members.set(member.channel, member);
+    this.allowCallId(member.channel.callId, 1);
     this.claims.delete(claimKey(member.channel.callId, member.channel.peerAddress));
   }
 
@@ -95,9 +100,19 @@ export class GreEndpoint {
   }
 
   detach(member: GreEndpointMember): void {
+    if (this.members.delete(member.channel)) this.allowCallId(member.channel.callId, -1);
     this.demux.remove(member.channel);
-    this.members.delete(member.channel);
     this.touched.delete(member);
+  }
+
+  /** Keeps the socket's Call ID filter to the Call IDs of attached channels. */
+  private allowCallId(callId: number, delta: 1 | -1): void {
+    const set = this.socket.setCallIdAllowed;
+    if (set === undefined) return;
+    this.callIdUsers ??= new Uint16Array(65536);
+    const n = this.callIdUsers[callId]! + delta;
+    this.callIdUsers[callId] = n;
+    if ((delta === 1 && n === 1) || (delta === -1 && n === 0)) set.call(this.socket, callId, delta === 1);
   }
 
   /** Whether Call ID `callId` is in use (or claimed) for GRE from `peerAddress`. */
@@ -123,7 +138,11 @@ export class GreEndpoint {
   }
 
   get counters(): GreEndpointCounters {
-    return { ...this.demux.counters, txDropped: this.txDropped };
+    return {
+      ...this.demux.counters,
+      txDropped: this.txDropped,
+      rxFiltered: this.socket.filteredPackets ?? 0,
+    };
   }
 
   /** Closes the socket (attached calls should be gone by now). Idempotent. */

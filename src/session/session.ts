@@ -251,6 +251,9 @@ export class PppSession implements GreEndpointMember {
     wake(): void {
       if (!this.s.destroyed) this.s.ports.wake?.();
     }
+    plausible(frame: PppFrame): boolean {
+      return !this.s.destroyed && this.s.unit.plausible(frame.protocol);
+    }
     deliver(frame: PppFrame): void {
       const s = this.s;
       if (s.destroyed) return;

@@ -375,17 +375,30 @@ describe('client ↔ server over in-memory links', () => {
       lines.some((l) => /^ {2}ipv6 +fe80::\S+ peer fe80::\S+$/.test(l)),
       lines.join('\n'),
     );
-    // An IPv6 packet each way (version nibble 6; the tunnel does not look further).
+    // An IPv6 packet each way, from the client's link-local address (fe80:: + its identifier). Before
+    // it, two the server must refuse (anti-spoofing): another identifier, and the unspecified address
+    // on something other than ICMPv6.
     const v6 = new Uint8Array(60);
     v6[0] = 0x60;
     v6[5] = 20;
     v6[6] = 59; // no next header
     v6[7] = 64;
+    v6[8] = 0xfe;
+    v6[9] = 0x80;
     for (let i = 40; i < 60; i++) v6[i] = i;
+    const forged = v6.slice();
+    forged[23]! ^= 0x01;
+    const unspecified = v6.slice();
+    unspecified.fill(0, 8, 24);
+    v6.set(Buffer.from(m[1]!, 'hex'), 16);
+    c.tun.hostSend(forged);
+    c.tun.hostSend(unspecified);
     c.tun.hostSend(v6);
     const stun = w.serverTuns[0]!;
     await w.runUntil(() => stun.hostReceived.length > 0);
-    assert.deepEqual(stun.hostReceived[0], v6);
+    await w.runUntil(() => w.server.counters.spoofedDropped === 2);
+    assert.deepEqual(stun.hostReceived, [v6], 'only the packet from the negotiated identifier passes');
+    assert.ok(w.serverLog.lines.some((l) => /spoofed source address dropped .*source=fe80:0:0:0:/.test(l)));
     stun.hostSend(v6);
     await w.runUntil(() => c.tun.hostReceived.length > 0);
     assert.deepEqual(c.tun.hostReceived[0], v6);

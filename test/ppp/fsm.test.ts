@@ -238,6 +238,79 @@ describe('automaton: scripted exchanges', () => {
     expectActions(h, ['send Configure-Nak']);
   });
 
+  it('a peer that Naks every Configure-Request gets Max-Failure + Max-Configure of them, then tlf with a reason', () => {
+    const { fsm, h } = setup({ maxFailure: 5, maxConfigure: 10 });
+    let id = start(fsm, h);
+    let requests = 1;
+    let finished: FsmAction<string> | undefined;
+    for (let i = 0; i < 1000 && !finished; i++) {
+      // The Nak always asks for MRU 1400; once it is treated as a Reject we ask for nothing, and the peer
+      // Naks the empty request with the same option (asking us to add it).
+      const out = h.deliver(cp(3, id, '01 04 05 78'));
+      h.drain();
+      finished = out.find((a) => a.kind === 'finished');
+      const reqs = sentPackets(out).filter((p) => p.code === 1);
+      if (reqs.length > 0) {
+        requests += reqs.length;
+        id = reqs[0]!.identifier;
+      }
+    }
+    assert.ok(finished && finished.kind === 'finished');
+    assert.match(finished.reason, /not converging: peer Nak'd or Rejected 15 Configure-Requests in a row/);
+    assert.equal(requests, 16);
+    assert.equal(fsm.state, 'Stopped');
+    assert.equal(fsm.timerActive, false);
+  });
+
+  it('a peer whose Configure-Requests we refuse forever gets Max-Failure + Max-Configure refusals, then tlf', () => {
+    const { fsm, h } = setup({ maxFailure: 5, maxConfigure: 10 });
+    start(fsm, h);
+    let refusals = 0;
+    let finished: FsmAction<string> | undefined;
+    for (let i = 0; i < 1000 && !finished; i++) {
+      const out = h.deliver(cp(1, i & 0xff, '07 02'));
+      h.drain();
+      refusals += sentPackets(out).filter((p) => p.code === 4).length;
+      finished = out.find((a) => a.kind === 'finished');
+    }
+    assert.ok(finished && finished.kind === 'finished');
+    assert.match(finished.reason, /not converging: 15 of the peer's Configure-Requests/);
+    assert.equal(refusals, 15);
+    assert.equal(fsm.state, 'Stopped');
+  });
+
+  it('Nak rounds below the limit, then an Ack: Opened, and the count starts again', () => {
+    const { fsm, h } = setup({ maxFailure: 2, maxConfigure: 1 });
+    let id = start(fsm, h);
+    // Three Naks (the limit is 2 + 1): the third one is still followed by a request.
+    for (let i = 0; i < 3; i++) {
+      const out = h.deliver(cp(3, id, '01 04 05 78'));
+      h.drain();
+      assert.ok(!out.some((a) => a.kind === 'finished'), `Nak ${i}`);
+      id = sentPackets(out).find((p) => p.code === 1)!.identifier;
+    }
+    const last = sentPackets(h.deliver(cp(3, id, '01 04 05 78')));
+    h.drain();
+    assert.equal(last.length, 0, 'the fourth Nak ends it');
+    assert.equal(fsm.state, 'Stopped');
+    // A new negotiation starts from zero: three Naks, then an Ack opens the layer.
+    h.run(fsm.open());
+    h.run(fsm.lowerDown());
+    h.run(fsm.lowerUp());
+    id = sentPackets(h.drain()).find((p) => p.code === 1)!.identifier;
+    let data: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < 3; i++) {
+      const req = sentPackets(h.deliver(cp(3, id, '01 04 05 78'))).find((p) => p.code === 1)!;
+      h.drain();
+      id = req.identifier;
+      data = req.data;
+    }
+    h.deliver(cp(1, 0x40, '01 04 05 dc'));
+    h.deliver(cp(2, id, toHex(data)));
+    h.drain();
+    assert.equal(fsm.state, 'Opened');
+  });
+
   it('a Reject takes precedence over a Nak in the same request', () => {
     const { fsm, h } = setup();
     start(fsm, h);

@@ -348,6 +348,29 @@ describe('unit: failures surface with a specific reason', () => {
     assert.equal(pair.now, 30_000);
   });
 
+  it('a peer that Naks every LCP Configure-Request: a bounded number of requests, then the link ends saying why', () => {
+    const pair = new LinkPair(CLIENT_BASE, SERVER_BASE);
+    pair.connected = false; // b stays silent; the test plays the Nak-ing peer
+    pair.start();
+    const requests = () =>
+      pair.wireLog.filter((f) => f.from === 'a' && f.protocol === 0xc021 && f.payload[0] === 1);
+    for (let i = 0; i < 1000 && pair.units.a.phase !== 'Dead'; i++) {
+      const req = requests().at(-1)!;
+      // Configure-Nak, same Identifier, MRU 1400 (a value the unit would accept).
+      const nak = Uint8Array.from([3, req.payload[1]!, 0, 8, 1, 4, 0x05, 0x78]);
+      pair.act('a', pair.units.a.receive({ protocol: 0xc021, payload: nak }));
+    }
+    assert.equal(pair.units.a.phase, 'Dead');
+    assert.equal(
+      requests().length,
+      16,
+      'Max-Failure (5) + Max-Configure (10) Naks answered, one request each',
+    );
+    assert.equal(pair.dead('a')?.failure.code, 'negotiation-failed');
+    assert.match(pair.dead('a')!.failure.message, /LCP: configuration not converging/);
+    assert.equal(pair.now, 0, 'no time-out was needed');
+  });
+
   it('peer silent: LCP echo failures after the peer vanishes (lcp-echo-interval 5, lcp-echo-failure 3)', () => {
     const pair = new LinkPair({ ...CLIENT_BASE, lcpEchoInterval: 5, lcpEchoFailure: 3 }, SERVER_BASE);
     pair.start();
@@ -517,6 +540,28 @@ describe('unit: phases, demultiplexing and npmode', () => {
     assert.equal(pair.units.b.counters.rxDropped, 3);
   });
 
+  it('plausible(): what an out-of-window GRE packet must carry to count towards a resynchronisation', () => {
+    const pair = new LinkPair(CLIENT_BASE, SERVER_BASE);
+    assert.equal(pair.units.a.plausible(0x0021), false, 'nothing but LCP before the link is up');
+    assert.equal(pair.units.a.plausible(0xc021), true);
+    pair.start();
+    assert.ok(pair.run(() => pair.bothPassing()));
+    assert.equal(pair.units.b.plausible(0x00fd), true);
+    assert.equal(pair.units.b.plausible(0x80fd), true);
+    assert.equal(
+      pair.units.b.plausible(0x0021),
+      false,
+      'clear IPv4 is never plausible once MPPE is required',
+    );
+    assert.equal(pair.units.b.plausible(0xc223), false, 'authentication is over');
+    assert.equal(pair.units.b.plausible(0x1234), false);
+    const clear = new LinkPair({ ...CLIENT_BASE, nomppe: true }, { ...SERVER_BASE, nomppe: true });
+    clear.start();
+    assert.ok(clear.run(() => clear.bothPassing()));
+    assert.equal(clear.units.b.plausible(0x0021), true);
+    assert.equal(clear.units.b.plausible(0x1234), false);
+  });
+
   it('clear IPv4 is dropped once MPPE runs', () => {
     const pair = new LinkPair(CLIENT_BASE, SERVER_BASE);
     pair.start();
@@ -560,6 +605,38 @@ describe('unit: phases, demultiplexing and npmode', () => {
     pair.runFor(10);
     assert.ok(bytesEqual(pair.delivered.a.at(-1)!.packet, ipv4Packet(100, 5)));
     assert.equal(pair.units.a.mppe.decryptor?.counters.resyncs, 0);
+  });
+
+  it('stateful MPPE: a packet that decrypts to a protocol never negotiated draws a Reset-Request; the link recovers', () => {
+    let corrupt = false;
+    const pair = new LinkPair(
+      { ...CLIENT_BASE, mppeStateful: true },
+      { ...SERVER_BASE, mppeStateful: true },
+      {
+        tap: (f) => {
+          if (corrupt && f.from === 'a' && f.protocol === 0x00fd) {
+            f.payload[3]! ^= 0x02; // encrypted protocol 0x0021 now decrypts to 0x0023
+            corrupt = false;
+          }
+          return true;
+        },
+      },
+    );
+    pair.start();
+    assert.ok(pair.run(() => pair.bothPassing()));
+    pair.units.a.sendPacket(ipv4Packet(100, 1));
+    pair.runFor(10);
+    corrupt = true;
+    pair.units.a.sendPacket(ipv4Packet(100, 2)); // garbage at b
+    pair.runFor(10);
+    assert.equal(pair.units.b.counters.resetRequestsSent, 1);
+    assert.equal(pair.units.b.mppe.decryptor?.counters.garbage, 1);
+    for (let i = 3; i <= 5; i++) pair.units.a.sendPacket(ipv4Packet(100, i));
+    pair.runFor(10);
+    assert.deepEqual(
+      pair.delivered.b.map((d) => d.packet[20]),
+      [1, 3, 4, 5].map((i) => ipv4Packet(100, i)[20]),
+    );
   });
 
   it('stateful MPPE: a lost Reset-Request is repeated after 1 s', () => {

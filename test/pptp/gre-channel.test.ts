@@ -312,16 +312,19 @@ describe('GRE channel: receive sequencing', () => {
     deliver(demux, { seq: 101, frame: ipFrame(101) }, 320);
     expectDelivered(sink, [101]);
   });
-  it('a huge jump (peer restarted its numbering) costs one reorder time-out, then flows', () => {
-    const { ch, sink, demux } = makeChannel({ reorderTimeoutMs: 300 });
+  it('a huge jump is out of window: dropped and counted; the peer resynchronises after a run of consecutive packets', () => {
+    const { ch, sink, demux } = makeChannel({ reorderTimeoutMs: 300, resyncPackets: 4 });
     deliver(demux, { seq: 5, frame: ipFrame(5) }, 0);
-    deliver(demux, { seq: 0x70000000, frame: ipFrame(6) }, 0);
-    deliver(demux, { seq: 0x70000001, frame: ipFrame(7) }, 0);
+    for (let i = 0; i < 3; i++) deliver(demux, { seq: 0x70000000 + i, frame: ipFrame(100 + i) }, 0);
     expectDelivered(sink, [5]);
-    ch.poll(300);
-    expectDelivered(sink, [6, 7]);
-    deliver(demux, { seq: 0x70000002, frame: ipFrame(8) }, 301);
-    expectDelivered(sink, [8]);
+    ch.poll(1000);
+    expectDelivered(sink, []);
+    assert.equal(ch.counters.rxOutOfWindow, 3);
+    deliver(demux, { seq: 0x70000003, frame: ipFrame(103) }, 1000);
+    expectDelivered(sink, [103]);
+    assert.equal(ch.counters.rxResyncs, 1);
+    deliver(demux, { seq: 0x70000004, frame: ipFrame(104) }, 1001);
+    expectDelivered(sink, [104]);
   });
   it('receives compressed frames whatever our own framing', () => {
     const { sink, demux } = makeChannel();
@@ -485,5 +488,99 @@ describe('GRE demux: strict acceptance by (call ID, source address)', () => {
     demux.remove(ca);
     assert.equal(demux.get(5, SERVER), undefined);
     assert.equal(demux.size, 1);
+  });
+});
+
+describe('GRE channel: accept window and resynchronisation (forged Sequence Numbers)', () => {
+  it('one forged packet 2^30 ahead is dropped; the real stream flows on untouched', () => {
+    const { ch, sink, demux } = makeChannel();
+    for (let s = 1; s <= 3; s++) deliver(demux, { seq: s, frame: ipFrame(s) }, 0);
+    deliver(demux, { seq: 3 + 2 ** 30, frame: ipFrame(999) }, 1);
+    for (let s = 4; s <= 6; s++) deliver(demux, { seq: s, frame: ipFrame(s) }, 2);
+    expectDelivered(sink, [1, 2, 3, 4, 5, 6]);
+    assert.equal(ch.counters.rxOutOfWindow, 1);
+    assert.equal(ch.counters.rxResyncs, 0);
+  });
+  it('a forged LCP Echo far behind is not delivered (the stale-echo exception stays inside the window)', () => {
+    const { ch, sink, demux } = makeChannel();
+    deliver(demux, { seq: 100000, frame: ipFrame(1) }, 0);
+    deliver(demux, { seq: 1, frame: LCP_ECHO_REQ }, 0);
+    assert.equal(sink.takeDelivered().length, 1);
+    assert.equal(ch.counters.rxStaleLcpEchoDelivered, 0);
+    assert.equal(ch.counters.rxOutOfWindow, 1);
+  });
+  it('accepts jumps up to the accept window, not one more', () => {
+    const { ch, sink, demux } = makeChannel({ reorderTimeoutMs: 0, acceptWindowPackets: 100 });
+    deliver(demux, { seq: 1, frame: ipFrame(1) }, 0);
+    deliver(demux, { seq: 102, frame: ipFrame(102) }, 0);
+    deliver(demux, { seq: 101, frame: ipFrame(101) }, 0);
+    expectDelivered(sink, [1, 101]);
+    assert.equal(ch.counters.rxOutOfWindow, 1);
+  });
+  it('a blind sweep (every Call ID x 2 Sequence Numbers) never disturbs the live call', () => {
+    const { ch, sink, demux } = makeChannel();
+    let seq = 1000;
+    deliver(demux, { seq: seq++, frame: ipFrame(0) }, 0);
+    let sent = 1;
+    for (let id = 0; id < 65536; id++) {
+      for (const forged of [0x12345678, 0x92345678])
+        deliver(demux, { seq: forged, callId: id, frame: ipFrame(7) }, 1);
+      if (id % 4096 === 0) {
+        deliver(demux, { seq: seq++, frame: ipFrame(sent) }, 1);
+        sent++;
+      }
+    }
+    const got = sink.takeDelivered().map(frameNumber);
+    assert.deepEqual(
+      got,
+      Array.from({ length: sent }, (_, i) => i),
+    );
+    assert.equal(ch.counters.rxOutOfWindow, 2);
+    assert.equal(ch.counters.rxResyncs, 0);
+  });
+  it('forged packets interleaved with the real stream never complete a run', () => {
+    const { ch, sink, demux } = makeChannel({ resyncPackets: 4 });
+    deliver(demux, { seq: 1, frame: ipFrame(1) }, 0);
+    for (let i = 0; i < 20; i++) {
+      deliver(demux, { seq: 0x40000000 + i, frame: ipFrame(900) }, 1);
+      if (i % 3 === 2)
+        deliver(demux, { seq: 2 + Math.floor(i / 3), frame: ipFrame(2 + Math.floor(i / 3)) }, 1);
+    }
+    expectDelivered(sink, [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(ch.counters.rxResyncs, 0);
+  });
+  it('non-consecutive out-of-window packets never resynchronise', () => {
+    const { ch, demux } = makeChannel({ resyncPackets: 3 });
+    deliver(demux, { seq: 1, frame: ipFrame(1) }, 0);
+    for (let i = 0; i < 50; i++) deliver(demux, { seq: 0x40000000 + i * 10, frame: ipFrame(2) }, 1);
+    assert.equal(ch.counters.rxResyncs, 0);
+    assert.equal(ch.counters.rxOutOfWindow, 50);
+  });
+  it('a forged first packet costs the real peer one resynchronisation run, and acknowledgments follow it back', () => {
+    const { ch, sink, demux } = makeChannel({ resyncPackets: 4, ackTimeoutMs: 10 });
+    deliver(demux, { seq: 0x50000000, frame: ipFrame(900) }, 0);
+    sink.takeDelivered();
+    for (let s = 1; s <= 6; s++) deliver(demux, { seq: s, frame: ipFrame(s) }, 1);
+    expectDelivered(sink, [4, 5, 6]);
+    assert.equal(ch.counters.rxResyncs, 1);
+    sink.takeSent();
+    ch.poll(100);
+    const acks = sink.takeSent().map((x) => x.gre.acknowledgmentNumber);
+    assert.deepEqual(acks, [6], 'acknowledges the real numbering, not the forged one');
+  });
+  it('the sink can veto implausible frames: a forged run of garbage never resynchronises', () => {
+    const sinkVeto = (frame: { protocol: number }) => frame.protocol === 0x00fd;
+    const { ch, sink, demux } = makeChannel({ resyncPackets: 2 });
+    sink.plausible = sinkVeto;
+    deliver(demux, { seq: 1, frame: ipFrame(1) }, 0);
+    for (let i = 0; i < 10; i++) deliver(demux, { seq: 0x40000000 + i, frame: ipFrame(2) }, 1);
+    assert.equal(ch.counters.rxResyncs, 0);
+    for (let i = 0; i < 2; i++)
+      deliver(
+        demux,
+        { seq: 0x60000000 + i, frame: { protocol: 0x00fd, payload: new Uint8Array([0x90, 0, 1, 2]) } },
+        1,
+      );
+    assert.equal(ch.counters.rxResyncs, 1);
   });
 });

@@ -40,6 +40,7 @@ export class RecordingSink implements GreChannelSink {
   sent: Sent[] = [];
   delivered: PppFrame[] = [];
   wakes = 0;
+  plausible?: (frame: PppFrame) => boolean;
   transmit(packet: Uint8Array): void {
     const copy = packet.slice();
     const ip = decodeIpv4Packet(copy);

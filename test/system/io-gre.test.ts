@@ -273,6 +273,55 @@ describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs roo
     }
   });
 
+  it('the kernel filter queues only enhanced GRE; the Call ID filter drops unknown calls before JavaScript', async () => {
+    const tx = RawGreSocket.open({ netns: nsA, bindAddress: A });
+    const rx = RawGreSocket.open({ netns: nsB, bindAddress: B, pptpFilter: true });
+    const got: number[] = [];
+    try {
+      rx.start({
+        onPacket(p) {
+          got.push((p[20 + 6]! << 8) | p[20 + 7]!);
+        },
+      });
+      const withCallId = (callId: number, mutate?: (p: Uint8Array) => void) => {
+        const p = grePacket(1, 20);
+        p[26] = callId >>> 8;
+        p[27] = callId & 0xff;
+        mutate?.(p);
+        return p;
+      };
+      // Before any Call ID is allowed, every enhanced GRE packet goes up; the others never arrive.
+      tx.send(withCallId(0x1001));
+      tx.send(withCallId(0x1001, (p) => (p[21] = 0x00))); // GRE version 0 (RFC 2784)
+      tx.send(withCallId(0x1001, (p) => (p[23] = 0x00))); // protocol type 0x8800
+      tx.send(withCallId(0x1001, (p) => (p[20] = 0x10))); // K clear
+      tx.send(withCallId(0x1001, (p) => (p[20] = 0xb0))); // C set
+      tx.flush();
+      await until(() => got.length >= 1, 2000);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(got, [0x1001]);
+      assert.equal(rx.filteredPackets, 0);
+      // Allow one Call ID: only it goes up, the rest are counted.
+      rx.setCallIdAllowed(0x2002, true);
+      for (let i = 0; i < 200; i++) tx.send(withCallId(i === 150 ? 0x2002 : 0x3000 + i));
+      tx.flush();
+      await until(() => rx.filteredPackets >= 199, 2000);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(got, [0x1001, 0x2002]);
+      assert.equal(rx.filteredPackets, 199);
+      // Refuse it again: it is dropped like the others.
+      rx.setCallIdAllowed(0x2002, false);
+      tx.send(withCallId(0x2002));
+      tx.flush();
+      await until(() => rx.filteredPackets >= 200, 2000);
+      assert.equal(rx.filteredPackets, 200);
+      assert.deepEqual(got, [0x1001, 0x2002]);
+    } finally {
+      tx.close();
+      rx.close();
+    }
+  });
+
   it('close is idempotent, refuses sends, and the fds are gone', () => {
     const s = RawGreSocket.open({ netns: nsA });
     const fd = s.fd;

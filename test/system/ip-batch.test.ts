@@ -7,6 +7,7 @@
  * the oracle, a process that dies replaced, and nothing left running.
  */
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { IpError } from '../../src/io/ip.js';
 import { systemServerHost } from '../../src/server/host.js';
@@ -64,6 +65,25 @@ describe('IpBatch (real iproute2)', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(batch.inFlight, 0);
     await batch.close();
     await assert.rejects(batch.run(['route', 'show']), /closed/);
+  });
+
+  it('many idle/busy cycles add no listeners to the closed stderr pipe and raise no warning', async () => {
+    const ns = await lab.addNamespace('w');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    const batch = new IpBatch({ netns: ns });
+    try {
+      // Each command references the process, its answer unreferences it again.
+      for (let i = 0; i < 20; i++) await batch.run(['link', 'show', 'dev', 'lo']);
+      const child = (batch as unknown as { child: { stdin: Socket; stdout: Socket; stderr: Socket } }).child;
+      for (const s of [child.stdin, child.stdout, child.stderr]) assert.ok(s.listenerCount('connect') <= 1);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+      await batch.close();
+    }
   });
 
   it('a batch process that dies fails what was in flight; the next command starts a new one', async () => {
