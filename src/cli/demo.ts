@@ -1,5 +1,5 @@
 /**
- * `pptp-ts demo` (= `npm run demo`): the seed's closing example, live. It
+ * `pptp-ts demo` (= `npm run demo`): the classic DNS-through-PPTP example, live. It
  * builds three network namespaces (a client host, a server host, and a DNS
  * host behind the server), runs `pptp-ts serve` and `pptp-ts connect` there
  * with MS-CHAPv2 + MPPE-128, resolves a name and pings through the tunnel

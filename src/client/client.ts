@@ -1,6 +1,6 @@
 /**
  * The PPTP client (PNS, RFC 2637 §1.2): one connection attempt from TCP
- * connect to a clean teardown (DESIGN.md §4).
+ * connect to a clean teardown (docs/architecture.md §4).
  *
  * ```
  *  resolve server ─▶ route MTU ─▶ TCP 1723 ─▶ GRE socket, TUN ─▶ SCCRQ/SCCRP ─▶ OCRQ/OCRP
@@ -72,7 +72,7 @@ export interface ClientOptions {
   readonly mru?: number;
   /** Default: required, 128-bit, stateless. */
   readonly mppe?: MppePolicy;
-  /** Methods we accept to authenticate ourselves with (default MS-CHAP-v2 only, DESIGN.md §6). */
+  /** Methods we accept to authenticate ourselves with (default MS-CHAP-v2 only, docs/architecture.md §6). */
   readonly auth?: readonly AuthMethod[];
   /** pppd `defaultroute`. */
   readonly defaultRoute?: boolean;

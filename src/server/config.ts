@@ -33,7 +33,7 @@ const ifname = z
   .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'interface names are 1-15 characters of letters, digits, _ . -');
 const seconds = z.number().min(0).max(86400);
 
-/** PPP options (pppd names and defaults, DESIGN.md §4). */
+/** PPP options (pppd names and defaults, docs/architecture.md §4). */
 const pppSchema = z.strictObject({
   /** Authentication methods we accept from clients, strongest first. */
   'require-mschap-v2': z.boolean().default(true),

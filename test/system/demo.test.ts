@@ -10,7 +10,7 @@
  *    message types in order, every GRE packet's call ID, sequence and
  *    acknowledgement numbers, and PPP protocol 0x00fd on the encrypted
  *    data, with the call IDs the OCRQ/OCRP exchange set up (the
- *    independent check issue 4 asks for);
+ *    independent check);
  *  - Ctrl-C in the middle, and a failing step (a `ping` that fails), end
  *    with the right exit code and one-line reason, and clean up too;
  *  - without root it refuses with one line.

@@ -1,5 +1,5 @@
 /**
- * tshark as an independent oracle (issue 2 "Must show"): a capture of every
+ * tshark as an independent oracle (an independent check): a capture of every
  * message type, written with our encoders and our pcap writer, is decoded
  * by tshark (`-T json`) and by `pptp-ts decode`, and every field both show
  * must agree: frame times and lengths, outer IPv4, GRE, PPP, LCP/IPCP/

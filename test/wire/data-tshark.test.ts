@@ -1,5 +1,5 @@
 /**
- * tshark as an independent oracle for the data path (issue 2 "Must show"):
+ * tshark as an independent oracle for the data path (an independent check):
  * the scapy vectors and packets built by our own encoders and GRE channel
  * are written to a raw-IP pcap, decoded by tshark, and tshark's fields are
  * compared with ours. Skipped (visibly) when tshark is not installed; CI

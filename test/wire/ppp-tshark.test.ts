@@ -359,7 +359,7 @@ describe('tshark decodes our PPP control and auth fixtures as we do', () => {
   }
 
   it('tshark is installed (apt-get install tshark) and decoded every frame', () => {
-    assert.equal(which.status, 0, 'tshark not found: install it (DESIGN.md §5, .ci/run does)');
+    assert.equal(which.status, 0, 'tshark not found: install it (docs/architecture.md §5, .ci/run does)');
     assert.equal(packets.length, vectors.length);
   });
 
