@@ -168,7 +168,11 @@ describe('PPP frame encoding = Linux pptp_xmit, with RFC 1661 §6.6 for LCP (dif
       const payload = new Uint8Array([code, 1, 0, 4]);
       const f = encodePppFrame({ protocol: PppProtocol.Lcp, payload }, BOTH);
       assert.equal(toHex(f.subarray(0, 4)), 'ff03c021', `code ${code}`);
-      assert.notEqual(toHex(f), linuxPptpXmit(PppProtocol.Lcp, payload, BOTH), 'pptp_xmit would strip ff03 here');
+      assert.notEqual(
+        toHex(f),
+        linuxPptpXmit(PppProtocol.Lcp, payload, BOTH),
+        'pptp_xmit would strip ff03 here',
+      );
     }
     assert.equal(
       toHex(encodePppFrame({ protocol: PppProtocol.Lcp, payload: new Uint8Array(0) }, BOTH)),
