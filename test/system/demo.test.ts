@@ -34,11 +34,15 @@ import { decodeCapture } from '../../src/decode/index.js';
 import { layerJson } from '../../src/decode/render.js';
 import type { DecodedPacket } from '../../src/decode/tree.js';
 import { addonAvailable } from '../../src/io/native.js';
-import { isRoot, run } from '../helpers/netns.js';
-import { hasTshark, type TsharkPacket, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
+import { run } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
+import { type TsharkPacket, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pptp-ts.js', import.meta.url));
-const skip = !isRoot ? 'needs root' : !addonAvailable() ? 'native addon not built' : false;
+function requireDemoPrerequisites(): void {
+  requireRoot('ip', 'ping', 'tshark');
+  assert.ok(addonAvailable(), 'the native addon is not built: npm install (or npm ci) builds it');
+}
 
 interface DemoResult {
   pid: number;
@@ -173,7 +177,8 @@ function assertInOrder(text: string, patterns: RegExp[]): void {
   }
 }
 
-describe('pptp-ts demo, end to end', { skip }, () => {
+describe('pptp-ts demo, end to end', () => {
+  before(requireDemoPrerequisites);
   let r: DemoResult;
   const work = mkdtempSync(join(tmpdir(), 'demo-test-'));
   const pcap = join(work, 'outer.pcap');
@@ -274,9 +279,7 @@ describe('pptp-ts demo, end to end', { skip }, () => {
     await assertNothingLeft(r);
   });
 
-  describe('tshark reads the demo’s capture of the outer link', {
-    skip: hasTshark() ? false : 'no tshark',
-  }, () => {
+  describe('tshark reads the demo’s capture of the outer link', () => {
     let ours: DecodedPacket[];
     let theirs: TsharkPacket[];
     before(() => {
@@ -349,7 +352,8 @@ describe('pptp-ts demo, end to end', { skip }, () => {
   });
 });
 
-describe('pptp-ts demo, interrupted and failing', { skip }, () => {
+describe('pptp-ts demo, interrupted and failing', () => {
+  before(requireDemoPrerequisites);
   it('Ctrl-C while the hosts start: exit 130, everything removed', async () => {
     let sent = false;
     const r = await runDemo(['--verbose'], {
