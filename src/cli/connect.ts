@@ -11,6 +11,7 @@ import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
 import { PPP_RESOLV_CONF } from '../client/host.js';
 import { systemClientEnv } from '../client/system.js';
 import { createLogger } from '../io/log.js';
+import { errorText } from '../io/os-errors.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import type { LogLevel } from '../wire/log.js';
@@ -278,7 +279,7 @@ export async function readPassword(
     try {
       text = readFileSync(cmd.passwordFile, 'utf8');
     } catch (err) {
-      throw new UsageError(`--password-file: cannot read ${cmd.passwordFile}: ${(err as Error).message}`);
+      throw new UsageError(`--password-file: cannot read ${cmd.passwordFile}: ${errorText(err)}`);
     }
     const line = (text.split('\n')[0] ?? '').replace(/\r$/, '');
     if (!line) throw new UsageError(`--password-file: ${cmd.passwordFile} is empty`);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../io/log.js';
+import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { PptpServer } from '../server/server.js';
@@ -69,7 +70,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   try {
     text = readFileSync(values.config, 'utf8');
   } catch (err) {
-    return usage(`cannot read ${values.config}: ${(err as Error).message}`);
+    return usage(`cannot read ${values.config}: ${errorText(err)}`);
   }
   try {
     config = parseServerConfig(text, values.config);
@@ -86,7 +87,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     env = systemServerEnv({ log, secretsPath: config.secrets });
   } catch (err) {
     if (err instanceof SecretsFileError) return usage(err.message);
-    return usage(`secrets: ${(err as Error).message}`);
+    return usage(`secrets: ${errorText(err)}`);
   }
   if (values.check) {
     process.stdout.write(`${values.config}: OK (${env.secrets().length} secrets)\n`);
@@ -96,7 +97,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   try {
     await server.start();
   } catch (err) {
-    process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
+    process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
     return SERVE_EXIT.setup;
   }
 

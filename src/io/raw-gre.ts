@@ -29,6 +29,11 @@ export interface GreSocketOptions extends Partial<RingOptions> {
   sndbufBytes?: number;
   /** Open the socket inside this network namespace (`ip netns` name or path); default: ours. */
   netns?: string;
+  /**
+   * Another IPv4 protocol number on the same machinery (default 47, GRE);
+   * `pptp-ts demo` sends its ICMP echo (1) this way, so it needs no `ping`.
+   */
+  protocol?: number;
 }
 
 /** Default ring geometry: a slot holds the largest IPv4 packet; 64 packets per recvmmsg/sendmmsg. */
@@ -45,7 +50,7 @@ export class RawGreSocket implements GreSocket {
   static open(opts: GreSocketOptions = {}): RawGreSocket {
     const addon = loadAddon();
     const fd = addon.openRawSocket(
-      IPPROTO_GRE,
+      opts.protocol ?? IPPROTO_GRE,
       opts.bindAddress,
       opts.rcvbufBytes ?? 0,
       opts.sndbufBytes ?? 0,
