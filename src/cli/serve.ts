@@ -4,11 +4,12 @@
  * re-reads the secrets file, SIGUSR1 prints the live sessions and counters
  * on stdout.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
+import { checkServerSetup } from '../server/check.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/system.js';
@@ -20,7 +21,8 @@ Runs a PPTP server (TCP 1723, GRE) as the JSON config file says (see
 docs/client-server.md for every key). Needs root (TUN, raw GRE socket).
 
   --config FILE        the server's JSON config (required)
-  --check              validate the config and the secrets file, then exit
+  --check              validate the config and the secrets file (pool, fixed
+                       addresses, MPPE options, file mode), then exit
   --log-level LEVEL    debug|info|warn|error (overrides log.level)
   -h, --help
 
@@ -89,6 +91,22 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     if (err instanceof SecretsFileError) return usage(err.message);
     return usage(`secrets: ${errorText(err)}`);
   }
+  let secretsMode: number | undefined;
+  try {
+    secretsMode = statSync(config.secrets).mode;
+  } catch {
+    secretsMode = undefined;
+  }
+  const findings = checkServerSetup({
+    config,
+    secrets: env.secrets(),
+    secretsPath: config.secrets,
+    secretsMode,
+  });
+  const errors = findings.filter((f) => f.level === 'error');
+  for (const f of findings)
+    process.stderr.write(`pptp-ts serve: ${f.level === 'error' ? '' : 'warning: '}${f.message}\n`);
+  if (errors.length) return SERVE_EXIT.usage;
   if (values.check) {
     process.stdout.write(`${values.config}: OK (${env.secrets().length} secrets)\n`);
     return SERVE_EXIT.ok;

@@ -143,6 +143,15 @@ export function validateServerConfig(value: unknown, fileName = 'config'): Serve
       `${fileName}: ppp: no authentication method enabled (set one of require-mschap-v2, ...)`,
     );
   }
+  // The defaults require MPPE-128; only an explicit require-mppe-* beside nomppe is a contradiction.
+  const given = (value as { ppp?: Record<string, unknown> }).ppp ?? {};
+  for (const k of ['require-mppe-128', 'require-mppe-40'] as const) {
+    if (p.nomppe && given[k] === true) {
+      throw new ConfigError(
+        `${fileName}: ppp: "nomppe": true contradicts "${k}": true (MPPE cannot be off and required)`,
+      );
+    }
+  }
   if (!p.nomppe && (p['require-pap'] || p['require-chap'])) {
     throw new ConfigError(
       `${fileName}: ppp: MPPE keys come from MS-CHAP; with require-pap or require-chap set "nomppe": true`,

@@ -7,12 +7,12 @@
  * would not. Then each privilege error says what to do, in one line.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireRoot } from '../helpers/tools.js';
-import { readableCopy, runAsNobody } from '../helpers/unprivileged.js';
+import { NOBODY, readableCopy, runAsNobody } from '../helpers/unprivileged.js';
 
 const CAPABILITY_LINE =
   /needs root or CAP_NET_ADMIN \+ CAP_NET_RAW \(run as root, or: setcap cap_net_admin,cap_net_raw\+ep \$\(command -v node\)\)\n$/;
@@ -54,7 +54,8 @@ describe('pptp-ts as an unprivileged user', () => {
     made.push(dir);
     chmodSync(dir, 0o755);
     const secrets = join(dir, 'chap-secrets');
-    writeFileSync(secrets, 'alice * secret *\n', { mode: 0o644 });
+    writeFileSync(secrets, 'alice * secret *\n', { mode: 0o600 });
+    chownSync(secrets, NOBODY, NOBODY); // readable by its user only: no warning about its mode
     const config = join(dir, 'server.json');
     writeFileSync(
       config,
