@@ -104,8 +104,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     secretsMode,
   });
   const errors = findings.filter((f) => f.level === 'error');
-  for (const f of findings)
-    process.stderr.write(`pptp-ts serve: ${f.level === 'error' ? '' : 'warning: '}${f.message}\n`);
+  for (const f of findings) {
+    if (f.level === 'error' || values.check) {
+      process.stderr.write(`pptp-ts serve: ${f.level === 'error' ? '' : 'warning: '}${f.message}\n`);
+    } else {
+      log.log('warn', f.message);
+    }
+  }
   if (errors.length) return SERVE_EXIT.usage;
   if (values.check) {
     process.stdout.write(`${values.config}: OK (${env.secrets().length} secrets)\n`);
