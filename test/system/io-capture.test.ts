@@ -77,7 +77,7 @@ describe('native packet capture (AF_PACKET) on a real kernel', () => {
   let nsA = '';
   let nsB = '';
 
-  it('sets up two namespaces joined by veth', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     await lab.addVeth(nsA, 'a0', nsB, 'b0');

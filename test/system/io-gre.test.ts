@@ -93,7 +93,7 @@ describe('native raw GRE socket on a real kernel', () => {
   let nsA = '';
   let nsB = '';
 
-  it('sets up two namespaces joined by veth', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     await lab.addVeth(nsA, 'a0', nsB, 'b0');

@@ -50,7 +50,7 @@ describe('io/ip.ts on a real kernel', () => {
   let ns = '';
   let tun: Tun | undefined;
 
-  it('sets up a namespace with an uplink and a default gateway', async () => {
+  before(async () => {
     ns = await lab.addNamespace('host');
     const peer = await lab.addNamespace('gw');
     await lab.addVeth(ns, 'up0', peer, 'gw0');

@@ -122,7 +122,7 @@ describe('TUN offloads (segmentation and coalescing) on a real kernel', () => {
     tb?.close();
   });
 
-  it('sets up two namespaces with an offload TUN each, bridged by this process', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     ta = Tun.open({ name: 'offa%d', netns: nsA, offload: true });

@@ -48,7 +48,7 @@ describe('the native addon in worker threads', () => {
   let nsA = '';
   let nsB = '';
 
-  it('sets up two namespaces joined by veth', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     await lab.addVeth(nsA, 'a0', nsB, 'b0');

@@ -38,7 +38,7 @@ describe('pptp-ts connect ↔ pptp-ts serve on real interfaces', () => {
   const dir = tempDir('basic');
   let ns: { server: string; client: string };
 
-  it('sets up two hosts', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
   });
 

@@ -33,7 +33,7 @@ describe('tunnel failures, with real processes', () => {
   let alicePw = '';
   let bobPw = '';
 
-  it('sets up two hosts', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
     alicePw = writePassword(dir, 'correct horse');
     bobPw = writePassword(dir, 'hunter2');

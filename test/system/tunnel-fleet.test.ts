@@ -49,7 +49,7 @@ describe(`${CLIENTS} concurrent clients on one server`, () => {
   const clientNs: string[] = [];
   const secrets = Array.from({ length: CLIENTS }, (_, i) => `user${i} * pass${i} *`).join('\n');
 
-  it('sets up the hosts and one namespace per client interface', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
     for (let i = 0; i < CLIENTS; i++) clientNs.push(await lab.addNamespace(`c${i}`));
   });
