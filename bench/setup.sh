@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench:setup — installs, from Debian, what `npm run bench` measures
-# against and with (run as root; issue 6's contenders):
+# against and with (run as root; the lab's contenders):
 #   iperf3                       the traffic (TCP 1 and 4 streams, UDP 1400 B and 64 B)
 #   socat                        socat TUN<->UDP
 #   openvpn                      OpenVPN 2.6 peer-to-peer, cleartext

@@ -1,4 +1,4 @@
-// pptp_io: the native boundary of pptp-ts (DESIGN.md §3, docs/native-io.md).
+// pptp_io: the native boundary of pptp-ts (docs/architecture.md §3, docs/native-io.md).
 //
 // Node has no ioctl and no raw sockets, so this addon provides exactly:
 //   openTun(name, flags, netns?)    -> { fd, name }   /dev/net/tun + TUNSETIFF

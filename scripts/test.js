@@ -11,7 +11,7 @@
 //   node scripts/test.js interop    the interop lab (qemu VM with Linux PPTP peers)
 //   node scripts/test.js FILE...    just these test files
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildIfStale } from './build-if-stale.js';
 
@@ -69,7 +69,23 @@ function requireRoot(what) {
   }
 }
 
+// Every system tool the unit and system tests run (scripts/system-tools.json), checked
+// before anything runs: a missing one stops here with the line that installs it.
+function requireTools() {
+  const { tools } = JSON.parse(readFileSync(join(root, 'scripts', 'system-tools.json'), 'utf8'));
+  const missing = Object.keys(tools).filter(
+    (t) =>
+      spawnSync('sh', ['-c', 'command -v "$1"', 'sh', t], { stdio: 'ignore', timeout: 10_000 }).status !== 0,
+  );
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((t) => tools[t]))].join(' ');
+    console.error(`npm test needs ${missing.join(', ')}: apt-get install -y ${pkgs}`);
+    process.exit(2);
+  }
+}
+
 const mode = process.argv[2];
+if (mode !== 'interop') requireTools();
 if (mode) buildDist();
 if (mode === 'unit') {
   run('unit tests', process.execPath, nodeTest(unit));

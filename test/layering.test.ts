@@ -1,5 +1,5 @@
 /**
- * Enforces the dependency rule of STYLE.md §1 and DESIGN.md §2 by parsing
+ * Enforces the dependency rule of docs/style.md §1 and docs/architecture.md §2 by parsing
  * every import in src/:
  *   wire → wire only, and no Node built-ins
  *   crypto → crypto, and node:crypto only
@@ -120,7 +120,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
   },
 };
 
-describe('layering (STYLE.md §1)', () => {
+describe('layering (docs/style.md §1)', () => {
   it('finds the source tree', () => assert.ok(files.size > 0));
 
   for (const [rel, info] of files) {

@@ -1,5 +1,5 @@
 /**
- * The benchmark lab (issue 6): real tunnels side by side between two
+ * The benchmark lab: real tunnels side by side between two
  * network namespaces, interleaved over several rounds.
  *
  * ```

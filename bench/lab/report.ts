@@ -1,7 +1,7 @@
 /**
  * From raw rounds to what a reader wants: per-contender medians with their
- * min–max, ratios against OpenVPN cleartext and wireguard-go (the targets of
- * issue 6 are phrased that way), the target checks, and the markdown tables.
+ * min–max, ratios against OpenVPN cleartext and wireguard-go (the targets
+ * are phrased that way), the target checks, and the markdown tables.
  * Pure functions over the result types, so the tests can check every figure
  * on hand-made rounds.
  */
@@ -75,7 +75,7 @@ export function summarizeRuns(
 }
 
 /**
- * The targets of issue 6 that one lab run can judge:
+ * The targets that one lab run can judge:
  * - pptp-ts MPPE off: TCP 1-stream ≥ 1.5× OpenVPN cleartext and ≥ 2× wireguard-go;
  * - pptp-ts MPPE-128 stateless: TCP 1-stream ≥ 1.0× OpenVPN cleartext;
  * - UDP 1400 B received pps ≥ every other userspace contender (judged for
@@ -267,7 +267,7 @@ export function renderMarkdown(r: LabResult): string {
     ),
   );
   out.push('');
-  out.push('### Targets (issue 6)');
+  out.push('### Targets');
   out.push('');
   out.push(
     table(

@@ -111,7 +111,7 @@ export interface ContenderSummary {
   };
 }
 
-/** One target of issue 6, judged on this run's medians. */
+/** One benchmark target, judged on this run's medians. */
 export interface TargetCheck {
   readonly subject: string;
   readonly target: string;

@@ -1,5 +1,5 @@
 /**
- * Data-path codec benchmarks (issue 2): encapsulate (outer IPv4 + enhanced
+ * Data-path codec benchmarks: encapsulate (outer IPv4 + enhanced
  * GRE + PPP headers written in place around a 1400-byte payload, IPv4
  * checksum included) and decapsulate+validate (IPv4 → GRE → PPP with every
  * check the receive path makes, ending in the PppFrame the unit gets).

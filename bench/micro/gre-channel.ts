@@ -1,5 +1,5 @@
 /**
- * The whole GRE data channel, transmit and receive (issue 4): one operation
+ * The whole GRE data channel, transmit and receive: one operation
  * is one 1400-byte PPP frame sent by channel A (window check, PPP + GRE +
  * IPv4 headers written in place, sequence and piggy-backed ack) and received
  * by channel B through its demultiplexer (IPv4 checksum, strict GRE, call

@@ -1,5 +1,5 @@
 /**
- * MPPE benchmarks (issue 3): MPPE-128 encrypt and decrypt of 1400-byte
+ * MPPE benchmarks: MPPE-128 encrypt and decrypt of 1400-byte
  * packets on one core, stateless (a key change per packet) and stateful
  * (RC4 only, a key change every 256 packets). Targets: 1 Gbit/s stateless,
  * 2 Gbit/s stateful.

@@ -1,5 +1,5 @@
 /**
- * The whole in-process data path (issue 6): one operation is one 1400-byte
+ * The whole in-process data path: one operation is one 1400-byte
  * IPv4 packet handed to session A as its interface read it
  * (`PppSession.sendPacket`: npmode, MPPE, PPP, GRE and IPv4 headers, the
  * sliding window), copied into A's GRE transmit ring, handed to B's

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sessions`: how many PPTP sessions one `pptp-ts serve` holds,
- * how fast they come up, and what they cost at rest (issue 6, "Sessions";
- * docs/sessions.md).
+ * how fast they come up, and what they cost at rest
+ * (docs/sessions.md).
  *
  * ```
  *   ns pptpbench-PID-N-srv                          ns pptpbench-PID-N-cli

@@ -2,7 +2,7 @@
  * The figures of `npm run bench:sessions` (schema `pptp-ts/bench-sessions/1`):
  * the result file's shape, the pure arithmetic that turns the generator's
  * per-session times and the server's /proc readings into figures, the
- * issue 6 target checks, and the markdown report.
+ * target checks, and the markdown report.
  */
 import type { MachineInfo } from '../lab/result.js';
 
@@ -306,7 +306,7 @@ export function renderSessionsMarkdown(r: SessionsResult): string {
     ),
   );
   out.push('');
-  out.push('### Targets (issue 6)');
+  out.push('### Targets');
   out.push('');
   out.push(
     table(

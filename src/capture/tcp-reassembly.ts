@@ -18,7 +18,7 @@
  *  - SYN: (re)starts the direction at ISN + 1; a direction first seen
  *    mid-stream starts at its first segment's sequence number;
  *  - FIN/RST: the direction is closed; a later SYN opens a new stream.
- * Sequence numbers wrap modulo 2^32 (`seq32`, STYLE.md §2.4).
+ * Sequence numbers wrap modulo 2^32 (`seq32`, docs/style.md §2.4).
  *
  * Pure and time-free: the caller pushes segments in capture order and calls
  * {@link TcpReassembler.finish} at the end to flush what is still buffered.
@@ -71,7 +71,7 @@ export interface TcpPushResult<T = undefined> {
   readonly outOfOrder: boolean;
 }
 
-/** Resource caps (STYLE.md §3 "Resource caps are named constants"). */
+/** Resource caps (docs/style.md §3 "Resource caps are named constants"). */
 export interface TcpReassemblyLimits {
   /** Out-of-order bytes buffered per direction before the hole is declared lost. */
   readonly maxBufferedBytesPerFlow: number;

@@ -14,6 +14,7 @@ import { systemClientEnv } from '../client/system.js';
 import { type ControlSocket, listenControlSocket } from '../io/control-socket.js';
 import { createLogger } from '../io/log.js';
 import { type MetricsEndpoint, parseListenAddress, startMetricsEndpoint } from '../io/metrics-http.js';
+import { errorText } from '../io/os-errors.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import type { LogLevel } from '../wire/log.js';
@@ -301,7 +302,7 @@ export async function readPassword(
     try {
       text = readFileSync(cmd.passwordFile, 'utf8');
     } catch (err) {
-      throw new UsageError(`--password-file: cannot read ${cmd.passwordFile}: ${(err as Error).message}`);
+      throw new UsageError(`--password-file: cannot read ${cmd.passwordFile}: ${errorText(err)}`);
     }
     const line = (text.split('\n')[0] ?? '').replace(/\r$/, '');
     if (!line) throw new UsageError(`--password-file: ${cmd.passwordFile} is empty`);

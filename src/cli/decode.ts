@@ -20,6 +20,7 @@ import {
   packetJson,
   renderPacketText,
 } from '../decode/index.js';
+import { errorText } from '../io/os-errors.js';
 import { WireError } from '../wire/errors.js';
 
 export const DECODE_USAGE = `usage: pptp-ts decode FILE|- [--json] [--all] [--show-secrets] [--password-file F]
@@ -199,7 +200,7 @@ export async function runDecode(argv: string[], io: DecodeIo = process): Promise
       // The first line, without its line ending: what `echo secret > F` writes.
       password = (await readFile(values['password-file'], 'utf8')).split(/\r?\n/)[0]!;
     } catch (e) {
-      io.stderr.write(`pptp-ts decode: ${values['password-file']}: ${(e as Error).message}\n`);
+      io.stderr.write(`pptp-ts decode: ${values['password-file']}: ${errorText(e)}\n`);
       return 1;
     }
   }
@@ -217,9 +218,7 @@ export async function runDecode(argv: string[], io: DecodeIo = process): Promise
     const buf = await readFile(file);
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
-    io.stderr.write(
-      `pptp-ts decode: ${file}: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}\n`,
-    );
+    io.stderr.write(`pptp-ts decode: ${file}: ${errorText(e)}\n`);
     return 1;
   }
   let capture: ReturnType<typeof decodeCapture>;

@@ -1,5 +1,5 @@
 /**
- * `pptp-ts demo` (= `npm run demo`): the seed's closing example, live. It
+ * `pptp-ts demo` (= `npm run demo`): the classic DNS-through-PPTP example, live. It
  * builds three network namespaces (a client host, a server host, and a DNS
  * host behind the server), runs `pptp-ts serve` and `pptp-ts connect` there
  * with MS-CHAPv2 + MPPE-128, resolves a name and pings through the tunnel
@@ -29,6 +29,7 @@ import { ip } from '../io/ip.js';
 import { loadAddon } from '../io/native.js';
 import { DEMO_QUERY_NAME, runDnsServer } from './demo/dns-server.js';
 import { factRows, Printer, printTimeline, styleFor } from './demo/format.js';
+import { icmpEcho } from './demo/ping.js';
 import {
   Daemon,
   DemoAborted,
@@ -71,7 +72,7 @@ const TIMEOUTS = {
   tunnelUp: 40_000,
   connectBanner: 3_000,
   resolve: 20_000,
-  ping: 15_000,
+  pingReplies: 2_000,
   hangUp: 10_000,
 } as const;
 
@@ -480,28 +481,36 @@ class DemoRun {
     return res;
   }
 
-  /** Pings the resolved address from the client host; returns the summary line. */
+  /**
+   * Pings the resolved address from the client host with our own ICMP echo
+   * (src/cli/demo/ping.ts: a raw socket in the client's namespace, so no
+   * `ping` binary is needed); returns the summary line.
+   */
   private async ping(answer: Resolution): Promise<string> {
     const p = this.plan;
     const target = answer.answers.find((a) => a.type === 'A')?.data ?? p.wwwAddress;
     this.checkAbort();
-    const argv = ['ping', '-n', '-c', '3', '-i', '0.2', '-W', '2', target];
-    this.trace(`ip netns exec ${p.clientNs} ${argv.join(' ')}`);
-    const r = await runIn(p.clientNs, argv, TIMEOUTS.ping, this.abort.signal);
+    this.trace(`ICMP echo ×3 to ${target} from ${p.clientNs} (raw socket, protocol 1)`);
+    const r = await icmpEcho({
+      netns: p.clientNs,
+      target,
+      count: 3,
+      intervalMs: 200,
+      waitMs: TIMEOUTS.pingReplies,
+      signal: this.abort.signal,
+    });
     this.checkAbort();
-    if (r.code === null && /ENOENT/.test(r.stderr)) {
-      return `skipped: no ping command here (apt-get install iputils-ping)`;
-    }
-    const counts = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(r.stdout);
-    const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(r.stdout);
-    if (!counts || counts[2] === '0') {
+    if (r.received === 0) {
       throw new DemoError(`ping ${target} through the tunnel got no reply`, [
-        ...r.stdout.trim().split('\n').slice(-3),
+        `${r.transmitted} packets transmitted, 0 received, 100% packet loss`,
         ...this.daemons.connect!.tail(5),
       ]);
     }
-    const rttText = rtt ? `, rtt min/avg/max ${rtt[1]}/${rtt[2]}/${rtt[3]} ms` : '';
-    return `${target}  →  ${counts[2]}/${counts[1]} replies${rttText}`;
+    const ms = (x: number) => x.toFixed(3);
+    const min = Math.min(...r.rttsMs);
+    const max = Math.max(...r.rttsMs);
+    const avg = r.rttsMs.reduce((a, b) => a + b, 0) / r.rttsMs.length;
+    return `${target}  →  ${r.received}/${r.transmitted} replies, rtt min/avg/max ${ms(min)}/${ms(avg)}/${ms(max)} ms`;
   }
 
   /**

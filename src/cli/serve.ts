@@ -4,10 +4,12 @@
  * re-reads the secrets file, SIGUSR1 prints the live sessions and counters
  * on stdout.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
+import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
+import { checkServerSetup } from '../server/check.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { convertPptpd, type PptpdConversion, pptpdOptionFile } from '../server/pptpd-conf.js';
 import { PptpServer } from '../server/server.js';
@@ -30,7 +32,8 @@ docs/client-server.md for every key). Needs root (TUN, raw GRE socket).
                        (default /etc/ppp/chap-secrets)
   --print-config       with --pptpd-conf: print the equivalent JSON config
                        and exit
-  --check              validate the config and the secrets file, then exit
+  --check              validate the config and the secrets file (pool, fixed
+                       addresses, MPPE options, file mode), then exit
   --log-level LEVEL    debug|info|warn|error (overrides log.level)
   --log-format FORMAT  text|json (overrides log.format; docs/operations.md)
   -h, --help
@@ -149,7 +152,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     try {
       text = readFileSync(values.config!, 'utf8');
     } catch (err) {
-      return usage(`cannot read ${values.config}: ${(err as Error).message}`);
+      return usage(`cannot read ${values.config}: ${errorText(err)}`);
     }
     try {
       config = parseServerConfig(text, values.config);
@@ -168,8 +171,29 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     env = systemServerEnv({ log, secretsPath: config.secrets });
   } catch (err) {
     if (err instanceof SecretsFileError) return usage(err.message);
-    return usage(`secrets: ${(err as Error).message}`);
+    return usage(`secrets: ${errorText(err)}`);
   }
+  let secretsMode: number | undefined;
+  try {
+    secretsMode = statSync(config.secrets).mode;
+  } catch {
+    secretsMode = undefined;
+  }
+  const findings = checkServerSetup({
+    config,
+    secrets: env.secrets(),
+    secretsPath: config.secrets,
+    secretsMode,
+  });
+  const errors = findings.filter((f) => f.level === 'error');
+  for (const f of findings) {
+    if (f.level === 'error' || values.check) {
+      process.stderr.write(`pptp-ts serve: ${f.level === 'error' ? '' : 'warning: '}${f.message}\n`);
+    } else {
+      log.log('warn', f.message);
+    }
+  }
+  if (errors.length) return SERVE_EXIT.usage;
   if (values.check) {
     process.stdout.write(`${configName}: OK (${env.secrets().length} secrets)\n`);
     return SERVE_EXIT.ok;
@@ -178,7 +202,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   try {
     await server.start();
   } catch (err) {
-    process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
+    process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
     return SERVE_EXIT.setup;
   }
   let ops: ServeOperations;

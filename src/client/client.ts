@@ -1,6 +1,6 @@
 /**
  * The PPTP client (PNS, RFC 2637 §1.2): one connection attempt from TCP
- * connect to a clean teardown (DESIGN.md §4).
+ * connect to a clean teardown (docs/architecture.md §4).
  *
  * ```
  *  resolve server ─▶ route MTU ─▶ TCP 1723 ─▶ GRE socket, TUN ─▶ SCCRQ/SCCRP ─▶ OCRQ/OCRP
@@ -18,6 +18,7 @@
 import type { Clock, Timer } from '../io/clock.js';
 import type { HookContext, HookResult } from '../io/hooks.js';
 import { type Undo, UndoStack } from '../io/ip.js';
+import { setupErrorText } from '../io/os-errors.js';
 import { plainIpv4, type TcpSocket, type TcpTransport } from '../io/tcp.js';
 import type { TunDevice } from '../io/types.js';
 import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
@@ -72,7 +73,7 @@ export interface ClientOptions {
   readonly mru?: number;
   /** Default: required, 128-bit, stateless. */
   readonly mppe?: MppePolicy;
-  /** Methods we accept to authenticate ourselves with (default MS-CHAP-v2 only, DESIGN.md §6). */
+  /** Methods we accept to authenticate ourselves with (default MS-CHAP-v2 only, docs/architecture.md §6). */
   readonly auth?: readonly AuthMethod[];
   /** pppd `defaultroute`. */
   readonly defaultRoute?: boolean;
@@ -347,7 +348,8 @@ export class PptpClient {
     this.setupTimer?.cancel();
     this.setupTimer = undefined;
     if (code === ExitCode.Ok) this.log.log('info', `stopping: ${reason}`);
-    else this.log.log('warn', `failed: ${reason}`, { code });
+    // At debug only: the command line reports the reason once, as its last line on stderr.
+    else this.log.log('debug', `failed: ${reason}`, { code });
     this.resolveEnded(this.outcome);
   }
 
@@ -435,7 +437,7 @@ export class PptpClient {
       this.gre.endpoint.start();
       this.tun = env.openTun(o.ifname ?? 'pptp%d');
     } catch (err) {
-      throw new ClientFailure(ExitCode.Setup, `cannot set up the tunnel: ${(err as Error).message}`);
+      throw new ClientFailure(ExitCode.Setup, `cannot set up the tunnel: ${setupErrorText(err)}`);
     }
     this.checkOpen();
 

@@ -3,7 +3,7 @@
  * in-process tests can run the client without touching the machine:
  * {@link systemClientHost} does it with iproute2 (io/ip.ts) and files;
  * tests use a recording fake. Every change returns an {@link Undo}
- * (DESIGN.md §4: nothing is left behind).
+ * (docs/architecture.md §4: nothing is left behind).
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import {

@@ -1,6 +1,6 @@
 /**
  * DNS messages (RFC 1035 §4) for the decode output, through the maintained
- * `dns-packet` codec rather than one of our own (issue 2 asks for that).
+ * `dns-packet` codec rather than one of our own (a well-kept decoder of a protocol we do not carry).
  *
  * `dns-packet` works on Node `Buffer`s, so the bytes are wrapped (no copy)
  * with the global `Buffer`: decode/ imports no Node module itself, but it

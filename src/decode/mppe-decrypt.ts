@@ -1,7 +1,7 @@
 /**
  * Decrypting MPPE in a capture (RFC 3078), given the account's password:
  * what turns the encrypted tunnel traffic of a real PPTP session back into
- * the DNS question and answer the seed's closing example shows.
+ * the DNS question and answer the demo's example shows.
  *
  * Everything else needed is in the capture: the MS-CHAPv2 exchange (RFC
  * 2759: the authenticator's challenge, the peer's challenge, its

@@ -1,6 +1,6 @@
 /**
  * Time for the drivers. The protocol engines never read the clock or start
- * timers (STYLE.md §4); they return `{kind:'startTimer', id, ms}` actions and
+ * timers (docs/style.md §4); they return `{kind:'startTimer', id, ms}` actions and
  * take `now` as an argument. The drivers in client/ and server/ execute those
  * actions against a {@link Clock}: {@link RealClock} in production,
  * {@link ManualClock} in tests, where time moves only when the test says so.

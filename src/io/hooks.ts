@@ -1,6 +1,6 @@
 /**
  * pppd-compatible hook scripts: `ip-up` when the IPv4 network comes up and
- * `ip-down` when it goes down (DESIGN.md §4). Same arguments and environment
+ * `ip-down` when it goes down (docs/architecture.md §4). Same arguments and environment
  * as pppd, so existing scripts work unchanged:
  *
  *   ip-up   IFNAME DEVICE SPEED IPLOCAL IPREMOTE IPPARAM

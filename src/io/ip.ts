@@ -5,7 +5,7 @@
  * the server, the route MTU that `pptp_connect` uses for the channel MTU).
  *
  * Every change returns an {@link Undo}, so the caller can always put the host
- * back (DESIGN.md §4: the client leaves no route, address or interface
+ * back (docs/architecture.md §4: the client leaves no route, address or interface
  * behind). Undoing is idempotent and treats "already gone" (the interface was
  * removed when the TUN closed, the route went with it) as success. Collect
  * them in an {@link UndoStack} and `undoAll()` on the way out.

@@ -36,6 +36,11 @@ export interface GreSocketOptions extends Partial<RingOptions> {
    * for tests and tools sees all of protocol 47.
    */
   pptpFilter?: boolean;
+  /**
+   * Another IPv4 protocol number on the same machinery (default 47, GRE);
+   * `pptp-ts demo` sends its ICMP echo (1) this way, so it needs no `ping`.
+   */
+  protocol?: number;
 }
 
 /** Bytes of the Call ID bitmap (one bit per Call ID); the drop count follows. */
@@ -80,7 +85,7 @@ export class RawGreSocket implements GreSocket {
   static open(opts: GreSocketOptions = {}): RawGreSocket {
     const addon = loadAddon();
     const fd = addon.openRawSocket(
-      IPPROTO_GRE,
+      opts.protocol ?? IPPROTO_GRE,
       opts.bindAddress,
       opts.rcvbufBytes ?? 0,
       opts.sndbufBytes ?? 0,

@@ -31,7 +31,7 @@ export interface RingOptions {
   txSlots: number;
 }
 
-/** Counters of one port (STYLE.md §3: every drop is counted). */
+/** Counters of one port (docs/style.md §3: every drop is counted). */
 export interface PortStats {
   rxPackets: number;
   rxBytes: number;

@@ -320,7 +320,7 @@ class OffloadState {
         st.checksumsCompleted++;
       }
     } catch (err) {
-      // Data plane: a packet the offload code refuses is dropped and counted (STYLE.md §3).
+      // Data plane: a packet the offload code refuses is dropped and counted (docs/style.md §3).
       if (!(err instanceof WireError)) throw err;
       st.offloadErrors++;
       return;

@@ -11,7 +11,7 @@
  * Inputs are method calls ({@link Fsm.open}, {@link Fsm.close},
  * {@link Fsm.lowerUp}, {@link Fsm.lowerDown}, {@link Fsm.receive},
  * {@link Fsm.timeout}); outputs are the returned {@link FsmAction} list
- * (STYLE.md §4). The automaton never reads the clock and never starts a
+ * (docs/style.md §4). The automaton never reads the clock and never starts a
  * timer itself: it asks for one with `startTimer`, and the driver calls
  * `timeout()` when it fires.
  *

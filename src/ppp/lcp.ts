@@ -74,7 +74,7 @@ export interface LcpConfig {
   readonly random: () => number;
 }
 
-/** Default LCP settings: pppd's, with MS-CHAPv2 as the only method either way (DESIGN.md §6). */
+/** Default LCP settings: pppd's, with MS-CHAPv2 as the only method either way (docs/architecture.md §6). */
 export const DEFAULT_LCP_CONFIG: LcpConfig = {
   mru: DEFAULT_MRU,
   mtu: DEFAULT_MRU,

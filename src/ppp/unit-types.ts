@@ -45,7 +45,7 @@ export interface PppInterfaceSink {
 
 /**
  * The unit's settings, named after pppd's options (camelCase). Defaults are
- * the strongest PPTP allows (DESIGN.md §6): MS-CHAP-v2 only, MPPE-128
+ * the strongest PPTP allows (docs/architecture.md §6): MS-CHAP-v2 only, MPPE-128
  * required, on both sides.
  */
 export interface PppUnitOptions extends AuthOptions {
@@ -147,7 +147,7 @@ export interface PppUnitOptions extends AuthOptions {
 export type PppPhase = 'Dead' | 'Establish' | 'Authenticate' | 'Network' | 'Terminate';
 
 /**
- * The seed's `npmode` (Linux `enum NPmode`): what the transmit path does
+ * Linux's `npmode` (Linux `enum NPmode`): what the transmit path does
  * with a network protocol's packets.
  */
 export type NpMode = 'PASS' | 'QUEUE' | 'DROP' | 'ERROR';

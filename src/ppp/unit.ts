@@ -1,7 +1,7 @@
 /**
  * The PPP unit (Linux ppp_generic's "unit", pppd's main loop), sans-IO: the
  * phases of RFC 1661 §3, demultiplexing by protocol, the per-protocol
- * `npmode` of the seed's `ppp_start_xmit`, MPPE on the data path, and
+ * `npmode` of Linux's `ppp_start_xmit`, MPPE on the data path, and
  * counters like the kernel's `stats64`.
  *
  * ```
@@ -18,7 +18,7 @@
  * channel's `start_xmit` and `netif_rx`: frames must leave in the order the
  * engines produce them, and the data path must not allocate. Everything
  * else (timers, link events) is returned as {@link UnitAction}s for the
- * driver (STYLE.md §4); the unit never reads the clock.
+ * driver (docs/style.md §4); the unit never reads the clock.
  *
  * What each phase lets in (RFC 1661 §3.4–3.7): Establish and Terminate only
  * LCP; Authenticate LCP, PAP and CHAP; Network everything. In Network, an
@@ -553,7 +553,7 @@ export class PppUnit {
       this.counters.txErrors++;
       return 'dropped';
     }
-    // Drop, accept or queue the packet (the seed's ppp_start_xmit switch on npmode).
+    // Drop, accept or queue the packet (Linux's ppp_start_xmit switch on npmode).
     switch (np.mode) {
       case 'PASS':
         return this.transmit(protocol, buf, offset, end) ? 'sent' : 'dropped';

@@ -81,7 +81,7 @@ const DELAY_UNIT_MS = 100;
  * §3.2.3–§3.2.4 (PAC/PNS × incoming/outgoing) in one class, with the RFC's
  * state names. The control connection (`control.ts`) owns the calls: it
  * creates them, routes call messages to them by Call ID, and forwards the
- * actions they append (STYLE.md §4: actions returned, never performed).
+ * actions they append (docs/style.md §4: actions returned, never performed).
  *
  * ```
  *  PNS, outgoing (§3.2.4.2)             PAC, outgoing (§3.2.4.1)
@@ -470,7 +470,7 @@ export class PptpCall {
     this.started = true;
   }
 
-  /** Every transition goes through here and is logged old→new (STYLE.md §4). */
+  /** Every transition goes through here and is logged old→new (docs/style.md §4). */
   private setState(next: PptpCallState, why: string): void {
     const log = this.ctx.log;
     if (log.enabled('debug')) {

@@ -1,5 +1,5 @@
 /**
- * The typed error of the PPTP control plane (STYLE.md §3, yamux's
+ * The typed error of the PPTP control plane (docs/style.md §3, yamux's
  * reason-code pattern): a malformed or unexpected control message becomes a
  * {@link PptpProtocolError} carrying the RFC 2637 General Error code
  * (§2.16) and the Stop-Control-Connection-Request Reason (§2.3) to answer

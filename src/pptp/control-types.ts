@@ -24,7 +24,7 @@ export type PptpRole = 'pns' | 'pac';
 export type PptpCallDirection = 'outgoing' | 'incoming';
 
 /**
- * Timer ids, named by intent (STYLE.md §4). The driver runs at most one
+ * Timer ids, named by intent (docs/style.md §4). The driver runs at most one
  * timer per id: `startTimer` for a running id restarts it.
  *  - `handshake`: SCCRQ/SCCRP not exchanged in time (RFC 2637 §3.1.4 item 1).
  *  - `echo`: time to check whether the peer has been silent (§3.1.4 item 2).
@@ -61,7 +61,7 @@ export const PPTP_DEFAULT_TIMERS: PptpControlTimers = {
   idleTimeoutMs: 0,
 };
 
-/** Resource caps (STYLE.md §3), all configurable. */
+/** Resource caps (docs/style.md §3), all configurable. */
 export interface PptpControlLimits {
   /** Calls at once on one control connection (both directions together). */
   readonly maxCalls: number;
@@ -187,7 +187,7 @@ export interface PptpActionSink {
 }
 
 /**
- * Actions the engines return for the driver to perform (STYLE.md §4), in
+ * Actions the engines return for the driver to perform (docs/style.md §4), in
  * order: a `send` before a `close` must reach the wire first (close with a
  * TCP half-close after the queued writes, so "the final TCP information has
  * been 'pushed' properly", RFC 2637 §3.1.1).

@@ -96,7 +96,7 @@ function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, d
  * Inputs are method calls (`open`, `receiveData`/`receive`, `timeout`,
  * `transportClosed`, `stop`, and the call operations); outputs are the
  * returned {@link PptpControlAction} lists, which a driver in `client/` or
- * `server/` performs against a TCP socket and a clock (STYLE.md §4). The
+ * `server/` performs against a TCP socket and a clock (docs/style.md §4). The
  * engine owns its calls (`call.ts`) and routes call messages to them.
  *
  * States are the RFC's (§3.1.1 originator, §3.1.2 receiver), plus `closed`
@@ -124,7 +124,7 @@ function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, d
  * 60 s. "Received" is measured with the `now` given to `receive`, so the
  * echo timer is started once and re-armed only when it fires.
  *
- * Errors (STYLE.md §3): a malformed stream (bad cookie or Length) loses
+ * Errors (docs/style.md §3): a malformed stream (bad cookie or Length) loses
  * sync and closes TCP at once (§1.4). A message that is well formed but
  * wrong in its place becomes a {@link PptpProtocolError}: in the
  * established state the engine sends Stop-Control-Connection-Request with
@@ -1051,7 +1051,7 @@ export class PptpControlConnection {
     };
   }
 
-  /** Every transition goes through here and is logged old→new (STYLE.md §4). */
+  /** Every transition goes through here and is logged old→new (docs/style.md §4). */
   private setState(next: PptpControlState, why: string): void {
     const fields: LogFields = { role: this.role, calls: this.calls.size };
     this.log.log('debug', `${this.current} → ${next} (${why})`, fields);

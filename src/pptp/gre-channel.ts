@@ -1,6 +1,6 @@
 /**
  * The GRE data channel of one PPTP call (RFC 2637 §4): the PPP *channel* of
- * Linux's ppp_generic/pptp.c (the seed's `pptp_xmit` and the kernel's
+ * Linux's ppp_generic/pptp.c (Linux's `pptp_xmit` and the kernel's
  * receive path), plus what the kernel lacks: acknowledgment-only packets,
  * the sliding window with the adaptive time-out, and a bounded reorder
  * buffer. Sans-IO: no sockets, no timers, no clock. The driver passes `now`
@@ -423,7 +423,7 @@ export class GreChannel {
     return 'queued';
   }
 
-  /** Builds and transmits one data packet: exactly the seed's `pptp_xmit`. */
+  /** Builds and transmits one data packet: exactly Linux's `pptp_xmit`. */
   private transmitData(buf: Uint8Array, offset: number, length: number, protocol: number, now: number): void {
     const first = length > 0 ? buf[offset]! : -1;
     const pppLen = pppHeaderLength(protocol, first, this.framing);
@@ -842,7 +842,7 @@ function emptyIpv4Header(): Uint8Array {
 /**
  * Maps received GRE packets to calls by (our Call ID, source address), the
  * Linux `lookup_chan(call_id, saddr)`: "the call ID must match a live call
- * *from that peer IP*" (STYLE.md §3). Everything else is dropped silently and
+ * *from that peer IP*" (docs/style.md §3). Everything else is dropped silently and
  * counted.
  */
 export class GreDemux {

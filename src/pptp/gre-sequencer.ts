@@ -6,7 +6,7 @@
  * acknowledgment has timed out. The bytes live in the channel
  * (gre-channel.ts); the clock lives in the driver (`now` is passed in).
  *
- * Names follow the seed's `struct pptp_opt`: `seqSent` (last Sequence
+ * Names follow Linux's `struct pptp_opt`: `seqSent` (last Sequence
  * Number sent), `ackRecv` (highest Acknowledgment Number received),
  * `seqRecv` (highest Sequence Number received: what we acknowledge) and
  * `ackSent` (last Acknowledgment Number sent). All four are modulo 2^32 and

@@ -37,7 +37,7 @@ const ifname = z
   .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'interface names are 1-15 characters of letters, digits, _ . -');
 const seconds = z.number().min(0).max(86400);
 
-/** PPP options (pppd names and defaults, DESIGN.md §4). */
+/** PPP options (pppd names and defaults, docs/architecture.md §4). */
 const pppSchema = z.strictObject({
   /** Authentication methods we accept from clients, strongest first. */
   'require-mschap-v2': z.boolean().default(true),
@@ -160,6 +160,15 @@ export function validateServerConfig(value: unknown, fileName = 'config'): Serve
     throw new ConfigError(
       `${fileName}: ppp: no authentication method enabled (set one of require-mschap-v2, ...)`,
     );
+  }
+  // The defaults require MPPE-128; only an explicit require-mppe-* beside nomppe is a contradiction.
+  const given = (value as { ppp?: Record<string, unknown> }).ppp ?? {};
+  for (const k of ['require-mppe-128', 'require-mppe-40'] as const) {
+    if (p.nomppe && given[k] === true) {
+      throw new ConfigError(
+        `${fileName}: ppp: "nomppe": true contradicts "${k}": true (MPPE cannot be off and required)`,
+      );
+    }
   }
   if (!p.nomppe && (p['require-pap'] || p['require-chap'])) {
     throw new ConfigError(

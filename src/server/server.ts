@@ -2,7 +2,7 @@
  * The PPTP server (PAC, RFC 2637 §1.2): TCP 1723, many control connections,
  * many calls, one {@link PppSession} per call in the authenticator role,
  * credentials from a pppd chap-secrets file, addresses from a pool, and the
- * interface side (DESIGN.md §4, docs/client-server.md).
+ * interface side (docs/architecture.md §4, docs/client-server.md).
  *
  * ```
  *  listener ─▶ connection (limits per source address, handshake time-out)

@@ -1,6 +1,6 @@
 /**
  * Named one-shot timers on a {@link Clock}: how the drivers execute the
- * engines' `startTimer {id, ms}` / `stopTimer {id}` actions (STYLE.md §4).
+ * engines' `startTimer {id, ms}` / `stopTimer {id}` actions (docs/style.md §4).
  * One timer per id; starting a running id restarts it, as the engines
  * expect. A timer that was stopped or restarted never fires its old self.
  */

@@ -1,10 +1,10 @@
 /**
- * Byte helpers shared by every codec in `wire/` (STYLE.md §2).
+ * Byte helpers shared by every codec in `wire/` (docs/style.md §2).
  *
  * Everything here works on `Uint8Array` (never Node's `Buffer`, which is an
  * `io/` concern) and big-endian ("network order") unless a name says
  * otherwise. 32-bit values are read and written with `>>> 0` or DataView so
- * that bit 31 never turns a number negative (STYLE.md §2.4).
+ * that bit 31 never turns a number negative (docs/style.md §2.4).
  */
 
 /** A DataView over exactly the bytes of `b` (respects `byteOffset`). */
@@ -39,7 +39,7 @@ export function put32(b: Uint8Array, off: number, v: number): void {
 /**
  * Sequence-number arithmetic modulo 2^32 (RFC 1982 style), for GRE sequence
  * and acknowledgment numbers (RFC 2637 §4.3). Plain `<` on sequence numbers
- * is banned (STYLE.md §2.4): use these.
+ * is banned (docs/style.md §2.4): use these.
  */
 export const seq32 = {
   /** `a + n` modulo 2^32. */
@@ -160,7 +160,7 @@ export function parseIpv4(s: string): number | undefined {
   return v >>> 0;
 }
 
-/** Exhaustiveness check for `switch` over unions (STYLE.md §4). */
+/** Exhaustiveness check for `switch` over unions (docs/style.md §4). */
 export function assertNever(x: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${String(x)}`);
 }

@@ -1,5 +1,5 @@
 /**
- * The one error type every decoder in `wire/` may throw (STYLE.md §3).
+ * The one error type every decoder in `wire/` may throw (docs/style.md §3).
  *
  * Decoders are total: given any bytes they return a value or throw a
  * {@link WireError}. Anything else escaping a decoder (a `RangeError` from a

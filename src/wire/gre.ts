@@ -22,7 +22,7 @@
  * A=1) the Acknowledgment Number sits at offset 8, where the Sequence
  * Number would otherwise be (as pptp-linux and the Linux kernel read it).
  *
- * Acceptance is strict (STYLE.md §3 "Strict GRE acceptance", the same checks
+ * Acceptance is strict (docs/style.md §3 "Strict GRE acceptance", the same checks
  * as Linux's `pptp_rcv`): Ver 1, Protocol 0x880B, K=1, C=R=s=0, Recur 0,
  * Flags 0, and the Payload Length must fit in the bytes present. Matching
  * the Call ID and source address to a live call is the channel's job
@@ -126,7 +126,7 @@ export function greHeaderLength(h: GreHeader): number {
 
 /**
  * A checked view over one enhanced GRE packet in `bytes[start, end)`
- * (STYLE.md §2.2). Reusable across packets: `GreView.check(bytes, view)`.
+ * (docs/style.md §2.2). Reusable across packets: `GreView.check(bytes, view)`.
  */
 export class GreView {
   private constructor(

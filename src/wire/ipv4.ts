@@ -22,7 +22,7 @@
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * ```
  *
- * Two levels (STYLE.md §2.2): {@link Ipv4View} is a checked view over the
+ * Two levels (docs/style.md §2.2): {@link Ipv4View} is a checked view over the
  * bytes (no copy, reusable across packets on the hot path), {@link Ipv4Packet}
  * is the plain value. Options are kept as raw bytes (they are not parsed).
  *
@@ -143,7 +143,7 @@ export function internetChecksum(b: Uint8Array, off: number, len: number): numbe
 }
 
 /**
- * A checked view over one IPv4 datagram in `bytes[start, end)` (STYLE.md
+ * A checked view over one IPv4 datagram in `bytes[start, end)` (docs/style.md
  * §2.2). {@link Ipv4View.check} verifies, in this order, that the fixed
  * header is present, Version is 4, IHL ≥ 5 and fits, Total Length covers the
  * header and fits, the reserved flag is clear and the header checksum

@@ -1,5 +1,5 @@
 /**
- * The logging interface every layer may accept (STYLE.md §6: one structured
+ * The logging interface every layer may accept (docs/style.md §6: one structured
  * logger, per-layer names such as `pptp.ctrl`, `pptp.gre`, `ppp.lcp`).
  *
  * Engines take a {@link Logger} and never format expensive strings unless

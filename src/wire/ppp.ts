@@ -55,7 +55,7 @@ export const PPP_MAX_HEADER_LENGTH = 4;
 
 /**
  * Transmit-side framing options negotiated by LCP (RFC 1661 §6.5 PFC, §6.6
- * ACFC), the `SC_COMP_PROT` / `SC_COMP_AC` flags of the seed's `pptp_xmit`.
+ * ACFC), the `SC_COMP_PROT` / `SC_COMP_AC` flags of Linux's `pptp_xmit`.
  * Both default to off: "By default, all implementations MUST transmit
  * packets with two octet PPP Protocol fields" (§6.5) and "MUST transmit
  * frames with Address and Control fields" (§6.6).
@@ -82,7 +82,7 @@ const REF_PROTOCOL =
  * sending any LCP packet. This rule guarantees unambiguous recognition of
  * LCP packets." (PFC can never apply to 0xc021 anyway.)
  *
- * Deliberate difference from the seed's `pptp_xmit`, which exempts only
+ * Deliberate difference from Linux's `pptp_xmit`, which exempts only
  * codes 1–7 (`islcp = proto == PPP_LCP && 1 <= data[2] && data[2] <= 7`)
  * and so strips 0xFF 0x03 from Echo/Discard/Protocol-Reject once ACFC is
  * negotiated. We keep the RFC's stricter rule: it includes the kernel's (codes

@@ -59,7 +59,7 @@ export interface CoalesceOptions {
   verifyChecksums?: boolean;
 }
 
-/** Counters (STYLE.md §3: every decision is counted). */
+/** Counters (docs/style.md §3: every decision is counted). */
 export interface CoalesceStats {
   /** Packets pushed. */
   packets: number;

@@ -432,7 +432,7 @@ export class ScenarioBuilder {
 const lcp = (p: LcpPacket) => encodeLcpPacket(p);
 const opts = (...o: Parameters<typeof encodeLcpOption>[0][]) => o.map(encodeLcpOption);
 
-/** The DNS query and answer of the seed's closing example, through dns-packet. */
+/** The DNS query and answer of the demo's example, through dns-packet. */
 export const DNS_QUERY = dnsPacket.encode({
   type: 'query',
   id: 0x3c5e,
@@ -749,7 +749,7 @@ export function fullSession(): ScenarioBuilder {
     'MPPE data (count 4095)',
     acfc,
   );
-  // The seed's closing example: a DNS query and its answer inside the tunnel (sent in the clear here so it can be read).
+  // The demo's example: a DNS query and its answer inside the tunnel (sent in the clear here so it can be read).
   s.pppFrame(
     true,
     PppProtocol.Ipv4,

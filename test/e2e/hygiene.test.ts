@@ -1,5 +1,5 @@
 /**
- * STYLE.md §5.7 hygiene on the real clock: a client and a server that
+ * docs/style.md §5.7 hygiene on the real clock: a client and a server that
  * connect, carry traffic and stop leave no timer or handle behind
  * (process.getActiveResourcesInfo()), so a process that ran them exits on
  * its own.

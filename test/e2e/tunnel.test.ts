@@ -1,6 +1,6 @@
 /**
  * Client and server drivers end to end, in one process, over the in-memory
- * TCP network, GRE network and TUNs (STYLE.md §5.6), on a virtual clock.
+ * TCP network, GRE network and TUNs (docs/style.md §5.6), on a virtual clock.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

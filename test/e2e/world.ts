@@ -1,5 +1,5 @@
 /**
- * An in-memory world for end-to-end tests (STYLE.md §5.6, wireguard-go's
+ * An in-memory world for end-to-end tests (docs/style.md §5.6, wireguard-go's
  * tuntest/bindtest): a PPTP server and clients built from the real drivers
  * (src/server, src/client, src/session) over the in-memory TCP network, the
  * in-memory GRE network (with optional seeded faults) and in-memory TUNs,

@@ -1,4 +1,4 @@
-/** About 10k seeded mutations per decoder in the normal suite (STYLE.md §5.4); `npm run fuzz` runs millions. */
+/** About 10k seeded mutations per decoder in the normal suite (docs/style.md §5.4); `npm run fuzz` runs millions. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadFuzzTargets } from './load.js';

@@ -1,5 +1,5 @@
 /**
- * Seeded mutation fuzzing (STYLE.md §5.4). @jazzer.js does not run on this
+ * Seeded mutation fuzzing (docs/style.md §5.4). @jazzer.js does not run on this
  * glibc, so we mutate a corpus of valid packets with a deterministic PRNG:
  * bit flips, byte sets, truncation, extension, length-field tweaks and
  * splices. The property is always the same: a decoder returns a value or

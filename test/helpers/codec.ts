@@ -1,5 +1,5 @@
 /**
- * The per-codec fixture suite of STYLE.md §5.1: for every `{name, hex, value}`
+ * The per-codec fixture suite of docs/style.md §5.1: for every `{name, hex, value}`
  * case it generates
  *  - deconstruct: bytes → value,
  *  - construct: value → the same bytes, written into a buffer pre-filled with

@@ -1,5 +1,5 @@
 /**
- * Network namespaces for system tests (STYLE.md §5.8): each test file makes
+ * Network namespaces for system tests (docs/style.md §5.8): each test file makes
  * its own, with names that carry the pid, joins them with veth pairs,
  * runs commands inside (`ip netns exec`), spawns long-lived processes there
  * and kills them by PID, and removes everything even when the test fails:

@@ -1,5 +1,5 @@
 /**
- * Interop, client side (issue 5): `pptp-ts connect` in the lab namespace
+ * Interop, client side: `pptp-ts connect` in the lab namespace
  * against pptpd + pppd + the Linux kernel's ppp_mppe in a VM.
  *
  * Oracles: pppd's own log on the server (what it negotiated, how the link

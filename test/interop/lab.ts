@@ -1,5 +1,5 @@
 /**
- * The interop lab (docs/interop.md, issue 5): Debian VMs with the real Linux
+ * The interop lab (docs/interop.md): Debian VMs with the real Linux
  * PPTP peers (kernel ppp_generic/ppp_async/ppp_mppe, pppd, pptp-linux,
  * pptpd), booted under qemu (TCG) and wired to a network namespace that the
  * test owns, where pptp-ts runs.

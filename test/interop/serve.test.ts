@@ -1,5 +1,5 @@
 /**
- * Interop, server side (issue 5): pptp-linux + pppd + the Linux kernel's
+ * Interop, server side: pptp-linux + pppd + the Linux kernel's
  * ppp_mppe in a VM dial `pptp-ts serve`, which runs in the lab namespace on
  * 192.0.2.1 with the tunnel pool 198.51.100.10-99 and a DNS server
  * (`pptp-ts demo dns-server`, zone example.test) behind it.

@@ -1,5 +1,5 @@
 /**
- * Scripted exchanges with the RFC 1661 automaton (STYLE.md §5.5): identifier
+ * Scripted exchanges with the RFC 1661 automaton (docs/style.md §5.5): identifier
  * matching, the triple length check, Max-Configure / Max-Terminate /
  * Max-Failure, Code-Reject, and two automatons negotiating with each other.
  */

@@ -1,5 +1,5 @@
 /**
- * Scripted-exchange helpers for the PPP engines (STYLE.md §5.5, smoltcp's
+ * Scripted-exchange helpers for the PPP engines (docs/style.md §5.5, smoltcp's
  * `send!`/`recv!`): a harness collects the actions an engine returns, and
  * `expectActions` / `expectNothing` drain and check them.
  */

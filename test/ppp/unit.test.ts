@@ -251,7 +251,7 @@ function deadCodes(client: PppUnitOptions, server: PppUnitOptions) {
     pair.run(() => pair.bothDead()),
     `both dead (a ${pair.units.a.phase}, b ${pair.units.b.phase})`,
   );
-  // Hygiene (STYLE.md §5.7): a dead unit leaves no timer running.
+  // Hygiene (docs/style.md §5.7): a dead unit leaves no timer running.
   assert.deepEqual(pair.timersOf('a'), [], 'timers left on a');
   assert.deepEqual(pair.timersOf('b'), [], 'timers left on b');
   return { pair, a: pair.dead('a')!.failure, b: pair.dead('b')!.failure };

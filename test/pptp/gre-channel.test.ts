@@ -26,7 +26,7 @@ const LCP_CONF_REQ = {
 };
 const LCP_ECHO_REQ = { protocol: PppProtocol.Lcp, payload: fromHex('0907000812345678') };
 
-describe('GRE channel: transmit (the seed pptp_xmit)', () => {
+describe('GRE channel: transmit (Linux pptp_xmit)', () => {
   it('first packet: seq 1, no ack, key = payload length + peer call ID, outer IPv4 DF/TTL/id/checksum', () => {
     const { ch, sink } = makeChannel();
     assert.equal(ch.send(ipFrame(1, 100), 0), 'sent');

@@ -1,5 +1,5 @@
 /**
- * Seeded fault injection (STYLE.md §5.6) on the GRE data channel: two
+ * Seeded fault injection (docs/style.md §5.6) on the GRE data channel: two
  * channels joined by a simulated link that drops 5 % of packets, duplicates
  * 3 %, and delays 15 % by up to 20 ms extra (reordering them), in both
  * directions, data and acknowledgments alike. A 10,000-packet stream must

@@ -1,5 +1,5 @@
 /**
- * Scripted-exchange helpers for the GRE data channel (STYLE.md §5.5): a
+ * Scripted-exchange helpers for the GRE data channel (docs/style.md §5.5): a
  * recording sink, packet builders that use the wire encoders, and decoders
  * for what the channel transmitted.
  */

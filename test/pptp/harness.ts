@@ -1,5 +1,5 @@
 /**
- * Scripted exchanges with the PPTP control engine (STYLE.md §5.5, smoltcp's
+ * Scripted exchanges with the PPTP control engine (docs/style.md §5.5, smoltcp's
  * `send!`/`recv!`): `deliver` a message at a time, `expectActions` the exact
  * actions that came out (matching only the keys given), `expectNothing`.
  * A fake clock runs the timers the engine starts, as a driver would:

@@ -55,6 +55,20 @@ describe('server config', () => {
       validateServerConfig({ ...minimal, ppp: { 'require-pap': true, nomppe: true } }),
     );
   });
+  it('refuses nomppe beside an explicit require-mppe-128 or require-mppe-40 (the default alone is fine)', () => {
+    assert.equal(
+      errorOf({ ...minimal, ppp: { nomppe: true, 'require-mppe-128': true } }),
+      'server.json: ppp: "nomppe": true contradicts "require-mppe-128": true (MPPE cannot be off and required)',
+    );
+    assert.match(
+      errorOf({ ...minimal, ppp: { nomppe: true, 'require-mppe-40': true } }),
+      /"require-mppe-40": true/,
+    );
+    assert.doesNotThrow(() => validateServerConfig({ ...minimal, ppp: { nomppe: true } }));
+    assert.doesNotThrow(() =>
+      validateServerConfig({ ...minimal, ppp: { nomppe: true, 'require-mppe-128': false } }),
+    );
+  });
   it('reports broken JSON with the file name', () => {
     assert.throws(() => parseServerConfig('{ "pool": ', 'srv.json'), /srv\.json: not valid JSON/);
   });

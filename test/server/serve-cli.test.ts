@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -57,6 +57,61 @@ describe('pptp-ts serve', () => {
     const r = serve('--config', write('s.json', JSON.stringify({ ...good, secrets: s })), '--check');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /bad-secrets:2: 'host\.example' is not an IPv4 address/);
+  });
+
+  it('--check rejects what would fail at run time, one line each, exit 2', () => {
+    const cases: [string, object, string, RegExp][] = [
+      [
+        'empty-pool',
+        { pool: '10.9.0.1' },
+        'alice * pw *\n',
+        /^pptp-ts serve: pool: '10\.9\.0\.1' holds only local-ip 10\.9\.0\.1; no address is left for clients\n$/,
+      ],
+      [
+        'fixed-local',
+        {},
+        'alice * pw 10.9.0.1\n',
+        /^pptp-ts serve: \S+fixed-local\.secrets:1: fixed address 10\.9\.0\.1 is local-ip, the server's own end of every tunnel\n$/,
+      ],
+      [
+        'fixed-twice',
+        {},
+        'alice * pw 10.9.0.60\nbob * pw 10.9.0.60\n',
+        /^pptp-ts serve: \S+fixed-twice\.secrets:2: fixed address 10\.9\.0\.60 is already given on line 1\n$/,
+      ],
+      [
+        'nomppe',
+        { ppp: { nomppe: true, 'require-mppe-128': true } },
+        'alice * pw *\n',
+        /^pptp-ts serve: \S+nomppe\.json: ppp: "nomppe": true contradicts "require-mppe-128": true \(MPPE cannot be off and required\)\n\(see pptp-ts serve --help\)\n$/,
+      ],
+    ];
+    for (const [name, over, secretsText, want] of cases) {
+      const sp = write(`${name}.secrets`, secretsText);
+      chmodSync(sp, 0o600);
+      const r = serve(
+        '--config',
+        write(`${name}.json`, JSON.stringify({ ...good, secrets: sp, ...over })),
+        '--check',
+      );
+      assert.equal(r.status, 2, `${name}: ${r.stderr}`);
+      assert.equal(r.stdout, '', name);
+      assert.match(r.stderr, want, name);
+    }
+  });
+
+  it('--check warns, as pppd does, about a secrets file with group or world access, and still passes', () => {
+    const sp = write('open.secrets', 'alice * pw *\n');
+    chmodSync(sp, 0o644);
+    const r = serve('--config', write('open.json', JSON.stringify({ ...good, secrets: sp })), '--check');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.stderr,
+      `pptp-ts serve: warning: ${sp} has group and/or world access (mode 644): chmod 600 ${sp}\n`,
+    );
+    chmodSync(sp, 0o600);
+    const q = serve('--config', join(dir, 'open.json'), '--check');
+    assert.equal(q.stderr, '');
   });
 
   it('usage errors exit 2; --help exits 0', () => {

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
+import { requireRoot } from '../helpers/tools.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -19,7 +20,8 @@ function namespaces(): string[] {
     .filter((n) => n.startsWith('pptpbench-'));
 }
 
-describe('bench:sessions (40 sessions)', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+describe('bench:sessions (40 sessions)', () => {
+  before(() => requireRoot('ip'));
   it('opens, holds, pings through and tears down every session, and leaves nothing behind', () => {
     const before = namespaces();
     const r = spawnSync(

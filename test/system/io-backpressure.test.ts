@@ -6,10 +6,11 @@
  * delivered, in order, none lost, never from inside `resume()` itself.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { addPointToPointAddress, setLinkUp, setMtu } from '../../src/io/ip.js';
 import { Tun } from '../../src/io/tun.js';
-import { createLab, isRoot, run } from '../helpers/netns.js';
+import { createLab, run } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
 const LOCAL = '10.78.0.1';
 const PEER = '10.78.0.2';
@@ -40,7 +41,8 @@ function echoSeq(p: Uint8Array): number {
   return p[ihl] === 8 ? (p[ihl + 6]! << 8) | p[ihl + 7]! : -1;
 }
 
-describe('TUN backpressure on a real kernel', { skip: !isRoot && 'needs root' }, () => {
+describe('TUN backpressure on a real kernel', () => {
+  before(() => requireRoot('ip', 'ping'));
   const lab = createLab('iobp');
 
   it('pause() stops mid-batch and stops reading; resume() delivers the rest and what waited, in order', async () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { LinkType } from '../../src/capture/link.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { CapturedPacket } from '../../src/capture/types.js';
@@ -19,8 +19,9 @@ import { type CapturedFrameInfo, startCapture } from '../../src/io/capture.js';
 import { addPointToPointAddress, setLinkUp } from '../../src/io/ip.js';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { Tun } from '../../src/io/tun.js';
-import { createLab, isRoot, listNamespaces, run } from '../helpers/netns.js';
-import { hasTshark, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
+import { createLab, listNamespaces, run } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
+import { tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
 
 const A = '10.89.0.1';
 const B = '10.89.0.2';
@@ -68,14 +69,15 @@ function socketFds(): Set<string> {
   return out;
 }
 
-describe('native packet capture (AF_PACKET) on a real kernel', { skip: !isRoot && 'needs root' }, () => {
+describe('native packet capture (AF_PACKET) on a real kernel', () => {
+  before(() => requireRoot('ip', 'ping', 'tshark'));
   const lab = createLab('iocap');
   const dir = mkdtempSync(join(tmpdir(), 'pptp-ts-iocap-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   let nsA = '';
   let nsB = '';
 
-  it('sets up two namespaces joined by veth', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     await lab.addVeth(nsA, 'a0', nsB, 'b0');
@@ -176,7 +178,6 @@ describe('native packet capture (AF_PACKET) on a real kernel', { skip: !isRoot &
     }
 
     // tshark, independently.
-    if (!hasTshark()) return;
     const ts = tsharkPackets(file);
     assert.equal(ts.length, packets.length, 'tshark reads every frame');
     const tsIcmp = ts.filter((p) => p.protocols.includes('icmp'));

@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
-import { createLab, isRoot, listNamespaces, run, settledResources } from '../helpers/netns.js';
+import { createLab, listNamespaces, run, settledResources } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
 const A = '10.88.0.1';
 const B = '10.88.0.2';
@@ -84,14 +85,15 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
-describe('native raw GRE socket on a real kernel', { skip: !isRoot && 'needs root' }, () => {
+describe('native raw GRE socket on a real kernel', () => {
+  before(() => requireRoot('ip', 'tc', 'ping', 'tshark', 'dumpcap'));
   const lab = createLab('iogre');
   const dir = mkdtempSync(join(tmpdir(), 'pptp-ts-iogre-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   let nsA = '';
   let nsB = '';
 
-  it('sets up two namespaces joined by veth', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     await lab.addVeth(nsA, 'a0', nsB, 'b0');

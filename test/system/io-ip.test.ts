@@ -3,7 +3,7 @@
  * every change shows up in `ip -j` output, and every undo takes it away.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   addDefaultRoute,
   addHostRouteViaGateway,
@@ -21,7 +21,8 @@ import {
   UndoStack,
 } from '../../src/io/ip.js';
 import { Tun } from '../../src/io/tun.js';
-import { createLab, isRoot, listNamespaces, run } from '../helpers/netns.js';
+import { createLab, listNamespaces, run } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
 interface AddrInfo {
   family: string;
@@ -43,12 +44,13 @@ async function routes(ns: string, family = '-4'): Promise<string[]> {
     .filter(Boolean);
 }
 
-describe('io/ip.ts on a real kernel', { skip: !isRoot && 'needs root' }, () => {
+describe('io/ip.ts on a real kernel', () => {
+  before(() => requireRoot('ip'));
   const lab = createLab('ioip');
   let ns = '';
   let tun: Tun | undefined;
 
-  it('sets up a namespace with an uplink and a default gateway', async () => {
+  before(async () => {
     ns = await lab.addNamespace('host');
     const peer = await lab.addNamespace('gw');
     await lab.addVeth(ns, 'up0', peer, 'gw0');

@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { addPointToPointAddress, linkInfo, setLinkUp, setMtu } from '../../src/io/ip.js';
 import { Tun } from '../../src/io/tun.js';
-import { createLab, isRoot, listNamespaces, run, settledResources } from '../helpers/netns.js';
+import { createLab, listNamespaces, run, settledResources } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
 const LOCAL = '10.77.0.1';
 const PEER = '10.77.0.2';
@@ -114,7 +115,8 @@ function fdTarget(fd: number): string | undefined {
   }
 }
 
-describe('native TUN on a real kernel', { skip: !isRoot && 'needs root' }, () => {
+describe('native TUN on a real kernel', () => {
+  before(() => requireRoot('ip', 'ping'));
   const lab = createLab('iotun');
   let ns = '';
 

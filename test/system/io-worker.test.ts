@@ -8,13 +8,14 @@
  * the transmit ring.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { addPointToPointAddress, setLinkUp } from '../../src/io/ip.js';
 import { loadAddon } from '../../src/io/native.js';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { Tun } from '../../src/io/tun.js';
-import { createLab, isRoot, listNamespaces, run } from '../helpers/netns.js';
+import { createLab, listNamespaces, run } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
 const WORKER_URL = new URL('./io-worker.worker.ts', import.meta.url).href;
 const TSX = import.meta.resolve('tsx/esm/api');
@@ -41,12 +42,13 @@ function nextMessage<T>(w: Worker, timeoutMs = 10_000): Promise<T> {
   });
 }
 
-describe('the native addon in worker threads', { skip: !isRoot && 'needs root' }, () => {
+describe('the native addon in worker threads', () => {
+  before(() => requireRoot('ip', 'ping'));
   const lab = createLab('iowrk');
   let nsA = '';
   let nsB = '';
 
-  it('sets up two namespaces joined by veth', async () => {
+  before(async () => {
     nsA = await lab.addNamespace('a');
     nsB = await lab.addNamespace('b');
     await lab.addVeth(nsA, 'a0', nsB, 'b0');

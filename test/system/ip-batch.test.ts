@@ -8,13 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { IpError } from '../../src/io/ip.js';
 import { systemServerHost } from '../../src/server/host.js';
 import { IpBatch } from '../../src/server/ip-batch.js';
-import { createLab, isRoot, settledResources } from '../helpers/netns.js';
+import { createLab, settledResources } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
-describe('IpBatch (real iproute2)', { skip: !isRoot && 'needs root' }, () => {
+describe('IpBatch (real iproute2)', () => {
+  before(() => requireRoot('ip'));
   const lab = createLab('ipbatch');
 
   async function routes(ns: string): Promise<string[]> {

@@ -1,9 +1,11 @@
 /** The namespace helper the system tests stand on. */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { createLab, isRoot, listNamespaces } from '../helpers/netns.js';
+import { after, before, describe, it } from 'node:test';
+import { createLab, listNamespaces } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 
-describe('test/helpers/netns.ts', { skip: !isRoot && 'needs root' }, () => {
+describe('test/helpers/netns.ts', () => {
+  before(() => requireRoot('ip'));
   const lab = createLab('nshelper');
   after(() => lab.cleanup());
 

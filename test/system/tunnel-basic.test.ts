@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { createLab, isRoot, listNamespaces } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab, listNamespaces } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   CLIENT_IP,
   hostState,
@@ -31,12 +32,13 @@ import {
 
 const TRANSFER_BYTES = 20 * 1024 * 1024;
 
-describe('pptp-ts connect ↔ pptp-ts serve on real interfaces', { skip: !isRoot && 'needs root' }, () => {
+describe('pptp-ts connect ↔ pptp-ts serve on real interfaces', () => {
+  before(() => requireRoot('ip', 'ping'));
   const lab = createLab('tunbasic');
   const dir = tempDir('basic');
   let ns: { server: string; client: string };
 
-  it('sets up two hosts', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
   });
 

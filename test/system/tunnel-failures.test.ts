@@ -6,8 +6,9 @@
  * and a control connection cut under both sides (`ss -K`).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { createLab, isRoot, listNamespaces } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab, listNamespaces } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   eventually,
   hostState,
@@ -24,14 +25,15 @@ import {
   writeServerConfig,
 } from './tunnel-lab.js';
 
-describe('tunnel failures, with real processes', { skip: !isRoot && 'needs root' }, () => {
+describe('tunnel failures, with real processes', () => {
+  before(() => requireRoot('ip', 'ss', 'ping'));
   const lab = createLab('tunfail');
   const dir = tempDir('fail');
   let ns: { server: string; client: string };
   let alicePw = '';
   let bobPw = '';
 
-  it('sets up two hosts', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
     alicePw = writePassword(dir, 'correct horse');
     bobPw = writePassword(dir, 'hunter2');

@@ -9,8 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { createLab, isRoot, listNamespaces, type Spawned } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab, listNamespaces, type Spawned } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   CLIENT_IP,
   ROOT,
@@ -40,14 +41,15 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (x: T, i: number) 
   return out;
 }
 
-describe(`${CLIENTS} concurrent clients on one server`, { skip: !isRoot && 'needs root' }, () => {
+describe(`${CLIENTS} concurrent clients on one server`, () => {
+  before(() => requireRoot('ip', 'ping'));
   const lab = createLab('tunfleet');
   const dir = tempDir('fleet');
   let ns: { server: string; client: string };
   const clientNs: string[] = [];
   const secrets = Array.from({ length: CLIENTS }, (_, i) => `user${i} * pass${i} *`).join('\n');
 
-  it('sets up the hosts and one namespace per client interface', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
     for (let i = 0; i < CLIENTS; i++) clientNs.push(await lab.addNamespace(`c${i}`));
   });

@@ -17,11 +17,10 @@ import { after, before, describe, it } from 'node:test';
 import { decodeCapture, packetJson } from '../../src/decode/index.js';
 import { encodePptpMessage } from '../../src/wire/pptp/index.js';
 import { type Framing, frameOf, fullSession, LINK_TYPE_OF, PAC, PNS } from '../decode/fixtures.js';
-import { hasTshark, runTool, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
+import { requireTools } from '../helpers/tools.js';
+import { runTool, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
 
 type Obj = Record<string, unknown>;
-const skip = process.env.PPTP_TS_SKIP_TSHARK === '1';
-
 /** text2pcap's input: a time line, then `offset hex...` lines, per packet. */
 function hexdump(frames: { seconds: number; nanoseconds: number; data: Uint8Array }[]): string {
   let s = '';
@@ -52,16 +51,14 @@ function aboveLink(p: Obj): unknown[] {
   );
 }
 
-describe('captures written by editcap, mergecap and text2pcap', {
-  skip: skip && 'PPTP_TS_SKIP_TSHARK=1',
-}, () => {
+describe('captures written by editcap, mergecap and text2pcap', () => {
   let dir: string;
   const session = fullSession();
   let original: Obj[];
   const path = (name: string) => join(dir, name);
 
   before(() => {
-    assert.ok(hasTshark(), 'tshark is not installed: apt-get install tshark (or set PPTP_TS_SKIP_TSHARK=1)');
+    requireTools('tshark', 'editcap', 'mergecap', 'text2pcap');
     dir = mkdtempSync(join(tmpdir(), `pptp-ts-formats-${process.pid}-`));
     for (const f of ['ethernet', 'sll', 'sll2', 'raw'] as Framing[])
       writeFileSync(path(`${f}.pcap`), session.pcap(f));

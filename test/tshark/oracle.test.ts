@@ -1,5 +1,5 @@
 /**
- * tshark as an independent oracle (issue 2 "Must show"): a capture of every
+ * tshark as an independent oracle (an independent check): a capture of every
  * message type, written with our encoders and our pcap writer, is decoded
  * by tshark (`-T json`) and by `pptp-ts decode`, and every field both show
  * must agree: frame times and lengths, outer IPv4, GRE, PPP, LCP/IPCP/
@@ -8,7 +8,7 @@
  *
  * tshark reading a file needs no root, so this runs in the unit suite. It
  * needs the Debian `tshark` package (which `.ci/run` installs); without it
- * the suite fails with a message saying so, unless PPTP_TS_SKIP_TSHARK=1.
+ * the suite fails with the line that installs it.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,22 +18,19 @@ import { after, before, describe, it } from 'node:test';
 import { encodePcap } from '../../src/capture/pcap.js';
 import { decodeCapture, packetJson } from '../../src/decode/index.js';
 import { fragmentIpv4, fullSession } from '../decode/fixtures.js';
-import { hasTshark, type TsharkPacket, tsharkBytes, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
+import { requireTools } from '../helpers/tools.js';
+import { type TsharkPacket, tsharkBytes, tsharkNumber, tsharkPackets } from '../helpers/tshark.js';
 
 type Obj = Record<string, unknown>;
 
-const skip = process.env.PPTP_TS_SKIP_TSHARK === '1';
-
-describe('tshark oracle: every field of every message type', {
-  skip: skip && 'PPTP_TS_SKIP_TSHARK=1',
-}, () => {
+describe('tshark oracle: every field of every message type', () => {
   let dir: string;
   let ts: TsharkPacket[];
   let ours: Map<number, Obj>;
   const session = fullSession();
 
   before(() => {
-    assert.ok(hasTshark(), 'tshark is not installed: apt-get install tshark (or set PPTP_TS_SKIP_TSHARK=1)');
+    requireTools('tshark');
     dir = mkdtempSync(join(tmpdir(), `pptp-ts-tshark-${process.pid}-`));
     const file = join(dir, 'session.pcap');
     const bytes = session.pcap('ethernet');

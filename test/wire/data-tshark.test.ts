@@ -1,5 +1,5 @@
 /**
- * tshark as an independent oracle for the data path (issue 2 "Must show"):
+ * tshark as an independent oracle for the data path (an independent check):
  * the scapy vectors and packets built by our own encoders and GRE channel
  * are written to a raw-IP pcap, decoded by tshark, and tshark's fields are
  * compared with ours. Skipped (visibly) when tshark is not installed; CI
@@ -10,14 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { GreChannel, GreDemux } from '../../src/pptp/gre-channel.js';
 import { fromHex, ipv4ToString } from '../../src/wire/bytes.js';
 import { decodeGrePacket } from '../../src/wire/gre.js';
 import { decodeIpv4Packet, IpProtocol, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { PppFrameView } from '../../src/wire/ppp.js';
-
-const hasTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+import { requireTools } from '../helpers/tools.js';
 
 /** A classic pcap with link type 101 (raw IPv4). */
 function pcap(packets: Uint8Array[]): Uint8Array {
@@ -136,7 +135,8 @@ function packets(): Uint8Array[] {
   return out;
 }
 
-describe('tshark oracle for IPv4/GRE/PPP', { skip: hasTshark ? false : 'tshark not installed' }, () => {
+describe('tshark oracle for IPv4/GRE/PPP', () => {
+  before(() => requireTools('tshark'));
   it('decodes our packets with the same field values', () => {
     const pkts = packets();
     // Negative control: the same first packet with one header bit flipped

@@ -58,7 +58,7 @@ function edited(hex: string, edit: (b: Uint8Array) => void): Uint8Array {
   return b;
 }
 
-describe('strict GRE acceptance (STYLE.md §3, RFC 2637 §4.1)', () => {
+describe('strict GRE acceptance (docs/style.md §3, RFC 2637 §4.1)', () => {
   const cases: [string, (b: Uint8Array) => void, WireErrorCode][] = [
     ['C set', (b) => (b[0] = b[0]! | 0x80), WireErrorCode.BadFlags],
     ['R set', (b) => (b[0] = b[0]! | 0x40), WireErrorCode.BadFlags],

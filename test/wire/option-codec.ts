@@ -1,7 +1,7 @@
 /**
  * Adapts a typed option decoder/encoder pair (one Configuration Option,
  * RFC 1661 §6) to the `Codec` shape of test/helpers/codec.ts, so every typed
- * option value runs through the STYLE.md §5.1 fixture suite: the bytes are
+ * option value runs through the docs/style.md §5.1 fixture suite: the bytes are
  * one whole option TLV (Type, Length, Data).
  */
 import { type CpOption, cpOptionsLength, decodeCpOptions, encodeCpOptions } from '../../src/wire/cp.js';

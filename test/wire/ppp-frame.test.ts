@@ -109,10 +109,10 @@ describe('PPP frame decoding rules', () => {
 });
 
 /**
- * The seed's pptp_xmit, transcribed on a plain array: `data` starts with the
+ * Linux's pptp_xmit (drivers/net/ppp/pptp.c), transcribed on a plain array: `data` starts with the
  * 2-byte protocol pushed by ppp_start_xmit.
  */
-function seedXmit(protocol: number, payload: Uint8Array, flags: PppFramingFlags): string {
+function linuxPptpXmit(protocol: number, payload: Uint8Array, flags: PppFramingFlags): string {
   let data = [protocol >>> 8, protocol & 0xff, ...payload];
   const islcp = (data[0]! << 8) + data[1]! === 0xc021 && 1 <= data[2]! && data[2]! <= 7;
   if (flags.pfc && data[0] === 0 && !islcp) data = data.slice(1);
@@ -121,16 +121,16 @@ function seedXmit(protocol: number, payload: Uint8Array, flags: PppFramingFlags)
 }
 
 /**
- * What we send instead where RFC 1661 §6.6 is stricter than the seed: every
- * LCP packet keeps Address/Control (the seed exempts only codes 1–7).
+ * What we send instead where RFC 1661 §6.6 is stricter than pptp_xmit: every
+ * LCP packet keeps Address/Control (pptp_xmit exempts only codes 1–7).
  */
 function expectedXmit(protocol: number, payload: Uint8Array, flags: PppFramingFlags): string {
-  const seed = seedXmit(protocol, payload, flags);
+  const seed = linuxPptpXmit(protocol, payload, flags);
   if (protocol !== 0xc021 || seed.startsWith('ff03')) return seed;
   return `ff03${seed}`;
 }
 
-describe('PPP frame encoding = the seed pptp_xmit, with RFC 1661 §6.6 for LCP (differential)', () => {
+describe('PPP frame encoding = Linux pptp_xmit, with RFC 1661 §6.6 for LCP (differential)', () => {
   const protocols = [0x0021, 0x0057, 0x00fd, 0x8021, 0x8057, 0x80fd, 0xc021, 0xc023, 0xc223];
   const payloads = [0, 1, 2, 5, 7, 8, 9, 10, 11, 12, 0x45, 0xff].map((c) => new Uint8Array([c, 1, 0, 4]));
   for (const flags of [NONE, BOTH, { acfc: true, pfc: false }, { acfc: false, pfc: true }]) {
@@ -168,7 +168,11 @@ describe('PPP frame encoding = the seed pptp_xmit, with RFC 1661 §6.6 for LCP (
       const payload = new Uint8Array([code, 1, 0, 4]);
       const f = encodePppFrame({ protocol: PppProtocol.Lcp, payload }, BOTH);
       assert.equal(toHex(f.subarray(0, 4)), 'ff03c021', `code ${code}`);
-      assert.notEqual(toHex(f), seedXmit(PppProtocol.Lcp, payload, BOTH), 'the seed would strip ff03 here');
+      assert.notEqual(
+        toHex(f),
+        linuxPptpXmit(PppProtocol.Lcp, payload, BOTH),
+        'pptp_xmit would strip ff03 here',
+      );
     }
     assert.equal(
       toHex(encodePppFrame({ protocol: PppProtocol.Lcp, payload: new Uint8Array(0) }, BOTH)),

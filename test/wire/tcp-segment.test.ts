@@ -41,7 +41,8 @@ import {
   V4_FLOW,
   V6_FLOW,
 } from '../helpers/inet-packets.js';
-import { hasTshark, tsharkPackets } from '../helpers/tshark.js';
+import { requireTools } from '../helpers/tools.js';
+import { tsharkPackets } from '../helpers/tshark.js';
 
 codecSuite(
   'virtio_net_hdr',
@@ -251,11 +252,8 @@ describe('gsoSegment: TCP super-packets become what tcp_gso_segment makes', () =
     }
   });
 
-  it('segments verify under tshark too (IPv4 header and TCP checksums, contiguous sequence numbers)', (t) => {
-    if (!hasTshark()) {
-      t.skip('tshark not installed');
-      return;
-    }
+  it('segments verify under tshark too (IPv4 header and TCP checksums, contiguous sequence numbers)', () => {
+    requireTools('tshark');
     const segs = [
       ...segmentAll(superPacket(V4_FLOW, cases[0]!.t), tsoHeader(V4_FLOW, 1448)),
       ...segmentAll(superPacket(V6_FLOW, cases[3]!.t), tsoHeader(V6_FLOW, 1428)),

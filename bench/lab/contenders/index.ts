@@ -1,5 +1,5 @@
 /**
- * Every contender, in the order each round runs them (the issue 6 list).
+ * Every contender, in the order each round runs them.
  */
 import type { Contender } from '../contender.js';
 import { openvpn } from './openvpn.js';

@@ -1,6 +1,6 @@
 /**
  * pptp-ts itself, in two variants: MPPE off, and MPPE-128 stateless (the
- * targets of issue 6 are judged on these). The server end runs
+ * targets are judged on these). The server end runs
  * `pptp-ts serve --config FILE` with a one-user chap-secrets file and a
  * one-address pool; the client end runs `pptp-ts connect SERVER --user U
  * --password-file F --ifname IF --mtu MTU --mppe SPEC --no-host-route` (the
@@ -152,7 +152,7 @@ export async function pptpCliMissing(): Promise<string | undefined> {
     if (/unknown command/i.test(`${r.stdout}${r.stderr}`)) lacking.push(cmd);
   }
   if (lacking.length === 0) return undefined;
-  return `the pptp-ts CLI has no ${lacking.map((c) => `'${c}'`).join(' or ')} command yet (src/cli/main.ts; issue 4)`;
+  return `the pptp-ts CLI has no ${lacking.map((c) => `'${c}'`).join(' or ')} command yet (src/cli/main.ts)`;
 }
 
 function hasIpv4(lab: Lab, ns: string, dev: string): Promise<boolean> {

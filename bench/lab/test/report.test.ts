@@ -184,7 +184,7 @@ describe('summarizeRuns', () => {
     assert.equal(p.ratios.tcp4VsOpenvpn, undefined, 'no TCP 4 figure for pptp-ts');
   });
 
-  it('judges the issue 6 targets', () => {
+  it('judges the targets', () => {
     const t = evaluateTargets(summary);
     const find = (subject: string, re: RegExp) => t.find((x) => x.subject === subject && re.test(x.target))!;
     assert.equal(find('pptp-ts', /1\.5× OpenVPN/).status, 'met');

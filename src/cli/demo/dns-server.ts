@@ -2,7 +2,7 @@
  * The demo's DNS server: a tiny authoritative server for one zone
  * (`example.test`), built on the `dns-packet` codec and `node:dgram`. It
  * runs in the demo's DNS host, behind the PPTP server, so the client's
- * query has to cross the tunnel to reach it (the seed's closing example).
+ * query has to cross the tunnel to reach it (the demo's DNS example).
  *
  * What it answers (RFC 1034 §4.3.2, reduced to one zone without
  * delegations or CNAMEs):

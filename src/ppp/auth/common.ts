@@ -66,7 +66,7 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /**
  * Marks an object holding secrets so that `JSON.stringify`, string
  * conversion and `util.inspect` (console.log) print `[redacted]` instead of
- * its bytes (STYLE.md §3: "Secrets ... never appear in logs or toString").
+ * its bytes (docs/style.md §3: "Secrets ... never appear in logs or toString").
  * The helpers are inherited and non-enumerable, so the object still
  * spreads as plain data.
  */

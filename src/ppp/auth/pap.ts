@@ -10,7 +10,7 @@
  * ```
  *
  * PAP sends the password in clear text over the link: the defaults of this
- * stack refuse it (DESIGN.md §6); it exists for equipment that knows
+ * stack refuse it (docs/architecture.md §6); it exists for equipment that knows
  * nothing better.
  */
 

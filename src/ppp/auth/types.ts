@@ -3,7 +3,7 @@
  * MS-CHAP v1, MS-CHAP-V2), both directions. This file is the contract the
  * PPP unit integrates; keep it stable.
  *
- * Each engine is sans-IO (STYLE.md §4): it never reads the clock, never
+ * Each engine is sans-IO (docs/style.md §4): it never reads the clock, never
  * starts a timer and never touches a socket. The unit calls
  *
  *  - `start()` when the Authentication phase begins (RFC 1661 §3.5: after
@@ -59,7 +59,7 @@ export type AuthAction =
    */
   | { readonly kind: 'attempt-failed'; readonly failure: AuthFailure };
 
-/** Timer ids, named by intent (STYLE.md §4). */
+/** Timer ids, named by intent (docs/style.md §4). */
 export const AUTH_TIMER = {
   /** PAP peer: retransmit the Authenticate-Request (RFC 1334 §2.2.1 "MUST be repeated"). */
   papRequestRestart: 'auth.pap.request-restart',

@@ -5,7 +5,7 @@
  *
  * Each message has a field table next to its RFC diagram, a value
  * interface, and `decodeXxx(bytes)` / `encodeXxx(value, out?, offset?)` /
- * `xxxLength(value)` (STYLE.md §2.2). Decoders return plain values (numbers
+ * `xxxLength(value)` (docs/style.md §2.2). Decoders return plain values (numbers
  * and strings), never views into the input, so nothing needs copying.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Incremental framing of the control connection's TCP stream (RFC 2637
- * §1.4; STYLE.md §2.7; mqtt-packet's parser): TCP delivers bytes, not
+ * §1.4; docs/style.md §2.7; mqtt-packet's parser): TCP delivers bytes, not
  * messages, so one read may hold half a message or several.
  *
  * `push(chunk)` returns every message the stream now completes and keeps
@@ -42,7 +42,7 @@ import { decodePptpMessage, type PptpMessage } from './message.js';
 
 /**
  * Default cap on the Length of a message the framer will buffer (a resource
- * cap, STYLE.md §3). Defined messages are at most 220 bytes; the cap only
+ * cap, docs/style.md §3). Defined messages are at most 220 bytes; the cap only
  * bounds how much of an undefined message type is skipped.
  */
 export const PPTP_MAX_MESSAGE_LENGTH = 512;

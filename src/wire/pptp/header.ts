@@ -19,7 +19,7 @@
  * Every control message has one fixed size, so a decoder checks the
  * declared Length against exactly that size (§2, each message's "Length:
  * Total length in octets of this PPTP message, including the entire PPTP
- * header"). Bytes past the declared Length are ignored (STYLE.md §2.6).
+ * header"). Bytes past the declared Length are ignored (docs/style.md §2.6).
  *
  * Only the header has a checked view ({@link PptpHeaderView}): messages are
  * small, fixed-size and rare (control plane), so each decodes straight to a
@@ -57,7 +57,7 @@ export const PPTP_HEADER_FIELD = {
 
 /**
  * The header's "PPTP Message Type" field (RFC 2637 §1.4). Named *class* here
- * because STYLE.md §2.5 gives the name `PptpMessageType` to the Control
+ * because docs/style.md §2.5 gives the name `PptpMessageType` to the Control
  * Message Type (the value that says SCCRQ, OCRQ, ...).
  */
 export enum PptpMessageClass {
@@ -123,7 +123,7 @@ export const PPTP_MESSAGE_LENGTH: Readonly<Record<PptpMessageType, number>> = {
   [PptpMessageType.SetLinkInfo]: 24,
 };
 
-/** The RFC's abbreviations, for logs (STYLE.md §6). */
+/** The RFC's abbreviations, for logs (docs/style.md §6). */
 export const PPTP_MESSAGE_ABBREVIATION: Readonly<Record<PptpMessageType, string>> = {
   [PptpMessageType.StartControlConnectionRequest]: 'SCCRQ',
   [PptpMessageType.StartControlConnectionReply]: 'SCCRP',
@@ -226,7 +226,7 @@ const MAGIC_REFERENCE =
   'RFC 2637 §1.4: "Loss of synchronization must result in immediate closing of the control connection\'s TCP session"';
 
 /**
- * A checked view over the common header (STYLE.md §2.2). Only
+ * A checked view over the common header (docs/style.md §2.2). Only
  * {@link PptpHeaderView.check} builds one for received bytes: it verifies
  * the buffer holds the 12-byte header, the Magic Cookie, and a Length of at
  * least 12 that fits in the buffer, so no getter reads out of range.
@@ -309,7 +309,7 @@ export class PptpHeaderView {
  * `type` and exactly its size (RFC 2637 §2). Returns nothing: afterwards
  * the caller may read any field offset below `PPTP_MESSAGE_LENGTH[type]`.
  *
- * The order is the one STYLE.md §3 asks for: enough bytes for the header,
+ * The order is the one docs/style.md §3 asks for: enough bytes for the header,
  * the cookie, the message type, the declared Length equal to the type's
  * size, and only then the declared Length against the bytes present (so a
  * short read of a good message says Truncated, not a format error).

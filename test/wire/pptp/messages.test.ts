@@ -266,7 +266,7 @@ describe('PPTP message edge cases', () => {
 });
 
 /**
- * A naive reference codec (STYLE.md §5.4, yamux's differential test): the
+ * A naive reference codec (docs/style.md §5.4, yamux's differential test): the
  * RFC 2637 §2 diagrams written down as field lists, with no offset tables,
  * driving a generic DataView encoder/decoder. Our codecs must agree with it
  * byte for byte on random values.
