@@ -110,6 +110,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         process.exit(SERVE_EXIT.fatal);
       }
       log.log('info', `${sig}: shutting down`);
+      // The shutdown bounds itself; this is the backstop should anything hang regardless.
+      const boundMs = config.limits['shutdown-timeout'] * 1000;
+      setTimeout(() => {
+        log.log('error', 'shutdown did not finish in time: exiting');
+        process.exit(SERVE_EXIT.fatal);
+      }, boundMs + 2000).unref();
       void server.shutdown('server shutting down').then(resolve);
     };
   });
@@ -119,6 +125,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     try {
       env.reloadSecrets();
       log.log('info', 'secrets re-read', { entries: env.secrets().length });
+      server.secretsReloaded();
     } catch (err) {
       log.log('error', 'secrets not re-read (the old ones stay)', { error: (err as Error).message });
     }
@@ -149,5 +156,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
   process.stdout.write('stopped\n');
+  // Everything is closed; should a handle still hold the event loop, do not wait for it.
+  setTimeout(() => process.exit(SERVE_EXIT.ok), 1000).unref();
   return SERVE_EXIT.ok;
 }
