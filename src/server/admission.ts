@@ -314,7 +314,8 @@ interface LimiterScope {
  */
 export class RateLimitedLogger implements Logger {
   constructor(
-    private readonly inner: Logger,
+    /** The logger lines go to once they pass. */
+    readonly inner: Logger,
     private readonly global: WarnBuckets,
     private readonly now: () => number,
     private readonly scope: LimiterScope = { local: undefined },

@@ -361,7 +361,7 @@ export class PptpServer {
       private readonly connLog: Logger,
     ) {
       const cfg = server.config;
-      this.log = conn.log.wrap(demoteInfo(connLog));
+      this.log = conn.log.wrap(demoteInfo(conn.log.inner));
       this.hostName = cfg.name;
       this.packetRecvWindowSize = cfg.pptp['receive-window'];
       this.maximumChannels = Math.min(cfg.limits['max-sessions'], 0xffff);

@@ -315,7 +315,6 @@ export class ControlDriver {
 
   private overflow(detail: string): void {
     if (this.socket.destroyed) return;
-    this.log.log('warn', 'control connection dropped: the peer does not read', { detail });
     this.events.overflow?.(detail);
     this.destroy();
   }
