@@ -280,16 +280,18 @@ export class ControlDriver {
   }
 
   /**
-   * After a write: pause reading above the high-water mark (until 'drain'),
-   * drop the connection above the hard limit.
+   * After a write: pause reading above the high-water mark (until 'drain',
+   * so the mark in effect is at least the socket's own writableHighWaterMark,
+   * 16 KiB for net.Socket), drop the connection above the hard limit.
+   * `below`: what write() returned (false: the socket will emit 'drain').
    */
-  private checkBackpressure(limits: ControlWriteLimits): void {
+  private checkBackpressure(limits: ControlWriteLimits, below: boolean): void {
     const queued = this.socket.writableLength;
     if (queued > limits.limitBytes) {
       this.overflow(`${queued} bytes written and not read by the peer`);
       return;
     }
-    if (queued <= limits.highWaterBytes || this.stallTimer) return;
+    if (below || queued <= limits.highWaterBytes || this.stallTimer) return;
     this.socket.pause();
     this.socket.once('drain', this.onDrain);
     this.stallTimer = this.clock.setTimer(limits.stallTimeoutMs, () => {
@@ -324,8 +326,8 @@ export class ControlDriver {
       switch (a.kind) {
         case 'send':
           if (!this.socket.destroyed && this.socket.writable) {
-            this.socket.write(encodePptpMessage(a.message));
-            if (this.writeLimits) this.checkBackpressure(this.writeLimits);
+            const below = this.socket.write(encodePptpMessage(a.message));
+            if (this.writeLimits) this.checkBackpressure(this.writeLimits, below);
           }
           break;
         case 'startTimer':
