@@ -136,7 +136,11 @@ export class IpBatch {
     for (const h of [child, child.stdin, child.stdout, child.stderr] as unknown as {
       ref?(): void;
       unref?(): void;
+      destroyed?: boolean;
     }[]) {
+      // A closed pipe (stderr, with 2>&1) has no handle: net.Socket would queue a 'connect'
+      // listener per call (MaxListenersExceededWarning after ten sessions).
+      if (h.destroyed) continue;
       if (want) h.ref?.();
       else h.unref?.();
     }
