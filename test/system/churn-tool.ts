@@ -2,9 +2,9 @@
  * The client side of the churn system test (run inside the client
  * namespace): ROUNDS × (open PER sessions, CONCURRENCY at a time; close
  * them all) through bench/sessions' load generator, one control connection
- * per session. Prints `round K up=N failed=F closed=C` per round, and
+ * per session; with PASSWORD, every session uses that (wrong) password. Prints `round K up=N failed=F closed=C` per round, and
  * pauses 2 s after the first round and after the last (the test samples the
- * server then). Usage: churn-tool.ts SERVER LOCAL ROUNDS PER CONCURRENCY
+ * server then). Usage: churn-tool.ts SERVER LOCAL ROUNDS PER CONCURRENCY [PASSWORD]
  */
 import { LoadGenerator } from '../../bench/sessions/load.js';
 import { realClock } from '../../src/io/clock.js';
@@ -13,7 +13,7 @@ import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { systemTcp } from '../../src/io/tcp.js';
 import { GreEndpoint } from '../../src/session/gre-endpoint.js';
 
-const [server, local, roundsText, perText, concText] = process.argv.slice(2);
+const [server, local, roundsText, perText, concText, password] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const per = Number(perText);
 const concurrency = Number(concText);
@@ -25,7 +25,7 @@ const gen = new LoadGenerator(
     server: server!,
     port: 1723,
     localAddress: local!,
-    credentials: (i) => ({ user: `u${i}`, password: `p${i}` }),
+    credentials: (i) => ({ user: `u${i}`, password: password ?? `p${i}` }),
     setupTimeoutMs: 30_000,
   },
   { clock: realClock, tcp: systemTcp, endpoint, log },
