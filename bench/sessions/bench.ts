@@ -331,6 +331,12 @@ export async function runSessionsBench(
         limits: {
           'max-sessions': Math.max(n, 1),
           'max-connections-per-address': Math.max(n, 1),
+          // Every generated session comes from one address: lift the per-address and starting limits.
+          'max-calls-per-address': Math.max(n, 1),
+          'max-starting': Math.max(n, 1),
+          'max-starting-per-address': Math.max(n, 1),
+          'max-calls-per-connection': Math.max(settings.callsPerConnection, 1),
+          'auth-timeout': 120,
           'handshake-timeout': 120,
         },
       }),

@@ -68,6 +68,7 @@ export async function startServeOperations(o: {
     }
     try {
       env.reloadSecrets();
+      server.secretsReloaded();
       done.push(`secrets (${env.secrets().length} entries)`);
       log.log('info', 'secrets re-read', { entries: env.secrets().length });
     } catch (err) {

@@ -238,6 +238,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         process.exit(SERVE_EXIT.fatal);
       }
       log.log('info', `${sig}: shutting down`);
+      // The shutdown bounds itself; this is the backstop should anything hang regardless.
+      const boundMs = config.limits['shutdown-timeout'] * 1000;
+      setTimeout(() => {
+        log.log('error', 'shutdown did not finish in time: exiting');
+        process.exit(SERVE_EXIT.fatal);
+      }, boundMs + 2000).unref();
       void server.shutdown('server shutting down').then(resolve);
     };
   });
@@ -277,5 +283,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
   process.stdout.write('stopped\n');
+  // Everything is closed; should a handle still hold the event loop, do not wait for it.
+  setTimeout(() => process.exit(SERVE_EXIT.ok), 1000).unref();
   return SERVE_EXIT.ok;
 }

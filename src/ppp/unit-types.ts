@@ -7,7 +7,13 @@
 
 import type { Logger } from '../wire/log.js';
 import type { PppFrame, PppFramingFlags } from '../wire/ppp.js';
-import type { AuthFailure, AuthSuccess, CredentialLookup, RandomBytes } from './auth/index.js';
+import type {
+  AuthenticatorOptions,
+  AuthFailure,
+  AuthSuccess,
+  CredentialLookup,
+  RandomBytes,
+} from './auth/index.js';
 import type { CcpNegotiated } from './ccp.js';
 import type { IpcpNegotiated } from './ipcp.js';
 import type { Ipv6cpNegotiated } from './ipv6cp.js';
@@ -139,6 +145,8 @@ export interface PppUnitOptions extends AuthOptions {
   readonly authRestartMs?: number;
   /** MS-CHAP authenticator: new Responses accepted after a failed one (Failure with R=1); see `AuthenticatorOptions.maxRetries`. */
   readonly authMaxRetries?: number;
+  /** Authenticator: how long to hold each failed attempt's Failure; see `AuthenticatorOptions.failureDelayMs`. */
+  readonly authFailureDelayMs?: AuthenticatorOptions['failureDelayMs'];
 }
 
 // ─── Outputs ────────────────────────────────────────────────────────────────

@@ -841,6 +841,7 @@ export class PppUnit {
         name: o.name,
         ignoreDomain: o.msIgnoreDomain,
         maxRetries: o.authMaxRetries,
+        failureDelayMs: o.authFailureDelayMs,
       });
       this.authPending++;
     }

@@ -57,6 +57,51 @@ const pppSchema = z.strictObject({
   ipv6: z.boolean().default(false),
 });
 
+/**
+ * Resource limits (docs/client-server.md "Limits"). Names follow accel-ppp's
+ * where it has the same limit (`max-sessions`, `max-starting`).
+ */
+const limitsSchema = z.strictObject({
+  'max-sessions': z.number().int().min(1).max(100000).default(10000),
+  'max-connections-per-address': z.number().int().min(1).max(100000).default(64),
+  /** Seconds from TCP accept to the PPP network phase. */
+  'handshake-timeout': z.number().min(1).max(600).default(30),
+  /** Calls on one control connection (Windows, pptp-linux and accel-ppp use one). */
+  'max-calls-per-connection': z.number().int().min(1).max(0xffff).default(4),
+  /** Calls from one source address, over all its control connections. */
+  'max-calls-per-address': z.number().int().min(1).max(100000).default(64),
+  /** Calls that have not authenticated yet, server-wide (accel-ppp `max-starting`). */
+  'max-starting': z.number().int().min(1).max(100000).default(128),
+  /** Calls that have not authenticated yet, from one source address. */
+  'max-starting-per-address': z.number().int().min(1).max(100000).default(8),
+  /** Seconds from a call's Outgoing-Call-Reply to its successful authentication. */
+  'auth-timeout': z.number().min(1).max(600).default(15),
+  /** Seconds a failed authentication waits before its Failure is sent; doubles per recent failure. */
+  'auth-failure-delay': z.number().min(0).max(60).default(1),
+  /** Largest such delay, seconds. */
+  'auth-failure-delay-max': z.number().min(0).max(600).default(30),
+  /** Seconds after which an address's or user's failure count is forgotten. */
+  'auth-failure-forget': z.number().min(1).max(86400).default(600),
+  /** Queued control bytes to one peer above which we stop reading from it. */
+  'control-write-high-water': z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 30)
+    .default(65536),
+  /** Queued control bytes to one peer above which the connection is dropped. */
+  'control-write-limit': z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 30)
+    .default(262144),
+  /** Seconds a peer may leave our control writes unread (reading paused) before it is dropped. */
+  'control-write-stall-timeout': z.number().min(1).max(600).default(10),
+  /** Seconds SIGTERM/SIGINT may take: peers are told at once, then whatever is left is dropped. */
+  'shutdown-timeout': z.number().min(0.5).max(60).default(3),
+});
+
 const schema = z.strictObject({
   /** Address to listen on for TCP 1723 (and GRE). */
   listen: ipv4.default('0.0.0.0'),
@@ -97,14 +142,7 @@ const schema = z.strictObject({
       'ack-timeout-ms': 100,
       'reorder-timeout-ms': 300,
     }),
-  limits: z
-    .strictObject({
-      'max-sessions': z.number().int().min(1).max(100000).default(10000),
-      'max-connections-per-address': z.number().int().min(1).max(100000).default(64),
-      /** Seconds from TCP accept to the PPP network phase. */
-      'handshake-timeout': z.number().min(1).max(600).default(30),
-    })
-    .default({ 'max-sessions': 10000, 'max-connections-per-address': 64, 'handshake-timeout': 30 }),
+  limits: limitsSchema.prefault({}),
   /** May clients reach each other's tunnel addresses? */
   'client-to-client': z.boolean().default(false),
   hooks: z
@@ -126,8 +164,12 @@ const schema = z.strictObject({
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       format: z.enum(['text', 'json']).default('text'),
+      /** Warnings of one kind one connection or session may log at once, then one per `warn-interval`. */
+      'warn-burst': z.number().int().min(1).max(100000).default(10),
+      /** Seconds per further warning of one kind (per connection; the server as a whole gets 10 times the rate). */
+      'warn-interval': z.number().min(0.001).max(3600).default(1),
     })
-    .default({ level: 'info', format: 'text' }),
+    .prefault({}),
 });
 
 export type ServerConfig = z.infer<typeof schema>;
@@ -154,6 +196,15 @@ export function validateServerConfig(value: unknown, fileName = 'config'): Serve
   } catch (e) {
     if (e instanceof PoolSpecError) throw new ConfigError(`${fileName}: pool: ${e.message}`);
     throw e;
+  }
+  const l = c.limits;
+  if (l['control-write-limit'] <= l['control-write-high-water']) {
+    throw new ConfigError(
+      `${fileName}: limits.control-write-limit must be above limits.control-write-high-water`,
+    );
+  }
+  if (l['auth-failure-delay-max'] < l['auth-failure-delay']) {
+    throw new ConfigError(`${fileName}: limits.auth-failure-delay-max is below limits.auth-failure-delay`);
   }
   const p = c.ppp;
   if (!p['require-mschap-v2'] && !p['require-mschap'] && !p['require-chap'] && !p['require-pap']) {

@@ -68,6 +68,8 @@ export class IpPool {
   private readonly free: number[] = [];
   private head = 0;
   private readonly inPool = new Set<number>();
+  /** Every address of the pool spec, reserved or not. */
+  private readonly all: ReadonlySet<number>;
   private readonly used = new Set<number>();
   private usedInPool = 0;
 
@@ -78,6 +80,7 @@ export class IpPool {
    */
   constructor(addresses: readonly number[], reserved: Iterable<number> = []) {
     const skip = new Set(reserved);
+    this.all = new Set(addresses);
     for (const a of addresses) {
       if (skip.has(a) || this.inPool.has(a)) continue;
       this.inPool.add(a);
@@ -147,6 +150,30 @@ export class IpPool {
       this.usedInPool--;
       this.free.push(address);
     }
+  }
+
+  /**
+   * Takes a pool address out of dynamic use (it became someone's fixed
+   * address). If a session holds it now, it keeps it; on release it does not
+   * come back. False when it is not a pool address or already reserved.
+   */
+  reserve(address: number): boolean {
+    if (!this.inPool.delete(address)) return false;
+    if (this.used.has(address)) this.usedInPool--;
+    else {
+      const i = this.free.indexOf(address, this.head);
+      if (i >= 0) this.free.splice(i, 1);
+    }
+    return true;
+  }
+
+  /** Gives a reserved pool address back to dynamic use. False when it is not a reserved pool address. */
+  unreserve(address: number): boolean {
+    if (!this.all.has(address) || this.inPool.has(address)) return false;
+    this.inPool.add(address);
+    if (this.used.has(address)) this.usedInPool++;
+    else this.free.push(address);
+    return true;
   }
 
   /** True when `address` is currently assigned. */

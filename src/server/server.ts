@@ -21,8 +21,16 @@ import type { HookContext, HookResult } from '../io/hooks.js';
 import type { Undo } from '../io/ip.js';
 import { plainIpv4, type TcpListener, type TcpSocket, type TcpTransport } from '../io/tcp.js';
 import type { GreSocket, TunDevice } from '../io/types.js';
-import type { AuthFailure, Credential, CredentialLookup, RandomBytes } from '../ppp/auth/index.js';
+import type {
+  AuthFailure,
+  AuthFailureReason,
+  AuthMethod,
+  Credential,
+  CredentialLookup,
+  RandomBytes,
+} from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
+import { authMethodName } from '../ppp/lcp.js';
 import type { PppFailure, PppUnitOptions, UnitAction } from '../ppp/unit.js';
 import type {
   PptpAdmission,
@@ -30,11 +38,13 @@ import type {
   PptpCallParameters,
   PptpCloseReason,
   PptpControlConfig,
+  PptpControlLimits,
   PptpControlTimers,
 } from '../pptp/control-types.js';
 import {
   ControlDriver,
   type ControlEvents,
+  type ControlWriteLimits,
   describeCallEndReason,
   describeCloseReason,
   randomIntFrom,
@@ -59,6 +69,7 @@ import {
   PptpOutgoingCallResult,
   PptpStopReason,
 } from '../wire/pptp/index.js';
+import { AuthTarpit, CallAdmission, type CallRefusal, RateLimitedLogger, WarnBuckets } from './admission.js';
 import type { CallAuth, CallAuthFactory } from './call-auth.js';
 import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secrets.js';
 import type { ServerConfig } from './config.js';
@@ -105,8 +116,24 @@ export interface ServerCounters {
   sessionsStarted: number;
   sessionsUp: number;
   sessionsEnded: number;
-  /** Calls refused: max-sessions reached. */
+  /** Calls refused, for any reason (each reason also has its own counter below). */
   callsRefused: number;
+  /** Calls refused: `limits.max-calls-per-connection` reached on that connection. */
+  callsRefusedPerConnection: number;
+  /** Calls refused: `limits.max-calls-per-address` reached for that source address. */
+  callsRefusedPerAddress: number;
+  /** Calls refused: `limits.max-starting` unauthenticated calls server-wide. */
+  callsRefusedStarting: number;
+  /** Calls refused: `limits.max-starting-per-address` unauthenticated calls from that address. */
+  callsRefusedStartingPerAddress: number;
+  /** Calls ended because their peer did not authenticate within `limits.auth-timeout`. */
+  authTimeouts: number;
+  /** Failed authentication attempts (each one delayed per `limits.auth-failure-delay`). */
+  authFailures: number;
+  /** Control connections dropped because the peer did not read what we wrote. */
+  controlWriteOverflows: number;
+  /** Sessions ended because their route, interface or address could not be set up. */
+  hostSetupFailures: number;
   /** Packets from a session whose inner source address is not the session's: dropped. */
   spoofedDropped: number;
   /** Session-to-session packets the client-to-client policy refused. */
@@ -155,6 +182,8 @@ interface Connection {
   readonly calls: Map<number, ServerCall>;
   handshakeTimer: Timer | undefined;
   closed: boolean;
+  /** The connection's rate-limited logger (flushed when it closes). */
+  log: RateLimitedLogger;
 }
 
 interface ServerCall {
@@ -181,6 +210,12 @@ interface ServerCall {
   ipv6Added: boolean;
   /** Outside authentication ({@link ServerEnv.callAuth}). */
   auth: CallAuth | undefined;
+  /** The peer authenticated (the call no longer counts as starting). */
+  authenticated: boolean;
+  /** Ends the call unless its peer authenticates first (`limits.auth-timeout`). */
+  authTimer: Timer | undefined;
+  /** The session's rate-limited logger (flushed when the call ends). */
+  log: RateLimitedLogger;
 }
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
@@ -190,6 +225,29 @@ export const SERVER_PPP_START_WAIT_MS = 1000;
 
 function u32(p: Uint8Array, off: number): number {
   return ((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0;
+}
+
+/**
+ * The Outgoing-Call-Reply for a refused call (RFC 2637 §2.8 Result Codes).
+ * Limits on the whole server, and on unauthenticated calls, which free up
+ * as other calls authenticate or end, are "2 (General Error) - Outgoing
+ * Call not established for the reason indicated in Error Code" with Error
+ * Code "4 (No-Resource) - Insufficient resources to handle this command
+ * now" (§2.2); fixed caps on one connection or one source address are
+ * "7 (Do Not Accept) - Outgoing Call administratively prohibited".
+ */
+export function refusalAnswer(refusal: CallRefusal): PptpAdmission {
+  switch (refusal) {
+    case 'max-calls-per-connection':
+    case 'max-calls-per-address':
+      return { accept: false, resultCode: PptpOutgoingCallResult.DoNotAccept };
+    default:
+      return {
+        accept: false,
+        resultCode: PptpOutgoingCallResult.GeneralError,
+        errorCode: PptpGeneralError.NoResource,
+      };
+  }
 }
 
 /** `pptps0` → `pptps%d`: the per-session interface pattern from the configured name. */
@@ -206,6 +264,14 @@ export class PptpServer {
     sessionsUp: 0,
     sessionsEnded: 0,
     callsRefused: 0,
+    callsRefusedPerConnection: 0,
+    callsRefusedPerAddress: 0,
+    callsRefusedStarting: 0,
+    callsRefusedStartingPerAddress: 0,
+    authTimeouts: 0,
+    authFailures: 0,
+    controlWriteOverflows: 0,
+    hostSetupFailures: 0,
     spoofedDropped: 0,
     clientToClientDropped: 0,
     clientToClientForwarded: 0,
@@ -235,6 +301,12 @@ export class PptpServer {
    */
   readonly observers: ServerObserver[] = [];
   private stopping = false;
+  private readonly admission: CallAdmission;
+  private readonly tarpit: AuthTarpit;
+  /** Server-wide warning buckets (each connection and session also has its own). */
+  private readonly warnings: WarnBuckets;
+  /** Fixed addresses of the secrets now reserved in the pool. */
+  private reservedFixed = new Set<number>();
   private readonly pending = new Set<Promise<unknown>>();
   /** Largest interface MTU a session may get: the shared TUN's MTU. */
   private readonly interfaceMtu: number;
@@ -249,6 +321,28 @@ export class PptpServer {
     const reserved = [this.localIp];
     for (const e of env.secrets()) reserved.push(...e.addresses.fixed);
     this.pool = new IpPool(parsePoolSpec(config.pool), reserved);
+    this.reservedFixed = new Set(reserved.slice(1));
+    const limits = config.limits;
+    this.admission = new CallAdmission({
+      maxCallsPerAddress: limits['max-calls-per-address'],
+      maxStarting: limits['max-starting'],
+      maxStartingPerAddress: limits['max-starting-per-address'],
+    });
+    this.tarpit = new AuthTarpit({
+      baseMs: limits['auth-failure-delay'] * 1000,
+      maxMs: limits['auth-failure-delay-max'] * 1000,
+      forgetMs: limits['auth-failure-forget'] * 1000,
+    });
+    // The server as a whole may log ten times what one connection or session may.
+    this.warnings = new WarnBuckets(config.log['warn-burst'] * 10, (config.log['warn-interval'] * 1000) / 10);
+    this.writeLimits = {
+      highWaterBytes: limits['control-write-high-water'],
+      limitBytes: limits['control-write-limit'],
+      stallTimeoutMs: limits['control-write-stall-timeout'] * 1000,
+    };
+    // The engine's own per-connection cap stays one above ours as a backstop, so that our
+    // refusal (counted and logged) is the one a peer meets.
+    this.controlLimits = { maxCalls: Math.min(limits['max-calls-per-connection'] + 1, 0xffff) };
     // Path MTU 1500 − 40 (IPv4 + GRE + PPP) − 4 (MPPE), unless the config says less.
     this.greTuning = {
       ignorePeerWindow: config.pptp['ignore-peer-window'],
@@ -277,6 +371,9 @@ export class PptpServer {
   private readonly controlTimers: Partial<PptpControlTimers>;
   private readonly randomInt: ((n: number) => number) | undefined;
   private pppBase: PppUnitOptions | undefined;
+  private readonly writeLimits: ControlWriteLimits;
+  private readonly controlLimits: Partial<PptpControlLimits>;
+  private readonly now = (): number => this.clock.now();
 
   /** One control connection's engine configuration and event handlers. */
   private static readonly ConnectionHooks = class implements PptpControlConfig, ControlEvents {
@@ -286,6 +383,7 @@ export class PptpServer {
     readonly packetRecvWindowSize: number;
     readonly maximumChannels: number;
     readonly timers: Partial<PptpControlTimers>;
+    readonly limits: Partial<PptpControlLimits>;
     readonly randomInt: ((n: number) => number) | undefined;
 
     constructor(
@@ -296,11 +394,12 @@ export class PptpServer {
       private readonly connLog: Logger,
     ) {
       const cfg = server.config;
-      this.log = demoteInfo(connLog);
+      this.log = conn.log.wrap(demoteInfo(conn.log.inner));
       this.hostName = cfg.name;
       this.packetRecvWindowSize = cfg.pptp['receive-window'];
       this.maximumChannels = Math.min(cfg.limits['max-sessions'], 0xffff);
       this.timers = server.controlTimers;
+      this.limits = server.controlLimits;
       this.randomInt = server.randomInt;
     }
 
@@ -310,18 +409,25 @@ export class PptpServer {
 
     admitOutgoingCall(): PptpAdmission {
       const server = this.server;
-      if (server.callCount >= server.config.limits['max-sessions'] || server.stopping) {
-        server.counters.callsRefused++;
-        this.connLog.log('warn', 'call refused', {
-          reason: server.stopping ? 'shutting down' : 'max-sessions reached',
-        });
-        return {
-          accept: false,
-          resultCode: PptpOutgoingCallResult.GeneralError,
-          errorCode: PptpGeneralError.NoResource,
-        };
-      }
-      return { accept: true };
+      const limits = server.config.limits;
+      const refusal: CallRefusal | undefined = server.stopping
+        ? 'shutting down'
+        : server.callCount >= limits['max-sessions']
+          ? 'max-sessions'
+          : this.conn.driver.engine.callCount >= limits['max-calls-per-connection']
+            ? 'max-calls-per-connection'
+            : server.admission.check(this.conn.remote);
+      if (refusal === undefined) return { accept: true };
+      server.countRefusal(refusal);
+      this.conn.log.log('warn', 'call refused', { reason: refusal });
+      return refusalAnswer(refusal);
+    }
+
+    overflow(detail: string): void {
+      this.server.counters.controlWriteOverflows++;
+      this.connLog.log('warn', 'control connection dropped: the peer does not read what we send', {
+        detail,
+      });
     }
 
     callUp(call: PptpCallParameters): void {
@@ -343,6 +449,7 @@ export class PptpServer {
       conn.handshakeTimer = undefined;
       for (const call of [...conn.calls.values()]) server.endCall(call, describeCloseReason(reason));
       server.connections.delete(conn);
+      conn.log.flush();
       const left = (server.perAddress.get(conn.remote) ?? 1) - 1;
       if (left > 0) server.perAddress.set(conn.remote, left);
       else server.perAddress.delete(conn.remote);
@@ -356,12 +463,20 @@ export class PptpServer {
     call: ServerCall | undefined;
     /** The unit's `assignRemoteAddress` (called detached, so bound once here). */
     readonly assign: (peerName: string | undefined) => number | undefined;
+    /** The authenticator's `failureDelayMs` (called detached, so bound once here). */
+    readonly failureDelay: (peerName: string, reason: AuthFailureReason, method: AuthMethod) => number;
 
     constructor(
       private readonly server: PptpServer,
       private readonly log: Logger,
     ) {
       this.assign = this.assignAddress.bind(this);
+      this.failureDelay = this.authFailed.bind(this);
+    }
+
+    private authFailed(peerName: string, reason: AuthFailureReason, method: AuthMethod): number {
+      const call = this.call;
+      return call ? this.server.authFailed(call, peerName, reason, method) : 0;
     }
 
     private assignAddress(peerName: string | undefined): number | undefined {
@@ -400,10 +515,16 @@ export class PptpServer {
 
     action(a: UnitAction): void {
       const call = this.call;
-      if (call && a.kind === 'auth-attempt-failed') this.server.authFailed(call, a.failure);
+      if (call && a.kind === 'authenticated' && a.result.role === 'authenticator') {
+        this.server.authenticated(call, a.result.peerName);
+      }
       if (call && a.kind === 'ipv6cp-up' && !call.ipv6) {
         call.ipv6 = a.ipv6cp;
-        this.server.track(this.server.addIpv6(call, this.log));
+        const server = this.server;
+        server.track(
+          server.addIpv6(call, this.log).catch((err: unknown) => server.hostSetupFailed(call, err, this.log)),
+          this.log,
+        );
       }
     }
   };
@@ -595,30 +716,47 @@ export class PptpServer {
   }
 
   /**
-   * Graceful shutdown: every peer is told (LCP Terminate-Request, then
-   * Call-Disconnect-Notify, then Stop-Control-Connection-Request), each step
-   * bounded; then everything is freed.
+   * Graceful shutdown, bounded by `limits.shutdown-timeout` whatever the
+   * peers do: the listener stops accepting at once; every live session gets
+   * an LCP Terminate-Request (reason `reason`) and a third of the time to
+   * acknowledge it; then every call gets a Call-Disconnect-Notify (Admin
+   * Shutdown) and every control connection a Stop-Control-Connection-Request
+   * (Stop-Local-Shutdown), and the rest of the time for the replies; what is
+   * left is destroyed, and the host changes are undone (each undo waited for
+   * at most the same bound).
    */
   async shutdown(reason = 'server shutting down'): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    const boundMs = this.config.limits['shutdown-timeout'] * 1000;
+    const start = this.clock.now();
+    const left = () => Math.max(0, start + boundMs - this.clock.now());
     this.log.log('info', 'shutting down', { reason, sessions: this.callCount });
-    await this.listener?.close();
+    // net.Server.close() resolves only when every connection has gone: not awaited here.
+    const listenerClosed = this.listener?.close();
+    this.listener = undefined;
     const calls = [...this.connections].flatMap((c) => [...c.calls.values()]);
     const live = calls.filter((c) => !c.session.isDead);
     for (const c of live) c.session.close(reason);
-    await this.waitUntil(() => live.every((c) => c.session.isDead), SERVER_SHUTDOWN.lcpTerminateMs);
+    await this.waitUntil(() => live.every((c) => c.session.isDead), Math.floor(boundMs / 3));
     for (const c of calls) this.endCall(c, reason);
     const conns = [...this.connections].filter((c) => !c.closed);
     for (const c of conns) c.driver.stop(PptpStopReason.StopLocalShutdown);
-    await this.waitUntil(() => conns.every((c) => c.closed), SERVER_SHUTDOWN.stopMs);
+    // Leave a little of the bound for the local clean-up.
+    await this.waitUntil(
+      () => conns.every((c) => c.closed),
+      Math.max(0, left() - Math.min(500, boundMs / 6)),
+    );
     for (const c of [...this.connections]) c.driver.destroy();
-    await Promise.allSettled([...this.pending]);
-    await this.closeLocal();
-    this.log.log('info', 'stopped', { sessionsEnded: this.counters.sessionsEnded });
+    await this.waitUntil(() => this.pending.size === 0, left());
+    await this.closeLocal(listenerClosed);
+    this.log.log('info', 'stopped', {
+      sessionsEnded: this.counters.sessionsEnded,
+      seconds: (this.clock.now() - start) / 1000,
+    });
   }
 
-  private async closeLocal(): Promise<void> {
+  private async closeLocal(listenerClosed?: Promise<void>): Promise<void> {
     try {
       await this.sharedUndo?.undo();
     } catch (err) {
@@ -627,7 +765,7 @@ export class PptpServer {
     this.sharedUndo = undefined;
     this.sharedTun?.close();
     this.endpoint?.close();
-    await this.listener?.close();
+    await (listenerClosed ?? this.listener?.close());
     await this.env.host.close?.();
   }
 
@@ -650,10 +788,8 @@ export class PptpServer {
     });
   }
 
-  private track<T>(p: Promise<T>): void {
-    const q = p.catch((err: unknown) =>
-      this.log.log('warn', 'background task failed', { error: String(err) }),
-    );
+  private track<T>(p: Promise<T>, log: Logger = this.log): void {
+    const q = p.catch((err: unknown) => log.log('warn', 'background task failed', { error: String(err) }));
     this.pending.add(q);
     void q.finally(() => this.pending.delete(q));
   }
@@ -683,7 +819,8 @@ export class PptpServer {
     this.counters.connectionsAccepted++;
     const cfg = this.config;
     const id = this.nextConnId++;
-    const log = lazyChild(this.log, 'pptp', { conn: id, peer: remote });
+    const lazyLog = lazyChild(this.log, 'pptp', { conn: id, peer: remote });
+    const log = new RateLimitedLogger(lazyLog, this.warnings, this.now);
     const conn: Connection = {
       id,
       socket,
@@ -694,10 +831,11 @@ export class PptpServer {
       calls: new Map(),
       handshakeTimer: undefined,
       closed: false,
+      log,
     };
     const handshakeMs = cfg.limits['handshake-timeout'] * 1000;
     const hooks = new PptpServer.ConnectionHooks(this, conn, parseIpv4(remote)!, log);
-    conn.driver = new ControlDriver(socket, hooks, this.clock, hooks);
+    conn.driver = new ControlDriver(socket, hooks, this.clock, hooks, this.writeLimits);
     this.connections.add(conn);
     conn.handshakeTimer = this.clock.setTimer(handshakeMs, () => {
       conn.handshakeTimer = undefined;
@@ -715,7 +853,8 @@ export class PptpServer {
 
   private startCall(conn: Connection, params: PptpCallParameters): void {
     const endpoint = this.endpoint!;
-    const log = lazyChild(this.log, 'session', { peer: conn.remote, callId: params.callId });
+    const lazyLog = lazyChild(this.log, 'session', { peer: conn.remote, callId: params.callId });
+    const log = new RateLimitedLogger(lazyLog, this.warnings, this.now);
     const hooks = new PptpServer.CallHooks(this, log);
     const auth = this.env.callAuth?.({ peer: conn.remote, callId: params.callId });
     let session: PppSession;
@@ -728,7 +867,8 @@ export class PptpServer {
         // The server-wide PPP settings, inherited; only the address hook and the logger are the call's.
         ppp: Object.assign(Object.create(this.basePppOptions()) as PppUnitOptions, {
           assignRemoteAddress: hooks.assign,
-          log: demoteInfo(lazyChild(log, 'ppp')),
+          authFailureDelayMs: hooks.failureDelay,
+          log: log.wrap(demoteInfo(lazyChild(lazyLog, 'ppp'))),
           ...(auth ? { lookup: auth.lookup } : {}),
         }),
         ...(auth ? { hold: auth.hold } : {}),
@@ -764,10 +904,22 @@ export class PptpServer {
       ipv6: undefined,
       ipv6Added: false,
       auth,
+      authenticated: false,
+      authTimer: undefined,
+      log,
     };
     hooks.call = call;
     conn.calls.set(params.callId, call);
     this.callCount++;
+    this.admission.started(conn.remote);
+    const authSeconds = this.config.limits['auth-timeout'];
+    call.authTimer = this.clock.setTimer(authSeconds * 1000, () => {
+      call.authTimer = undefined;
+      if (call.ended || call.authenticated) return;
+      this.counters.authTimeouts++;
+      log.log('warn', 'no authentication in time: call cleared', { seconds: authSeconds });
+      this.endCall(call, 'authentication time-out', PptpDisconnectResult.AdminShutdown);
+    });
     this.counters.sessionsStarted++;
     log.log('debug', 'call connected, PPP starting');
     // The client speaks first (its Configure-Request follows our Outgoing-Call-Reply); ours
@@ -813,6 +965,83 @@ export class PptpServer {
       msWins: cfg['ms-wins'].map((d) => parseIpv4(d)!),
       ...(this.env.random ? { random: this.env.random } : {}),
     };
+  }
+
+  private countRefusal(refusal: CallRefusal): void {
+    const c = this.counters;
+    c.callsRefused++;
+    if (refusal === 'max-calls-per-connection') c.callsRefusedPerConnection++;
+    else if (refusal === 'max-calls-per-address') c.callsRefusedPerAddress++;
+    else if (refusal === 'max-starting') c.callsRefusedStarting++;
+    else if (refusal === 'max-starting-per-address') c.callsRefusedStartingPerAddress++;
+  }
+
+  /**
+   * A failed authentication attempt (the authenticator asks before it sends
+   * the Failure): counted, logged with the client's address, the user name
+   * and the method (one line a log watcher such as fail2ban can match), and
+   * answered with the tarpit's delay.
+   */
+  private authFailed(call: ServerCall, user: string, reason: AuthFailureReason, method: AuthMethod): number {
+    if (call.ended) return 0;
+    this.counters.authFailures++;
+    const delayMs = this.tarpit.failed(call.conn.remote, user, this.clock.now());
+    call.user ??= user;
+    // Not rate-limited: the tarpit already bounds how often this can happen, and a watcher needs every one.
+    // `peer` is the control connection's source address, never a name the client chose, and comes before
+    // the user name (which the client chose; the logger quotes it): the line fail2ban reads (contrib/fail2ban).
+    this.log.log('warn', 'auth failure', {
+      event: 'auth-failure',
+      peer: call.conn.remote,
+      user,
+      method: authMethodName(method),
+      reason,
+      callId: call.callId,
+      delayMs,
+    });
+    this.notifyAuthFailure({ method, role: 'authenticator', reason, detail: '', peerName: user });
+    return delayMs;
+  }
+
+  /** Tells the observers (metrics) of one failed authentication; never per packet. */
+  private notifyAuthFailure(f: AuthFailure): void {
+    for (const o of this.observers) o.authFailure?.(f);
+  }
+
+  /** The call's peer authenticated: it stops counting as starting, and its failure counts reset. */
+  private authenticated(call: ServerCall, user: string): void {
+    if (call.ended || call.authenticated) return;
+    call.authenticated = true;
+    call.authTimer?.cancel();
+    call.authTimer = undefined;
+    this.admission.authenticated(call.conn.remote);
+    this.tarpit.succeeded(call.conn.remote, user);
+  }
+
+  /**
+   * The secrets file was re-read (SIGHUP): fixed addresses it now names are
+   * taken out of dynamic use (a session holding one keeps it until it ends),
+   * and those it no longer names go back to the pool.
+   */
+  secretsReloaded(): void {
+    const fixed = new Set<number>();
+    for (const e of this.env.secrets()) for (const a of e.addresses.fixed) fixed.add(a);
+    fixed.delete(this.localIp);
+    let added = 0;
+    let removed = 0;
+    for (const a of fixed) if (!this.reservedFixed.has(a) && this.pool.reserve(a)) added++;
+    for (const a of this.reservedFixed) if (!fixed.has(a) && this.pool.unreserve(a)) removed++;
+    this.reservedFixed = fixed;
+    this.log.log('info', 'fixed addresses updated', {
+      reserved: added,
+      released: removed,
+      pool: this.pool.toString(),
+    });
+  }
+
+  /** Calls that have not authenticated yet (server-wide). */
+  get startingCalls(): number {
+    return this.admission.starting;
   }
 
   /** chap-secrets lookup (pppd's): client = the peer's name, server = our `name`. */
@@ -875,44 +1104,50 @@ export class PptpServer {
     this.track(
       (async () => {
         let ifname: string;
-        if (this.shared) {
-          ifname = this.sharedTun!.name;
-          const u = await this.env.host.addClientRoute(ifname, info.remoteAddress, cfg['local-ip'], mtu);
-          if (call.ended) {
-            await u.undo();
-            return;
+        try {
+          if (this.shared) {
+            ifname = this.sharedTun!.name;
+            const u = await this.env.host.addClientRoute(ifname, info.remoteAddress, cfg['local-ip'], mtu);
+            if (call.ended) {
+              await u.undo();
+              return;
+            }
+            call.undo.push(u);
+          } else {
+            const tun = this.env.openTun(perSessionPattern(cfg.interface.name));
+            if (call.ended) {
+              tun.close();
+              return;
+            }
+            call.tun = tun;
+            ifname = tun.name;
+            tun.start({
+              onPacket: (p) => {
+                if (call.ended) return;
+                call.session.sendPacket(p);
+                // Backpressure: this interface feeds one call, so it waits while the peer's window is closed.
+                if (call.session.transmitBlocked) tun.pause?.();
+              },
+              onBatchEnd: () => this.endpoint?.flush(),
+            });
+            const u = await this.env.host.configurePointToPoint(
+              ifname,
+              cfg['local-ip'],
+              info.remoteAddress,
+              info.mtu,
+            );
+            if (call.ended) {
+              await u.undo();
+              return;
+            }
+            call.undo.push(u);
+            await this.addIpv6(call, log);
           }
-          call.undo.push(u);
-        } else {
-          const tun = this.env.openTun(perSessionPattern(cfg.interface.name));
-          if (call.ended) {
-            tun.close();
-            return;
-          }
-          call.tun = tun;
-          ifname = tun.name;
-          tun.start({
-            onPacket: (p) => {
-              if (call.ended) return;
-              call.session.sendPacket(p);
-              // Backpressure: this interface feeds one call, so it waits while the peer's window is closed.
-              if (call.session.transmitBlocked) tun.pause?.();
-            },
-            onBatchEnd: () => this.endpoint?.flush(),
-          });
-          const u = await this.env.host.configurePointToPoint(
-            ifname,
-            cfg['local-ip'],
-            info.remoteAddress,
-            info.mtu,
-          );
-          if (call.ended) {
-            await u.undo();
-            return;
-          }
-          call.undo.push(u);
-          await this.addIpv6(call, log);
+        } catch (err) {
+          this.hostSetupFailed(call, err, log);
+          return;
         }
+        if (call.ended) return;
         log.log('info', 'session up', {
           event: 'session-up',
           id: call.id,
@@ -930,7 +1165,27 @@ export class PptpServer {
           await this.env.runHook(cfg.hooks['ip-up'], 'ip-up', this.hookContext(call, ifname));
         }
       })(),
+      log,
     );
+  }
+
+  /**
+   * The route, interface or address of a session could not be set up: its
+   * traffic would vanish, so the session ends, with a reason the peer sees
+   * (LCP Terminate-Request text, then Call-Disconnect-Notify General Error)
+   * and the log says.
+   */
+  private hostSetupFailed(call: ServerCall, err: unknown, log: Logger): void {
+    const detail = err instanceof Error ? err.message : String(err);
+    if (call.ended) {
+      log.log('warn', 'session set-up failed after the session ended', { error: detail });
+      return;
+    }
+    this.counters.hostSetupFailures++;
+    log.log('error', 'session set-up failed: ending the session', { user: call.user, error: detail });
+    const reason = `host set-up failed: ${detail}`;
+    call.session.close('host set-up failed');
+    this.endCall(call, reason, PptpDisconnectResult.GeneralError);
   }
 
   /**
@@ -986,10 +1241,17 @@ export class PptpServer {
    * peer gets a Call-Disconnect-Notify if the call is still up, and one
    * "session end" line is logged. Idempotent.
    */
-  private endCall(call: ServerCall, reason: string): void {
+  private endCall(
+    call: ServerCall,
+    reason: string,
+    resultCode: number = PptpDisconnectResult.AdminShutdown,
+  ): void {
     if (call.ended) return;
     call.ended = true;
+    call.authTimer?.cancel();
+    call.authTimer = undefined;
     const conn = call.conn;
+    this.admission.ended(conn.remote, !call.authenticated);
     const session = call.session;
     if (!session.isDead) session.lowerDown();
     const stats = session.stats;
@@ -1004,7 +1266,7 @@ export class PptpServer {
       if (this.byAddress.get(call.address) === call) this.byAddress.delete(call.address);
       this.pool.release(call.address);
     }
-    if (!conn.closed) conn.driver.clearCall(call.callId, PptpDisconnectResult.AdminShutdown);
+    if (!conn.closed) conn.driver.clearCall(call.callId, resultCode);
     const ifname = call.tun?.name ?? this.sharedTun?.name ?? '';
     const undo = call.undo.splice(0);
     const tun = call.tun;
@@ -1017,7 +1279,10 @@ export class PptpServer {
         if (hook && ctx && this.env.runHook) await this.env.runHook(hook, 'ip-down', ctx);
       })(),
     );
-    if (failure?.auth) this.authFailed(call, failure.auth);
+    // Failed attempts were reported as they happened (authFailed); a peer that never answered was not.
+    if (failure?.auth?.role === 'authenticator' && failure.auth.reason === 'timed-out') {
+      this.notifyAuthFailure(failure.auth);
+    }
     for (const o of this.observers) o.sessionEnded?.({ stats, failure, wasUp: call.upAt !== undefined });
     const now = this.clock.now();
     this.log.log('info', 'session end', {
@@ -1040,25 +1305,7 @@ export class PptpServer {
       sessions: this.callCount,
     });
     this.env.sessionEvents?.down(this.statusOf(call), reason, stats, call.upAt !== undefined);
-  }
-
-  /**
-   * One failed authentication of a client (each attempt, retries included):
-   * the `auth-failure` event line fail2ban reads (contrib/fail2ban) and the
-   * observers. `peer` is the control connection's source address, never a
-   * name the client chose, and comes before the user name (which the client
-   * chose; the logger quotes it).
-   */
-  private authFailed(call: ServerCall, f: AuthFailure): void {
-    if (f.role !== 'authenticator') return;
-    this.log.log('warn', 'auth failure', {
-      event: 'auth-failure',
-      peer: call.conn.remote,
-      user: f.peerName ?? call.user,
-      method: f.method,
-      reason: f.reason,
-    });
-    for (const o of this.observers) o.authFailure?.(f);
+    call.log.flush();
   }
 
   // ─── Data path ───────────────────────────────────────────────────────────

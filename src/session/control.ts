@@ -41,6 +41,27 @@ export interface ControlEvents {
   callDown?(callId: number, reason: PptpCallEndReason): void;
   /** The control connection is over (TCP is being closed). Called once. */
   closed?(reason: PptpCloseReason): void;
+  /**
+   * The peer left too much of what we wrote unread ({@link ControlWriteLimits}):
+   * the connection is dropped right after this (and `closed` follows).
+   */
+  overflow?(detail: string): void;
+}
+
+/**
+ * Bounds on what a control connection may hold for a peer that does not
+ * read (a server's defence; a client has one connection and needs none).
+ * Every message we send is small and most answer one the peer sent, so a
+ * peer that sends without reading would otherwise grow our write buffer
+ * without end.
+ */
+export interface ControlWriteLimits {
+  /** Above this many queued bytes, stop reading from the peer until the queue drains. */
+  readonly highWaterBytes: number;
+  /** Above this many queued bytes, drop the connection. */
+  readonly limitBytes: number;
+  /** Reading paused this long (the peer still not reading): drop the connection. */
+  readonly stallTimeoutMs: number;
 }
 
 /** After our half-close, how long the peer gets to close its side before we destroy the socket. */
@@ -126,12 +147,15 @@ export class ControlDriver {
   private donePromise: Promise<PptpCloseReason> | undefined;
   private resolveDone: ((r: PptpCloseReason) => void) | undefined;
   private readonly log: Logger;
+  /** Reading is paused because the peer does not read what we write; dropped when this fires. */
+  private stallTimer: Timer | undefined;
 
   constructor(
     private readonly socket: TcpSocket,
     config: PptpControlConfig,
     private readonly clock: Clock,
     private readonly events: ControlEvents = {},
+    private readonly writeLimits?: ControlWriteLimits,
   ) {
     this.log = config.log ?? nullLogger;
     this.engine = new PptpControlConnection(config);
@@ -239,6 +263,7 @@ export class ControlDriver {
   destroy(): void {
     this.api(() => this.perform(this.engine.transportClosed()));
     this.timers.stopAll();
+    this.unstall();
     this.graceTimer?.cancel();
     this.graceTimer = undefined;
     this.socket.destroy();
@@ -246,14 +271,64 @@ export class ControlDriver {
 
   /** Running engine timers (hygiene checks). */
   get timerCount(): number {
-    return this.timers.size + (this.graceTimer ? 1 : 0);
+    return this.timers.size + (this.graceTimer ? 1 : 0) + (this.stallTimer ? 1 : 0);
+  }
+
+  /** Whether reading from the peer is paused (it does not read what we write). */
+  get readPaused(): boolean {
+    return this.stallTimer !== undefined;
+  }
+
+  /**
+   * After a write: pause reading above the high-water mark (until 'drain',
+   * so the mark in effect is at least the socket's own writableHighWaterMark,
+   * 16 KiB for net.Socket), drop the connection above the hard limit.
+   * `below`: what write() returned (false: the socket will emit 'drain').
+   */
+  private checkBackpressure(limits: ControlWriteLimits, below: boolean): void {
+    const queued = this.socket.writableLength;
+    if (queued > limits.limitBytes) {
+      this.overflow(`${queued} bytes written and not read by the peer`);
+      return;
+    }
+    if (below || queued <= limits.highWaterBytes || this.stallTimer) return;
+    this.socket.pause();
+    this.socket.once('drain', this.onDrain);
+    this.stallTimer = this.clock.setTimer(limits.stallTimeoutMs, () => {
+      this.stallTimer = undefined;
+      this.overflow(
+        `the peer read nothing of ${this.socket.writableLength} bytes for ${limits.stallTimeoutMs} ms`,
+      );
+    });
+  }
+
+  /** The peer read what was queued: read from it again. */
+  private readonly onDrain = (): void => {
+    if (!this.stallTimer) return;
+    this.unstall();
+    if (!this.socket.destroyed) this.socket.resume();
+  };
+
+  private unstall(): void {
+    this.stallTimer?.cancel();
+    this.stallTimer = undefined;
+    this.socket.off('drain', this.onDrain);
+  }
+
+  private overflow(detail: string): void {
+    if (this.socket.destroyed) return;
+    this.events.overflow?.(detail);
+    this.destroy();
   }
 
   private perform(actions: readonly PptpControlAction[]): void {
     for (const a of actions) {
       switch (a.kind) {
         case 'send':
-          if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodePptpMessage(a.message));
+          if (!this.socket.destroyed && this.socket.writable) {
+            const below = this.socket.write(encodePptpMessage(a.message));
+            if (this.writeLimits) this.checkBackpressure(this.writeLimits, below);
+          }
           break;
         case 'startTimer':
           this.timers.start(a.id, a.ms);
@@ -301,6 +376,7 @@ export class ControlDriver {
     if (this.closeReason) return;
     this.closeReason = reason;
     this.timers.stopAll();
+    this.unstall();
     // Half-close after the queued writes, so a final StopCCRP or CDN reaches the peer
     // ("the final TCP information has been 'pushed' properly", RFC 2637 §3.1.1).
     if (!this.socketClosed && !this.socket.destroyed) {

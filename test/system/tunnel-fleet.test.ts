@@ -77,7 +77,16 @@ describe(`${CLIENTS} concurrent clients on one server`, () => {
       const server = await startServer(
         lab,
         ns.server,
-        writeServerConfig(dir, { 'client-to-client': clientToClient, 'ms-dns': [] }, secrets),
+        // Every client dials from one address (like users behind one NAT): lift the per-address starting limit.
+        writeServerConfig(
+          dir,
+          {
+            'client-to-client': clientToClient,
+            'ms-dns': [],
+            limits: { 'max-starting-per-address': CLIENTS },
+          },
+          secrets,
+        ),
       );
       let fleet: Spawned | undefined;
       try {

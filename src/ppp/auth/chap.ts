@@ -166,6 +166,8 @@ export class ChapAuthenticator implements Authenticator {
   private awaitingRetry = false;
   private retriesLeft: number;
   private lastReply: SentReply | undefined;
+  /** What a failed attempt sends and does, held while its failure delay runs. */
+  private held: { readonly after: AuthAction[]; readonly retry: boolean } | undefined;
   private readonly log: Logger;
   private readonly random: RandomBytes;
   private readonly restartMs: number;
@@ -216,7 +218,7 @@ export class ChapAuthenticator implements Authenticator {
   receive(payload: Uint8Array): AuthAction[] {
     // RFC 1994 §4.1: "Any Response packets received during any other phase
     // MUST be silently discarded."
-    if (this.stateValue === 'initial' || this.stateValue === 'stopped') return [];
+    if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
     const p = tryDecode(payload, this.log);
     if (p?.kind !== 'response') return [];
     if (this.lastReply && p.identifier === this.lastReply.identifier) {
@@ -255,7 +257,7 @@ export class ChapAuthenticator implements Authenticator {
         identifier,
         payload: encodeChapPacket({ kind: 'success', identifier, message: result.message }),
       };
-      this.log.log('info', 'CHAP peer authenticated', { method: this.method, peer: printable(peerName) });
+      this.log.log('info', 'CHAP peer authenticated', { method: this.method, user: printable(peerName) });
       actions.push(sendAction(this.protocol, this.lastReply.payload), {
         kind: 'success',
         result: {
@@ -278,13 +280,15 @@ export class ChapAuthenticator implements Authenticator {
     }
     const message = this.variant.failureMessage({ reason: result.reason, retry, challenge: this.challenge });
     this.lastReply = { identifier, payload: encodeChapPacket({ kind: 'failure', identifier, message }) };
-    actions.push(sendAction(this.protocol, this.lastReply.payload));
+    const delay = this.options.failureDelayMs?.(peerName, result.reason, this.method) ?? 0;
     this.log.log('warn', 'CHAP peer failed authentication', {
       method: this.method,
-      peer: printable(peerName),
+      user: printable(peerName),
       reason: result.reason,
       retry,
+      ...(delay > 0 ? { delayMs: delay } : {}),
     });
+    const after: AuthAction[] = [sendAction(this.protocol, this.lastReply.payload)];
     if (retry) {
       actions.push({
         kind: 'attempt-failed',
@@ -299,22 +303,34 @@ export class ChapAuthenticator implements Authenticator {
       // RFC 2759 §6: with R=1 the authenticator "disables short timeouts,
       // expecting the peer to prompt the user for new credentials".
       this.identifier = (identifier + 1) & 0xff;
-      this.awaitingRetry = true;
-      actions.push({ kind: 'startTimer', id: AUTH_TIMER.chapRetryWait, ms: this.retryWaitMs });
+      after.push({ kind: 'startTimer', id: AUTH_TIMER.chapRetryWait, ms: this.retryWaitMs });
+    } else {
+      after.push({
+        kind: 'failure',
+        failure: {
+          method: this.method,
+          role: this.role,
+          reason: result.reason,
+          detail: result.detail,
+          peerName,
+          ...errorField(message),
+        },
+      });
+    }
+    if (delay > 0) {
+      // Nothing goes out until the delay is over; Responses meanwhile are tossed.
+      this.held = { after, retry };
+      actions.push({ kind: 'startTimer', id: AUTH_TIMER.failureDelay, ms: delay });
       return actions;
     }
-    this.stateValue = 'failure';
-    actions.push({
-      kind: 'failure',
-      failure: {
-        method: this.method,
-        role: this.role,
-        reason: result.reason,
-        detail: result.detail,
-        peerName,
-        ...errorField(message),
-      },
-    });
+    return this.release(actions, after, retry);
+  }
+
+  /** Sends a failed attempt's reply and enters the state that follows it. */
+  private release(actions: AuthAction[], after: AuthAction[], retry: boolean): AuthAction[] {
+    if (retry) this.awaitingRetry = true;
+    else this.stateValue = 'failure';
+    actions.push(...after);
     return actions;
   }
 
@@ -340,6 +356,13 @@ export class ChapAuthenticator implements Authenticator {
 
   timeout(id: string): AuthAction[] {
     if (this.stateValue !== 'waiting') return [];
+    if (id === AUTH_TIMER.failureDelay) {
+      const held = this.held;
+      if (!held) return [];
+      this.held = undefined;
+      return this.release([], held.after, held.retry);
+    }
+    if (this.held) return [];
     if (id === AUTH_TIMER.chapChallengeRestart && !this.awaitingRetry) {
       if (this.transmissions >= this.maxChallenges) {
         return this.timedOut(`no Response to ${this.transmissions} Challenges`);
@@ -365,6 +388,10 @@ export class ChapAuthenticator implements Authenticator {
     const was = this.stateValue;
     this.stateValue = 'stopped';
     if (was !== 'waiting') return [];
+    if (this.held) {
+      this.held = undefined;
+      return [{ kind: 'stopTimer', id: AUTH_TIMER.failureDelay }];
+    }
     return [
       {
         kind: 'stopTimer',

@@ -191,6 +191,8 @@ export class PapAuthenticator implements Authenticator {
   readonly protocol = PppProtocol.Pap;
   private stateValue: AuthState = 'initial';
   private verdict: { ack: boolean; message: string } | undefined;
+  /** A Nak and failure held while the failure delay runs. */
+  private held: AuthAction[] | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: AuthenticatorOptions) {
@@ -216,7 +218,7 @@ export class PapAuthenticator implements Authenticator {
   receive(payload: Uint8Array): AuthAction[] {
     // "Any Authenticate-Request packets received during any other phase
     // MUST be silently discarded." (RFC 1334 §2.2.1)
-    if (this.stateValue === 'initial' || this.stateValue === 'stopped') return [];
+    if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
     const p = tryDecode(payload, this.log);
     if (p?.kind !== 'authenticate-request') return [];
     if (this.verdict) {
@@ -229,21 +231,25 @@ export class PapAuthenticator implements Authenticator {
     const ack = outcome === undefined;
     const message = ack ? ACK_MESSAGE : NAK_MESSAGE;
     this.verdict = { ack, message };
-    this.stateValue = ack ? 'success' : 'failure';
+    const delay = outcome
+      ? (this.options.failureDelayMs?.(rawPeerName, outcome.reason, this.method) ?? 0)
+      : 0;
+    this.stateValue = ack ? 'success' : delay > 0 ? 'waiting' : 'failure';
     const actions: AuthAction[] = [
       { kind: 'stopTimer', id: AUTH_TIMER.papRequestWait },
       this.reply(p.identifier, ack, message),
     ];
     if (ack) {
-      this.log.log('info', 'PAP peer authenticated', { peer: printable(rawPeerName) });
+      this.log.log('info', 'PAP peer authenticated', { user: printable(rawPeerName) });
       actions.push({
         kind: 'success',
         result: { method: this.method, role: this.role, peerName: rawPeerName, message },
       });
     } else {
       this.log.log('warn', 'PAP peer failed authentication', {
-        peer: printable(rawPeerName),
+        user: printable(rawPeerName),
         reason: outcome.reason,
+        ...(delay > 0 ? { delayMs: delay } : {}),
       });
       actions.push({
         kind: 'failure',
@@ -255,6 +261,11 @@ export class PapAuthenticator implements Authenticator {
           peerName: rawPeerName,
         },
       });
+    }
+    if (delay > 0) {
+      // Nothing goes out until the delay is over; Requests meanwhile are tossed.
+      this.held = actions.splice(1);
+      actions.push({ kind: 'startTimer', id: AUTH_TIMER.failureDelay, ms: delay });
     }
     return actions;
   }
@@ -292,7 +303,13 @@ export class PapAuthenticator implements Authenticator {
   }
 
   timeout(id: string): AuthAction[] {
-    if (id !== AUTH_TIMER.papRequestWait || this.stateValue !== 'waiting') return [];
+    if (id === AUTH_TIMER.failureDelay && this.held) {
+      const held = this.held;
+      this.held = undefined;
+      this.stateValue = 'failure';
+      return held;
+    }
+    if (id !== AUTH_TIMER.papRequestWait || this.stateValue !== 'waiting' || this.held) return [];
     this.stateValue = 'failure';
     this.log.log('warn', 'PAP: no Authenticate-Request in time');
     return [
@@ -311,6 +328,10 @@ export class PapAuthenticator implements Authenticator {
   stop(): AuthAction[] {
     const was = this.stateValue;
     this.stateValue = 'stopped';
+    if (this.held) {
+      this.held = undefined;
+      return [{ kind: 'stopTimer', id: AUTH_TIMER.failureDelay }];
+    }
     return was === 'waiting' ? [{ kind: 'stopTimer', id: AUTH_TIMER.papRequestWait }] : [];
   }
 }

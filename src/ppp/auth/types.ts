@@ -78,6 +78,8 @@ export const AUTH_TIMER = {
    * (or a lost Response when the authenticator has stopped retransmitting).
    */
   chapResponseRestart: 'auth.chap.response-restart',
+  /** Authenticator: the Failure (PAP Authenticate-Nak, CHAP Failure) is held until this fires ({@link AuthenticatorOptions.failureDelayMs}). */
+  failureDelay: 'auth.failure-delay',
 } as const;
 
 // ─── Results ────────────────────────────────────────────────────────────────
@@ -244,6 +246,13 @@ export interface AuthenticatorOptions extends AuthCommonOptions {
   readonly retryWaitMs?: number;
   /** Strip `DOMAIN\` from the CHAP Name before the lookup (pppd `ms-ignore-domain`). Default false. */
   readonly ignoreDomain?: boolean;
+  /**
+   * Called for every failed attempt (before anything is sent); a result
+   * above 0 holds the Failure (and whatever follows it) for that many ms
+   * and tosses Responses meanwhile: a tarpit against password guessing.
+   * Default: no delay.
+   */
+  readonly failureDelayMs?: (peerName: string, reason: AuthFailureReason, method: AuthMethod) => number;
 }
 
 /** Peer options. */

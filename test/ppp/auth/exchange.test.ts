@@ -338,3 +338,69 @@ describe('garbage never breaks an engine', () => {
     });
   }
 });
+
+describe('failure delay (failureDelayMs: the tarpit)', () => {
+  const request = (id: number, password: string) =>
+    encodePapPacket({
+      kind: 'authenticate-request',
+      identifier: id,
+      peerId: utf8('alice'),
+      password: utf8(password),
+    });
+  it('PAP: the Nak and the failure wait for the delay; requests meanwhile are tossed; stop() cancels', () => {
+    const asked: string[] = [];
+    const a = mkAuth('pap', {
+      failureDelayMs: (name: string, reason: string, method: string) => {
+        asked.push(`${name} ${reason} ${method}`);
+        return 4000;
+      },
+    });
+    a.start();
+    const out = a.receive(request(1, 'bad'));
+    assert.deepEqual(out, [
+      { kind: 'stopTimer', id: AUTH_TIMER.papRequestWait },
+      { kind: 'startTimer', id: AUTH_TIMER.failureDelay, ms: 4000 },
+    ]);
+    assert.deepEqual(asked, ['alice wrong-password pap']);
+    assert.deepEqual(a.receive(request(2, 'pw')), [], 'a new try while held is tossed');
+    const later = a.timeout(AUTH_TIMER.failureDelay);
+    assert.deepEqual(kinds(later), ['send', 'failure']);
+    assert.equal(decodePapPacket(sends(later)[0]!).kind, 'authenticate-nak');
+    const b = mkAuth('pap', { failureDelayMs: () => 4000 });
+    b.start();
+    b.receive(request(1, 'bad'));
+    assert.deepEqual(b.stop(), [{ kind: 'stopTimer', id: AUTH_TIMER.failureDelay }]);
+    assert.deepEqual(b.timeout(AUTH_TIMER.failureDelay), []);
+  });
+
+  for (const method of ['chap-md5', 'mschap', 'mschap-v2'] as const) {
+    it(`${method}: the Failure waits for the delay; a repeated Response meanwhile gets nothing`, () => {
+      const l = new AuthLink(
+        mkAuth(method, { failureDelayMs: () => 2000, maxRetries: 0 }),
+        mkPeer(method, {}, 'bad'),
+      );
+      l.start();
+      assert.equal(l.peer.failures.length, 0, 'nothing answered yet');
+      assert.equal(l.authenticator.failures.length, 0);
+      l.fire(l.authenticator, AUTH_TIMER.failureDelay);
+      assert.equal(l.authenticator.failures.length, 1);
+      assert.equal(l.peer.failures.length, 1);
+    });
+  }
+
+  it('a success asks for no delay', () => {
+    let asked = 0;
+    const l = new AuthLink(
+      mkAuth('mschap-v2', {
+        failureDelayMs: () => {
+          asked++;
+          return 1000;
+        },
+      }),
+      mkPeer('mschap-v2'),
+    );
+    l.start();
+    assert.equal(l.authenticator.successes.length, 1);
+    assert.equal(asked, 0);
+  });
+});
