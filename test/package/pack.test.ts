@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -55,7 +56,11 @@ describe('npm pack', () => {
     ]) {
       assert.ok(got.has(f), `${f} in the tarball`);
     }
-    for (const doc of readdirSync(`${ROOT}/docs`)) assert.ok(got.has(`docs/${doc}`), `docs/${doc}`);
+    for (const doc of readdirSync(`${ROOT}/docs`, { recursive: true, withFileTypes: true })) {
+      if (!doc.isFile()) continue;
+      const f = relative(ROOT, join(doc.parentPath, doc.name));
+      assert.ok(got.has(f), f);
+    }
   });
 
   it('has a compiled .js, .d.ts and .js.map for every source file', () => {
