@@ -79,7 +79,7 @@ function feedLcp(bytes: Uint8Array): void {
 }
 
 export const targets: FuzzTarget[] = [
-  { name: 'ppp unit: hostile frames on a live link', decode: feedUnit, corpus: CORPUS },
+  { name: 'ppp unit: hostile frames on a live link', engine: true, decode: feedUnit, corpus: CORPUS },
   {
     name: 'ppp lcp automaton: hostile packets',
     decode: feedLcp,
