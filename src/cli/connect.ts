@@ -11,15 +11,20 @@ import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
 import { PPP_RESOLV_CONF } from '../client/host.js';
 import { systemClientEnv } from '../client/system.js';
 import { createLogger } from '../io/log.js';
+import { SdNotifier } from '../io/sd-notify.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import type { LogLevel } from '../wire/log.js';
+import { expandProfile, ProfileError } from './profile.js';
 
 export const CONNECT_USAGE = `usage: pptp-ts connect SERVER --user NAME [options]
+       pptp-ts connect --profile FILE [options]
 
 Dials a PPTP server and keeps the tunnel up until SIGINT/SIGTERM or the
 server hangs up. Needs root (TUN interface, raw GRE socket, routes).
 
+ --profile FILE           the options from a JSON profile (docs/operations.md);
+                           options after it add to or override it
 authentication
   --user NAME              name to authenticate as (pppd user)
   --password-file FILE     password from the first line of FILE; otherwise
@@ -330,29 +335,39 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
   let cmd: ConnectCommand;
   let password: string;
   try {
-    cmd = parseConnectArgs(argv);
+    cmd = parseConnectArgs(expandProfile(argv));
     if (cmd.help) {
       process.stdout.write(CONNECT_USAGE);
       return ExitCode.Ok;
     }
     password = await readPassword(cmd);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) && !(err instanceof ProfileError)) throw err;
     process.stderr.write(`pptp-ts connect: ${err.message}\n(see pptp-ts connect --help)\n`);
     return ExitCode.Usage;
   }
   const log = createLogger('', { level: cmd.logLevel, format: cmd.logFormat });
   const env = systemClientEnv({ log });
-  const supervisor = new ClientSupervisor({ ...cmd.options, password }, env, {
-    persist: cmd.persist,
-    maxfail: cmd.maxfail,
-    holdoff: cmd.holdoff,
-  });
+  // systemd Type=notify (pptp-ts-client@.service): READY=1 once the tunnel is up.
+  const notifier = new SdNotifier({ log });
+  const supervisor = new ClientSupervisor(
+    { ...cmd.options, password },
+    env,
+    { persist: cmd.persist, maxfail: cmd.maxfail, holdoff: cmd.holdoff },
+    (client) => {
+      notifier.status(`connecting to ${cmd.options.server} (attempt ${supervisor.attempts})`);
+      client.onUp = (info) =>
+        notifier.ready(
+          `tunnel up: ${info.ifname} ${info.localAddress} -> ${info.remoteAddress} via ${info.server}`,
+        );
+    },
+  );
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
       log.log('info', `${sig}: disconnecting`);
+      notifier.stopping('disconnecting');
       supervisor.stop();
     } else {
       log.log('warn', `${sig} again: exiting without finishing the teardown`);
@@ -368,6 +383,7 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
     else process.stdout.write('disconnected\n');
     return outcome.code;
   } finally {
+    notifier.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

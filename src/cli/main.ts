@@ -11,6 +11,7 @@ commands:
   decode FILE [--json] [--password-file F]
                                          print every PPTP packet of a pcap/pcapng capture, layer by layer
   demo [--keep] [--pcap FILE]            build a namespace world and show a DNS query through the tunnel
+  install-units [--prefix DIR]           write the systemd units (server, client@PROFILE)
 
 'pptp-ts COMMAND --help' lists a command's options; --version prints the version.
 `;
@@ -43,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./serve.js')).runServe(argv.slice(1));
     case 'demo':
       return (await import('./demo.js')).runDemo(argv.slice(1));
+    case 'install-units':
+      return (await import('./install-units.js')).runInstallUnits(argv.slice(1));
     default:
       process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
       return 2;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../io/log.js';
+import { SdNotifier } from '../io/sd-notify.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { PptpServer } from '../server/server.js';
@@ -31,6 +32,9 @@ exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage or config,
 `;
 
 export const SERVE_EXIT = { ok: 0, fatal: 1, usage: 2, setup: 4 } as const;
+
+/** How often a server under systemd checks whether its STATUS= line changed. */
+export const SERVE_STATUS_INTERVAL_MS = 2000;
 
 function usage(msg: string): number {
   process.stderr.write(`pptp-ts serve: ${msg}\n(see pptp-ts serve --help)\n`);
@@ -100,6 +104,22 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return SERVE_EXIT.setup;
   }
 
+  // systemd Type=notify (pptp-ts-server.service): READY=1 once listening, then STATUS= on every change.
+  const notifier = new SdNotifier({ log });
+  let lastStatus = '';
+  const statusLine = (): string => {
+    const sessions = server.sessions();
+    const up = sessions.filter((x) => x.up).length;
+    return `${sessions.length} sessions (${up} up), ${server.connectionCount} connections, ${server.poolAvailable} addresses free`;
+  };
+  const statusTimer = notifier.enabled
+    ? setInterval(() => {
+        const line = statusLine();
+        if (line !== lastStatus) notifier.status(line);
+        lastStatus = line;
+      }, SERVE_STATUS_INTERVAL_MS).unref()
+    : undefined;
+
   let signals = 0;
   let onStop: (sig: NodeJS.Signals) => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -110,6 +130,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         process.exit(SERVE_EXIT.fatal);
       }
       log.log('info', `${sig}: shutting down`);
+      notifier.stopping('shutting down: telling every peer');
       void server.shutdown('server shutting down').then(resolve);
     };
   });
@@ -143,7 +164,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // Only now, with every signal handled, say that we are ready.
   const a = server.address!;
   process.stdout.write(`listening on ${a.address}:${a.port}\n`);
+  lastStatus = statusLine();
+  notifier.ready(`listening on ${a.address}:${a.port}; ${lastStatus}`);
   await done;
+  clearInterval(statusTimer);
+  notifier.close();
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);

@@ -123,6 +123,12 @@ export interface PptpIoAddon {
   setTunOffload(fd: number, offloads: number): void;
   /** `fcntl(F_DUPFD_CLOEXEC)`: a second fd for the same TUN or socket (e.g. one Port per thread). */
   dupFd(fd: number): number;
+  /**
+   * Sends `message` as one datagram to the AF_UNIX socket `socketPath`
+   * (`$NOTIFY_SOCKET`: a path, or `@name` in the abstract namespace), as
+   * sd_notify(3) does. Non-blocking: a full queue throws EAGAIN.
+   */
+  sdNotify(socketPath: string, message: string): void;
   Port: new (
     fd: number,
     mode: boolean | PortMode,
