@@ -114,6 +114,8 @@ export interface FuzzOptions {
   /** Called about every `progressEvery` inputs with the count so far. */
   onProgress?: (done: number) => void;
   progressEvery?: number;
+  /** Slot 0 gets the number of the input being run (for a watchdog thread that catches an input that never returns). */
+  heartbeat?: Int32Array;
 }
 
 /** Inputs between two `check` calls (state-size assertions). */
@@ -141,6 +143,7 @@ export function fuzzTarget(t: FuzzTarget, opts: FuzzOptions): FuzzResult {
   let i = 0;
   for (; i < opts.iterations; i++) {
     const input = mutate(t.corpus, rnd);
+    if (opts.heartbeat) opts.heartbeat[0] = i + 1;
     const t0 = performance.now();
     try {
       t.decode(input);

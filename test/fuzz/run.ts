@@ -12,8 +12,12 @@
  * `--shard I/N` every N-th of them from the I-th (0-based), to spread a
  * long run over N processes.
  * Exit status 1 when any target crashed, hung or grew past its caps; 2 for
- * a bad command line.
+ * a bad command line. An input that never returns (a loop the per-input
+ * bound cannot see, as it is measured after the input) is caught by a
+ * watchdog thread, which prints the target, seed and input number and kills
+ * the process (exit status 137).
  */
+import { Worker } from 'node:worker_threads';
 import { loadFuzzTargets } from './load.js';
 import { fuzzTarget } from './mutate.js';
 
@@ -76,13 +80,47 @@ console.log(
   `fuzz: ${targets.length} targets, ${budget} each, seed ${seed}, started ${new Date().toISOString()}`,
 );
 
+// Each target's seed depends on its name, not its position, so `--target` reproduces a full run.
+const seeds = targets.map((t) => {
+  let h = seed;
+  for (let k = 0; k < t.name.length; k++) h = (Math.imul(h, 31) + t.name.charCodeAt(k)) >>> 0;
+  return h;
+});
+
+// [input number, target index]: written by this thread, read by the watchdog.
+const heartbeat = new Int32Array(new SharedArrayBuffer(8));
+const watchdog = new Worker(
+  `const { workerData: w } = require('node:worker_threads');
+  const { writeSync } = require('node:fs');
+  const beat = new Int32Array(w.buffer);
+  let last = -1, target = -1, since = Date.now();
+  setInterval(() => {
+    if (beat[0] !== last || beat[1] !== target) { last = beat[0]; target = beat[1]; since = Date.now(); return; }
+    const ms = Date.now() - since;
+    if (last > 0 && ms > w.limitMs) {
+      writeSync(2, 'fuzz: HANG: ' + w.names[target] + ' (seed ' + w.seeds[target] + '): input ' + (last - 1) + ' still running after ' + ms + ' ms\\n');
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }, 100);`,
+  {
+    eval: true,
+    workerData: {
+      buffer: heartbeat.buffer,
+      limitMs: maxInputMs * 2,
+      names: targets.map((t) => t.name),
+      seeds,
+    },
+  },
+);
+watchdog.unref();
+
 let failed = 0;
 let total = 0;
 const started = performance.now();
-for (const t of targets) {
-  // Each target's seed depends on its name, not its position, so `--target` reproduces a full run.
-  let h = seed;
-  for (let k = 0; k < t.name.length; k++) h = (Math.imul(h, 31) + t.name.charCodeAt(k)) >>> 0;
+for (const [index, t] of targets.entries()) {
+  const h = seeds[index]!;
+  heartbeat[0] = 0;
+  heartbeat[1] = index;
   const t0 = performance.now();
   try {
     const r = fuzzTarget(t, {
@@ -90,6 +128,7 @@ for (const t of targets) {
       ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
       seed: h,
       maxInputMs,
+      heartbeat,
       progressEvery: 1 << 20,
       onProgress: (n) =>
         console.error(`  … ${t.name}: ${n} inputs, ${((performance.now() - t0) / 1000).toFixed(0)} s`),
