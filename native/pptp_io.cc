@@ -9,6 +9,7 @@
 //   setTunOffload(fd, offloads)     TUNSETVNETLE + TUNSETVNETHDRSZ + TUNSETOFFLOAD
 //   dupFd(fd) -> fd                 F_DUPFD_CLOEXEC (one fd driven from two threads)
 //   attachPptpGreFilter(fd)         SO_ATTACH_FILTER: only enhanced GRE (RFC 2637 §4.1) passes
+//   sdNotify(socketPath, message)   one AF_UNIX datagram to $NOTIFY_SOCKET (systemd)
 // (netns: create the fd inside another network namespace, from a helper
 // thread, so the JS thread never leaves its own.)
 //   new Port(fd, mode, rxBuf, rxLen, slotSize, onEvent, rxMeta?)
@@ -38,9 +39,11 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1017,6 +1020,46 @@ class Port : public Napi::ObjectWrap<Port> {
   std::vector<sockaddr_in> txAddr_;
 };
 
+// ─── sd_notify ───────────────────────────────────────────────────────────────
+// sdNotify(socketPath, message): one datagram to the service manager's
+// notification socket (sd_notify(3); the protocol is a single AF_UNIX
+// SOCK_DGRAM datagram of newline-separated KEY=VALUE lines). socketPath is
+// $NOTIFY_SOCKET: a filesystem path, or "@name" for the abstract namespace.
+// Node has no unix datagram sockets, hence this function. The socket is
+// non-blocking, so a full receive queue throws EAGAIN instead of blocking the
+// event loop; the caller decides what to do with errors.
+
+Napi::Value SdNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    ThrowType(env, "sdNotify(socketPath: string, message: string)");
+    return env.Undefined();
+  }
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  const std::string message = info[1].As<Napi::String>().Utf8Value();
+  sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (path.size() < 2 || path.size() >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@')) {
+    ThrowType(env, "sdNotify: the socket path must be absolute or @abstract, and shorter than 108 bytes");
+    return env.Undefined();
+  }
+  memcpy(sa.sun_path, path.data(), path.size());
+  if (path[0] == '@') sa.sun_path[0] = '\0';
+  const socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    ThrowErrno(env, "socket", errno);
+    return env.Undefined();
+  }
+  const ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+                           reinterpret_cast<const sockaddr*>(&sa), len);
+  const int err = errno;
+  close(fd);
+  if (n < 0) ThrowErrno(env, "sendto", err);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openTun", Napi::Function::New<OpenTun>(env, "openTun"));
   exports.Set("openRawSocket", Napi::Function::New<OpenRawSocket>(env, "openRawSocket"));
@@ -1027,6 +1070,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setTunOffload", Napi::Function::New<SetTunOffload>(env, "setTunOffload"));
   exports.Set("dupFd", Napi::Function::New<DupFd>(env, "dupFd"));
   exports.Set("attachPptpGreFilter", Napi::Function::New<AttachPptpGreFilter>(env, "attachPptpGreFilter"));
+  exports.Set("sdNotify", Napi::Function::New<SdNotify>(env, "sdNotify"));
   exports.Set("TUN_F_CSUM", Napi::Number::New(env, TUN_F_CSUM));
   exports.Set("TUN_F_TSO4", Napi::Number::New(env, TUN_F_TSO4));
   exports.Set("TUN_F_TSO6", Napi::Number::New(env, TUN_F_TSO6));

@@ -15,15 +15,20 @@ import { type ControlSocket, listenControlSocket } from '../io/control-socket.js
 import { createLogger } from '../io/log.js';
 import { type MetricsEndpoint, parseListenAddress, startMetricsEndpoint } from '../io/metrics-http.js';
 import { errorText } from '../io/os-errors.js';
+import { SdNotifier } from '../io/sd-notify.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import type { LogLevel } from '../wire/log.js';
+import { expandProfile, ProfileError } from './profile.js';
 
 export const CONNECT_USAGE = `usage: pptp-ts connect SERVER --user NAME [options]
+       pptp-ts connect --profile FILE [options]
 
 Dials a PPTP server and keeps the tunnel up until SIGINT/SIGTERM or the
 server hangs up. Needs root (TUN interface, raw GRE socket, routes).
 
+ --profile FILE           the options from a JSON profile (docs/operations.md);
+                           options after it add to or override it
 authentication
   --user NAME              name to authenticate as (pppd user)
   --password-file FILE     password from the first line of FILE; otherwise
@@ -354,25 +359,37 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
   let cmd: ConnectCommand;
   let password: string;
   try {
-    cmd = parseConnectArgs(argv);
+    cmd = parseConnectArgs(expandProfile(argv));
     if (cmd.help) {
       process.stdout.write(CONNECT_USAGE);
       return ExitCode.Ok;
     }
     password = await readPassword(cmd);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) && !(err instanceof ProfileError)) throw err;
     process.stderr.write(`pptp-ts connect: ${err.message}\n(see pptp-ts connect --help)\n`);
     return ExitCode.Usage;
   }
   const log = createLogger('', { level: cmd.logLevel, format: cmd.logFormat });
   const env = systemClientEnv({ log });
   const tracker = new ClientTracker();
+  // systemd Type=notify (pptp-ts-client@.service): READY=1 once the tunnel is up.
+  const notifier = new SdNotifier({ log });
   const supervisor = new ClientSupervisor(
     { ...cmd.options, password },
     env,
     { persist: cmd.persist, maxfail: cmd.maxfail, holdoff: cmd.holdoff },
-    tracker.onClient,
+    (client) => {
+      tracker.onClient(client);
+      notifier.status(`connecting to ${cmd.options.server} (attempt ${supervisor.attempts})`);
+      const tracked = client.onUp;
+      client.onUp = (info) => {
+        tracked?.(info);
+        notifier.ready(
+          `tunnel up: ${info.ifname} ${info.localAddress} -> ${info.remoteAddress} via ${info.server}`,
+        );
+      };
+    },
   );
   let metrics: MetricsEndpoint | undefined;
   let control: ControlSocket | undefined;
@@ -401,6 +418,7 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
     signals++;
     if (signals === 1) {
       log.log('info', `${sig}: disconnecting`);
+      notifier.stopping('disconnecting');
       supervisor.stop();
     } else {
       log.log('warn', `${sig} again: exiting without finishing the teardown`);
@@ -418,6 +436,7 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
   } finally {
     await control?.close();
     await metrics?.close();
+    notifier.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -16,6 +16,7 @@ commands:
   kick ID|USER|ADDRESS [--reason TEXT]   end sessions of a running server
   reload                                 make a running server re-read its secrets and config
   status [--socket PATH]                 state of a running server or client (--control)
+  install-units [--prefix DIR]           write the systemd units (server, client@PROFILE)
 
 'pptp-ts COMMAND --help' lists a command's options; --version prints the version.
 `;
@@ -53,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
     case 'reload':
     case 'status':
       return (await import('./sessions.js')).runManage(cmd, argv.slice(1));
+    case 'install-units':
+      return (await import('./install-units.js')).runInstallUnits(argv.slice(1));
     default:
       process.stderr.write(`pptp-ts: unknown command '${cmd}'\n${USAGE}`);
       return 2;

@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
+import { SdNotifier } from '../io/sd-notify.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import { checkServerSetup } from '../server/check.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
@@ -81,6 +82,8 @@ function readPptpd(file: string, secrets: string | undefined): PptpdConversion |
     throw err;
   }
 }
+/** How often a server under systemd checks whether its STATUS= line changed. */
+export const SERVE_STATUS_INTERVAL_MS = 2000;
 
 function usage(msg: string): number {
   process.stderr.write(`pptp-ts serve: ${msg}\n(see pptp-ts serve --help)\n`);
@@ -228,6 +231,22 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return SERVE_EXIT.setup;
   }
 
+  // systemd Type=notify (pptp-ts-server.service): READY=1 once listening, then STATUS= on every change.
+  const notifier = new SdNotifier({ log });
+  let lastStatus = '';
+  const statusLine = (): string => {
+    const sessions = server.sessions();
+    const up = sessions.filter((x) => x.up).length;
+    return `${sessions.length} sessions (${up} up), ${server.connectionCount} connections, ${server.poolAvailable} addresses free`;
+  };
+  const statusTimer = notifier.enabled
+    ? setInterval(() => {
+        const line = statusLine();
+        if (line !== lastStatus) notifier.status(line);
+        lastStatus = line;
+      }, SERVE_STATUS_INTERVAL_MS).unref()
+    : undefined;
+
   let signals = 0;
   let onStop: (sig: NodeJS.Signals) => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -244,6 +263,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         log.log('error', 'shutdown did not finish in time: exiting');
         process.exit(SERVE_EXIT.fatal);
       }, boundMs + 2000).unref();
+      notifier.stopping('shutting down: telling every peer');
       void server.shutdown('server shutting down').then(resolve);
     };
   });
@@ -276,8 +296,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // Only now, with every signal handled, say that we are ready.
   const a = server.address!;
   process.stdout.write(`listening on ${a.address}:${a.port}\n`);
+  lastStatus = statusLine();
+  notifier.ready(`listening on ${a.address}:${a.port}; ${lastStatus}`);
   await done;
   await ops.close();
+  clearInterval(statusTimer);
+  notifier.close();
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);

@@ -138,6 +138,12 @@ export interface PptpIoAddon {
    * protocol 0x880B) into a raw GRE socket's queue.
    */
   attachPptpGreFilter(fd: number): void;
+  /**
+   * Sends `message` as one datagram to the AF_UNIX socket `socketPath`
+   * (`$NOTIFY_SOCKET`: a path, or `@name` in the abstract namespace), as
+   * sd_notify(3) does. Non-blocking: a full queue throws EAGAIN.
+   */
+  sdNotify(socketPath: string, message: string): void;
   Port: new (
     fd: number,
     mode: boolean | PortMode,

@@ -1,9 +1,12 @@
 /**
  * Seeded mutation fuzzing (docs/style.md §5.4). @jazzer.js does not run on this
  * glibc, so we mutate a corpus of valid packets with a deterministic PRNG:
- * bit flips, byte sets, truncation, extension, length-field tweaks and
- * splices. The property is always the same: a decoder returns a value or
- * throws `WireError`, and nothing else.
+ * bit flips, byte sets, truncation, extension, length-field tweaks (off by
+ * one, zero, all ones, the input's own length), splices and repeats. For a
+ * decoder the property is that it returns a value or throws `WireError`,
+ * and nothing else; for an engine (`FuzzTarget.engine`) nothing at all may
+ * escape. Every input must also finish within a time bound (a hang), and a
+ * target's `check` asserts that its state stays within its caps (growth).
  */
 
 import { seededRandom } from '../../src/io/memory/random.js';
@@ -20,7 +23,7 @@ export function mutate(corpus: readonly Uint8Array[], rnd: () => number): Uint8A
   let b = corpus[pick(corpus.length)]!.slice();
   const rounds = 1 + pick(4);
   for (let r = 0; r < rounds; r++) {
-    switch (pick(8)) {
+    switch (pick(9)) {
       case 0: // bit flip
         if (b.length) b[pick(b.length)]! ^= 1 << pick(8);
         break;
@@ -63,6 +66,19 @@ export function mutate(corpus: readonly Uint8Array[], rnd: () => number): Uint8A
         b = nb;
         break;
       }
+      case 7: {
+        // repeat a range 2–4 times (a message sent again and again)
+        if (b.length === 0) break;
+        const s = pick(b.length);
+        const e = s + 1 + pick(Math.min(64, b.length - s));
+        const times = 2 + pick(3);
+        const nb = new Uint8Array(b.length + (e - s) * (times - 1));
+        nb.set(b.subarray(0, e));
+        for (let t = 1; t < times; t++) nb.set(b.subarray(s, e), e + (t - 1) * (e - s));
+        nb.set(b.subarray(e), e + (times - 1) * (e - s));
+        b = nb;
+        break;
+      }
       default: {
         // delete a range
         if (b.length > 1) {
@@ -83,49 +99,114 @@ export interface FuzzResult {
   iterations: number;
   decoded: number;
   rejected: number;
+  /** The slowest single input, ms. */
+  slowestMs: number;
+}
+
+export interface FuzzOptions {
+  /** Stop after this many inputs. */
+  iterations: number;
+  /** Also stop once this many ms have passed (default: no time limit). */
+  timeLimitMs?: number;
+  seed: number;
+  /** One input taking longer than this is a hang (default 2,000 ms). */
+  maxInputMs?: number;
+  /** Called about every `progressEvery` inputs with the count so far. */
+  onProgress?: (done: number) => void;
+  progressEvery?: number;
+  /** Slot 0 gets the number of the input being run (for a watchdog thread that catches an input that never returns). */
+  heartbeat?: Int32Array;
+}
+
+/** Inputs between two `check` calls (state-size assertions). */
+const CHECK_EVERY = 256;
+
+function failure(what: string, input: Uint8Array, seed: number, i: number, cause?: unknown): Error {
+  const hex = Buffer.from(input).toString('hex');
+  return new Error(`${what} on input ${hex} (seed ${seed}, iteration ${i})`, { cause });
 }
 
 /**
- * Runs `decode` over `iterations` mutations of `corpus`. Throws (with the
- * offending input in hex) if anything other than `WireError` escapes.
+ * Runs a target over mutations of its corpus. Throws (with the offending
+ * input in hex) when anything but `WireError` escapes a decoder, anything at
+ * all escapes an engine, one input takes longer than `maxInputMs`, or the
+ * target's `check` fails.
  */
+export function fuzzTarget(t: FuzzTarget, opts: FuzzOptions): FuzzResult {
+  const rnd = prng(opts.seed);
+  const maxInputMs = opts.maxInputMs ?? 2000;
+  const deadline = opts.timeLimitMs === undefined ? Infinity : performance.now() + opts.timeLimitMs;
+  const progressEvery = opts.progressEvery ?? 1 << 20;
+  let decoded = 0;
+  let rejected = 0;
+  let slowestMs = 0;
+  let i = 0;
+  for (; i < opts.iterations; i++) {
+    const input = mutate(t.corpus, rnd);
+    if (opts.heartbeat) opts.heartbeat[0] = i + 1;
+    const t0 = performance.now();
+    try {
+      t.decode(input);
+      decoded++;
+    } catch (e) {
+      if (e instanceof WireError && !t.engine) rejected++;
+      else throw failure(`${t.engine ? 'engine' : 'decoder'} threw ${String(e)}`, input, opts.seed, i, e);
+    }
+    const t1 = performance.now();
+    const ms = t1 - t0;
+    if (ms > slowestMs) {
+      slowestMs = ms;
+      if (ms > maxInputMs) throw failure(`hang: one input took ${ms.toFixed(0)} ms`, input, opts.seed, i);
+    }
+    if (t.check && i % CHECK_EVERY === CHECK_EVERY - 1) {
+      try {
+        t.check();
+      } catch (e) {
+        throw failure(`state check failed: ${(e as Error).message}`, input, opts.seed, i, e);
+      }
+    }
+    if (i % progressEvery === progressEvery - 1) {
+      opts.onProgress?.(i + 1);
+      if (t1 > deadline) {
+        i++;
+        break;
+      }
+    } else if ((i & 1023) === 1023 && t1 > deadline) {
+      i++;
+      break;
+    }
+  }
+  t.check?.();
+  return { iterations: i, decoded, rejected, slowestMs };
+}
+
+/** `fuzzTarget` for a plain decoder and corpus (the original interface). */
 export function fuzzDecoder(
   decode: (b: Uint8Array) => unknown,
   corpus: readonly Uint8Array[],
   iterations: number,
   seed: number,
 ): FuzzResult {
-  const rnd = prng(seed);
-  let decoded = 0;
-  let rejected = 0;
-  for (let i = 0; i < iterations; i++) {
-    const input = mutate(corpus, rnd);
-    try {
-      decode(input);
-      decoded++;
-    } catch (e) {
-      if (e instanceof WireError) {
-        rejected++;
-        continue;
-      }
-      const hex = Buffer.from(input).toString('hex');
-      throw new Error(`decoder threw ${String(e)} on input ${hex} (seed ${seed}, iteration ${i})`, {
-        cause: e,
-      });
-    }
-  }
-  return { iterations, decoded, rejected };
+  return fuzzTarget({ name: 'decoder', decode, corpus }, { iterations, seed });
 }
 
-/** Iterations per decoder: about 10k in `npm test`, FUZZ_ITERATIONS in `npm run fuzz`. */
+/** Iterations per target: about 10k in `npm test`, FUZZ_ITERATIONS to change it. */
 export function fuzzIterations(): number {
   const env = process.env.FUZZ_ITERATIONS;
   return env ? Number(env) : 10_000;
 }
 
-/** One fuzz target: a decoder and a corpus of valid inputs. Files in test/fuzz/targets/ export `targets: FuzzTarget[]`. */
+/**
+ * One fuzz target: a decoder or an engine and a corpus of valid inputs.
+ * Files in test/fuzz/targets/ export `targets: FuzzTarget[]`.
+ */
 export interface FuzzTarget {
   name: string;
+  /** Feeds one input; a decoder may throw `WireError`, an engine nothing. */
   decode: (b: Uint8Array) => unknown;
   corpus: readonly Uint8Array[];
+  /** An engine drops and counts bad input: any exception is a crash. */
+  engine?: boolean;
+  /** Asserts the target's state is within its caps (throws otherwise); run every 256 inputs and at the end. */
+  check?: () => void;
 }

@@ -79,7 +79,24 @@ function feedLcp(bytes: Uint8Array): void {
 }
 
 export const targets: FuzzTarget[] = [
-  { name: 'ppp unit: hostile frames on a live link', decode: feedUnit, corpus: CORPUS },
+  {
+    name: 'ppp unit: hostile frames on a live link',
+    engine: true,
+    decode: feedUnit,
+    corpus: CORPUS,
+    check: () => {
+      if (!live) return;
+      const u = live.units.b as unknown as {
+        v4: { queue: unknown[] };
+        v6: { queue: unknown[] };
+        authResults: unknown[];
+      };
+      // The unit's npmode queues hold at most queueLimit (32) packets each; one authentication per direction.
+      for (const q of [u.v4.queue, u.v6.queue])
+        if (q.length > 32) throw new Error(`npmode queue of ${q.length}`);
+      if (u.authResults.length > 2) throw new Error(`${u.authResults.length} authentication results`);
+    },
+  },
   {
     name: 'ppp lcp automaton: hostile packets',
     decode: feedLcp,
