@@ -1,7 +1,7 @@
 /**
  * The RADIUS client (codec, crypto, engine, UDP driver) against a real
  * FreeRADIUS 3.2 from Debian, configured with `require_message_authenticator`:
- * PAP, CHAP-MD5 and MS-CHAPv2 Access-Requests and an Accounting-Request.
+ * PAP, CHAP-MD5, MS-CHAPv1 and MS-CHAPv2 Access-Requests and an Accounting-Request.
  * FreeRADIUS is the oracle: it accepts only what it can verify, and the keys
  * and the authenticator response it returns must be the ones our own
  * MS-CHAPv2 and MPPE code derives for the same exchange.
@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { mppeKeysFromMsChapV2 } from '../../src/crypto/mppe-keys.js';
-import { ntPasswordHash } from '../../src/crypto/mschap.js';
+import { hashNtPasswordHash, ntChallengeResponse, ntPasswordHash } from '../../src/crypto/mschap.js';
 import { generateAuthenticatorResponse, generateNtResponse } from '../../src/crypto/mschap-v2.js';
-import { saltDecrypt } from '../../src/crypto/radius.js';
+import { revealPassword, saltDecrypt } from '../../src/crypto/radius.js';
 import { RadiusUdpDriver } from '../../src/io/radius-udp.js';
 import { RadiusClient, type RadiusClientAction, type RadiusRequest } from '../../src/radius/client.js';
-import { bytesEqual, fromLatin1, parseIpv4, utf8 } from '../../src/wire/bytes.js';
+import { bytesEqual, fromLatin1, parseIpv4, toHex, utf8 } from '../../src/wire/bytes.js';
 import {
   AcctStatusType,
   addressAttribute,
@@ -225,6 +225,39 @@ describe('RADIUS client against FreeRADIUS 3.2', () => {
       const error = getMicrosoftAttribute(bad.packet, MsAttr.ChapError);
       assert.ok(error, 'MS-CHAP-Error present');
       assert.match(fromLatin1(error.subarray(1)), /^E=691 /);
+    } finally {
+      c.driver.close();
+    }
+  });
+
+  it('MS-CHAPv1: accepted, and MS-CHAP-MPPE-Keys reveals the LM part (zero) and MD4(NT hash) (RFC 2548 §2.4.1)', async () => {
+    const c = await clientFor(fr.authPort, SECRET);
+    try {
+      const challenge = new Uint8Array(randomBytes(8));
+      const response = (password: string) => {
+        const r = new Uint8Array(50);
+        r[0] = 0x21;
+        r[1] = 1; // Flags: use the NT-Response
+        r.set(ntChallengeResponse(challenge, password), 26);
+        return r;
+      };
+      const ask = (password: string) =>
+        c.ask({
+          code: RadiusCode.AccessRequest,
+          attributes: [
+            ...nasAttributes(15),
+            microsoftAttribute(MsAttr.ChapChallenge, challenge),
+            microsoftAttribute(MsAttr.ChapResponse, response(password)),
+          ],
+        });
+      const ok = accepted(await ask(PASSWORD));
+      assert.equal(ok.packet.code, RadiusCode.AccessAccept, fr.output());
+      const hidden = getMicrosoftAttribute(ok.packet, MsAttr.ChapMppeKeys);
+      assert.ok(hidden, 'MS-CHAP-MPPE-Keys present');
+      const keys = revealPassword(hidden, ok.secret, ok.requestAuthenticator, true);
+      assert.equal(toHex(keys.subarray(0, 8)), '0000000000000000');
+      assert.equal(toHex(keys.subarray(8, 24)), toHex(hashNtPasswordHash(ntPasswordHash(PASSWORD))));
+      assert.equal(accepted(await ask('wrong')).packet.code, RadiusCode.AccessReject);
     } finally {
       c.driver.close();
     }
