@@ -32,12 +32,14 @@ import {
   signZeroAuthenticatorRequest,
   verifyResponse,
 } from '../crypto/radius.js';
+import { u32 } from '../wire/bytes.js';
 import { WireError } from '../wire/errors.js';
 import type { Logger } from '../wire/log.js';
 import { nullLogger } from '../wire/log.js';
 import {
   decodeRadius,
   encodeRadius,
+  integerAttribute,
   RadiusAttr,
   type RadiusAttribute,
   RadiusCode,
@@ -125,6 +127,8 @@ export interface RadiusClientStats {
 interface Pending {
   readonly handle: number;
   readonly request: RadiusRequest;
+  /** When `submit` took it: Acct-Delay-Time counts from here. */
+  readonly submittedAt: number;
   /** Server index now targeted; -1 until first dispatch. */
   server: number;
   /** Servers given up on so far. */
@@ -221,6 +225,7 @@ export class RadiusClient {
     this.queue.push({
       handle,
       request,
+      submittedAt: now,
       server: -1,
       serversTried: 0,
       tries: 0,
@@ -265,10 +270,13 @@ export class RadiusClient {
     const due = [...this.inFlight.values()].filter((p) => p.deadline <= now);
     for (const p of due) {
       if (p.tries < 1 + this.retries) {
-        // RFC 2865 §2.5: a retransmission to the same server keeps its Identifier and Authenticator.
+        // RFC 2865 §2.5: a retransmission to the same server keeps its Identifier and Authenticator,
+        // except accounting, whose Acct-Delay-Time grows: RFC 2866 §5.2 "changing the Acct-Delay-Time
+        // causes the Identifier to change".
         p.tries++;
         p.deadline = now + this.timeoutMs;
         this.stats.retransmits++;
+        if (p.request.code === RadiusCode.AccountingRequest) this.renumber(p, now);
         out.push({ type: 'send', server: p.server, data: p.data });
         continue;
       }
@@ -435,7 +443,7 @@ export class RadiusClient {
       }
       p.id = this.allocateId(s, p);
       try {
-        this.encode(p, s);
+        this.encode(p, s, now);
       } catch (e) {
         if (!(e instanceof RangeError)) throw e;
         this.release(p);
@@ -451,11 +459,51 @@ export class RadiusClient {
     this.queue = waiting;
   }
 
-  private encode(p: Pending, s: ServerState): void {
+  /**
+   * A new Identifier on the same server and a fresh encoding (for the new
+   * Acct-Delay-Time). With no Identifier free, the old one and the old
+   * datagram are kept.
+   */
+  private renumber(p: Pending, now: number): void {
+    const s = this.servers[p.server]!;
+    const old = p.id;
+    const next = this.allocateId(s, p);
+    if (next < 0) return;
+    const { data, authenticator } = p;
+    p.id = next;
+    try {
+      this.encode(p, s, now);
+      s.ids[old] = undefined;
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      // Six more octets would not fit: resend the record as it was.
+      s.ids[next] = undefined;
+      p.id = old;
+      p.data = data;
+      p.authenticator = authenticator;
+    }
+    s.inUse--;
+  }
+
+  private encode(p: Pending, s: ServerState, now: number): void {
     const { code, attributes, userPassword } = p.request;
     const secret = s.config.secret;
     if (code === RadiusCode.AccountingRequest) {
-      p.data = encodeRadius({ code, identifier: p.id, attributes });
+      // RFC 2866 §5.2 Acct-Delay-Time: "how many seconds the client has been trying to send this record",
+      // added to what the caller already put there (a record held back before it was submitted).
+      const waited = Math.max(0, Math.floor((now - p.submittedAt) / 1000));
+      let attrs = attributes;
+      if (waited > 0) {
+        let base = 0;
+        const fresh: RadiusAttribute[] = [];
+        for (const a of attributes) {
+          if (a.type === RadiusAttr.AcctDelayTime && a.value.length === 4) base = u32(a.value, 0);
+          else fresh.push(a);
+        }
+        fresh.push(integerAttribute(RadiusAttr.AcctDelayTime, base + waited));
+        attrs = fresh;
+      }
+      p.data = encodeRadius({ code, identifier: p.id, attributes: attrs });
       signZeroAuthenticatorRequest(p.data, secret);
       p.authenticator = p.data.slice(4, 20);
       return;

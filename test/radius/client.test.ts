@@ -22,6 +22,7 @@ import {
   decodeRadius,
   encodeRadius,
   getAttribute,
+  getInteger,
   integerAttribute,
   RadiusAttr,
   type RadiusAttribute,
@@ -219,6 +220,35 @@ describe('RADIUS client engine', () => {
     assert.equal(getAttribute(decodeRadius(s!.data), RadiusAttr.MessageAuthenticator), undefined);
     assert.ok(verifyZeroAuthenticatorRequest(s!.data, SECRETS[0]!));
     assert.equal(c.receive(1, 0, reply(s!, { messageAuthenticator: 'absent' }))[0]?.type, 'reply');
+  });
+
+  it('retransmits accounting with a grown Acct-Delay-Time under a new Identifier (RFC 2866 §5.2)', () => {
+    const c = engine();
+    const acct = {
+      code: RadiusCode.AccountingRequest as const,
+      attributes: [
+        integerAttribute(RadiusAttr.AcctStatusType, AcctStatusType.Stop),
+        integerAttribute(RadiusAttr.AcctDelayTime, 5),
+      ],
+    };
+    const [first] = sends(c.submit(0, 1, acct));
+    assert.equal(getInteger(decodeRadius(first!.data), RadiusAttr.AcctDelayTime), 5, 'as submitted');
+    const [second] = sends(c.poll(1000));
+    const [third] = sends(c.poll(2500));
+    const p2 = decodeRadius(second!.data);
+    const p3 = decodeRadius(third!.data);
+    assert.equal(getInteger(p2, RadiusAttr.AcctDelayTime), 6);
+    assert.equal(getInteger(p3, RadiusAttr.AcctDelayTime), 7);
+    assert.equal(new Set([first!.data[1], p2.identifier, p3.identifier]).size, 3, 'three Identifiers');
+    assert.ok(verifyZeroAuthenticatorRequest(third!.data, SECRETS[0]!));
+    assert.deepEqual(
+      c.receive(2600, 0, reply(second!)),
+      [],
+      'an answer to the superseded copy matches nothing',
+    );
+    assert.equal(c.stats.unmatched, 1);
+    assert.equal(c.receive(2600, 0, reply(third!))[0]?.type, 'reply');
+    assert.equal(c.outstanding, 0);
   });
 
   it('drops duplicates, unexpected Codes and malformed datagrams, counting each', () => {
