@@ -43,6 +43,7 @@ describe('npm pack', () => {
       'dist/index.d.ts',
       'dist/index.js.map',
       'dist/cli/main.js',
+      'dist/cli/connect.bundle.js',
       'dist/io/native.js',
       'binding.gyp',
       'native/pptp_io.cc',
@@ -55,7 +56,11 @@ describe('npm pack', () => {
     ]) {
       assert.ok(got.has(f), `${f} in the tarball`);
     }
-    for (const doc of readdirSync(`${ROOT}/docs`)) assert.ok(got.has(`docs/${doc}`), `docs/${doc}`);
+    for (const doc of readdirSync(`${ROOT}/docs`, { recursive: true, withFileTypes: true })) {
+      if (!doc.isFile()) continue;
+      const rel = `${doc.parentPath.slice(ROOT.length)}/${doc.name}`.replace(/^\/+/, '');
+      assert.ok(got.has(rel), rel);
+    }
   });
 
   it('has a compiled .js, .d.ts and .js.map for every source file', () => {
