@@ -123,6 +123,8 @@ describe('the packed tarball, installed globally without a compiler', {
     assert.ok(existsSync(pptpTs), `${pptpTs} installed`);
     assert.equal(existsSync(join(installed, 'build')), false, 'nothing was compiled at install');
     assert.ok(existsSync(join(installed, 'prebuilds', 'linux-x64', 'pptp-ts.glibc.node')));
+    // `connect` runs from its one-file bundle (scripts/bundle.js), which the tarball must carry.
+    assert.ok(existsSync(join(installed, 'dist', 'cli', 'connect.bundle.js')), 'the connect bundle');
     assert.equal(existsSync(join(installed, 'node_modules', 'tsx')), false, 'tsx is not installed');
     assert.equal(existsSync(join(prefix, 'lib', 'node_modules', 'tsx')), false, 'tsx is not installed');
     for (const dir of ['test', 'bench', 'src']) assert.equal(existsSync(join(installed, dir)), false, dir);
