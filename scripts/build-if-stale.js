@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -18,15 +19,24 @@ function newest(p) {
   return Math.max(st.mtimeMs, ...readdirSync(p).map((e) => newest(join(p, e))));
 }
 
-/** Builds dist/ when a source is newer than the last build; returns false when tsc failed. */
-export function buildIfStale(log = (line) => console.log(line)) {
+/** Builds dist/ when a source is newer than the last build; returns false when tsc or the bundle failed. */
+export async function buildIfStale(log = (line) => console.log(line)) {
   const stamp = join(root, 'dist', '.tsbuildinfo');
-  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => join(root, f));
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))) return true;
+  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/bundle.js'].map(
+    (f) => join(root, f),
+  );
+  const bundled = existsSync(join(root, 'dist', 'cli', 'connect.bundle.js'));
+  if (bundled && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))) return true;
   log('── build dist/ (tsc -p tsconfig.build.json) ──');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) return false;
+  try {
+    await bundle(); // dist/cli/connect.bundle.js, as `npm run build` writes it
+  } catch (e) {
+    log(`bundle: ${e instanceof Error ? e.message : String(e)}`);
+    return false;
+  }
   // tsc leaves its build info untouched when no output changed; mark dist/ as current.
   const now = new Date();
   utimesSync(stamp, now, now);
@@ -34,5 +44,5 @@ export function buildIfStale(log = (line) => console.log(line)) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exit(buildIfStale((line) => console.error(line)) ? 0 : 1);
+  process.exit((await buildIfStale((line) => console.error(line))) ? 0 : 1);
 }

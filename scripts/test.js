@@ -39,8 +39,8 @@ function run(title, cmd, args) {
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-function buildDist() {
-  if (!buildIfStale()) {
+async function buildDist() {
+  if (!(await buildIfStale())) {
     console.error('\n✗ build dist/ failed');
     process.exit(1);
   }
@@ -86,7 +86,7 @@ function requireTools() {
 
 const mode = process.argv[2];
 if (mode !== 'interop') requireTools();
-if (mode) buildDist();
+if (mode) await buildDist();
 if (mode === 'unit') {
   run('unit tests', process.execPath, nodeTest(unit));
 } else if (mode === 'system') {
@@ -100,7 +100,7 @@ if (mode === 'unit') {
 } else {
   run('lint and format (biome)', bin('biome'), ['check', '.']);
   run('typecheck (tsc --strict)', bin('tsc'), ['--noEmit', '-p', '.']);
-  buildDist();
+  await buildDist();
   run('unit tests', process.execPath, nodeTest(unit));
   requireRoot('system tests');
   if (system.length) run('system tests', process.execPath, nodeTest(system, ['--test-concurrency=1']));

@@ -81,6 +81,12 @@ export interface TunnelFigures {
   /** The client's VmRSS and VmHWM, KiB. */
   readonly clientRssKb: Summary | undefined;
   readonly clientHwmKb: Summary | undefined;
+  /**
+   * The client's private memory (USS: Private_Clean + Private_Dirty of
+   * /proc/PID/smaps_rollup), KiB: RSS less the pages it shares with other
+   * processes, of which the node executable's own are most.
+   */
+  readonly clientPrivateKb?: Summary | undefined;
   /** The (compiled) server's VmRSS with this one session, KiB. */
   readonly serverRssKb: Summary | undefined;
 }
@@ -110,6 +116,19 @@ export interface TargetCheck {
 export class StartupRefusedError extends Error {}
 /** The bench cannot run here (exit status 2). */
 export class StartupSetupError extends Error {}
+
+/** Private_Clean + Private_Dirty of /proc/PID/smaps_rollup, KiB (the process's own pages), or undefined. */
+function readPrivateKb(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const sum = kb('Private_Clean') + kb('Private_Dirty');
+    return Number.isFinite(sum) ? sum : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Wall time of one run of argv, ms; throws unless it exits 0 with the expected output. */
 function timeOnce(argv: readonly string[], expect: RegExp): number {
@@ -189,7 +208,13 @@ async function measureTunnels(tunnels: number, log: (l: string) => void): Promis
     const samples = new Map(
       VARIANTS.map((v) => [
         v.id,
-        { up: [] as number[], rss: [] as number[], hwm: [] as number[], srv: [] as number[] },
+        {
+          up: [] as number[],
+          rss: [] as number[],
+          hwm: [] as number[],
+          uss: [] as number[],
+          srv: [] as number[],
+        },
       ]),
     );
     for (let i = 0; i < tunnels; i++) {
@@ -227,15 +252,18 @@ async function measureTunnels(tunnels: number, log: (l: string) => void): Promis
           await sleep(1000);
           const rss = readRss(client.pid);
           const srv = readRss(server.pid);
-          if (!rss || !srv) throw new Error('could not read /proc/PID/status');
+          const uss = readPrivateKb(client.pid);
+          if (!rss || !srv || uss === undefined)
+            throw new Error('could not read /proc/PID/status or smaps_rollup');
           const s = samples.get(v.id)!;
           s.up.push(upMs);
           s.rss.push(rss.rssKb);
           s.hwm.push(rss.hwmKb);
+          s.uss.push(uss);
           s.srv.push(srv.rssKb);
           log(
             `  ${v.id.padEnd(8)} up in ${upMs.toFixed(0)} ms; client RSS ${(rss.rssKb / 1024).toFixed(1)} MiB ` +
-              `(peak ${(rss.hwmKb / 1024).toFixed(1)}), server ${(srv.rssKb / 1024).toFixed(1)} MiB`,
+              `(peak ${(rss.hwmKb / 1024).toFixed(1)}, private ${(uss / 1024).toFixed(1)}), server ${(srv.rssKb / 1024).toFixed(1)} MiB`,
           );
         } finally {
           await client.stop(5000);
@@ -251,6 +279,7 @@ async function measureTunnels(tunnels: number, log: (l: string) => void): Promis
         upMs: summarize(s.up),
         clientRssKb: summarize(s.rss),
         clientHwmKb: summarize(s.hwm),
+        clientPrivateKb: summarize(s.uss),
         serverRssKb: summarize(s.srv),
       };
     };
@@ -364,11 +393,11 @@ export function renderStartupMarkdown(r: StartupResult): string {
       `in another network namespace; median (min–max) of ${r.settings.tunnels} tunnels. RSS read after a 3-packet ` +
       'ping and 1 s of rest.',
     '',
-    '| client | time to tunnel up, ms | client RSS, MiB | client peak RSS, MiB | server RSS with the session, MiB |',
-    '|---|---:|---:|---:|---:|',
+    '| client | time to tunnel up, ms | client RSS, MiB | client peak RSS, MiB | client private (USS), MiB | server RSS with the session, MiB |',
+    '|---|---:|---:|---:|---:|---:|',
     ...VARIANTS.map((v) => {
       const t = r.tunnel[v.id];
-      return `| ${v.label} | ${ms(t.upMs)} | ${mib(t.clientRssKb)} | ${mib(t.clientHwmKb)} | ${mib(t.serverRssKb)} |`;
+      return `| ${v.label} | ${ms(t.upMs)} | ${mib(t.clientRssKb)} | ${mib(t.clientHwmKb)} | ${mib(t.clientPrivateKb)} | ${mib(t.serverRssKb)} |`;
     }),
     '',
     '**Targets**',

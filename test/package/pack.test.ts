@@ -44,6 +44,7 @@ describe('npm pack', () => {
       'dist/index.d.ts',
       'dist/index.js.map',
       'dist/cli/main.js',
+      'dist/cli/connect.bundle.js',
       'dist/io/native.js',
       'binding.gyp',
       'native/pptp_io.cc',

@@ -54,6 +54,9 @@ describe('bench:startup (small)', { skip: process.getuid?.() !== 0 ? 'needs root
       // A running Node process is tens of MiB; a figure of a few KiB would be a misread.
       assert.ok(t.clientRssKb!.median > 10 * 1024, `${id} client RSS ${t.clientRssKb?.median} KiB`);
       assert.ok(t.clientHwmKb!.median >= t.clientRssKb!.median, id);
+      // Private pages are part of RSS and, for a process that has run JavaScript, some MiB of it.
+      const uss = t.clientPrivateKb?.median ?? 0;
+      assert.ok(uss > 1024 && uss < t.clientRssKb!.median, `${id} client private ${uss} KiB`);
       assert.ok(t.serverRssKb!.median > 10 * 1024, id);
     }
     assert.equal(res.targets.length, 2);

@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -63,6 +64,22 @@ describe('the packed tarball, installed globally without a compiler', {
   const env = { ...process.env, PATH };
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   let tarball = '';
+  const exampleDir = join(scratch, 'examples');
+
+  /** tsc (the repository's) on the scratch examples project, listing the files it read. */
+  function tscExamples(...extra: string[]) {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    return spawnSync(
+      process.execPath,
+      [tsc, '-p', join(exampleDir, 'tsconfig.json'), '--listFiles', ...extra],
+      {
+        cwd: exampleDir,
+        env,
+        encoding: 'utf8',
+        timeout: 180_000,
+      },
+    );
+  }
 
   before(() => {
     rmSync(scratch, { recursive: true, force: true });
@@ -106,6 +123,8 @@ describe('the packed tarball, installed globally without a compiler', {
     assert.ok(existsSync(pptpTs), `${pptpTs} installed`);
     assert.equal(existsSync(join(installed, 'build')), false, 'nothing was compiled at install');
     assert.ok(existsSync(join(installed, 'prebuilds', 'linux-x64', 'pptp-ts.glibc.node')));
+    // `connect` runs from its one-file bundle (scripts/bundle.js), which the tarball must carry.
+    assert.ok(existsSync(join(installed, 'dist', 'cli', 'connect.bundle.js')), 'the connect bundle');
     assert.equal(existsSync(join(installed, 'node_modules', 'tsx')), false, 'tsx is not installed');
     assert.equal(existsSync(join(prefix, 'lib', 'node_modules', 'tsx')), false, 'tsx is not installed');
     for (const dir of ['test', 'bench', 'src']) assert.equal(existsSync(join(installed, dir)), false, dir);
@@ -148,6 +167,93 @@ describe('the packed tarball, installed globally without a compiler', {
     );
     assert.equal(src.status, 0, src.stderr);
     assert.equal(r.stdout, src.stdout);
+  });
+
+  it('every docs/examples/*.ts type-checks with tsc --strict against the installed .d.ts', () => {
+    // A scratch project as a user would have: node_modules/pptp-ts is the installed package (no
+    // `paths` mapping, nothing from src/), NodeNext resolution through its `exports`, and the
+    // shipped .d.ts checked too (skipLibCheck off). The emitted JavaScript is what runs below.
+    const examples = join(ROOT, 'docs', 'examples');
+    const names = readdirSync(examples)
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('zz-bad-'))
+      .sort();
+    assert.deepEqual(names, ['connect.ts', 'decode.ts', 'errors.ts', 'server.ts']);
+    mkdirSync(join(exampleDir, 'node_modules', '@types'), { recursive: true });
+    symlinkSync(installed, join(exampleDir, 'node_modules', 'pptp-ts'));
+    symlinkSync(
+      join(ROOT, 'node_modules', '@types', 'node'),
+      join(exampleDir, 'node_modules', '@types', 'node'),
+    );
+    for (const n of names) copyFileSync(join(examples, n), join(exampleDir, n));
+    writeFileSync(join(exampleDir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+    writeFileSync(
+      join(exampleDir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          lib: ['ES2023'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          types: ['node'],
+          skipLibCheck: false,
+          rootDir: '.',
+          outDir: 'out',
+        },
+        include: ['*.ts'],
+      }),
+    );
+    const r = tscExamples();
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const n of names) assert.ok(r.stdout.includes(join(exampleDir, n)), `${n} checked`);
+    assert.ok(r.stdout.includes(join(installed, 'dist', 'index.d.ts')), "'pptp-ts' is the installed .d.ts");
+    assert.ok(!r.stdout.includes(join(ROOT, 'src')), 'nothing from the sources was checked');
+    for (const n of names) assert.ok(existsSync(join(exampleDir, 'out', n.replace(/\.ts$/, '.js'))), n);
+  });
+
+  it('tsc against the installed .d.ts rejects an example that misuses the API', () => {
+    const bad = join(exampleDir, 'zz-bad.ts');
+    writeFileSync(bad, "import { connect } from 'pptp-ts';\nconnect({ server: 'x', user: 'u' });\n");
+    try {
+      const r = tscExamples('--noEmit');
+      assert.notEqual(r.status, 0);
+      assert.match(r.stdout, /zz-bad\.ts\(2,9\): error TS2345[\s\S]*'password' is missing/);
+    } finally {
+      rmSync(bad, { force: true });
+    }
+  });
+
+  it('the decode example, compiled, runs on plain node against the installed package', () => {
+    const out = join(exampleDir, 'out', 'decode.js');
+    assert.ok(existsSync(out), 'compiled by the type-check step');
+    const pcap = join(scratch, 'example.pcap');
+    writeFileSync(pcap, fullSession().pcap('ethernet'));
+    const r = spawnSync('node', [out, pcap], { cwd: exampleDir, env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    // The installed CLI's --json output is the oracle for the frames the example lists.
+    const cli = spawnSync(pptpTs, ['decode', '--json', pcap], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    const packets = cli.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { frame: number; time: string; layers: { layer: string }[] });
+    assert.deepEqual(
+      r.stdout.split('\n').filter((l) => l.startsWith('frame ')),
+      packets.map((p) => `frame ${p.frame} ${p.time}: ${p.layers.map((l) => l.layer).join(' / ')}`),
+    );
+    assert.match(r.stdout, /^ {2}PPTP OCRQ callId=16385$/m);
+    assert.match(r.stdout, new RegExp(`^\\d+ frames, ${packets.length} shown, 15 PPTP messages`, 'm'));
+    // Really the installed package: the example's import resolved into the scratch prefix.
+    const where = spawnSync(
+      'node',
+      ['--input-type=module', '-e', "console.log(import.meta.resolve('pptp-ts'))"],
+      {
+        cwd: exampleDir,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(where.stdout.trim(), `file://${join(installed, 'dist', 'index.js')}`);
   });
 
   describe('a tunnel between the installed serve and connect', () => {
