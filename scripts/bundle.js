@@ -25,7 +25,9 @@ export async function bundle() {
     target: 'node20',
     // Loaded at run time through createRequire (src/io/native.ts): node-gyp-build
     // looks for the addon relative to itself and the package root.
-    external: ['node-gyp-build'],
+    // Loaded only with --metrics / --profile, from dist/cli/ beside the bundle: a
+    // client without them never loads prom-client or zod.
+    external: ['node-gyp-build', './connect-metrics.js', './profile.js'],
     sourcemap: 'linked',
     legalComments: 'inline',
     logLevel: 'warning',

@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { registerTrafficMetrics, TrafficTotals } from '../../src/session/metrics.js';
+import { registerTrafficMetrics } from '../../src/session/metrics.js';
+import { TrafficTotals } from '../../src/session/traffic.js';
 import { type Benchmark, blackhole } from '../harness.js';
 import { pair } from './session.js';
 

@@ -9,17 +9,16 @@ import { parseArgs } from 'node:util';
 import { type ClientOptions, ClientSupervisor, type MppePolicy } from '../client/client.js';
 import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
 import { PPP_RESOLV_CONF } from '../client/host.js';
-import { ClientTracker, clientMetrics } from '../client/operations.js';
+import { ClientTracker } from '../client/operations.js';
 import { systemClientEnv } from '../client/system.js';
 import { type ControlSocket, listenControlSocket } from '../io/control-socket.js';
 import { createLogger } from '../io/log.js';
-import { type MetricsEndpoint, parseListenAddress, startMetricsEndpoint } from '../io/metrics-http.js';
+import { type MetricsEndpoint, parseListenAddress } from '../io/metrics-http.js';
 import { errorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import type { LogLevel } from '../wire/log.js';
-import { expandProfile, ProfileError } from './profile.js';
 
 export const CONNECT_USAGE = `usage: pptp-ts connect SERVER --user NAME [options]
        pptp-ts connect --profile FILE [options]
@@ -355,18 +354,33 @@ function prompt(text: string): Promise<string> {
   });
 }
 
+/**
+ * `--profile FILE` expanded into options. The profile reader (and zod with it)
+ * is loaded only when a profile is given, and stays out of the connect bundle.
+ */
+async function withProfile(argv: readonly string[]): Promise<readonly string[]> {
+  if (!argv.some((a) => a === '--profile' || a.startsWith('--profile='))) return argv;
+  const { expandProfile, ProfileError } = await import('./profile.js');
+  try {
+    return expandProfile(argv);
+  } catch (err) {
+    if (err instanceof ProfileError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 export async function runConnect(argv: readonly string[]): Promise<number> {
   let cmd: ConnectCommand;
   let password: string;
   try {
-    cmd = parseConnectArgs(expandProfile(argv));
+    cmd = parseConnectArgs(await withProfile(argv));
     if (cmd.help) {
       process.stdout.write(CONNECT_USAGE);
       return ExitCode.Ok;
     }
     password = await readPassword(cmd);
   } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof ProfileError)) throw err;
+    if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`pptp-ts connect: ${err.message}\n(see pptp-ts connect --help)\n`);
     return ExitCode.Usage;
   }
@@ -395,8 +409,7 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
   let control: ControlSocket | undefined;
   try {
     if (cmd.metrics) {
-      const m = clientMetrics(tracker);
-      metrics = await startMetricsEndpoint(cmd.metrics, m.registry, m.refresh, log);
+      metrics = await (await import('./connect-metrics.js')).startClientMetrics(cmd.metrics, tracker, log);
     }
     if (cmd.control) {
       control = await listenControlSocket(

@@ -4,14 +4,7 @@
  * from the current attempt's session plus the attempts that ended) and
  * `--control PATH` (the management socket; `pptp-ts status --socket PATH`).
  */
-import { Gauge, Registry } from 'prom-client';
-import {
-  readCounter,
-  registerProcessMetrics,
-  registerTrafficMetrics,
-  type TrafficSums,
-  TrafficTotals,
-} from '../session/metrics.js';
+import { type TrafficSums, TrafficTotals } from '../session/traffic.js';
 import type { PptpClient } from './client.js';
 
 /** Follows the supervisor's attempts (its `onClient` callback). */
@@ -67,27 +60,4 @@ export class ClientTracker {
       bytesOut: s?.ppp.txBytes ?? 0,
     };
   }
-}
-
-/** The client's metrics registry: the traffic metrics, `pptp_client_up`, attempts, the process. */
-export function clientMetrics(t: ClientTracker): { registry: Registry; refresh: () => void } {
-  const registry = new Registry();
-  registerProcessMetrics(registry);
-  let sums = t.traffic();
-  registerTrafficMetrics(registry, () => sums);
-  new Gauge({
-    name: 'pptp_client_up',
-    help: '1 while the tunnel is up.',
-    registers: [registry],
-    collect: function (this: Gauge) {
-      this.set(t.up ? 1 : 0);
-    },
-  });
-  readCounter(registry, 'pptp_client_connect_attempts_total', 'Connection attempts.', () => t.attempts);
-  return {
-    registry,
-    refresh: () => {
-      sums = t.traffic();
-    },
-  };
 }

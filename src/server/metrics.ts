@@ -9,13 +9,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailure } from '../ppp/auth/index.js';
 import type { PppPhase } from '../ppp/unit-types.js';
-import {
-  readCounter,
-  registerProcessMetrics,
-  registerTrafficMetrics,
-  type TrafficSums,
-  TrafficTotals,
-} from '../session/metrics.js';
+import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/metrics.js';
+import { type TrafficSums, TrafficTotals } from '../session/traffic.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import type { PptpServer } from './server.js';
 

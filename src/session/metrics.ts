@@ -7,7 +7,7 @@
  * end). Nothing here runs per packet.
  */
 import { Counter, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { SessionStats } from './session.js';
+import type { TrafficSums } from './traffic.js';
 
 /**
  * prom-client's process and Node.js metrics (CPU, memory, file
@@ -25,51 +25,6 @@ export function registerProcessMetrics(registry: Registry): void {
     'nodejs_active_resources_total',
   ]) {
     registry.removeSingleMetric(name);
-  }
-}
-
-/** The per-session counters the metrics carry (sums over sessions). */
-const FIELDS = {
-  rxBytes: (s: SessionStats) => s.ppp.rxBytes,
-  txBytes: (s: SessionStats) => s.ppp.txBytes,
-  rxPackets: (s: SessionStats) => s.ppp.rxPackets,
-  txPackets: (s: SessionStats) => s.ppp.txPackets,
-  rxErrors: (s: SessionStats) => s.ppp.rxErrors,
-  rxDropped: (s: SessionStats) => s.ppp.rxDropped,
-  txDropped: (s: SessionStats) => s.ppp.txDropped,
-  resetSent: (s: SessionStats) => s.ppp.resetRequestsSent,
-  resetReceived: (s: SessionStats) => s.ppp.resetRequestsReceived,
-  greLost: (s: SessionStats) => s.gre.rxLost,
-  greReordered: (s: SessionStats) => s.gre.rxReordered,
-  greDuplicate: (s: SessionStats) => s.gre.rxDuplicate,
-  greStale: (s: SessionStats) => s.gre.rxStale,
-  greWindowStalls: (s: SessionStats) => s.gre.txQueued,
-  greQueueDrops: (s: SessionStats) => s.gre.txDroppedQueueFull,
-  greAckTimeouts: (s: SessionStats) => s.gre.txAckTimeouts,
-} as const;
-
-type Field = keyof typeof FIELDS;
-export type TrafficSums = Record<Field, number>;
-
-function zero(): TrafficSums {
-  const z = {} as TrafficSums;
-  for (const k of Object.keys(FIELDS) as Field[]) z[k] = 0;
-  return z;
-}
-
-/** The counters of sessions that ended, kept so that totals never go down. */
-export class TrafficTotals {
-  private readonly ended = zero();
-
-  add(s: SessionStats): void {
-    for (const k of Object.keys(FIELDS) as Field[]) this.ended[k] += FIELDS[k](s);
-  }
-
-  /** Ended sessions plus the live ones. */
-  sum(live: Iterable<SessionStats>): TrafficSums {
-    const out = { ...this.ended };
-    for (const s of live) for (const k of Object.keys(FIELDS) as Field[]) out[k] += FIELDS[k](s);
-    return out;
   }
 }
 

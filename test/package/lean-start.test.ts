@@ -118,9 +118,13 @@ describe('what the pptp-ts command loads', () => {
       /src\/(server|decode|capture|api)\/|src\/cli\/(demo|serve|decode)|\/zod\//.test(s),
     );
     assert.deepEqual(stray, []);
-    // Self-contained: no import of another file of dist/ (node: built-ins and node-gyp-build only).
+    // Self-contained: no static import of another file of dist/ (node: built-ins and
+    // node-gyp-build only); the only files loaded later are the two an option asks for
+    // (--metrics: prom-client, --profile: zod), and those exist beside the bundle.
     const js = readFileSync(BUNDLE, 'utf8');
     assert.doesNotMatch(js, /\bfrom\s*["']\.\.?\//);
-    assert.doesNotMatch(js, /\bimport\(\s*["']\.\.?\//);
+    const lazy = [...js.matchAll(/\bimport\(\s*["'](\.\.?\/[^"']+)["']/g)].map((m) => m[1]!);
+    assert.deepEqual(lazy.sort(), ['./connect-metrics.js', './profile.js']);
+    for (const f of lazy) assert.ok(existsSync(new URL(f, pathToFileURL(BUNDLE))), `${f} beside the bundle`);
   });
 });
