@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createLab, isRoot, type Spawned } from '../helpers/netns.js';
 import {
   ROOT,
@@ -70,7 +70,7 @@ describe('password guessing and call-slot exhaustion against a real server', {
   let server: Spawned;
   let alice: Spawned;
 
-  it('sets up two hosts, the server and a pinging session', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
     await lab.exec(ns.client, ['ip', 'addr', 'add', `${ATTACKER_IP}/24`, 'dev', 'vcli']);
     alicePw = writePassword(dir, 'correct horse');

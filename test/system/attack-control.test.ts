@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createLab, isRoot, type Spawned } from '../helpers/netns.js';
 import {
   eventually,
@@ -84,7 +84,7 @@ describe('attacks on the control plane of a real server', { skip: !isRoot && 'ne
   let ns: { server: string; client: string };
   let alicePw = '';
 
-  it('sets up two hosts', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
     alicePw = writePassword(dir, 'correct horse');
   });

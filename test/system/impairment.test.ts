@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { type Impairments, ImpairRelay } from '../helpers/impair-relay.js';
 import { createLab, isRoot } from '../helpers/netns.js';
 import {
@@ -42,7 +42,7 @@ describe('TCP through the tunnel over an impaired GRE path', { skip: !isRoot && 
   const expected = sha256(readFileSync(source));
   let ns: { client: string; relay: string; server: string };
 
-  it('sets up client, relay and server namespaces', async () => {
+  before(async () => {
     const client = await lab.addNamespace('cli');
     const relay = await lab.addNamespace('mid');
     const server = await lab.addNamespace('srv');

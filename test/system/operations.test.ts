@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createLab, isRoot, type NetnsLab, type Spawned } from '../helpers/netns.js';
 import {
   CLIENT_IP,
@@ -130,7 +130,7 @@ describe('operations: metrics, management socket, event logs, fail2ban', {
   const dir = tempDir('ops');
   let ns: { server: string; client: string };
 
-  it('sets up two hosts', async () => {
+  before(async () => {
     ns = await twoHosts(lab);
   });
 
