@@ -3,7 +3,7 @@
  * that runs as root. The checkout may sit where nobody cannot read it: root
  * clones into /root, whose mode is 0700. So the child never runs from the
  * checkout: {@link readableCopy} copies what the command needs at run time
- * (bin/, src/, build/, dist/ if present, package.json and the run-time
+ * (bin/, src/, build/, prebuilds/, dist/ if present, package.json and the run-time
  * packages of node_modules/) into a fresh temp dir that everyone can read,
  * and {@link runAsNobody} runs the copy. The copy is removed by the caller.
  */
@@ -33,7 +33,7 @@ function cp(from: string, to: string): void {
 export function readableCopy(root: string = REPO_ROOT, parent: string = tmpdir()): string {
   const dir = mkdtempSync(join(parent, 'pptp-ts-readable-'));
   try {
-    for (const e of ['bin', 'src', 'build', 'dist', 'package.json']) {
+    for (const e of ['bin', 'src', 'build', 'prebuilds', 'dist', 'package.json']) {
       if (existsSync(join(root, e))) cp(join(root, e), join(dir, e));
     }
     const nm = join(dir, 'node_modules');

@@ -3,14 +3,18 @@
  * (MS-CHAP-v2 + MPPE-128, one control connection per session, ten at a
  * time, from bench/sessions' load generator in the client namespace): the
  * server's open file descriptors, RSS, free pool addresses and live calls
- * are flat between the end of the first round and the end, and it prints
- * no Node warning.
+ * are flat over the 1,000 cycles that follow a warm-up of 1,000, and it
+ * prints no Node warning. The warm-up is there because the compiled server's
+ * heap settles over its first thousand sessions (measured: 80 MiB after 50,
+ * 119 MiB after 1,000, 124 MiB after 2,000): a leak shows as growth after
+ * that, not during it.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { createLab, isRoot } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   CLIENT_IP,
   ROOT,
@@ -24,7 +28,9 @@ import {
   writeServerConfig,
 } from './tunnel-lab.js';
 
-const ROUNDS = 20;
+/** Rounds before the first sample (warm-up), and in all: 1,000 cycles measured. */
+const WARMUP_ROUNDS = 20;
+const ROUNDS = 40;
 const PER_ROUND = 50;
 
 function sample(pid: number): { fds: number; rssKb: number } {
@@ -33,12 +39,13 @@ function sample(pid: number): { fds: number; rssKb: number } {
   return { fds, rssKb: Number(m?.[1] ?? 0) };
 }
 
-describe('1,000 connect/disconnect cycles through one server', { skip: !isRoot && 'needs root' }, () => {
+describe('1,000 connect/disconnect cycles through one server', () => {
+  before(() => requireRoot('ip'));
   const lab = createLab('churn');
   const dir = tempDir('churn');
 
   it('leaves fds, RSS, pool addresses and calls flat, with no Node warning', {
-    timeout: 170_000,
+    timeout: 300_000,
   }, async () => {
     const ns = await twoHosts(lab);
     const secrets = Array.from({ length: ROUNDS * PER_ROUND }, (_, i) => `u${i} * p${i} *`).join('\n');
@@ -51,6 +58,8 @@ describe('1,000 connect/disconnect cycles through one server', { skip: !isRoot &
     try {
       const poolFree0 = statusCounter(await serverStatus(server), 'pool-free');
       const tool = lab.spawn(ns.client, [
+        'env',
+        `CHURN_PAUSE_AFTER=${WARMUP_ROUNDS}`,
         process.execPath,
         '--import',
         'tsx',
@@ -61,11 +70,11 @@ describe('1,000 connect/disconnect cycles through one server', { skip: !isRoot &
         String(PER_ROUND),
         '10',
       ]);
-      await tool.waitFor(/^round 1 /m, 60_000);
+      await tool.waitFor(new RegExp(`^round ${WARMUP_ROUNDS} `, 'm'), 90_000);
       await new Promise((r) => setTimeout(r, 1000));
       const first = sample(server.pid);
       const s1 = await serverStatus(server);
-      await tool.waitFor(new RegExp(`^round ${ROUNDS} `, 'm'), 150_000);
+      await tool.waitFor(new RegExp(`^round ${ROUNDS} `, 'm'), 200_000);
       await new Promise((r) => setTimeout(r, 1000));
       const last = sample(server.pid);
       const sN = await serverStatus(server);

@@ -122,7 +122,16 @@ describe('pptp-ts decode on live traffic', () => {
 
   it('tshark agrees: what the kernel left in those checksums is the pseudo-header sum, and we call exactly those unverified', async () => {
     const file = join(dir, 'a0.pcap');
-    const dump = lab.spawn(nsA, ['tcpdump', '-i', 'a0', '-U', '-w', file, 'tcp port 1723']);
+    const dump = lab.spawn(nsA, [
+      'tcpdump',
+      '-i',
+      'a0',
+      '--immediate-mode',
+      '-U',
+      '-w',
+      file,
+      'tcp port 1723',
+    ]);
     await dump.waitFor(/listening on a0/, 15_000);
     await lab.exec(nsA, client(2));
     await new Promise((r) => setTimeout(r, 500));
