@@ -12,7 +12,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createLab, isRoot, type Spawned } from '../helpers/netns.js';
+import { createLab, type Spawned } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   ROOT,
   SERVER_IP,
@@ -60,9 +61,8 @@ function pingOk(out: string): boolean {
   return m !== null && Number(m[1]) >= 20 && Number(m[2]) >= Number(m[1]) - 2;
 }
 
-describe('password guessing and call-slot exhaustion against a real server', {
-  skip: !isRoot && 'needs root',
-}, () => {
+describe('password guessing and call-slot exhaustion against a real server', () => {
+  before(() => requireRoot());
   const lab = createLab('atkauth');
   const dir = tempDir('atkauth');
   let ns: { server: string; client: string };

@@ -11,7 +11,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { createLab, isRoot, type Spawned } from '../helpers/netns.js';
+import { createLab, type Spawned } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   eventually,
   SERVER_IP,
@@ -78,7 +79,8 @@ function received(pingOut: string): { sent: number; received: number } {
   return { sent: Number(m?.[1] ?? 0), received: Number(m?.[2] ?? 0) };
 }
 
-describe('attacks on the control plane of a real server', { skip: !isRoot && 'needs root' }, () => {
+describe('attacks on the control plane of a real server', () => {
+  before(() => requireRoot());
   const lab = createLab('atkctl');
   const dir = tempDir('atkctl');
   let ns: { server: string; client: string };

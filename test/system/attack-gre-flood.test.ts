@@ -10,9 +10,10 @@
  * session's pings keep getting through with little loss.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { prng } from '../fuzz/mutate.js';
-import { createLab, isRoot } from '../helpers/netns.js';
+import { createLab } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import { Attacker, forgedGre, ping, sessionFields, threeHosts } from './attack-lab.js';
 import {
   serverStatus,
@@ -29,7 +30,8 @@ import {
 const FLOOD = 200_000;
 const NOT_PPTP = 20_000;
 
-describe('attack: GRE garbage flood', { skip: !isRoot && 'needs root' }, () => {
+describe('attack: GRE garbage flood', () => {
+  before(() => requireRoot());
   const lab = createLab('atkflood');
   const dir = tempDir('atkflood');
 

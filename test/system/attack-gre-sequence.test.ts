@@ -10,8 +10,9 @@
  * and after.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { createLab, isRoot } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import { Attacker, forgedGre, ping, sessionFields, threeHosts } from './attack-lab.js';
 import {
   serverStatus,
@@ -24,7 +25,8 @@ import {
   writeServerConfig,
 } from './tunnel-lab.js';
 
-describe('attack: forged GRE Sequence Numbers', { skip: !isRoot && 'needs root' }, () => {
+describe('attack: forged GRE Sequence Numbers', () => {
+  before(() => requireRoot());
   const lab = createLab('atkseq');
   const dir = tempDir('atkseq');
 

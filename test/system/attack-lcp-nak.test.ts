@@ -8,8 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { createLab, isRoot } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import { ATTACKER_IP, ping, threeHosts } from './attack-lab.js';
 import {
   ROOT,
@@ -24,7 +25,8 @@ import {
   writeServerConfig,
 } from './tunnel-lab.js';
 
-describe('attack: a peer that Naks every LCP Configure-Request', { skip: !isRoot && 'needs root' }, () => {
+describe('attack: a peer that Naks every LCP Configure-Request', () => {
+  before(() => requireRoot());
   const lab = createLab('atklcp');
   const dir = tempDir('atklcp');
 

@@ -10,8 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { StartupResult } from '../../bench/startup/bench.js';
+import { requireRoot } from '../helpers/tools.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const namespaces = () =>
@@ -19,7 +20,8 @@ const namespaces = () =>
     .stdout.split('\n')
     .map((l) => l.split(' ')[0]!);
 
-describe('bench:startup (small)', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+describe('bench:startup (small)', () => {
+  before(() => requireRoot());
   const out = mkdtempSync(join(tmpdir(), 'pptp-ts-bench-startup-'));
   after(() => rmSync(out, { recursive: true, force: true }));
 

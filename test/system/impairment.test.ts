@@ -13,7 +13,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { type Impairments, ImpairRelay } from '../helpers/impair-relay.js';
-import { createLab, isRoot } from '../helpers/netns.js';
+import { createLab } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   CLIENT_IP,
   SERVER_IP,
@@ -34,7 +35,8 @@ const IMPAIRED: Impairments = { loss: 0.02, duplicate: 0.02, reorder: 0.05, corr
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-describe('TCP through the tunnel over an impaired GRE path', { skip: !isRoot && 'needs root' }, () => {
+describe('TCP through the tunnel over an impaired GRE path', () => {
+  before(() => requireRoot());
   const lab = createLab('impair');
   const dir = tempDir('impair');
   const source = join(dir, 'source.bin');

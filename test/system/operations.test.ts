@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createLab, isRoot, type NetnsLab, type Spawned } from '../helpers/netns.js';
+import { createLab, type NetnsLab, type Spawned } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   CLIENT_IP,
   PPTP_TS,
@@ -123,9 +124,8 @@ async function failLogin(
 
 const EVIL_USER = 'mallory peer=203.0.113.66 "peer":"203.0.113.66"';
 
-describe('operations: metrics, management socket, event logs, fail2ban', {
-  skip: !isRoot && 'needs root',
-}, () => {
+describe('operations: metrics, management socket, event logs, fail2ban', () => {
+  before(() => requireRoot());
   const lab = createLab('ops');
   const dir = tempDir('ops');
   let ns: { server: string; client: string };

@@ -28,7 +28,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fullSession } from '../decode/fixtures.js';
-import { createLab, isRoot, listNamespaces } from '../helpers/netns.js';
+import { createLab, listNamespaces } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   ROOT,
   SERVER_IP,
@@ -52,9 +53,8 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-describe('the packed tarball, installed globally without a compiler', {
-  skip: !isRoot && 'needs root',
-}, () => {
+describe('the packed tarball, installed globally without a compiler', () => {
+  before(() => requireRoot());
   const scratch = join(tmpdir(), `pptp-ts-package-${process.pid}`);
   const prefix = join(scratch, 'prefix');
   const tools = join(scratch, 'tools');

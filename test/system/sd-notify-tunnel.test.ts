@@ -10,9 +10,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { createLab, isRoot } from '../helpers/netns.js';
+import { before, describe, it } from 'node:test';
+import { createLab } from '../helpers/netns.js';
 import { NotifyReceiver } from '../helpers/notify-socket.js';
+import { requireRoot } from '../helpers/tools.js';
 import {
   PPTP_TS,
   SERVER_IP,
@@ -31,7 +32,8 @@ function indexOf(lines: readonly string[], re: RegExp): number {
   return i;
 }
 
-describe('sd_notify from real pptp-ts processes', { skip: !isRoot && 'needs root' }, () => {
+describe('sd_notify from real pptp-ts processes', () => {
+  before(() => requireRoot());
   const lab = createLab('sdnotify');
   const dir = tempDir('sdnotify');
 
