@@ -14,13 +14,28 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
+// What src/io/native.ts calls (REQUIRED_ADDON_FUNCTIONS there; a unit test keeps the
+// two lists equal): a build/Release left by older sources loads but lacks some.
+const REQUIRED = [
+  'openTun',
+  'openRawSocket',
+  'openPacketSocket',
+  'setTunOffload',
+  'dupFd',
+  'attachPptpGreFilter',
+  'sdNotify',
+  'Port',
+];
+
 function loads() {
+  let addon;
   try {
-    require('node-gyp-build')(root);
-    return undefined;
+    addon = require('node-gyp-build')(root);
   } catch (e) {
     return String(e?.message ?? e).split('\n')[0];
   }
+  const missing = REQUIRED.filter((f) => typeof addon[f] !== 'function');
+  return missing.length ? `the one found is older than the sources: no ${missing.join(', ')}` : undefined;
 }
 
 const fromSource = process.env.npm_config_build_from_source === 'true';

@@ -171,18 +171,45 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let addon: PptpIoAddon | undefined;
 
 /** Loads the addon once; throws an Error that says how to build it when there is none for this platform. */
+/**
+ * The functions these sources call. A binary built from older sources (a
+ * build/Release left by an earlier checkout, which node-gyp-build prefers to
+ * the prebuilt one) lacks some; native/install.mjs keeps the same list and
+ * recompiles then.
+ */
+export const REQUIRED_ADDON_FUNCTIONS = [
+  'openTun',
+  'openRawSocket',
+  'openPacketSocket',
+  'setTunOffload',
+  'dupFd',
+  'attachPptpGreFilter',
+  'sdNotify',
+  'Port',
+] as const;
+
 export function loadAddon(): PptpIoAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  let loaded: PptpIoAddon;
   try {
-    addon = nodeGypBuild(PACKAGE_ROOT) as PptpIoAddon;
+    loaded = nodeGypBuild(PACKAGE_ROOT) as PptpIoAddon;
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new Error(
       `pptp-ts native addon not available (${why}): run \`node native/build.mjs\` in ${PACKAGE_ROOT} (needs g++, make, python3)`,
     );
   }
+  const missing = REQUIRED_ADDON_FUNCTIONS.filter(
+    (f) => typeof (loaded as unknown as Record<string, unknown>)[f] !== 'function',
+  );
+  if (missing.length) {
+    throw new Error(
+      `pptp-ts native addon in ${PACKAGE_ROOT} is older than these sources (it has no ${missing.join(', ')}): run \`node native/build.mjs\` there, or remove its build/ directory to use the prebuilt one`,
+    );
+  }
+  addon = loaded;
   return addon;
 }
 
