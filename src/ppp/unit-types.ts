@@ -200,8 +200,6 @@ export type UnitAction =
   | { readonly kind: 'phase'; readonly phase: PppPhase }
   | { readonly kind: 'lcp-up'; readonly lcp: LcpNegotiated }
   | { readonly kind: 'authenticated'; readonly result: AuthSuccess }
-  /** Authenticator: one failed attempt the peer may retry (a final failure ends the link: `dead`). */
-  | { readonly kind: 'auth-attempt-failed'; readonly failure: AuthFailure }
   | { readonly kind: 'ipcp-up'; readonly ipcp: IpcpNegotiated }
   | { readonly kind: 'ipcp-down' }
   | { readonly kind: 'ipv6cp-up'; readonly ipv6cp: Ipv6cpNegotiated }

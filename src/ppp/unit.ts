@@ -1367,9 +1367,6 @@ export class PppUnit {
         case 'failure':
           this.onAuthFailure(a.failure);
           break;
-        case 'attempt-failed':
-          this.out.push({ kind: 'auth-attempt-failed', failure: a.failure });
-          break;
         default:
           assertNever(a, 'auth action');
       }

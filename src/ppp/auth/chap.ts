@@ -290,16 +290,6 @@ export class ChapAuthenticator implements Authenticator {
     });
     const after: AuthAction[] = [sendAction(this.protocol, this.lastReply.payload)];
     if (retry) {
-      actions.push({
-        kind: 'attempt-failed',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: result.reason,
-          detail: 'the peer may try again',
-          peerName: printable(peerName),
-        },
-      });
       // RFC 2759 §6: with R=1 the authenticator "disables short timeouts,
       // expecting the peer to prompt the user for new credentials".
       this.identifier = (identifier + 1) & 0xff;

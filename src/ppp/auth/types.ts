@@ -50,14 +50,7 @@ export type AuthAction =
    * authenticator SHOULD proceed instead to the Link Termination phase."
    * The peer side fails the link too (pppd does).
    */
-  | { readonly kind: 'failure'; readonly failure: AuthFailure }
-  /**
-   * Authenticator: the peer's attempt failed, and it may try again
-   * (MS-CHAP R=1, RFC 2759 §6). Each attempt is one guess of a password:
-   * the unit reports it ({@link UnitAction} `auth-attempt-failed`) for
-   * logs, metrics and tools like fail2ban.
-   */
-  | { readonly kind: 'attempt-failed'; readonly failure: AuthFailure };
+  | { readonly kind: 'failure'; readonly failure: AuthFailure };
 
 /** Timer ids, named by intent (docs/style.md §4). */
 export const AUTH_TIMER = {
