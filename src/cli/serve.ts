@@ -171,21 +171,21 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const log = createLogger('', logOptions);
   let env: ReturnType<typeof systemServerEnv>;
   try {
-    env = systemServerEnv({ log, secretsPath: config.secrets });
+    env = systemServerEnv({ log, ...(config.secrets !== undefined ? { secretsPath: config.secrets } : {}) });
   } catch (err) {
     if (err instanceof SecretsFileError) return usage(err.message);
     return usage(`secrets: ${errorText(err)}`);
   }
   let secretsMode: number | undefined;
   try {
-    secretsMode = statSync(config.secrets).mode;
+    secretsMode = config.secrets === undefined ? undefined : statSync(config.secrets).mode;
   } catch {
     secretsMode = undefined;
   }
   const findings = checkServerSetup({
     config,
     secrets: env.secrets(),
-    secretsPath: config.secrets,
+    secretsPath: config.secrets ?? '(no secrets file)',
     secretsMode,
   });
   const errors = findings.filter((f) => f.level === 'error');

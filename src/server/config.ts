@@ -102,6 +102,90 @@ const limitsSchema = z.strictObject({
   'shutdown-timeout': z.number().min(0.5).max(60).default(3),
 });
 
+/** `HOST:PORT` (or a bare IPv4 address, which takes `defaultPort`) of a RADIUS peer. */
+function radiusAddress(defaultPort: number) {
+  return z.string().refine((s) => parseRadiusAddress(s, defaultPort) !== undefined, {
+    message: `expected an IPv4 address with an optional :PORT (default ${defaultPort})`,
+  });
+}
+
+/** Parses `a.b.c.d[:port]`; `undefined` when malformed. */
+export function parseRadiusAddress(
+  text: string,
+  defaultPort: number,
+): { readonly host: string; readonly port: number } | undefined {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
+  if (!m || parseIpv4(m[1]!) === undefined) return undefined;
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1]!, port };
+}
+
+/** A shared secret (RFC 2865 §3: "The secret ... MUST NOT be empty"). */
+const radiusSecret = z.string().min(1, 'a RADIUS shared secret must not be empty').max(128);
+
+function radiusServer(defaultPort: number) {
+  return z.strictObject({ address: radiusAddress(defaultPort), secret: radiusSecret });
+}
+
+/**
+ * RADIUS (docs/radius.md): authentication and accounting servers in order of
+ * preference, and the dynamic-authorization listener (RFC 5176).
+ */
+const radiusSchema = z.strictObject({
+  /** NAS-Identifier (RFC 2865 §5.32); defaults to the server's `name`. */
+  'nas-identifier': z.string().min(1).max(253).optional(),
+  /** NAS-IP-Address (RFC 2865 §5.4); defaults to `listen` unless that is 0.0.0.0. */
+  'nas-ip-address': ipv4.optional(),
+  /** Access-Request servers, tried in order (fail-over). */
+  auth: z.array(radiusServer(1812)).max(16).default([]),
+  /** Accounting-Request servers, tried in order (fail-over). */
+  accounting: z.array(radiusServer(1813)).max(16).default([]),
+  /** Where users are looked up, in order: the first that knows the user decides. */
+  order: z
+    .array(z.enum(['radius', 'secrets']))
+    .min(1)
+    .max(2)
+    .refine((a) => new Set(a).size === a.length, { message: 'each source at most once' })
+    .default(['radius']),
+  /** Seconds to wait for a reply before retransmitting. */
+  timeout: z.number().min(0.1).max(60).default(3),
+  /** Retransmissions to one server before failing over to the next. */
+  retries: z.number().int().min(0).max(10).default(2),
+  /** Seconds a server that timed out is skipped for new requests. */
+  'dead-time': z.number().min(0).max(3600).default(30),
+  /** Requests on the wire at once, all servers together. */
+  'max-outstanding': z.number().int().min(1).max(4096).default(256),
+  /** Acct-Interim-Interval when the Access-Accept names none, seconds; 0: no interim updates. */
+  'interim-interval': z.number().int().min(0).max(86400).default(0),
+  /** Accounting records waiting for a server (memory, and the spool file when given). */
+  'accounting-queue': z
+    .strictObject({
+      /** Spool file that keeps undelivered records across restarts. */
+      path: z.string().min(1).startsWith('/', 'an absolute path').optional(),
+      'max-records': z.number().int().min(1).max(10_000_000).default(100_000),
+      /** Seconds a record is retried before it is given up (and counted). */
+      'max-age': z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86400)
+        .default(86400),
+    })
+    .prefault({}),
+  /** Dynamic authorization (RFC 5176 Disconnect/CoA); off unless given. */
+  das: z
+    .strictObject({
+      listen: radiusAddress(3799).default('0.0.0.0:3799'),
+      /** Only these may send Disconnect/CoA-Requests, each with its own secret. */
+      clients: z
+        .array(z.strictObject({ address: ipv4, secret: radiusSecret }))
+        .min(1)
+        .max(64),
+    })
+    .optional(),
+});
+
 const schema = z.strictObject({
   /** Address to listen on for TCP 1723 (and GRE). */
   listen: ipv4.default('0.0.0.0'),
@@ -112,8 +196,8 @@ const schema = z.strictObject({
   'local-ip': ipv4,
   /** Address pool for clients (ranges, CIDR; see ip-pool.ts). */
   pool: z.string().min(1),
-  /** pppd-format secrets file. */
-  secrets: z.string().min(1),
+  /** pppd-format secrets file (optional when `radius.order` leaves it out). */
+  secrets: z.string().min(1).optional(),
   'ms-dns': z.array(ipv4).max(2).default([]),
   'ms-wins': z.array(ipv4).max(2).default([]),
   interface: z
@@ -143,6 +227,7 @@ const schema = z.strictObject({
       'reorder-timeout-ms': 300,
     }),
   limits: limitsSchema.prefault({}),
+  radius: radiusSchema.optional(),
   /** May clients reach each other's tunnel addresses? */
   'client-to-client': z.boolean().default(false),
   hooks: z
@@ -205,6 +290,17 @@ export function validateServerConfig(value: unknown, fileName = 'config'): Serve
   }
   if (l['auth-failure-delay-max'] < l['auth-failure-delay']) {
     throw new ConfigError(`${fileName}: limits.auth-failure-delay-max is below limits.auth-failure-delay`);
+  }
+  const sources = c.radius?.order ?? ['secrets'];
+  if (sources.includes('secrets') && c.secrets === undefined) {
+    throw new ConfigError(
+      `${fileName}: secrets: required${c.radius ? ' when radius.order includes "secrets"' : ' (or configure radius)'}`,
+    );
+  }
+  if (c.radius && sources.includes('radius') && c.radius.auth.length === 0) {
+    throw new ConfigError(
+      `${fileName}: radius.auth: at least one server when radius.order includes "radius"`,
+    );
   }
   const p = c.ppp;
   if (!p['require-mschap-v2'] && !p['require-mschap'] && !p['require-chap'] && !p['require-pap']) {
