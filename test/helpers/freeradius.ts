@@ -1,23 +1,42 @@
 /**
  * A FreeRADIUS 3.2 (Debian `freeradius`) for tests: a copy of
  * /etc/freeradius/3.0 in a scratch directory, rewritten to use its own log
- * and run directories, one virtual server listening on 127.0.0.1 at free
- * ports, our clients.conf and users file, no EAP (it needs certificates a
- * fresh install lacks). Started as `freeradius -f -d DIR -l stdout`, stopped
- * by PID, the directory removed, even when the test fails.
+ * and run directories, one virtual server, our clients.conf and users file,
+ * no EAP (it needs certificates a fresh install lacks), no `-X` (its debug
+ * output slows the server under load). Started as
+ * `freeradius -f -d DIR -l stdout`, stopped by PID, the directory removed,
+ * even when the test fails.
+ *
+ * By default it listens on 127.0.0.1 at free ports. With `netns` it runs
+ * inside that network namespace (spawned by the lab, so the lab's clean-up
+ * kills it too) on the given address at 1812/1813 (and 3799 with `coa`),
+ * reachable from the lab's other namespaces. With `sql` users, accounting,
+ * Simultaneous-Use and an address pool live in SQLite
+ * (test/helpers/freeradius-sql.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  createDatabase,
+  type FreeRadiusSql,
+  type FreeRadiusSqlOptions,
+  fixDebianQueries,
+  SQLITE_INSTALL,
+  sqlHandle,
+  sqlippoolModule,
+  sqlModule,
+} from './freeradius-sql.js';
+import type { NetnsLab, Spawned } from './netns.js';
 
 export const FREERADIUS_INSTALL = 'apt-get install -y freeradius freeradius-utils';
 
 export interface FreeRadiusOptions {
   readonly secret: string;
-  /** The `files` module's users file (mods-config/files/authorize). */
-  readonly users: string;
+  /** The `files` module's users file (mods-config/files/authorize). Default empty. */
+  readonly users?: string;
   /** clients.conf `require_message_authenticator`. Default yes. */
   readonly requireMessageAuthenticator?: boolean;
   /**
@@ -26,12 +45,35 @@ export interface FreeRadiusOptions {
    * attribute. Default yes.
    */
   readonly replyMessageAuthenticator?: boolean;
+  /** Users, accounting, Simultaneous-Use and an address pool in SQLite. */
+  readonly sql?: FreeRadiusSqlOptions;
+  /** Run inside `ns` of `lab`, listening on `address` (one of the namespace's own) at the standard ports. */
+  readonly netns?: { readonly lab: NetnsLab; readonly ns: string; readonly address: string };
+  /**
+   * The NAS addresses or prefixes clients.conf accepts (all with `secret`).
+   * Default 127.0.0.1, or 0.0.0.0/0 inside a namespace.
+   */
+  readonly clients?: readonly string[];
+  /**
+   * Also listen for CoA-Request and Disconnect-Request (RFC 5176) at `coaPort`
+   * and ACK them, or NAK with Error-Cause Session-Context-Not-Found when
+   * User-Name is `unknown-session`: a stand-in NAS for DAS-client tests.
+   */
+  readonly coa?: boolean;
 }
 
 export interface FreeRadius {
   readonly dir: string;
+  /** The address it listens on. */
+  readonly host: string;
+  /** The freeradius process (inside the namespace with `netns`). */
+  readonly pid: number;
   readonly authPort: number;
   readonly acctPort: number;
+  /** With `coa`: the CoA/Disconnect port. */
+  readonly coaPort?: number;
+  /** With `sql`: the database. */
+  readonly sql?: FreeRadiusSql;
   /** stdout + stderr of the server so far. */
   output(): string;
   /** The `detail` module's accounting records (all files under radacct/). */
@@ -40,10 +82,11 @@ export interface FreeRadius {
 }
 
 /** Fails with the install line when the binaries are missing. */
-export function requireFreeRadius(): void {
-  for (const bin of ['freeradius', 'radclient']) {
+export function requireFreeRadius(sql = false): void {
+  for (const bin of ['freeradius', 'radclient', ...(sql ? ['sqlite3'] : [])]) {
     const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0) throw new Error(`${bin} is not installed (${FREERADIUS_INSTALL})`);
+    if (r.status !== 0)
+      throw new Error(`${bin} is not installed (${bin === 'sqlite3' ? SQLITE_INSTALL : FREERADIUS_INSTALL})`);
   }
 }
 
@@ -59,24 +102,63 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-function site(authPort: number, acctPort: number, replyMa: boolean): string {
-  const ma = replyMa ? '\t\tupdate reply {\n\t\t\t&Message-Authenticator := 0x00\n\t\t}\n' : '';
+/**
+ * sqlippool answers an Interim-Update whose lease it cannot find (a session
+ * without a pool address) with `notfound`, which would end the accounting
+ * section with `notfound`: no Accounting-Response, and the NAS retries the
+ * record for ever. Priority 1 keeps the `ok` of `sql`, which did record it.
+ */
+const ACCT_SQL = '\tsql\n\tsqlippool {\n\t\tnotfound = 1\n\t}\n';
+
+interface SiteOptions {
+  readonly host: string;
+  readonly authPort: number;
+  readonly acctPort: number;
+  readonly coaPort?: number;
+  readonly replyMa: boolean;
+  readonly sql: boolean;
+}
+
+function site(o: SiteOptions): string {
+  const ma = o.replyMa ? '\t\tupdate reply {\n\t\t\t&Message-Authenticator := 0x00\n\t\t}\n' : '';
+  const listen = (type: string, port: number) =>
+    `listen {\n\ttype = ${type}\n\tipaddr = ${o.host}\n\tport = ${port}\n}\n`;
+  // An exhausted pool (sqlippool: notfound) turns the Accept into a Reject;
+  // a user without Pool-Name (noop) is accepted without an address.
+  const ippool = o.sql
+    ? `\tsqlippool {
+\t\tnotfound = 1
+\t}
+\tif (notfound) {
+\t\tupdate reply {
+\t\t\tReply-Message := "No address left in pool %{control:Pool-Name}"
+\t\t}
+\t\treject
+\t}
+`
+    : '';
+  const coa =
+    o.coaPort === undefined
+      ? ''
+      : `recv-coa {
+\tif (&User-Name == "unknown-session") {
+\t\tupdate reply {
+\t\t\t&Error-Cause := Session-Context-Not-Found
+\t\t}
+\t\treject
+\t}
+\tok
+}
+send-coa {
+\tok
+}
+`;
   return `server test {
-listen {
-\ttype = auth
-\tipaddr = 127.0.0.1
-\tport = ${authPort}
-}
-listen {
-\ttype = acct
-\tipaddr = 127.0.0.1
-\tport = ${acctPort}
-}
-authorize {
+${listen('auth', o.authPort)}${listen('acct', o.acctPort)}${o.coaPort === undefined ? '' : listen('coa', o.coaPort)}authorize {
 \tchap
 \tmschap
 \tfiles
-\tpap
+${o.sql ? '\tsql\n' : ''}\tpap
 }
 authenticate {
 \tAuth-Type PAP {
@@ -94,25 +176,28 @@ preacct {
 }
 accounting {
 \tdetail
-}
-post-auth {
-${ma.replace(/^\t/gm, '')}\tPost-Auth-Type REJECT {
+${o.sql ? ACCT_SQL : ''}}
+${o.sql ? 'session {\n\tsql\n}\n' : ''}post-auth {
+${ippool}${ma.replace(/^\t/gm, '')}\tPost-Auth-Type REJECT {
 \t\tupdate reply {
-\t\t\tReply-Message := "Wrong password for %{User-Name}"
+\t\t\tReply-Message ${o.sql ? '=' : ':='} "Wrong password for %{User-Name}"
 \t\t}
 ${ma}\t}
 }
-}
+${coa}}
 `;
 }
 
 export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadius> {
-  requireFreeRadius();
+  requireFreeRadius(opts.sql !== undefined);
   const dir = mkdtempSync(join(tmpdir(), `pptp-ts-freeradius-${process.pid}-`));
   let child: ChildProcess | undefined;
+  let inNs: Spawned | undefined;
   let out = '';
   const stop = async () => {
-    if (child && child.exitCode === null && child.signalCode === null && child.pid) {
+    if (inNs) {
+      await inNs.kill();
+    } else if (child && child.exitCode === null && child.signalCode === null && child.pid) {
       const c = child;
       const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
       process.kill(c.pid!, 'SIGTERM');
@@ -139,47 +224,101 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
     writeFileSync(conf, text);
     for (const f of readdirSync(join(raddb, 'sites-enabled'))) rmSync(join(raddb, 'sites-enabled', f));
     rmSync(join(raddb, 'mods-enabled', 'eap'), { force: true });
-    const authPort = await freeUdpPort();
-    let acctPort = await freeUdpPort();
-    while (acctPort === authPort) acctPort = await freeUdpPort();
+    let host = '127.0.0.1';
+    let authPort = 1812;
+    let acctPort = 1813;
+    let coaPort: number | undefined = opts.coa ? 3799 : undefined;
+    if (opts.netns) {
+      host = opts.netns.address;
+    } else {
+      const taken = new Set<number>();
+      const pick = async () => {
+        let p = await freeUdpPort();
+        while (taken.has(p)) p = await freeUdpPort();
+        taken.add(p);
+        return p;
+      };
+      authPort = await pick();
+      acctPort = await pick();
+      if (opts.coa) coaPort = await pick();
+    }
     writeFileSync(
       join(raddb, 'sites-enabled', 'test'),
-      site(authPort, acctPort, opts.replyMessageAuthenticator !== false),
+      site({
+        host,
+        authPort,
+        acctPort,
+        ...(coaPort === undefined ? {} : { coaPort }),
+        replyMa: opts.replyMessageAuthenticator !== false,
+        sql: opts.sql !== undefined,
+      }),
     );
+    const clients = opts.clients ?? [opts.netns ? '0.0.0.0/0' : '127.0.0.1'];
     writeFileSync(
       join(raddb, 'clients.conf'),
-      `client local {\n\tipaddr = 127.0.0.1\n\tsecret = ${opts.secret}\n\trequire_message_authenticator = ${
-        opts.requireMessageAuthenticator === false ? 'no' : 'yes'
-      }\n}\n`,
+      clients
+        .map(
+          (ip, i) =>
+            `client ${i === 0 ? 'local' : `nas${i}`} {\n\tipaddr = ${ip}\n\tsecret = ${opts.secret}\n\trequire_message_authenticator = ${
+              opts.requireMessageAuthenticator === false ? 'no' : 'yes'
+            }\n}\n`,
+        )
+        .join(''),
     );
-    writeFileSync(join(raddb, 'mods-config', 'files', 'authorize'), opts.users);
-    child = spawn('freeradius', ['-f', '-d', raddb, '-l', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const c = child;
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`freeradius did not start within 15 s:\n${out}`)), 15_000);
-      const check = () => {
-        if (/Ready to process requests/.test(out)) {
-          clearTimeout(t);
-          resolve();
-        }
-      };
-      c.stdout!.on('data', check);
-      c.once('exit', (code) => {
-        clearTimeout(t);
-        reject(new Error(`freeradius exited (${code}) before it was ready:\n${out}`));
+    writeFileSync(join(raddb, 'mods-config', 'files', 'authorize'), opts.users ?? '');
+    let sql: FreeRadiusSql | undefined;
+    if (opts.sql) {
+      const db = join(dir, 'radius.sqlite');
+      fixDebianQueries(raddb);
+      writeFileSync(join(raddb, 'mods-enabled', 'sql'), sqlModule(db));
+      writeFileSync(join(raddb, 'mods-enabled', 'sqlippool'), sqlippoolModule(opts.sql.leaseSeconds ?? 3600));
+      await createDatabase(raddb, db, opts.sql);
+      sql = sqlHandle(db);
+    }
+    const argv = ['freeradius', '-f', '-d', raddb, '-l', 'stdout'];
+    if (opts.netns) {
+      const s = opts.netns.lab.spawn(opts.netns.ns, argv);
+      inNs = s;
+      out = '';
+      await s.waitFor(/Ready to process requests/, 15_000).catch((e: Error) => {
+        throw new Error(`freeradius did not start in ${opts.netns!.ns}: ${e.message}\n${s.stdout()}`);
       });
-    });
+    } else {
+      child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const c = child;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`freeradius did not start within 15 s:\n${out}`)),
+          15_000,
+        );
+        const check = () => {
+          if (/Ready to process requests/.test(out)) {
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        c.stdout!.on('data', check);
+        c.once('exit', (code) => {
+          clearTimeout(t);
+          reject(new Error(`freeradius exited (${code}) before it was ready:\n${out}`));
+        });
+      });
+    }
     return {
       dir,
+      host,
+      pid: inNs ? inNs.pid : child!.pid!,
       authPort,
       acctPort,
-      output: () => out,
+      ...(coaPort === undefined ? {} : { coaPort }),
+      ...(sql ? { sql } : {}),
+      output: () => (inNs ? inNs.stdout() + inNs.stderr() : out),
       accountingDetail: () => {
         const r = spawnSync('sh', ['-c', `cat ${join(dir, 'log', 'radacct')}/*/* 2>/dev/null`], {
           encoding: 'utf8',

@@ -1,0 +1,190 @@
+/**
+ * FreeRADIUS's `radclient` as the RADIUS client of a test: a NAS sending
+ * Access- and Accounting-Requests to a RADIUS server, or a Dynamic
+ * Authorization Client (RFC 5176) sending Disconnect-Request and CoA-Request
+ * to a NAS. Any number of requests go out in one run (`-p` of them at once),
+ * optionally from inside a network namespace; every request gets its reply
+ * back, matched by Identifier and source port in `-x` output.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type NetnsLab, run } from './netns.js';
+
+export type RadclientCommand = 'auth' | 'acct' | 'coa' | 'disconnect' | 'status';
+
+/** Attributes by dictionary name; strings go quoted, so enum names ("Start") and addresses work too. */
+export type RadAttrs = Readonly<Record<string, string | number>>;
+
+export interface RadclientOptions {
+  /** host:port */
+  readonly server: string;
+  readonly command: RadclientCommand;
+  readonly secret: string;
+  readonly requests: readonly RadAttrs[];
+  /** Run radclient inside this namespace. */
+  readonly netns?: { readonly lab: NetnsLab; readonly ns: string };
+  /** Seconds per try (default 3) and tries (default 3). */
+  readonly timeoutS?: number;
+  readonly tries?: number;
+  /** Requests in flight at once (default 20). */
+  readonly parallel?: number;
+  /**
+   * Add `Message-Authenticator = 0x00` (radclient then signs the request).
+   * Default: yes for auth, coa, disconnect and status.
+   */
+  readonly messageAuthenticator?: boolean;
+}
+
+export interface RadReply {
+  /** e.g. Access-Accept, Accounting-Response, Disconnect-NAK. */
+  readonly code: string;
+  /** In packet order, quotes removed. */
+  readonly attributes: readonly (readonly [string, string])[];
+  get(name: string): string | undefined;
+}
+
+export interface RadclientResult {
+  readonly request: RadAttrs;
+  /** Undefined when no reply came (radclient gave up). */
+  readonly reply?: RadReply;
+}
+
+function quote(v: string | number): string {
+  if (typeof v === 'number') return String(v);
+  return `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+function requestText(attrs: RadAttrs, ma: boolean): string {
+  const lines = Object.entries(attrs).map(([k, v]) => {
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(k)) throw new TypeError(`bad attribute name: ${k}`);
+    return `${k} = ${quote(v)}`;
+  });
+  if (ma && !('Message-Authenticator' in attrs)) lines.push('Message-Authenticator = 0x00');
+  return `${lines.join('\n')}\n`;
+}
+
+interface Block {
+  readonly kind: 'Sent' | 'Received';
+  readonly code: string;
+  readonly key: string;
+  readonly attributes: [string, string][];
+}
+
+/** `-x` output → packet blocks. Key: Identifier + our (the client's) port. */
+export function parseRadclientOutput(text: string): Block[] {
+  const blocks: Block[] = [];
+  let cur: Block | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^(Sent|Received) (\S+) Id (\d+) from ([^ ]+) to ([^ ]+) length \d+/.exec(line);
+    if (m) {
+      const ours = m[1] === 'Sent' ? m[4]! : m[5]!;
+      const port = ours.slice(ours.lastIndexOf(':') + 1);
+      cur = { kind: m[1] as Block['kind'], code: m[2]!, key: `${m[3]}/${port}`, attributes: [] };
+      blocks.push(cur);
+      continue;
+    }
+    const a = /^\t(\S+) = (.*)$/.exec(line);
+    if (a && cur) {
+      let v = a[2]!;
+      if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+      cur.attributes.push([a[1]!, v]);
+    } else {
+      cur = undefined;
+    }
+  }
+  return blocks;
+}
+
+function reply(b: Block): RadReply {
+  return {
+    code: b.code,
+    attributes: b.attributes,
+    get: (name) => b.attributes.find(([k]) => k === name)?.[1],
+  };
+}
+
+/** Sends every request; resolves with one result per request, in order. */
+export async function radclient(o: RadclientOptions): Promise<RadclientResult[]> {
+  if (o.requests.length === 0) return [];
+  const ma = o.messageAuthenticator ?? o.command !== 'acct';
+  const dir = mkdtempSync(join(tmpdir(), `pptp-ts-radclient-${process.pid}-`));
+  try {
+    const file = join(dir, 'requests');
+    writeFileSync(file, o.requests.map((r) => requestText(r, ma)).join('\n'));
+    const timeoutS = o.timeoutS ?? 3;
+    const tries = o.tries ?? 3;
+    const argv = [
+      'radclient',
+      '-x',
+      '-f',
+      file,
+      '-p',
+      String(o.parallel ?? 20),
+      '-t',
+      String(timeoutS),
+      '-r',
+      String(tries),
+      o.server,
+      o.command,
+      o.secret,
+    ];
+    // Bounded: every request may wait timeoutS per try, in batches of `parallel`.
+    const timeoutMs = (Math.ceil(o.requests.length / (o.parallel ?? 20)) * timeoutS * tries + 10) * 1000;
+    const r = o.netns
+      ? await o.netns.lab.exec(o.netns.ns, argv, { allowFail: true, timeoutMs })
+      : await run(argv, { allowFail: true, timeoutMs });
+    if (r.signal) throw new Error(`radclient killed (${r.signal}): ${r.stderr}`);
+    // A request is "Sent" once, then possibly re-sent with the same Id and
+    // port (a retry); an Id is reused for a new request only after its reply.
+    const results: { request: RadAttrs; reply?: RadReply }[] = o.requests.map((request) => ({ request }));
+    const outstanding = new Map<string, number>();
+    let next = 0;
+    for (const b of parseRadclientOutput(r.stdout)) {
+      if (b.kind === 'Sent') {
+        if (!outstanding.has(b.key)) {
+          if (next >= results.length) throw new Error(`radclient sent more than we asked:\n${r.stdout}`);
+          outstanding.set(b.key, next++);
+        }
+      } else {
+        const i = outstanding.get(b.key);
+        if (i === undefined) throw new Error(`radclient reply to nothing (${b.key}):\n${r.stdout}`);
+        outstanding.delete(b.key);
+        results[i]!.reply = reply(b);
+      }
+    }
+    if (next !== results.length) {
+      throw new Error(`radclient sent ${next} of ${results.length} requests: ${r.stderr}\n${r.stdout}`);
+    }
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Dynamic Authorization Client (RFC 5176): sends Disconnect-Request or
+ * CoA-Request to `server` (host:port, normally 3799) and returns the reply
+ * (Disconnect-ACK/NAK, CoA-ACK/NAK), or undefined when none came.
+ */
+export async function dasRequest(o: {
+  readonly server: string;
+  readonly kind: 'disconnect' | 'coa';
+  readonly secret: string;
+  readonly attributes: RadAttrs;
+  readonly netns?: { readonly lab: NetnsLab; readonly ns: string };
+  readonly timeoutS?: number;
+  readonly tries?: number;
+}): Promise<RadReply | undefined> {
+  const [res] = await radclient({
+    server: o.server,
+    command: o.kind,
+    secret: o.secret,
+    requests: [o.attributes],
+    ...(o.netns ? { netns: o.netns } : {}),
+    timeoutS: o.timeoutS ?? 2,
+    tries: o.tries ?? 2,
+    parallel: 1,
+  });
+  return res?.reply;
+}
