@@ -228,7 +228,7 @@ describe('FreeRADIUS with SQLite (sql, sqlippool, Simultaneous-Use) in its own n
     accepted(await login(b, 'u4', [5]));
   });
 
-  it("Accounting-On from NAS A frees A's leases and closes A's open sessions, not B's", async () => {
+  it("Accounting-On from NAS A frees A's leases and closes A's open sessions, not B's; Accounting-Off from B then frees B's", async () => {
     await fr.sql!.addPool('p5', range('10.80.5', 1, 4));
     await fr.sql!.addUser({ name: 'u5', password: PASSWORD, pool: 'p5' });
     await fr.sql!.addUser({ name: 'u5s', password: PASSWORD, simultaneousUse: 1 });
@@ -265,6 +265,12 @@ describe('FreeRADIUS with SQLite (sql, sqlippool, Simultaneous-Use) in its own n
     }
     // And Simultaneous-Use no longer counts the session A lost.
     accepted(await login(b, 'u5s', [4]));
+
+    // Accounting-Off (the NAS shuts down) ends B's sessions the same way.
+    responded(await account(b, [{ 'Acct-Status-Type': 'Accounting-Off', 'Acct-Session-Id': 'nas-b-off' }]));
+    assert.equal((await fr.sql!.leases('p5')).find((l) => l.framedipaddress === onB)?.active, false);
+    const [rowB] = await fr.sql!.radacct(`username = 'u5' AND nasipaddress = '${b.address}'`);
+    assert.notEqual(rowB!.acctstoptime, null);
   });
 
   it('radacct rows carry the Acct-Input/Output-Octets and -Gigawords of Interim-Update and Stop', async () => {
