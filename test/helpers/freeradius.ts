@@ -194,7 +194,19 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   let child: ChildProcess | undefined;
   let inNs: Spawned | undefined;
   let out = '';
+  // If the test process ends without stop() (a crash, a signal), the server
+  // and its directory still go (a lab's own hook kills a namespaced one).
+  const onExit = () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {}
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
   const stop = async () => {
+    process.off('exit', onExit);
     if (inNs) {
       await inNs.kill();
     } else if (child && child.exitCode === null && child.signalCode === null && child.pid) {

@@ -64,7 +64,7 @@ function requestText(attrs: RadAttrs, ma: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface Block {
+export interface Block {
   readonly kind: 'Sent' | 'Received';
   readonly code: string;
   readonly key: string;
@@ -94,6 +94,34 @@ export function parseRadclientOutput(text: string): Block[] {
     }
   }
   return blocks;
+}
+
+/**
+ * Pairs `-x` packet blocks with the requests, which radclient sends in file
+ * order: a Sent whose Identifier and port are outstanding with the same
+ * attributes is a retransmission; otherwise it is the next request (an
+ * Identifier is free again once its request was answered or given up). A
+ * Received answers the outstanding request with its Identifier and port.
+ * Undefined when radclient did not send `count` requests.
+ */
+export function matchReplies(blocks: readonly Block[], count: number): (RadReply | undefined)[] | undefined {
+  const replies: (RadReply | undefined)[] = new Array(count).fill(undefined);
+  const outstanding = new Map<string, { index: number; attributes: string }>();
+  let next = 0;
+  for (const b of blocks) {
+    const attributes = JSON.stringify(b.attributes);
+    if (b.kind === 'Sent') {
+      if (outstanding.get(b.key)?.attributes === attributes) continue;
+      if (next >= count) throw new Error(`radclient sent more than ${count} requests`);
+      outstanding.set(b.key, { index: next++, attributes });
+    } else {
+      const o = outstanding.get(b.key);
+      if (o === undefined) throw new Error(`radclient printed a reply to no request (${b.key})`);
+      outstanding.delete(b.key);
+      replies[o.index] = reply(b);
+    }
+  }
+  return next === count ? replies : undefined;
 }
 
 function reply(b: Block): RadReply {
@@ -135,27 +163,14 @@ export async function radclient(o: RadclientOptions): Promise<RadclientResult[]>
       ? await o.netns.lab.exec(o.netns.ns, argv, { allowFail: true, timeoutMs })
       : await run(argv, { allowFail: true, timeoutMs });
     if (r.signal) throw new Error(`radclient killed (${r.signal}): ${r.stderr}`);
-    // A request is "Sent" once, then possibly re-sent with the same Id and
-    // port (a retry); an Id is reused for a new request only after its reply.
-    const results: { request: RadAttrs; reply?: RadReply }[] = o.requests.map((request) => ({ request }));
-    const outstanding = new Map<string, number>();
-    let next = 0;
-    for (const b of parseRadclientOutput(r.stdout)) {
-      if (b.kind === 'Sent') {
-        if (!outstanding.has(b.key)) {
-          if (next >= results.length) throw new Error(`radclient sent more than we asked:\n${r.stdout}`);
-          outstanding.set(b.key, next++);
-        }
-      } else {
-        const i = outstanding.get(b.key);
-        if (i === undefined) throw new Error(`radclient reply to nothing (${b.key}):\n${r.stdout}`);
-        outstanding.delete(b.key);
-        results[i]!.reply = reply(b);
-      }
+    const replies = matchReplies(parseRadclientOutput(r.stdout), o.requests.length);
+    if (replies === undefined) {
+      throw new Error(`radclient did not send all ${o.requests.length} requests: ${r.stderr}\n${r.stdout}`);
     }
-    if (next !== results.length) {
-      throw new Error(`radclient sent ${next} of ${results.length} requests: ${r.stderr}\n${r.stdout}`);
-    }
+    const results: RadclientResult[] = o.requests.map((request, i) => {
+      const reply = replies[i];
+      return reply ? { request, reply } : { request };
+    });
     return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });
