@@ -8,7 +8,8 @@
  * stays honest.
  */
 import assert from 'node:assert/strict';
-import { GRE_CHANNEL_HEADROOM, GreChannel, GreDemux } from '../../src/pptp/gre-channel.js';
+import { GRE_CHANNEL_HEADROOM, GreChannel } from '../../src/pptp/gre-channel.js';
+import { GreDemux } from '../../src/pptp/gre-demux.js';
 import { type Benchmark, blackhole } from '../harness.js';
 
 const PAYLOAD = 1400;

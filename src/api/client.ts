@@ -5,15 +5,10 @@
  * caller gets events, a promise and `close()` instead.
  */
 import { EventEmitter } from 'node:events';
-import {
-  type ClientEnv,
-  type ClientOptions,
-  type ClientOutcome,
-  type ClientUpInfo,
-  type MppePolicy,
-  PptpClient,
-} from '../client/client.js';
+import { type ClientUpInfo, PptpClient } from '../client/client.js';
 import { ExitCode } from '../client/exit-codes.js';
+import type { ClientEnv, ClientOptions, MppePolicy } from '../client/options.js';
+import type { ClientOutcome } from '../client/outcome.js';
 import { systemClientEnv } from '../client/system.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import {
@@ -38,7 +33,7 @@ import {
   TimeoutError,
 } from './errors.js';
 
-export type { MppePolicy } from '../client/client.js';
+export type { MppePolicy } from '../client/options.js';
 
 /** Options of {@link connect}. Names follow pppd's where one exists. */
 export interface ConnectOptions {

@@ -6,10 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type ClientOptions, ClientSupervisor, type MppePolicy } from '../client/client.js';
+
 import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
 import { PPP_RESOLV_CONF } from '../client/host.js';
 import { ClientTracker } from '../client/operations.js';
+import type { ClientOptions, MppePolicy } from '../client/options.js';
+import { ClientSupervisor } from '../client/supervisor.js';
 import { systemClientEnv } from '../client/system.js';
 import { type ControlSocket, listenControlSocket } from '../io/control-socket.js';
 import { createLogger } from '../io/log.js';

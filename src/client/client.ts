@@ -11,143 +11,53 @@
  *      ip-down, interface, sockets
  * ```
  *
- * Every failure ends in exactly one {@link ClientOutcome} with an
- * {@link ExitCode} and a one-line reason; {@link ClientSupervisor} adds
- * pppd's `persist`/`maxfail` with back-off on top.
+ * The set-up runs as steps (setup.ts) under one AbortSignal, aborted when
+ * the attempt ends (stop() or a failure, whichever comes first); a single
+ * teardown then releases whatever was made. Every failure ends in exactly
+ * one {@link ClientOutcome} (outcome.ts) with an {@link ExitCode} and a
+ * one-line reason; {@link ClientSupervisor} (supervisor.ts) adds pppd's
+ * `persist`/`maxfail` with back-off on top.
  */
 import type { Clock, Timer } from '../io/clock.js';
-import type { HookContext, HookResult } from '../io/hooks.js';
+import type { HookContext } from '../io/hooks.js';
 import { type Undo, UndoStack } from '../io/ip.js';
-import { setupErrorText } from '../io/os-errors.js';
-import { plainIpv4, type TcpSocket, type TcpTransport } from '../io/tcp.js';
+import type { TcpSocket } from '../io/tcp.js';
 import type { TunDevice } from '../io/types.js';
-import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
-import type { PppFailure, PppUnitOptions } from '../ppp/unit.js';
-import type { PptpCallEndReason, PptpCallParameters, PptpCloseReason } from '../pptp/control-types.js';
+import type { PppUnitOptions } from '../ppp/unit.js';
+import type { PptpCallParameters } from '../pptp/control-types.js';
 import { DEFAULT_RECEIVE_WINDOW } from '../pptp/gre-sequencer.js';
-import {
-  ControlDriver,
-  describeCallEndReason,
-  describeCloseReason,
-  randomIntFrom,
-} from '../session/control.js';
-import type { GreEndpoint } from '../session/gre-endpoint.js';
+import { ControlDriver, randomIntFrom } from '../session/control.js';
 import {
   describeAuth,
   describeMppe,
-  type GreTuning,
   PppSession,
   type SessionInfo,
   type SessionStats,
 } from '../session/session.js';
 import { waitAtMost } from '../session/timers.js';
-import { assertNever, parseIpv4 } from '../wire/bytes.js';
+import { parseIpv4 } from '../wire/bytes.js';
 import type { Logger } from '../wire/log.js';
-import { PptpOutgoingCallResult, PptpStopReason } from '../wire/pptp/index.js';
-import { ExitCode, isRetryable } from './exit-codes.js';
-import { type ClientHost, PPP_RESOLV_CONF } from './host.js';
-
-/** MPPE policy (`--mppe`): required/optional/off, allowed strengths, stateful or not. */
-export interface MppePolicy {
-  readonly mode: 'required' | 'optional' | 'off';
-  /** Key lengths allowed (default [128]). */
-  readonly bits?: readonly (40 | 56 | 128)[];
-  /** Ask for stateful mode (RFC 3078 §7.2); default stateless (§7.1). */
-  readonly stateful?: boolean;
-}
-
-export interface ClientOptions {
-  /** Host name or IPv4 address of the server. */
-  readonly server: string;
-  /** TCP port (default 1723, RFC 2637 §2). */
-  readonly port?: number;
-  /** pppd `user`. */
-  readonly user: string;
-  /** pppd `password` (never from the command line: see cli/connect.ts). */
-  readonly password: string;
-  /** Interface name or pattern (default `pptp%d`). */
-  readonly ifname?: string;
-  /** pppd `mtu` / `mru` (capped by what the path carries). */
-  readonly mtu?: number;
-  readonly mru?: number;
-  /** Default: required, 128-bit, stateless. */
-  readonly mppe?: MppePolicy;
-  /** Methods we accept to authenticate ourselves with (default MS-CHAP-v2 only, docs/architecture.md §6). */
-  readonly auth?: readonly AuthMethod[];
-  /** pppd `defaultroute`. */
-  readonly defaultRoute?: boolean;
-  /** Routes (CIDR) into the tunnel. */
-  readonly routes?: readonly string[];
-  /** Pin a host route to the server via the original gateway (default true). */
-  readonly hostRoute?: boolean;
-  /** pppd `usepeerdns`: write the peer's DNS servers to {@link resolvConfPath}. */
-  readonly usePeerDns?: boolean;
-  /** Where `usePeerDns` writes (default /etc/ppp/resolv.conf, as pppd). */
-  readonly resolvConfPath?: string;
-  /** pppd `ip-up` / `ip-down` scripts and `ipparam`. */
-  readonly ipUp?: string;
-  readonly ipDown?: string;
-  readonly ipparam?: string;
-  /** pppd `lcp-echo-interval` (s, default 30) and `lcp-echo-failure` (default 4). */
-  readonly lcpEchoInterval?: number;
-  readonly lcpEchoFailure?: number;
-  /** PPTP Echo-Request interval (RFC 2637 §3.1.4), s (default 60). */
-  readonly pptpEchoInterval?: number;
-  /** TCP connect time-out, ms (default 15 s). */
-  readonly connectTimeoutMs?: number;
-  /** From TCP connect to the network being up, ms (default 60 s). */
-  readonly setupTimeoutMs?: number;
-  /** GRE data channel settings (`ignorePeerWindow`, time-outs...). */
-  readonly gre?: GreTuning;
-  /** The Packet Recv. Window Size we advertise (RFC 2637 §2.7; default {@link DEFAULT_RECEIVE_WINDOW}). */
-  readonly receiveWindow?: number;
-  /** pppd `+ipv6`: negotiate IPv6CP and put the link-local pair on the interface. */
-  readonly ipv6?: boolean;
-  /** Extra PPP options (pppd names), applied last. */
-  readonly ppp?: Partial<PppUnitOptions>;
-}
-
-/** A GRE endpoint the client may use, and how to give it back. */
-export interface GreLease {
-  readonly endpoint: GreEndpoint;
-  /** Closes it (an owned endpoint) or does nothing (a shared one). */
-  release(): void;
-}
-
-/** Everything the client does to the outside world. */
-export interface ClientEnv {
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly tcp: TcpTransport;
-  readonly host: ClientHost;
-  /** Opens the network interface (name or `%d` pattern). */
-  openTun(name: string): TunDevice;
-  /** A GRE endpoint for GRE between `localAddress` and the server. */
-  openGre(localAddress: string): GreLease;
-  /** Resolves a host name to an IPv4 address (default: only dotted quads are accepted). */
-  resolve?(name: string): Promise<string>;
-  /** Runs an ip-up/ip-down script (default: none run). */
-  runHook?(script: string, name: 'ip-up' | 'ip-down', ctx: HookContext): Promise<HookResult>;
-  /** Human-readable status lines (the CLI prints them on stdout). */
-  print?(line: string): void;
-  readonly random?: RandomBytes;
-}
-
-/** How one connection attempt ended. */
-export interface ClientOutcome {
-  readonly code: ExitCode;
-  /** One line for humans. */
-  readonly reason: string;
-  /** Whether the network came up at some point. */
-  readonly wasUp: boolean;
-}
+import { PptpStopReason } from '../wire/pptp/index.js';
+import { ExitCode } from './exit-codes.js';
+import { PPP_RESOLV_CONF } from './host.js';
+import type { ClientEnv, ClientOptions, GreLease } from './options.js';
+import {
+  type ClientOutcome,
+  outcomeOfCallDown,
+  outcomeOfControlClose,
+  outcomeOfPppFailure,
+} from './outcome.js';
+import { ClientFailure, connectTcp, openTunnel, resolveServer, routeMtu } from './setup.js';
 
 /** What the client reports once the tunnel is up. */
 export interface ClientUpInfo extends SessionInfo {
   readonly ifname: string;
   readonly server: string;
 }
+
+/** The reason an attempt's AbortSignal carries: the attempt ended (stop() or a failure). */
+class AttemptEnded extends Error {}
 
 /** Teardown limits: each step is bounded, so the whole teardown is too. */
 export const CLIENT_TEARDOWN = {
@@ -158,109 +68,6 @@ export const CLIENT_TEARDOWN = {
   /** Stop-Control-Connection-Request → Reply. */
   stopMs: 2000,
 } as const;
-
-/** Thrown inside the connection steps to end the attempt with an outcome. */
-class ClientFailure extends Error {
-  constructor(
-    readonly code: ExitCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The attempt ended (stop() or a failure) while a step was waiting. */
-class Aborted extends Error {}
-
-/** Maps a PPP failure to the client's outcome (see exit-codes.ts). */
-export function outcomeOfPppFailure(f: PppFailure): { code: ExitCode; reason: string } {
-  switch (f.code) {
-    case 'auth-failed': {
-      const a = f.auth;
-      if (a?.role === 'authenticator' || a?.reason === 'authenticator-response-mismatch') {
-        return {
-          code: ExitCode.PeerAuthFailed,
-          reason: `the server failed to authenticate itself: ${f.message}`,
-        };
-      }
-      const said = a?.message ? `: ${a.message}` : '';
-      const why = a ? `${a.reason}${a.error !== undefined ? ` (E=${a.error})` : ''}` : f.message;
-      return { code: ExitCode.AuthFailed, reason: `authentication failed, ${why}${said}` };
-    }
-    case 'auth-refused':
-      return { code: ExitCode.NegotiationFailed, reason: `no common authentication method: ${f.message}` };
-    case 'mppe-refused':
-    case 'mppe-unavailable':
-      return { code: ExitCode.MppeRefused, reason: f.message };
-    case 'peer-silent':
-      return { code: ExitCode.PeerSilent, reason: `the server stopped answering: ${f.message}` };
-    case 'loopback':
-      return { code: ExitCode.Loopback, reason: f.message };
-    case 'peer-terminated':
-      return {
-        code: ExitCode.HangUp,
-        reason: `the server ended the PPP link${f.peerMessage ? ` (${f.peerMessage})` : ''}`,
-      };
-    case 'closed':
-      return { code: ExitCode.Ok, reason: f.message };
-    case 'lower-down':
-      return { code: ExitCode.HangUp, reason: 'the call went down' };
-    case 'negotiation-failed':
-      return { code: ExitCode.NegotiationFailed, reason: f.message };
-    default:
-      return assertNever(f.code, 'PPP failure');
-  }
-}
-
-/** Maps the end of the control connection to the client's outcome. */
-export function outcomeOfControlClose(r: PptpCloseReason): { code: ExitCode; reason: string } {
-  const text = describeCloseReason(r);
-  switch (r.kind) {
-    case 'stopped':
-    case 'transport-closed':
-      return { code: ExitCode.HangUp, reason: `the server ended the control connection: ${text}` };
-    case 'handshake-timeout':
-    case 'echo-timeout':
-    case 'stop-reply-timeout':
-    case 'call-timeout':
-    case 'idle-timeout':
-      return { code: ExitCode.PeerSilent, reason: `the server stopped answering: ${text}` };
-    case 'start-refused':
-    case 'start-rejected':
-    case 'protocol-error':
-    case 'collision':
-      return { code: ExitCode.NegotiationFailed, reason: `control connection failed: ${text}` };
-    case 'local-close':
-      return { code: ExitCode.Ok, reason: text };
-    default:
-      return assertNever(r, 'close reason');
-  }
-}
-
-/** Maps the end of our call (before the control connection ends) to the client's outcome. */
-export function outcomeOfCallDown(r: PptpCallEndReason): { code: ExitCode; reason: string } | undefined {
-  switch (r.kind) {
-    case 'rejected': {
-      const name = PptpOutgoingCallResult[r.resultCode] ?? `result ${r.resultCode}`;
-      return {
-        code: ExitCode.NegotiationFailed,
-        reason: `the server refused the call: ${name} (result ${r.resultCode}, error ${r.errorCode})`,
-      };
-    }
-    case 'peer-disconnect':
-    case 'peer-clear':
-      return { code: ExitCode.HangUp, reason: `the server hung up: ${describeCallEndReason(r)}` };
-    case 'local-clear':
-    case 'connection-closed':
-      return undefined; // our own teardown, or reported by the control connection
-    default:
-      return assertNever(r, 'call end reason');
-  }
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /** One connection attempt. `run()` once; `stop()` at any time. */
 export class PptpClient {
@@ -287,6 +94,8 @@ export class PptpClient {
   private callDownWaiter: (() => void) | undefined;
   private sessionDeadWaiter: (() => void) | undefined;
   private readonly undo = new UndoStack();
+  /** Aborted when the attempt ends: every set-up step and host change in flight gives up. */
+  private readonly aborter = new AbortController();
   private setupTimer: Timer | undefined;
   private upInfo: ClientUpInfo | undefined;
   private upAt = 0;
@@ -323,8 +132,8 @@ export class PptpClient {
   async run(): Promise<ClientOutcome> {
     if (this.ran) throw new Error('PptpClient.run() may be called once');
     this.ran = true;
-    const establishing = this.establish().catch((err: unknown) => {
-      if (err instanceof Aborted) return;
+    const establishing = this.establish(this.aborter.signal).catch((err: unknown) => {
+      if (this.isAbort(err)) return;
       if (err instanceof ClientFailure) this.finish(err.code, err.message);
       else {
         this.log.log('error', 'internal error', { error: (err as Error)?.stack ?? String(err) });
@@ -350,25 +159,21 @@ export class PptpClient {
     if (code === ExitCode.Ok) this.log.log('info', `stopping: ${reason}`);
     // At debug only: the command line reports the reason once, as its last line on stderr.
     else this.log.log('debug', `failed: ${reason}`, { code });
+    this.aborter.abort(new AttemptEnded(reason));
     this.resolveEnded(this.outcome);
   }
 
-  /** Waits for `p`, unless the attempt ends first (then `Aborted`, and `lateCleanup` gets a late value). */
-  private async step<T>(p: Promise<T>, lateCleanup?: (v: T) => void): Promise<T> {
-    const r = await Promise.race([p.then((v) => ({ v })), this.ended.then(() => undefined)]);
-    if (r === undefined) {
-      if (lateCleanup) p.then(lateCleanup, () => {});
-      else p.catch(() => {});
-      throw new Aborted();
-    }
-    return r.v;
+  /** Whether `err` is the abort of this attempt (nothing to report: the outcome is set). */
+  private isAbort(err: unknown): boolean {
+    return this.aborter.signal.aborted && err === this.aborter.signal.reason;
   }
 
-  private checkOpen(): void {
-    if (this.outcome) throw new Aborted();
-  }
-
-  private async establish(): Promise<void> {
+  /**
+   * The set-up steps (setup.ts), each under `signal`. What a step makes is
+   * recorded at once, so the one teardown releases it whether the attempt
+   * goes on or ends.
+   */
+  private async establish(signal: AbortSignal): Promise<void> {
     const o = this.opts;
     const env = this.env;
     const port = o.port ?? 1723;
@@ -379,70 +184,31 @@ export class PptpClient {
         `the tunnel did not come up within ${Math.round((o.setupTimeoutMs ?? 60_000) / 1000)} s`,
       );
     });
-
-    // Server address.
-    let server = o.server;
-    if (parseIpv4(server) === undefined) {
-      if (!env.resolve) throw new ClientFailure(ExitCode.ConnectFailed, `${o.server} is not an IPv4 address`);
-      try {
-        server = await this.step(env.resolve(o.server));
-      } catch (err) {
-        if (err instanceof Aborted) throw err;
-        throw new ClientFailure(
-          ExitCode.ConnectFailed,
-          `cannot resolve ${o.server}: ${(err as Error).message}`,
-        );
-      }
-    }
+    const server = await resolveServer(o.server, env, signal);
     this.serverAddress = server;
-
-    // Route MTU towards the server (also: is there a route at all).
-    let pathMtu: number;
-    try {
-      pathMtu = await this.step(env.host.pathMtu(server));
-    } catch (err) {
-      if (err instanceof Aborted) throw err;
-      throw new ClientFailure(ExitCode.ConnectFailed, `no route to ${server}: ${(err as Error).message}`);
-    }
-
-    // TCP 1723.
+    const pathMtu = await routeMtu(server, env, signal);
     this.log.log('info', 'connecting', { server, port });
-    let socket: TcpSocket;
-    try {
-      socket = await this.step(
-        env.tcp.connect(server, port, { timeoutMs: o.connectTimeoutMs ?? 15_000 }),
-        (s) => s.destroy(),
-      );
-    } catch (err) {
-      if (err instanceof Aborted) throw err;
-      const code = errnoCode(err);
-      const what =
-        code === 'ECONNREFUSED'
-          ? `connection refused by ${server}:${port}`
-          : code === 'ETIMEDOUT'
-            ? `no answer from ${server}:${port} (timed out)`
-            : `cannot reach ${server}:${port}: ${(err as Error).message}`;
-      throw new ClientFailure(ExitCode.ConnectFailed, what);
-    }
-    this.socket = socket;
-    socket.on('error', () => {}); // the control driver reports errors
-    const local = plainIpv4(socket.localAddress);
-    if (!local || parseIpv4(local) === undefined) {
-      throw new ClientFailure(ExitCode.ConnectFailed, `the connection to ${server} is not over IPv4`);
-    }
+    const { socket, localAddress: local } = await connectTcp(
+      server,
+      port,
+      o.connectTimeoutMs ?? 15_000,
+      env,
+      signal,
+      (made) => {
+        this.socket = made;
+      },
+    );
+    openTunnel(local, o.ifname ?? 'pptp%d', env, signal, (made) => {
+      if ('gre' in made) this.gre = made.gre;
+      else this.tun = made.tun;
+    });
+    this.startControl(socket, local, server, pathMtu);
+  }
 
-    // GRE socket and interface (local set-up: root needed).
-    try {
-      this.gre = env.openGre(local);
-      this.gre.endpoint.start();
-      this.tun = env.openTun(o.ifname ?? 'pptp%d');
-    } catch (err) {
-      throw new ClientFailure(ExitCode.Setup, `cannot set up the tunnel: ${setupErrorText(err)}`);
-    }
-    this.checkOpen();
-
-    // The control connection and the call.
-    const endpoint = this.gre.endpoint;
+  /** The control connection over `socket`, and our call once it is established. */
+  private startControl(socket: TcpSocket, local: string, server: string, pathMtu: number): void {
+    const o = this.opts;
+    const endpoint = this.gre!.endpoint;
     const serverNum = parseIpv4(server)!;
     const control = new ControlDriver(
       socket,
@@ -656,7 +422,7 @@ export class PptpClient {
     this.setupTimer?.cancel();
     this.setupTimer = undefined;
     this.hostWork = this.configureHost(info).catch((err: unknown) => {
-      if (err instanceof Aborted) return;
+      if (this.isAbort(err)) return;
       this.finish(ExitCode.Setup, `cannot configure the host: ${(err as Error).message}`);
     });
   }
@@ -673,7 +439,7 @@ export class PptpClient {
       await this.addIpv6(n);
     };
     this.hostWork = this.hostWork.then(add).catch((err: unknown) => {
-      if (err instanceof Aborted) return;
+      if (this.isAbort(err)) return;
       this.finish(ExitCode.Setup, `cannot configure IPv6: ${(err as Error).message}`);
     });
   }
@@ -683,7 +449,7 @@ export class PptpClient {
     this.ipv6Added = true;
     const ifname = this.tun!.name;
     this.undo.push(await this.env.host.addLinkLocal(ifname, n.localIdentifier, n.remoteIdentifier));
-    this.checkOpen();
+    this.aborter.signal.throwIfAborted();
     this.log.log('info', 'IPv6 up', { ifname, local: n.localLinkLocal, remote: n.remoteLinkLocal });
     this.env.print?.(`  ipv6       ${n.localLinkLocal} peer ${n.remoteLinkLocal}`);
   }
@@ -697,7 +463,7 @@ export class PptpClient {
     const track = async (p: Promise<Undo>) => {
       const u = await p;
       this.undo.push(u);
-      this.checkOpen();
+      this.aborter.signal.throwIfAborted();
     };
     await track(host.configureInterface(ifname, info.localAddress, info.remoteAddress, info.mtu));
     if (o.hostRoute ?? true) await track(host.addServerRoute(server));
@@ -838,81 +604,5 @@ export class PptpClient {
       });
     }
     this.upInfo = undefined;
-  }
-}
-
-export interface SupervisorOptions {
-  /** pppd `persist`: reconnect after the link ends. */
-  readonly persist?: boolean;
-  /** pppd `maxfail`: give up after this many consecutive failed attempts (0 = never; default 10). */
-  readonly maxfail?: number;
-  /** pppd `holdoff`: the first wait before reconnecting, s (default 5; doubles per failure up to `maxHoldoff`). */
-  readonly holdoff?: number;
-  /** Longest wait between attempts, s (default 300). */
-  readonly maxHoldoff?: number;
-}
-
-/**
- * Runs {@link PptpClient} attempts: once, or with `persist` again after a
- * back-off (holdoff × 2^(failures−1), capped), until `stop()`, a failure
- * that cannot get better ({@link isRetryable}), or `maxfail` consecutive
- * attempts that never came up. An attempt that came up resets the count.
- */
-export class ClientSupervisor {
-  private stopped = false;
-  private current: PptpClient | undefined;
-  private wakeHoldoff: (() => void) | undefined;
-  /** Attempts made so far. */
-  attempts = 0;
-
-  constructor(
-    private readonly opts: ClientOptions,
-    private readonly env: ClientEnv,
-    private readonly supervise: SupervisorOptions = {},
-    private readonly onClient?: (c: PptpClient) => void,
-  ) {}
-
-  async run(): Promise<ClientOutcome> {
-    const s = this.supervise;
-    const maxfail = s.maxfail ?? 10;
-    let failures = 0;
-    for (;;) {
-      this.attempts++;
-      const client = new PptpClient(this.opts, this.env);
-      this.current = client;
-      this.onClient?.(client);
-      if (this.stopped) client.stop();
-      const outcome = await client.run();
-      this.current = undefined;
-      if (this.stopped || !s.persist || !isRetryable(outcome.code)) return outcome;
-      // pppd maxfail counts consecutive attempts that never came up; a session that was up starts afresh.
-      failures = outcome.wasUp ? 0 : failures + 1;
-      if (maxfail > 0 && failures >= maxfail) {
-        this.env.log.log('warn', `giving up after ${failures} failed attempts`);
-        return outcome;
-      }
-      const holdoff = Math.min((s.holdoff ?? 5) * 2 ** Math.max(0, failures - 1), s.maxHoldoff ?? 300);
-      this.env.log.log('info', `reconnecting in ${holdoff} s`, {
-        reason: outcome.reason,
-        attempt: this.attempts,
-      });
-      this.env.print?.(`${outcome.reason}; reconnecting in ${holdoff} s`);
-      await new Promise<void>((resolve) => {
-        const t = this.env.clock.setTimer(holdoff * 1000, () => resolve());
-        this.wakeHoldoff = () => {
-          t.cancel();
-          resolve();
-        };
-      });
-      this.wakeHoldoff = undefined;
-      if (this.stopped) return { code: ExitCode.Ok, reason: 'stopped on request', wasUp: false };
-    }
-  }
-
-  /** Stops the current attempt (cleanly) and any further ones. */
-  stop(): void {
-    this.stopped = true;
-    this.current?.stop();
-    this.wakeHoldoff?.();
   }
 }

@@ -12,8 +12,8 @@ import { systemTcp } from '../io/tcp.js';
 import { openTunPreferringOffload } from '../io/tun.js';
 import { GreEndpoint } from '../session/gre-endpoint.js';
 import type { Logger } from '../wire/log.js';
-import type { ClientEnv } from './client.js';
 import { systemClientHost } from './host.js';
+import type { ClientEnv } from './options.js';
 
 /**
  * SO_RCVBUF/SO_SNDBUF of the client's GRE socket (capped by the kernel at

@@ -53,7 +53,7 @@ import { CcpCode, CcpOptionType, decodeCcpOption, encodeCcpOption, type MppeOpti
 import type { CpOption, CpPacket } from '../wire/cp.js';
 import { WireError } from '../wire/errors.js';
 import { PppProtocol } from '../wire/ppp.js';
-import type { CpPolicy, ExtraCodeVerdict, PolicyContext, RequestVerdict } from './fsm.js';
+import type { CpPolicy, ExtraCodeVerdict, PolicyContext, RequestVerdict } from './fsm-policy.js';
 
 /** MPPE session key length in bits (RFC 3078 §2: L, M, S). */
 export type MppeKeyBits = 40 | 56 | 128;

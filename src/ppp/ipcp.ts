@@ -26,7 +26,7 @@ import type { CpOption } from '../wire/cp.js';
 import { WireError } from '../wire/errors.js';
 import { decodeIpcpOption, encodeIpcpOption, type IpcpOption, IpcpOptionType } from '../wire/ipcp.js';
 import { PppProtocol } from '../wire/ppp.js';
-import type { CpPolicy, PolicyContext, RequestVerdict } from './fsm.js';
+import type { CpPolicy, PolicyContext, RequestVerdict } from './fsm-policy.js';
 
 /** IPCP settings, named after pppd's options. */
 export interface IpcpConfig {

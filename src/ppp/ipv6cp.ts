@@ -22,7 +22,7 @@ import {
   Ipv6cpOptionType,
 } from '../wire/ipv6cp.js';
 import { PppProtocol } from '../wire/ppp.js';
-import type { CpPolicy, PolicyContext, RequestVerdict } from './fsm.js';
+import type { CpPolicy, PolicyContext, RequestVerdict } from './fsm-policy.js';
 
 /** IPv6CP settings (pppd `ipv6 <local>,<remote>`, `ipv6cp-accept-local`, `ipv6cp-use-persistent`...). */
 export interface Ipv6cpConfig {

@@ -33,7 +33,7 @@ import {
   lcpPacketFromCp,
 } from '../wire/lcp.js';
 import { PppProtocol } from '../wire/ppp.js';
-import type { CpPolicy, ExtraCodeVerdict, PolicyContext, RequestVerdict } from './fsm.js';
+import type { CpPolicy, ExtraCodeVerdict, PolicyContext, RequestVerdict } from './fsm-policy.js';
 import { peerText } from './text.js';
 
 /** Default MRU (RFC 1661 §6.1: "The default value is 1500 octets"). */

@@ -82,6 +82,20 @@ export const PPTP_DEFAULT_LIMITS: PptpControlLimits = {
   maxMessageLength: PPTP_MAX_MESSAGE_LENGTH,
 };
 
+/** Merged settings by the caller's (read-only) partial object: a server's connections share one. */
+const merged = new WeakMap<object, object>();
+
+/** `{...defaults, ...partial}`, made once per `partial` object. */
+export function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, defaults: T): T {
+  if (!partial) return defaults;
+  let m = merged.get(partial) as T | undefined;
+  if (!m) {
+    m = { ...defaults, ...partial };
+    merged.set(partial, m);
+  }
+  return m;
+}
+
 /** What the peer said about itself in its SCCRQ or SCCRP. */
 export interface PptpPeerInfo {
   readonly protocolVersion: number;

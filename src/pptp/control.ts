@@ -1,7 +1,9 @@
 /**
  * The PPTP control connection (RFC 2637 §3.1), sans-IO, for both roles:
- * {@link PptpControlConnection} (state diagram in its doc comment) and the
- * collision rule of §3.1.3 ({@link pptpCollisionWinner}).
+ * {@link PptpControlConnection}, state diagram in its doc comment. The
+ * start exchange (SCCRQ/SCCRP, the §3.1.3 collision rule) is judged by
+ * control-start.ts, the calls are kept by control-calls.ts, the keep-alive
+ * by control-keepalive.ts, the timer bookkeeping by control-sink.ts.
  */
 
 import { randomInt as cryptoRandomInt } from 'node:crypto';
@@ -9,40 +11,35 @@ import { assertNever } from '../wire/bytes.js';
 import type { LogFields, Logger } from '../wire/log.js';
 import { nullLogger } from '../wire/log.js';
 import {
-  PPTP_HOST_NAME_LENGTH,
-  PPTP_PROTOCOL_VERSION,
-  PPTP_VENDOR_STRING_LENGTH,
   PptpEchoResult,
   PptpFramer,
   PptpFramingError,
   PptpGeneralError,
-  type PptpIncomingCallRequest,
-  PptpIncomingCallResult,
   type PptpMessage,
   PptpMessageType,
-  type PptpOutgoingCallRequest,
-  PptpOutgoingCallResult,
   type PptpStartControlConnectionRequest,
   PptpStartResult,
   PptpStopReason,
   PptpStopResult,
   pptpMessageName,
   stringifyPptpMessage,
-  toPptpString,
 } from '../wire/pptp/index.js';
-import {
+import type {
   PptpCall,
-  type PptpCallContext,
-  type PptpCallState,
-  type PptpIncomingCallOptions,
-  type PptpOutgoingCallOptions,
+  PptpCallContext,
+  PptpCallState,
+  PptpIncomingCallOptions,
+  PptpOutgoingCallOptions,
 } from './call.js';
+import { type PptpCallMessage, PptpCallTable } from './control-calls.js';
 import { PptpProtocolError } from './control-error.js';
+import { PptpKeepalive } from './control-keepalive.js';
+import { actionSink, type ControlSink, stopAllTimers } from './control-sink.js';
+import { PptpStartExchange } from './control-start.js';
 import {
+  mergedWithDefaults,
   PPTP_DEFAULT_LIMITS,
   PPTP_DEFAULT_TIMERS,
-  type PptpActionSink,
-  type PptpAdmission,
   type PptpCallParameters,
   type PptpCloseReason,
   type PptpControlAction,
@@ -57,38 +54,8 @@ import {
 /** Control-connection states (RFC 2637 §3.1.1–§3.1.2), plus `closed`. */
 export type PptpControlState = 'idle' | 'wait_ctl_reply' | 'established' | 'wait_stop_reply' | 'closed';
 
-/**
- * §3.1.3: "The 'winner' of the initiation race is the peer with the higher
- * IP address (compared as 32 bit unsigned values, network number more
- * significant)." Addresses as unsigned 32-bit numbers (`parseIpv4`).
- */
-export function pptpCollisionWinner(localAddress: number, peerAddress: number): 'local' | 'peer' {
-  return localAddress >>> 0 > peerAddress >>> 0 ? 'local' : 'peer';
-}
-
-/** Calls are numbered 1..65535 here; 0 is legal on the wire (Windows uses it) but never handed out. */
-const CALL_ID_SPACE = 0xffff;
-/** Random draws before falling back to a scan for a free Call ID. */
-const CALL_ID_DRAWS = 64;
-
-const VERSION_REFERENCE =
-  'RFC 2637 §3.1.2: "If the version is earlier than the receiver\'s version and the version cannot be supported, the receiver SHOULD send a Start-Connection-Reply message, close the TCP connection"';
 const NOT_CONNECTED_REFERENCE =
   'RFC 2637 §2.1: "A control connection must be established before any other PPTP messages can be issued"';
-
-/** Merged settings by the caller's (read-only) partial object: a server's connections share one. */
-const merged = new WeakMap<object, object>();
-
-/** `{...defaults, ...partial}`, made once per `partial` object. */
-function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, defaults: T): T {
-  if (!partial) return defaults;
-  let m = merged.get(partial) as T | undefined;
-  if (!m) {
-    m = { ...defaults, ...partial };
-    merged.set(partial, m);
-  }
-  return m;
-}
 
 /**
  * The PPTP control connection (RFC 2637 §3.1), sans-IO, for both roles.
@@ -121,8 +88,7 @@ function mergedWithDefaults<T extends object>(partial: Partial<T> | undefined, d
  *
  * Keep-alive (§3.1.4): after 60 s without receiving any control message
  * the engine sends Echo-Request, and closes when no Echo-Reply comes within
- * 60 s. "Received" is measured with the `now` given to `receive`, so the
- * echo timer is started once and re-armed only when it fires.
+ * 60 s ({@link PptpKeepalive}).
  *
  * Errors (docs/style.md §3): a malformed stream (bad cookie or Length) loses
  * sync and closes TCP at once (§1.4). A message that is well formed but
@@ -146,31 +112,25 @@ export class PptpControlConnection {
   private readonly randomInt: (n: number) => number;
   private readonly framer: PptpFramer;
   private readonly callCtx: PptpCallContext;
-  private readonly calls = new Map<number, PptpCall>();
+  private readonly calls: PptpCallTable;
+  private readonly keepalive: PptpKeepalive;
   private readonly running = new Set<PptpTimerId>();
-  private readonly quarantine: number[] = [];
-  private lastReceivedAt = 0;
   private clock = 0;
-  private echoOutstanding: number | undefined;
-  private echoNext: number;
-  private serialNext: number;
   private stopCause: PptpCloseReason | undefined;
   /** §3.1.3 winner, on the connection the loser opened: send nothing, wait for TCP close. */
   private silent = false;
-  private readonly hostName: string;
-  private readonly vendorString: string;
+  private readonly start: PptpStartExchange;
   /** What the peer said in its SCCRQ/SCCRP, once established. */
   peer: PptpPeerInfo | undefined;
 
-  constructor(private readonly config: PptpControlConfig) {
+  constructor(readonly config: PptpControlConfig) {
     this.role = config.role;
     this.originator = config.originator ?? config.role === 'pns';
     this.timerValues = mergedWithDefaults(config.timers, PPTP_DEFAULT_TIMERS);
     this.limits = mergedWithDefaults(config.limits, PPTP_DEFAULT_LIMITS);
     this.log = config.log ?? nullLogger;
     this.randomInt = config.randomInt ?? cryptoRandomInt;
-    this.hostName = toPptpString(config.hostName ?? '', PPTP_HOST_NAME_LENGTH);
-    this.vendorString = toPptpString(config.vendorString ?? 'pptp-ts', PPTP_VENDOR_STRING_LENGTH);
+    this.start = PptpStartExchange.of(config);
     // A bound method, not an arrow in the options (which would carry a name dictionary per connection).
     this.framer = new PptpFramer({
       maxMessageLength: this.limits.maxMessageLength,
@@ -184,8 +144,9 @@ export class PptpControlConnection {
       callSetupTimeoutMs: this.timerValues.callSetupTimeoutMs,
       log: this.log,
     };
-    this.echoNext = this.randomInt(0x100000000);
-    this.serialNext = this.randomInt(0x10000);
+    // The echo Identifier is drawn before the call serial number (tests with a scripted randomInt rely on it).
+    this.keepalive = new PptpKeepalive(this.timerValues, this.log, this.randomInt(0x100000000));
+    this.calls = new PptpCallTable(config, this.callCtx, this.limits, this.randomInt, this.log);
   }
 
   get state(): PptpControlState {
@@ -195,7 +156,7 @@ export class PptpControlConnection {
   /** The framer skipped a well-framed message of an undefined type. */
   private onUnknownMessage(h: { pptpMessageType: number; controlMessageType: number; length: number }): void {
     // Still a control message: proof of life for the keep-alive.
-    this.lastReceivedAt = this.clock;
+    this.keepalive.heard(this.clock);
     this.log.log('warn', 'undefined PPTP message type skipped', {
       pptpMessageType: h.pptpMessageType,
       controlMessageType: h.controlMessageType,
@@ -215,7 +176,7 @@ export class PptpControlConnection {
 
   /** Our Call IDs of the live calls. */
   callIds(): number[] {
-    return [...this.calls.keys()];
+    return this.calls.ids();
   }
 
   /** State of call `callId`, or undefined when there is no such live call. */
@@ -243,18 +204,11 @@ export class PptpControlConnection {
     if (this.opened) throw new Error('PptpControlConnection.open() called twice');
     this.opened = true;
     this.clock = now;
-    this.lastReceivedAt = now;
-    const out = this.sink();
+    this.keepalive.heard(now);
+    const out = actionSink(this.running, this.log);
     if (this.current === 'closed') return out.actions;
     if (this.originator) {
-      out.push({
-        kind: 'send',
-        message: {
-          type: PptpMessageType.StartControlConnectionRequest,
-          protocolVersion: PPTP_PROTOCOL_VERSION,
-          ...this.capabilities(),
-        },
-      });
+      out.push({ kind: 'send', message: this.start.request() });
       this.setState('wait_ctl_reply', 'TCP open, sent SCCRQ');
     }
     out.push({ kind: 'startTimer', id: 'handshake', ms: this.timerValues.handshakeTimeoutMs });
@@ -265,7 +219,7 @@ export class PptpControlConnection {
   receiveData(chunk: Uint8Array, now: number): PptpControlAction[] {
     if (this.current === 'closed') return [];
     this.clock = now;
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     let messages: readonly PptpMessage[];
     let framing: PptpFramingError | undefined;
     try {
@@ -296,7 +250,7 @@ export class PptpControlConnection {
   receive(m: PptpMessage, now: number): PptpControlAction[] {
     if (this.current === 'closed') return [];
     this.clock = now;
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     this.handle(out, m, now);
     return out.actions;
   }
@@ -306,7 +260,7 @@ export class PptpControlConnection {
     if (this.current === 'closed' || !this.running.has(id)) return [];
     this.running.delete(id);
     this.clock = now;
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     switch (id) {
       case 'handshake':
         if (this.current === 'idle' || this.current === 'wait_ctl_reply') {
@@ -315,10 +269,10 @@ export class PptpControlConnection {
         }
         break;
       case 'echo':
-        this.onEchoTimer(out, now);
+        if (this.current === 'established') this.keepalive.onTimer(out, now);
         break;
       case 'echo-reply':
-        this.log.log('warn', 'no Echo-Reply: closing', { identifier: this.echoOutstanding });
+        this.log.log('warn', 'no Echo-Reply: closing', { identifier: this.keepalive.outstandingIdentifier });
         this.closeNow(out, { kind: 'echo-timeout' });
         break;
       case 'stop-reply':
@@ -352,7 +306,7 @@ export class PptpControlConnection {
    */
   transportClosed(): PptpControlAction[] {
     if (this.current === 'closed') return [];
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     // A peer may answer our StopCCRQ by just closing TCP: the stop is complete all the same.
     const reason: PptpCloseReason = this.silent
       ? { kind: 'collision' }
@@ -370,7 +324,7 @@ export class PptpControlConnection {
    * cleared. Before that, there is nothing to stop: TCP is closed.
    */
   stop(reason: PptpStopReason = PptpStopReason.None): PptpControlAction[] {
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     switch (this.current) {
       case 'established':
         this.stopWith(out, reason, { kind: 'stopped', by: 'local', reason });
@@ -394,7 +348,7 @@ export class PptpControlConnection {
    * it initiated, without sending any further PPTP control messages on it".
    */
   abortForCollision(): PptpControlAction[] {
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     if (this.current === 'wait_ctl_reply') this.closeNow(out, { kind: 'collision' });
     return out.actions;
   }
@@ -406,7 +360,7 @@ export class PptpControlConnection {
    */
   placeCall(opts: PptpOutgoingCallOptions = {}): { callId: number; actions: PptpControlAction[] } {
     const call = this.newLocalCall('pns', 'outgoing');
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     call.startOutgoing(out, opts);
     this.afterCallChange(out);
     return { callId: call.callId, actions: out.actions };
@@ -419,7 +373,7 @@ export class PptpControlConnection {
    */
   ringIncomingCall(opts: PptpIncomingCallOptions = {}): { callId: number; actions: PptpControlAction[] } {
     const call = this.newLocalCall('pac', 'incoming');
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     call.startIncoming(out, opts);
     this.afterCallChange(out);
     return { callId: call.callId, actions: out.actions };
@@ -431,7 +385,7 @@ export class PptpControlConnection {
    * with `resultCode` (default Admin Shutdown). Unknown ids are ignored.
    */
   clearCall(callId: number, resultCode?: number): PptpControlAction[] {
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     const call = this.calls.get(callId);
     if (!call || this.current !== 'established') return out.actions;
     call.clear(out, resultCode);
@@ -448,7 +402,7 @@ export class PptpControlConnection {
     if (this.role !== 'pns' || call?.state !== 'established' || call.peerCallId === undefined) {
       throw new Error(`Set-Link-Info: call ${callId} is not an established call of this PNS`);
     }
-    const out = this.sink();
+    const out = actionSink(this.running, this.log);
     out.push({
       kind: 'send',
       message: { type: PptpMessageType.SetLinkInfo, peerCallId: call.peerCallId, sendAccm, receiveAccm },
@@ -460,8 +414,8 @@ export class PptpControlConnection {
   // Dispatch: (state, message type), smoltcp style.
   // ---------------------------------------------------------------------------
 
-  private handle(out: Sink, m: PptpMessage, now: number): void {
-    this.lastReceivedAt = now;
+  private handle(out: ControlSink, m: PptpMessage, now: number): void {
+    this.keepalive.heard(now);
     if (this.log.enabled('debug')) this.log.log('debug', `recv ${stringifyPptpMessage(m)}`);
     if (this.silent) {
       // §3.1.3: "The winner MUST NOT send any messages on the connection the loser initiated."
@@ -494,7 +448,7 @@ export class PptpControlConnection {
   }
 
   /** Receiver waiting for SCCRQ (§3.1.2 idle). */
-  private inIdle(out: Sink, m: PptpMessage, now: number): void {
+  private inIdle(out: ControlSink, m: PptpMessage, now: number): void {
     if (m.type === PptpMessageType.StartControlConnectionRequest && !this.originator) {
       this.onStartRequest(out, m, now);
       return;
@@ -503,74 +457,51 @@ export class PptpControlConnection {
   }
 
   /** Originator waiting for SCCRP (§3.1.1 wait_ctl_reply). */
-  private inWaitCtlReply(out: Sink, m: PptpMessage, now: number): void {
+  private inWaitCtlReply(out: ControlSink, m: PptpMessage, now: number): void {
     if (m.type !== PptpMessageType.StartControlConnectionReply) {
       this.notConnected(out, m);
       return;
     }
-    if (m.resultCode !== PptpStartResult.Success) {
-      this.log.log('warn', 'peer refused the control connection', {
-        resultCode: m.resultCode,
-        errorCode: m.errorCode,
-      });
-      this.closeNow(out, { kind: 'start-refused', resultCode: m.resultCode, errorCode: m.errorCode });
-      return;
-    }
-    if (m.protocolVersion !== PPTP_PROTOCOL_VERSION) {
-      // §3.1.1: "If the version is earlier and not supported, a Stop-Control-Connection-Request SHOULD be sent to the peer and the originator moves into the wait_stop_reply state." We speak 1.0 only.
-      const error = new PptpProtocolError(
-        PptpGeneralError.BadValue,
-        `SCCRP protocol version 0x${m.protocolVersion.toString(16)}, we speak 0x0100 only`,
-        'RFC 2637 §3.1.1: "If the version is earlier and not supported, a Stop-Control-Connection-Request SHOULD be sent to the peer"',
-        PptpStopReason.StopProtocol,
-        m.type,
-      );
-      this.log.log('warn', error.message);
-      this.stopWith(out, PptpStopReason.StopProtocol, { kind: 'protocol-error', error });
-      return;
+    const verdict = this.start.judgeReply(m, this.log);
+    switch (verdict.kind) {
+      case 'refused':
+        this.closeNow(out, {
+          kind: 'start-refused',
+          resultCode: verdict.resultCode,
+          errorCode: verdict.errorCode,
+        });
+        return;
+      case 'version':
+        this.stopWith(out, PptpStopReason.StopProtocol, { kind: 'protocol-error', error: verdict.error });
+        return;
+      case 'accept':
+        break;
+      default:
+        assertNever(verdict, 'SCCRP verdict');
     }
     this.becomeEstablished(out, m, now, 'received SCCRP');
   }
 
-  private onStartRequest(out: Sink, m: PptpStartControlConnectionRequest, now: number): void {
-    const collision = this.config.collisionCheck?.() ?? 'none';
-    if (collision === 'win') {
-      // §3.1.3: the winner "will wait for the Start-Control-Connection-Reply on the connection it initiated and also wait for a TCP termination indication on the connection the loser opened."
-      this.silent = true;
-      this.log.log('info', 'SCCRQ collision won: waiting for the loser to close its connection');
-      return;
-    }
-    if (m.protocolVersion < PPTP_PROTOCOL_VERSION) {
-      this.log.log('warn', `peer protocol version 0x${m.protocolVersion.toString(16)} not supported`, {
-        reference: VERSION_REFERENCE,
-      });
-      this.sendStartReply(out, PptpStartResult.UnsupportedVersion, 0);
-      this.closeNow(out, {
-        kind: 'start-rejected',
-        resultCode: PptpStartResult.UnsupportedVersion,
-        errorCode: 0,
-        detail: `protocol version 0x${m.protocolVersion.toString(16)}; ${VERSION_REFERENCE}`,
-      });
-      return;
-    }
-    // A later version is answered with ours: "If the receiver's version is the same as earlier than the peer's, the receiver SHOULD send a Start-Control-Connection-Reply with the receiver's version" (§3.1.2).
-    const admission: PptpAdmission = this.config.admitConnection?.(m) ?? { accept: true };
-    if (!admission.accept) {
-      this.log.log('info', 'SCCRQ refused by policy', { resultCode: admission.resultCode });
-      this.sendStartReply(out, admission.resultCode, admission.errorCode ?? 0);
-      this.closeNow(out, {
-        kind: 'start-rejected',
-        resultCode: admission.resultCode,
-        errorCode: admission.errorCode ?? 0,
-        detail: 'refused by admitConnection',
-      });
-      return;
+  private onStartRequest(out: ControlSink, m: PptpStartControlConnectionRequest, now: number): void {
+    const verdict = this.start.judgeRequest(m, this.log);
+    switch (verdict.kind) {
+      case 'silent':
+        this.silent = true;
+        return;
+      case 'reject':
+        this.sendStartReply(out, verdict.resultCode, verdict.errorCode);
+        this.closeNow(out, { ...verdict, kind: 'start-rejected' });
+        return;
+      case 'accept':
+        break;
+      default:
+        assertNever(verdict, 'SCCRQ verdict');
     }
     this.sendStartReply(out, PptpStartResult.Success, 0);
     this.becomeEstablished(out, m, now, 'received SCCRQ, sent SCCRP');
   }
 
-  private inEstablished(out: Sink, m: PptpMessage): void {
+  private inEstablished(out: ControlSink, m: PptpMessage): void {
     switch (m.type) {
       case PptpMessageType.StartControlConnectionRequest:
         // One control connection per pair; this one exists (SCCRP Result Code 3).
@@ -580,14 +511,7 @@ export class PptpControlConnection {
         throw this.unexpected(m, 'SCCRP on an established connection');
       case PptpMessageType.StopControlConnectionRequest:
         // "If the originator receives a Stop-Control-Connection-Request it SHOULD send a Stop-Control-Connection-Reply and close the TCP connection" (§3.1.1; §3.1.2 likewise).
-        out.push({
-          kind: 'send',
-          message: {
-            type: PptpMessageType.StopControlConnectionReply,
-            resultCode: PptpStopResult.Ok,
-            errorCode: 0,
-          },
-        });
+        out.push({ kind: 'send', message: STOP_REPLY_OK });
         this.closeNow(out, { kind: 'stopped', by: 'peer', reason: m.reason });
         return;
       case PptpMessageType.StopControlConnectionReply:
@@ -598,75 +522,20 @@ export class PptpControlConnection {
         out.push({ kind: 'send', message: echoReply(m.identifier, PptpEchoResult.Ok, 0) });
         return;
       case PptpMessageType.EchoReply:
-        this.onEchoReply(out, m.identifier, m.resultCode);
+        this.keepalive.onReply(out, m.identifier, m.resultCode);
         return;
-      case PptpMessageType.OutgoingCallRequest:
-        if (this.role !== 'pac') throw this.unexpected(m, 'OCRQ is sent by the PNS to the PAC (§2.7)');
-        this.onOutgoingCallRequest(out, m);
-        return;
-      case PptpMessageType.OutgoingCallReply:
-        if (this.role !== 'pns') throw this.unexpected(m, 'OCRP is sent by the PAC to the PNS (§2.8)');
-        this.toCall(out, m, this.calls.get(m.peerCallId));
-        return;
-      case PptpMessageType.IncomingCallRequest:
-        if (this.role !== 'pns') throw this.unexpected(m, 'ICRQ is sent by the PAC to the PNS (§2.9)');
-        this.onIncomingCallRequest(out, m);
-        return;
-      case PptpMessageType.IncomingCallReply:
-        if (this.role !== 'pac') throw this.unexpected(m, 'ICRP is sent by the PNS to the PAC (§2.10)');
-        this.toCall(out, m, this.calls.get(m.peerCallId));
-        return;
-      case PptpMessageType.IncomingCallConnected:
-        if (this.role !== 'pns') throw this.unexpected(m, 'ICCN is sent by the PAC to the PNS (§2.11)');
-        this.toCall(out, m, this.calls.get(m.peerCallId));
-        return;
-      case PptpMessageType.CallClearRequest:
-        if (this.role !== 'pac') throw this.unexpected(m, 'CCRQ is sent by the PNS to the PAC (§2.12)');
-        this.toCall(out, m, this.byPeerCallId(m.callId));
-        return;
-      case PptpMessageType.CallDisconnectNotify:
-        // Its Call ID is the sender's own (§2.13). From a PNS this is not in the RFC; taken as a hang-up.
-        this.toCall(out, m, this.byPeerCallId(m.callId));
-        return;
-      case PptpMessageType.WanErrorNotify: {
-        const call = this.calls.get(m.peerCallId);
-        if (!call) {
-          this.noSuchCall(m, m.peerCallId);
-          return;
-        }
-        const { type: _t, peerCallId: _p, ...counters } = m;
-        out.push({ kind: 'wanError', callId: call.callId, ...counters });
-        return;
-      }
-      case PptpMessageType.SetLinkInfo: {
-        // "Peer's Call ID: The value of the Call ID assigned by the PAC to this call": ours at a PAC.
-        // Accepted at a PNS too (some PACs send one), where it names our call the same way.
-        const call = this.calls.get(m.peerCallId) ?? this.byPeerCallId(m.peerCallId);
-        if (!call) {
-          this.noSuchCall(m, m.peerCallId);
-          return;
-        }
-        if (m.sendAccm !== 0 || m.receiveAccm !== 0) {
-          this.log.log('debug', 'Set-Link-Info ACCMs ignored: GRE carries no async HDLC framing', {
-            sendAccm: m.sendAccm,
-            receiveAccm: m.receiveAccm,
-          });
-        }
-        out.push({
-          kind: 'setLinkInfo',
-          callId: call.callId,
-          sendAccm: m.sendAccm,
-          receiveAccm: m.receiveAccm,
-        });
-        return;
-      }
       default:
-        assertNever(m, 'PPTP message');
+        this.receiveCallMessage(out, m);
     }
   }
 
+  /** A call message on the established connection: to the call table, which may create or drive a call. */
+  private receiveCallMessage(out: ControlSink, m: PptpCallMessage): void {
+    if (this.calls.receive(out, m, this.role)) this.afterCallChange(out);
+  }
+
   /** §3.1.1/§3.1.2 wait_stop_reply. */
-  private inWaitStopReply(out: Sink, m: PptpMessage): void {
+  private inWaitStopReply(out: ControlSink, m: PptpMessage): void {
     switch (m.type) {
       case PptpMessageType.StopControlConnectionReply:
         // "If a Stop-Control-Connection-Reply is received, the TCP connection SHOULD be closed and the control connection becomes idle."
@@ -674,14 +543,7 @@ export class PptpControlConnection {
         return;
       case PptpMessageType.StopControlConnectionRequest:
         // Both sides stopped at once: answer, and we are done too.
-        out.push({
-          kind: 'send',
-          message: {
-            type: PptpMessageType.StopControlConnectionReply,
-            resultCode: PptpStopResult.Ok,
-            errorCode: 0,
-          },
-        });
+        out.push({ kind: 'send', message: STOP_REPLY_OK });
         this.closeNow(out, this.stopCause ?? { kind: 'stopped', by: 'peer', reason: m.reason });
         return;
       case PptpMessageType.EchoRequest:
@@ -699,33 +561,18 @@ export class PptpControlConnection {
    * control connection exists yet for this PAC-PNS pair" (§2.16); then the
    * connection is closed like any invalid input (§3).
    */
-  private notConnected(out: Sink, m: PptpMessage): void {
+  private notConnected(out: ControlSink, m: PptpMessage): void {
     const NC = PptpGeneralError.NotConnected;
     switch (m.type) {
       case PptpMessageType.EchoRequest:
         out.push({ kind: 'send', message: echoReply(m.identifier, PptpEchoResult.GeneralError, NC) });
         break;
       case PptpMessageType.OutgoingCallRequest:
-        out.push({
-          kind: 'send',
-          message: this.outgoingCallRefusal(m, PptpOutgoingCallResult.GeneralError, NC),
-        });
-        break;
       case PptpMessageType.IncomingCallRequest:
-        out.push({
-          kind: 'send',
-          message: this.incomingCallRefusal(m, PptpIncomingCallResult.GeneralError, NC),
-        });
+        out.push({ kind: 'send', message: this.calls.refuseNotConnected(m) });
         break;
       case PptpMessageType.StopControlConnectionRequest:
-        out.push({
-          kind: 'send',
-          message: {
-            type: PptpMessageType.StopControlConnectionReply,
-            resultCode: PptpStopResult.Ok,
-            errorCode: 0,
-          },
-        });
+        out.push({ kind: 'send', message: STOP_REPLY_OK });
         this.closeNow(out, { kind: 'stopped', by: 'peer', reason: m.reason });
         return;
       default:
@@ -744,142 +591,16 @@ export class PptpControlConnection {
   // Calls.
   // ---------------------------------------------------------------------------
 
-  /** PAC: an Outgoing-Call-Request (§3.2.4.1 idle). */
-  private onOutgoingCallRequest(out: Sink, m: PptpOutgoingCallRequest): void {
-    // "If this is received in error, respond with an Outgoing-Call-Reply with error condition set."
-    const G = PptpOutgoingCallResult.GeneralError;
-    if (this.byPeerCallId(m.callId)) {
-      // §3.2.2: "This Call ID value MUST be unique for the tunnel between the PNS and PAC to which it belongs."
-      this.log.log('warn', `OCRQ reuses the live Call ID ${m.callId}`);
-      out.push({ kind: 'send', message: this.outgoingCallRefusal(m, G, PptpGeneralError.BadCallId) });
-      return;
-    }
-    if (this.calls.size >= this.limits.maxCalls) {
-      this.log.log('warn', `OCRQ refused: ${this.calls.size} calls is the limit`);
-      out.push({ kind: 'send', message: this.outgoingCallRefusal(m, G, PptpGeneralError.NoResource) });
-      return;
-    }
-    const admission = this.config.admitOutgoingCall?.(m) ?? { accept: true };
-    if (!admission.accept) {
-      this.log.log('info', 'OCRQ refused by policy', { resultCode: admission.resultCode });
-      out.push({
-        kind: 'send',
-        message: this.outgoingCallRefusal(m, admission.resultCode, admission.errorCode ?? 0),
-      });
-      return;
-    }
-    const callId = this.allocateCallId();
-    if (callId === undefined) {
-      out.push({ kind: 'send', message: this.outgoingCallRefusal(m, G, PptpGeneralError.NoResource) });
-      return;
-    }
-    const call = new PptpCall(this.callCtx, 'outgoing', callId, m.callSerialNumber);
-    this.calls.set(callId, call);
-    call.answerOutgoing(out, m);
-    this.afterCallChange(out);
-  }
-
-  /** PNS: an Incoming-Call-Request (§3.2.3.2 idle). */
-  private onIncomingCallRequest(out: Sink, m: PptpIncomingCallRequest): void {
-    const G = PptpIncomingCallResult.GeneralError;
-    if (this.byPeerCallId(m.callId)) {
-      out.push({ kind: 'send', message: this.incomingCallRefusal(m, G, PptpGeneralError.BadCallId) });
-      return;
-    }
-    if (this.calls.size >= this.limits.maxCalls) {
-      out.push({ kind: 'send', message: this.incomingCallRefusal(m, G, PptpGeneralError.NoResource) });
-      return;
-    }
-    // By default a PNS of this stack does not take incoming calls: "If the request is not acceptable, an Incoming-Call-Reply is sent back to the PAC and the PNS remains in the idle state."
-    const admission = this.config.admitIncomingCall?.(m) ?? {
-      accept: false,
-      resultCode: PptpIncomingCallResult.DoNotAccept,
-    };
-    if (!admission.accept) {
-      this.log.log('info', 'ICRQ refused', { resultCode: admission.resultCode });
-      out.push({
-        kind: 'send',
-        message: this.incomingCallRefusal(m, admission.resultCode, admission.errorCode ?? 0),
-      });
-      return;
-    }
-    const callId = this.allocateCallId();
-    if (callId === undefined) {
-      out.push({ kind: 'send', message: this.incomingCallRefusal(m, G, PptpGeneralError.NoResource) });
-      return;
-    }
-    const call = new PptpCall(this.callCtx, 'incoming', callId, m.callSerialNumber);
-    this.calls.set(callId, call);
-    call.acceptIncoming(out, m);
-    this.afterCallChange(out);
-  }
-
-  private toCall(out: Sink, m: PptpMessage, call: PptpCall | undefined): void {
-    if (!call) {
-      this.noSuchCall(m, 'callId' in m ? m.callId : (m as { peerCallId: number }).peerCallId);
-      return;
-    }
-    call.receive(out, m);
-    this.afterCallChange(out);
-  }
-
-  private noSuchCall(m: PptpMessage, id: number): void {
-    // Likely crossed in flight with a clear: log and drop (§3.2.2 "Bad-Call ID" is not worth ending every other call).
-    this.log.log('info', `${pptpMessageName(m.type)} for Call ID ${id}, which is not live: ignored`);
-  }
-
   private newLocalCall(role: PptpRole, direction: 'outgoing' | 'incoming'): PptpCall {
     if (this.role !== role) throw new Error(`only a ${role.toUpperCase()} can start a ${direction} call`);
     if (this.current !== 'established')
       throw new Error(`control connection is ${this.current}, not established`);
-    if (this.calls.size >= this.limits.maxCalls)
-      throw new Error(`call limit ${this.limits.maxCalls} reached`);
-    const callId = this.allocateCallId();
-    if (callId === undefined) throw new Error('no free Call ID');
-    const serial = this.serialNext;
-    this.serialNext = (this.serialNext + 1) & 0xffff;
-    const call = new PptpCall(this.callCtx, direction, callId, serial);
-    this.calls.set(callId, call);
-    return call;
-  }
-
-  /**
-   * A random Call ID in 1..65535 that is neither live, nor recently
-   * released, nor refused by `isCallIdAvailable` (§3.2.2: unique per
-   * tunnel). Random draws first, then a scan, so it always terminates.
-   */
-  private allocateCallId(): number | undefined {
-    const free = (id: number) =>
-      !this.calls.has(id) && !this.quarantine.includes(id) && (this.config.isCallIdAvailable?.(id) ?? true);
-    for (let i = 0; i < CALL_ID_DRAWS; i++) {
-      const id = 1 + this.randomInt(CALL_ID_SPACE);
-      if (free(id)) return id;
-    }
-    const start = this.randomInt(CALL_ID_SPACE);
-    for (let i = 0; i < CALL_ID_SPACE; i++) {
-      const id = 1 + ((start + i) % CALL_ID_SPACE);
-      if (free(id)) return id;
-    }
-    return undefined;
-  }
-
-  private forgetFinishedCalls(): void {
-    for (const [id, call] of this.calls) {
-      if (!call.finished) continue;
-      this.calls.delete(id);
-      this.quarantine.push(id);
-      if (this.quarantine.length > this.limits.callIdQuarantine) this.quarantine.shift();
-    }
-  }
-
-  private byPeerCallId(peerCallId: number): PptpCall | undefined {
-    for (const c of this.calls.values()) if (c.peerCallId === peerCallId) return c;
-    return undefined;
+    return this.calls.openLocal(direction);
   }
 
   /** Forgets finished calls (quarantining their ids) and keeps the idle timer right. */
-  private afterCallChange(out: Sink): void {
-    this.forgetFinishedCalls();
+  private afterCallChange(out: ControlSink): void {
+    this.calls.forgetFinishedCalls();
     if (this.current !== 'established' || this.timerValues.idleTimeoutMs <= 0) return;
     if (this.calls.size === 0 && !this.running.has('idle')) {
       out.push({ kind: 'startTimer', id: 'idle', ms: this.timerValues.idleTimeoutMs });
@@ -888,47 +609,12 @@ export class PptpControlConnection {
     }
   }
 
-  private outgoingCallRefusal(
-    m: PptpOutgoingCallRequest,
-    resultCode: number,
-    errorCode: number,
-  ): PptpMessage {
-    return {
-      type: PptpMessageType.OutgoingCallReply,
-      callId: 0,
-      peerCallId: m.callId,
-      resultCode,
-      errorCode,
-      causeCode: 0,
-      connectSpeed: 0,
-      packetRecvWindowSize: this.callCtx.packetRecvWindowSize,
-      packetProcessingDelay: this.callCtx.packetProcessingDelay,
-      physicalChannelId: 0,
-    };
-  }
-
-  private incomingCallRefusal(
-    m: PptpIncomingCallRequest,
-    resultCode: number,
-    errorCode: number,
-  ): PptpMessage {
-    return {
-      type: PptpMessageType.IncomingCallReply,
-      callId: 0,
-      peerCallId: m.callId,
-      resultCode,
-      errorCode,
-      packetRecvWindowSize: this.callCtx.packetRecvWindowSize,
-      packetTransmitDelay: this.callCtx.packetProcessingDelay,
-    };
-  }
-
   // ---------------------------------------------------------------------------
   // Connection life.
   // ---------------------------------------------------------------------------
 
   private becomeEstablished(
-    out: Sink,
+    out: ControlSink,
     m: { readonly protocolVersion: number } & Omit<PptpPeerInfo, 'protocolVersion'>,
     now: number,
     why: string,
@@ -943,65 +629,28 @@ export class PptpControlConnection {
       vendorString: m.vendorString,
     };
     this.setState('established', why);
-    this.lastReceivedAt = now;
+    this.keepalive.heard(now);
     out.push({ kind: 'stopTimer', id: 'handshake' });
-    if (this.timerValues.echoIntervalMs > 0) {
-      out.push({ kind: 'startTimer', id: 'echo', ms: this.timerValues.echoIntervalMs });
-    }
+    this.keepalive.start(out);
     out.push({ kind: 'established', peer: this.peer });
     this.afterCallChange(out);
   }
 
-  /**
-   * §3.1.4 item 2, checked when the echo timer fires: silent for the whole
-   * interval → Echo-Request; otherwise re-arm for the rest of the interval.
-   */
-  private onEchoTimer(out: Sink, now: number): void {
-    if (this.current !== 'established') return;
-    const silentMs = now - this.lastReceivedAt;
-    const interval = this.timerValues.echoIntervalMs;
-    if (silentMs < interval) {
-      out.push({ kind: 'startTimer', id: 'echo', ms: interval - silentMs });
-      return;
-    }
-    const identifier = this.echoNext;
-    this.echoNext = (this.echoNext + 1) >>> 0;
-    this.echoOutstanding = identifier;
-    out.push({ kind: 'send', message: { type: PptpMessageType.EchoRequest, identifier } });
-    out.push({ kind: 'startTimer', id: 'echo-reply', ms: this.timerValues.echoReplyTimeoutMs });
-  }
-
-  private onEchoReply(out: Sink, identifier: number, resultCode: number): void {
-    if (this.echoOutstanding === undefined || identifier !== this.echoOutstanding) {
-      this.log.log('debug', 'Echo-Reply that matches no Echo-Request ignored', { identifier });
-      return;
-    }
-    if (resultCode !== PptpEchoResult.Ok) {
-      this.log.log('info', 'Echo-Reply with an error result; the peer is alive all the same', { resultCode });
-    }
-    this.echoOutstanding = undefined;
-    out.push({ kind: 'stopTimer', id: 'echo-reply' });
-    out.push({ kind: 'startTimer', id: 'echo', ms: this.timerValues.echoIntervalMs });
-  }
-
   /** Established → wait_stop_reply: calls cleared, StopCCRQ sent, stop-reply timer. */
-  private stopWith(out: Sink, reason: PptpStopReason, cause: PptpCloseReason): void {
+  private stopWith(out: ControlSink, reason: PptpStopReason, cause: PptpCloseReason): void {
     this.stopCause = cause;
-    for (const call of this.calls.values()) call.connectionClosed(out);
-    this.forgetFinishedCalls();
-    this.stopAllTimers(out);
+    this.calls.closeAll(out, false);
+    stopAllTimers(out, this.running);
     out.push({ kind: 'send', message: { type: PptpMessageType.StopControlConnectionRequest, reason } });
     this.setState('wait_stop_reply', `sent StopCCRQ reason ${reason}`);
     out.push({ kind: 'startTimer', id: 'stop-reply', ms: this.timerValues.stopReplyTimeoutMs });
   }
 
   /** Any state → closed: calls cleared, every timer stopped, TCP closed. */
-  private closeNow(out: Sink, reason: PptpCloseReason): void {
+  private closeNow(out: ControlSink, reason: PptpCloseReason): void {
     if (this.current === 'closed') return;
-    for (const call of this.calls.values()) call.connectionClosed(out);
-    this.forgetFinishedCalls();
-    this.calls.clear();
-    this.stopAllTimers(out);
+    this.calls.closeAll(out, true);
+    stopAllTimers(out, this.running);
     this.setState('closed', reason.kind);
     this.log.log(
       reason.kind === 'protocol-error' ? 'warn' : 'info',
@@ -1010,7 +659,7 @@ export class PptpControlConnection {
     out.push({ kind: 'close', reason });
   }
 
-  private fail(out: Sink, error: PptpProtocolError): void {
+  private fail(out: ControlSink, error: PptpProtocolError): void {
     this.log.log('warn', `protocol error: ${error.message}`);
     if (this.current === 'established') {
       this.stopWith(out, error.stopReason, { kind: 'protocol-error', error });
@@ -1023,32 +672,8 @@ export class PptpControlConnection {
     return new PptpProtocolError(PptpGeneralError.BadValue, why, undefined, PptpStopReason.None, m.type);
   }
 
-  private stopAllTimers(out: Sink): void {
-    for (const id of [...this.running]) out.push({ kind: 'stopTimer', id });
-  }
-
-  private sendStartReply(out: Sink, resultCode: number, errorCode: number): void {
-    out.push({
-      kind: 'send',
-      message: {
-        type: PptpMessageType.StartControlConnectionReply,
-        protocolVersion: PPTP_PROTOCOL_VERSION,
-        resultCode,
-        errorCode,
-        ...this.capabilities(),
-      },
-    });
-  }
-
-  private capabilities() {
-    return {
-      framingCapabilities: this.config.framingCapabilities ?? 3,
-      bearerCapabilities: this.config.bearerCapabilities ?? 3,
-      maximumChannels: this.config.maximumChannels ?? (this.role === 'pac' ? this.limits.maxCalls : 0),
-      firmwareRevision: this.config.firmwareRevision ?? 1,
-      hostName: this.hostName,
-      vendorString: this.vendorString,
-    };
+  private sendStartReply(out: ControlSink, resultCode: number, errorCode: number): void {
+    out.push({ kind: 'send', message: this.start.reply(resultCode, errorCode) });
   }
 
   /** Every transition goes through here and is logged old→new (docs/style.md §4). */
@@ -1057,32 +682,14 @@ export class PptpControlConnection {
     this.log.log('debug', `${this.current} → ${next} (${why})`, fields);
     this.current = next;
   }
-
-  /** An action list that keeps `running` in step with the timer actions pushed into it. */
-  private sink(): Sink {
-    const running = this.running;
-    const log = this.log;
-    const actions: PptpControlAction[] = [];
-    return {
-      actions,
-      push(...as: PptpControlAction[]) {
-        for (const a of as) {
-          if (a.kind === 'startTimer') running.add(a.id);
-          else if (a.kind === 'stopTimer') {
-            if (!running.delete(a.id)) continue; // not running: nothing to stop
-          } else if (a.kind === 'send' && log.enabled('debug')) {
-            log.log('debug', `send ${stringifyPptpMessage(a.message)}`);
-          }
-          actions.push(a);
-        }
-      },
-    };
-  }
 }
 
-interface Sink extends PptpActionSink {
-  readonly actions: PptpControlAction[];
-}
+/** Stop-Control-Connection-Reply, General Error none (§2.4): every StopCCRQ is granted. */
+const STOP_REPLY_OK: PptpMessage = Object.freeze({
+  type: PptpMessageType.StopControlConnectionReply,
+  resultCode: PptpStopResult.Ok,
+  errorCode: 0,
+});
 
 function echoReply(identifier: number, resultCode: number, errorCode: number): PptpMessage {
   return { type: PptpMessageType.EchoReply, identifier, resultCode, errorCode };

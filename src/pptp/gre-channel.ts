@@ -3,7 +3,8 @@
  * Linux's ppp_generic/pptp.c (Linux's `pptp_xmit` and the kernel's
  * receive path), plus what the kernel lacks: acknowledgment-only packets,
  * the sliding window with the adaptive time-out, and a bounded reorder
- * buffer. Sans-IO: no sockets, no timers, no clock. The driver passes `now`
+ * buffer. Its configuration, sink and counters are in gre-channel-types.ts;
+ * the demultiplexer in front of the channels is gre-demux.ts. Sans-IO: no sockets, no timers, no clock. The driver passes `now`
  * (ms) in, hands finished outer IPv4 packets from {@link GreChannelSink.transmit}
  * to the raw socket, and calls {@link GreChannel.poll} at {@link GreChannel.pollAt}.
  *
@@ -38,16 +39,10 @@ import {
   encodeGreHeader,
   GRE_MAX_HEADER_LENGTH,
   GRE_MIN_HEADER_LENGTH,
-  GreView,
+  type GreView,
   writeGreDataHeader,
 } from '../wire/gre.js';
-import {
-  IPV4_MAX_TOTAL_LENGTH,
-  IPV4_MIN_HEADER_LENGTH,
-  IpProtocol,
-  Ipv4View,
-  writeIpv4Header,
-} from '../wire/ipv4.js';
+import { IPV4_MAX_TOTAL_LENGTH, IPV4_MIN_HEADER_LENGTH, IpProtocol, writeIpv4Header } from '../wire/ipv4.js';
 import {
   encodePppHeader,
   PPP_MAX_HEADER_LENGTH,
@@ -58,6 +53,8 @@ import {
   PppProtocol,
   pppHeaderLength,
 } from '../wire/ppp.js';
+import type { GreChannelConfig, GreChannelCounters, GreChannelSink } from './gre-channel-types.js';
+import { zeroCounters } from './gre-channel-types.js';
 import { ReorderBuffer } from './gre-reorder.js';
 import { AckResult, GreSequencer } from './gre-sequencer.js';
 
@@ -102,160 +99,6 @@ const RESYNC_MAX_STEP = 3;
 /** LCP Echo-Request and Echo-Reply codes (RFC 1661 §5.8). */
 const LCP_ECHO_REQUEST = 9;
 const LCP_ECHO_REPLY = 10;
-
-/** Where the channel's output goes. Both callbacks run synchronously inside a channel method. */
-export interface GreChannelSink {
-  /**
-   * A finished outer IPv4 packet (header included) for the raw socket. The
-   * view points into the caller's buffer (`sendInPlace`) or the channel's
-   * scratch memory: valid only during the call; copy or send it before
-   * returning.
-   */
-  transmit(packet: Uint8Array): void;
-  /** A received PPP frame, in sequence order. `payload` is valid only during the call. */
-  deliver(frame: PppFrame): void;
-  /** The transmit queue drained after the window had closed (Linux's `netif_wake_queue`). */
-  wake?(): void;
-  /**
-   * Whether a frame would be believable from the authenticated peer at this
-   * point of the link (e.g. only MPPE-compressed data, CCP and LCP once MPPE
-   * is required). Asked only about out-of-window packets that may count
-   * towards a resynchronisation; without it every parseable PPP frame counts.
-   * Must not change any state.
-   */
-  plausible?(frame: PppFrame): boolean;
-}
-
-export interface GreChannelConfig {
-  /** Our outer IPv4 address (source of what we send). */
-  readonly localAddress: number;
-  /** The peer's outer IPv4 address: GRE is accepted only from it. */
-  readonly peerAddress: number;
-  /** Our Call ID: the peer puts it in the Key of packets to us. */
-  readonly callId: number;
-  /** The peer's Call ID: we put it in the Key of packets we send. */
-  readonly peerCallId: number;
-  /** Path MTU towards the peer (Linux `dst_mtu`), default 1500. */
-  readonly pathMtu?: number;
-  /** Outer TTL, default 64. */
-  readonly timeToLive?: number;
-  /** Set DF on the outer header (PMTU discovery), default true. */
-  readonly dontFragment?: boolean;
-  /** First outer IPv4 Identification, default 0. */
-  readonly initialIdentification?: number;
-  /** Sequence Number before the first one sent (default 0: the first packet carries 1, as Linux and pptp-linux send). */
-  readonly initialSequenceNumber?: number;
-  /** The peer's Packet Recv. Window Size from its call reply/connected message; 0 (default) = none. */
-  readonly peerReceiveWindow?: number;
-  /** Ignore the peer's window (for peers that advertise nonsense). Default false. */
-  readonly ignorePeerWindow?: boolean;
-  /** The Packet Recv. Window Size we advertised (default 64). */
-  readonly receiveWindow?: number;
-  /** The peer's Packet Processing Delay, tenths of a second (default 0). */
-  readonly peerPacketProcessingDelay?: number;
-  /** Longest wait before an acknowledgment-only packet, ms (default 100, as Windows). */
-  readonly ackTimeoutMs?: number;
-  /** Adaptive time-out bounds, ms (default 100 and 5000). */
-  readonly minTimeoutMs?: number;
-  readonly maxTimeoutMs?: number;
-  /** Longest hold of an out-of-order packet, ms (default 300, as pptp-linux); 0 disables reordering (the kernel's behaviour: deliver the newer packet at once). */
-  readonly reorderTimeoutMs?: number;
-  /** Reorder buffer slots (default 64, rounded up to a power of two). */
-  readonly reorderBufferPackets?: number;
-  /**
-   * Largest distance from the delivery cursor, either way, at which a
-   * Sequence Number is accepted (default {@link DEFAULT_ACCEPT_WINDOW}; at
-   * least the reorder buffer's capacity).
-   */
-  readonly acceptWindowPackets?: number;
-  /** Consecutive plausible out-of-window packets that resynchronise the receive side (default {@link DEFAULT_RESYNC_PACKETS}). */
-  readonly resyncPackets?: number;
-  /** Frames held while the window is closed (default 64); beyond that, frames are dropped and counted. */
-  readonly transmitQueuePackets?: number;
-  /** ACFC/PFC as negotiated by LCP (default none); see {@link GreChannel.setFraming}. */
-  readonly framing?: PppFramingFlags;
-}
-
-/** Everything the channel counts. */
-export interface GreChannelCounters {
-  /** Data packets sent / their PPP Information bytes. */
-  txPackets: number;
-  txBytes: number;
-  /** Acknowledgment-only packets sent. */
-  txAckOnly: number;
-  /** Acknowledgments piggy-backed on data packets. */
-  txPiggybackedAcks: number;
-  /** Frames that waited in the transmit queue because the window was closed. */
-  txQueued: number;
-  /** Frames dropped because the window was closed and the queue full. */
-  txDroppedQueueFull: number;
-  /** Frames too long for one outer IPv4 datagram (see {@link MAX_INFORMATION_LENGTH}). */
-  txDroppedTooLong: number;
-  /** Acknowledgment time-outs (each halves the window). */
-  txAckTimeouts: number;
-  /** 1 once the peer's window was given up because it never sends acknowledgment-only packets (SILENT_PEER_TIMEOUTS). */
-  txWindowAbandoned: number;
-
-  /** Data packets accepted (delivered now or later) / Information bytes delivered. */
-  rxPackets: number;
-  rxBytes: number;
-  /** Frames delivered to the sink. */
-  rxDelivered: number;
-  /** Acknowledgment-only packets received. */
-  rxAckOnly: number;
-  /** Acknowledgments that acknowledged something new / were old / acknowledged unsent packets. */
-  rxAcks: number;
-  rxAcksOld: number;
-  rxAcksInvalid: number;
-  /** Packets whose Sequence Number was already received. */
-  rxDuplicate: number;
-  /** Packets older than the delivery cursor that were never received before (they arrived after their gap was given up). */
-  rxStale: number;
-  /** Stale LCP Echo-Request/Reply delivered anyway (Linux's deviation). */
-  rxStaleLcpEchoDelivered: number;
-  /** Packets held in the reorder buffer. */
-  rxReordered: number;
-  /** Times the reorder time-out released held packets past a gap. */
-  rxReorderTimeouts: number;
-  /** Sequence Numbers given up as lost (gaps skipped). */
-  rxLost: number;
-  /** Payloads that were not a valid PPP frame. */
-  rxBadFrame: number;
-  /** Packets whose Sequence Number was more than the accept window away from the cursor (dropped). */
-  rxOutOfWindow: number;
-  /** Times a run of out-of-window packets moved the cursor (see {@link DEFAULT_RESYNC_PACKETS}). */
-  rxResyncs: number;
-}
-
-function zeroCounters(): GreChannelCounters {
-  return {
-    txPackets: 0,
-    txBytes: 0,
-    txAckOnly: 0,
-    txPiggybackedAcks: 0,
-    txQueued: 0,
-    txDroppedQueueFull: 0,
-    txDroppedTooLong: 0,
-    txAckTimeouts: 0,
-    txWindowAbandoned: 0,
-    rxPackets: 0,
-    rxBytes: 0,
-    rxDelivered: 0,
-    rxAckOnly: 0,
-    rxAcks: 0,
-    rxAcksOld: 0,
-    rxAcksInvalid: 0,
-    rxDuplicate: 0,
-    rxStale: 0,
-    rxStaleLcpEchoDelivered: 0,
-    rxReordered: 0,
-    rxReorderTimeouts: 0,
-    rxLost: 0,
-    rxBadFrame: 0,
-    rxOutOfWindow: 0,
-    rxResyncs: 0,
-  };
-}
 
 /** What {@link GreChannel.send} did with a frame. */
 export type GreSendResult = 'sent' | 'queued' | 'dropped';
@@ -814,111 +657,5 @@ export class GreChannel {
     this.reorder.clear();
     this.reorderDeadline = -1;
     this.sequencer.ackDeadline = -1;
-  }
-}
-
-/** Receive-side counters of the demultiplexer (packets that never reached a channel). */
-export interface GreDemuxCounters {
-  rxPackets: number;
-  /** Not a valid IPv4 datagram (length, version, checksum...). */
-  rxBadIpv4: number;
-  /** Not protocol 47. */
-  rxNotGre: number;
-  /** Outer fragments (the raw socket normally delivers reassembled datagrams). */
-  rxFragment: number;
-  /** Failed strict enhanced-GRE acceptance. */
-  rxBadGre: number;
-  /** No live call with that Call ID from that source address. */
-  rxNoCall: number;
-}
-
-/** A valid 20-byte header to build the demultiplexer's reusable view on. */
-function emptyIpv4Header(): Uint8Array {
-  const b = new Uint8Array(IPV4_MIN_HEADER_LENGTH);
-  writeIpv4Header(b, 0, 0, 0, false, 64, IpProtocol.Gre, 0, 0);
-  return b;
-}
-
-/**
- * Maps received GRE packets to calls by (our Call ID, source address), the
- * Linux `lookup_chan(call_id, saddr)`: "the call ID must match a live call
- * *from that peer IP*" (docs/style.md §3). Everything else is dropped silently and
- * counted.
- */
-export class GreDemux {
-  private readonly channels = new Map<number, GreChannel>();
-  private readonly ip = Ipv4View.check(emptyIpv4Header());
-  private readonly gre = GreView.check(new Uint8Array([0x20, 0x81, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0]));
-  readonly counters: GreDemuxCounters = {
-    rxPackets: 0,
-    rxBadIpv4: 0,
-    rxNotGre: 0,
-    rxFragment: 0,
-    rxBadGre: 0,
-    rxNoCall: 0,
-  };
-
-  private static key(callId: number, address: number): number {
-    return (callId & 0xffff) * 0x100000000 + (address >>> 0);
-  }
-
-  /** Registers a channel; throws when its (call ID, peer address) is taken (Linux `pptp_connect`: EALREADY). */
-  add(channel: GreChannel): void {
-    const k = GreDemux.key(channel.callId, channel.peerAddress);
-    if (this.channels.has(k))
-      throw new Error(`GRE call ${channel.callId} from this peer is already registered`);
-    this.channels.set(k, channel);
-  }
-
-  remove(channel: GreChannel): void {
-    const k = GreDemux.key(channel.callId, channel.peerAddress);
-    if (this.channels.get(k) === channel) this.channels.delete(k);
-  }
-
-  get(callId: number, peerAddress: number): GreChannel | undefined {
-    return this.channels.get(GreDemux.key(callId, peerAddress));
-  }
-
-  get size(): number {
-    return this.channels.size;
-  }
-
-  /**
-   * One whole IPv4 packet from the raw socket. Returns the channel it went
-   * to (so the driver can re-arm that channel's timer at `pollAt()`), or
-   * undefined when it was dropped.
-   */
-  receive(packet: Uint8Array, now: number): GreChannel | undefined {
-    const c = this.counters;
-    c.rxPackets++;
-    const ip = this.ip;
-    try {
-      Ipv4View.check(packet, ip);
-    } catch {
-      c.rxBadIpv4++;
-      return undefined;
-    }
-    if (ip.protocol !== IpProtocol.Gre) {
-      c.rxNotGre++;
-      return undefined;
-    }
-    if (ip.isFragment) {
-      c.rxFragment++;
-      return undefined;
-    }
-    const gre = this.gre;
-    try {
-      GreView.check(packet, gre, ip.payloadStart, ip.payloadEnd);
-    } catch {
-      c.rxBadGre++;
-      return undefined;
-    }
-    const ch = this.channels.get(GreDemux.key(gre.callId, ip.sourceAddress));
-    if (ch === undefined) {
-      c.rxNoCall++;
-      return undefined;
-    }
-    ch.receiveGre(gre, now);
-    return ch;
   }
 }

@@ -13,8 +13,8 @@
  */
 import type { Clock } from '../io/clock.js';
 import type { GreSocket } from '../io/types.js';
-import type { GreChannel, GreDemuxCounters } from '../pptp/gre-channel.js';
-import { GreDemux } from '../pptp/gre-channel.js';
+import type { GreChannel } from '../pptp/gre-channel.js';
+import { GreDemux, type GreDemuxCounters } from '../pptp/gre-demux.js';
 import { type Logger, nullLogger } from '../wire/log.js';
 
 /** A call attached to the endpoint. */

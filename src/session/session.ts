@@ -38,12 +38,8 @@ import {
   type UnitAction,
 } from '../ppp/unit.js';
 import type { PptpCallParameters } from '../pptp/control-types.js';
-import {
-  GreChannel,
-  type GreChannelConfig,
-  type GreChannelCounters,
-  type GreChannelSink,
-} from '../pptp/gre-channel.js';
+import { GreChannel } from '../pptp/gre-channel.js';
+import type { GreChannelConfig, GreChannelCounters, GreChannelSink } from '../pptp/gre-channel-types.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
 import { type Logger, nullLogger } from '../wire/log.js';
 import { type PppFrame, type PppFramingFlags, PppProtocol } from '../wire/ppp.js';

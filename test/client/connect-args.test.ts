@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseConnectArgs, parseMppeSpec, readPassword, UsageError } from '../../src/cli/connect.js';
-import { outcomeOfCallDown, outcomeOfControlClose, outcomeOfPppFailure } from '../../src/client/client.js';
 import { EXIT_CODE_TABLE, ExitCode, isRetryable } from '../../src/client/exit-codes.js';
+import { outcomeOfCallDown, outcomeOfControlClose, outcomeOfPppFailure } from '../../src/client/outcome.js';
 import type { PppFailureCode } from '../../src/ppp/unit.js';
 import { PptpProtocolError } from '../../src/pptp/control-error.js';
 

@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClientSupervisor, type PptpClient } from '../../src/client/client.js';
+import type { PptpClient } from '../../src/client/client.js';
 import { ExitCode } from '../../src/client/exit-codes.js';
+import { ClientSupervisor } from '../../src/client/supervisor.js';
 import { SERVER_ADDRESS, World } from '../e2e/world.js';
 
 const USER = { server: SERVER_ADDRESS, user: 'alice', password: 'correct horse' };

@@ -7,14 +7,10 @@
  * go to recording fakes, so a test can check that nothing is left behind.
  */
 
-import {
-  type ClientEnv,
-  type ClientOptions,
-  type ClientOutcome,
-  type ClientUpInfo,
-  PptpClient,
-} from '../../src/client/client.js';
+import { type ClientUpInfo, PptpClient } from '../../src/client/client.js';
 import type { ClientHost } from '../../src/client/host.js';
+import type { ClientEnv, ClientOptions } from '../../src/client/options.js';
+import type { ClientOutcome } from '../../src/client/outcome.js';
 import { type Clock, ManualClock } from '../../src/io/clock.js';
 import type { Undo } from '../../src/io/ip.js';
 import { createMemoryLogger } from '../../src/io/log.js';

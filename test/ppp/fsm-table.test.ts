@@ -3,7 +3,7 @@
  * table, with the RFC text itself as the oracle.
  *
  * 1. The table is parsed out of test/vectors/rfc/rfc1661.txt (its own little
- *    parser, independent of the one in src/ppp/fsm.ts) and compared with
+ *    parser, independent of the one in src/ppp/fsm-table.ts) and compared with
  *    `TRANSITIONS`, cell by cell.
  * 2. Each cell is then *executed*: a fresh automaton is driven into the
  *    cell's state with real inputs (open/lowerUp/packets/timeouts), the
@@ -14,18 +14,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { Fsm, type FsmAction, type FsmConfig } from '../../src/ppp/fsm.js';
+import type { CpPolicy, ExtraCodeVerdict } from '../../src/ppp/fsm-policy.js';
 import {
-  type CpPolicy,
-  type ExtraCodeVerdict,
   FSM_EVENTS,
   FSM_STATES,
-  Fsm,
-  type FsmAction,
-  type FsmConfig,
   type FsmEvent,
   type FsmState,
   TRANSITIONS,
-} from '../../src/ppp/fsm.js';
+} from '../../src/ppp/fsm-table.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { type CpOption, decodeCpPacket } from '../../src/wire/cp.js';
 import { cp } from './helpers.js';

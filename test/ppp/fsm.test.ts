@@ -5,13 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  type CpPolicy,
-  type ExtraCodeVerdict,
-  Fsm,
-  type FsmAction,
-  type FsmConfig,
-} from '../../src/ppp/fsm.js';
+import { Fsm, type FsmAction, type FsmConfig } from '../../src/ppp/fsm.js';
+import type { CpPolicy, ExtraCodeVerdict } from '../../src/ppp/fsm-policy.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { type CpOption, decodeCpPacket } from '../../src/wire/cp.js';
 import { cp, expectActions, expectNothing, Harness, sentPackets } from './helpers.js';

@@ -29,7 +29,7 @@
  */
 
 import { keyBitsOf, type MppeKeyBits, type MppeParams, mppeOption } from '../../src/ppp/ccp.js';
-import type { CpPolicy, PolicyContext, RequestVerdict } from '../../src/ppp/fsm.js';
+import type { CpPolicy, PolicyContext, RequestVerdict } from '../../src/ppp/fsm-policy.js';
 import { CcpOptionType, decodeCcpOption, encodeCcpOption, type MppeOption } from '../../src/wire/ccp.js';
 import type { CpOption } from '../../src/wire/cp.js';
 import { PppProtocol } from '../../src/wire/ppp.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pptpCollisionWinner } from '../../src/pptp/control.js';
+import { pptpCollisionWinner } from '../../src/pptp/control-start.js';
 import type { PptpControlConfig } from '../../src/pptp/control-types.js';
 import { fromHex, parseIpv4 } from '../../src/wire/bytes.js';
 import { decodePptpMessage, type PptpMessage, PptpMessageType as T } from '../../src/wire/pptp/index.js';

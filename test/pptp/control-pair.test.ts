@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PptpControlConnection, pptpCollisionWinner } from '../../src/pptp/control.js';
+import { PptpControlConnection } from '../../src/pptp/control.js';
+import { pptpCollisionWinner } from '../../src/pptp/control-start.js';
 import type {
   PptpCallParameters,
   PptpCloseReason,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GRE_CHANNEL_HEADROOM, GreChannel, GreDemux } from '../../src/pptp/gre-channel.js';
+import { GRE_CHANNEL_HEADROOM, GreChannel } from '../../src/pptp/gre-channel.js';
+import { GreDemux } from '../../src/pptp/gre-demux.js';
 import { MAX_ACK_EVERY, SILENT_PEER_TIMEOUTS } from '../../src/pptp/gre-sequencer.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { IpProtocol, internetChecksum } from '../../src/wire/ipv4.js';

@@ -9,7 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GreChannel, type GreChannelConfig, GreDemux } from '../../src/pptp/gre-channel.js';
+import { GreChannel } from '../../src/pptp/gre-channel.js';
+import type { GreChannelConfig } from '../../src/pptp/gre-channel-types.js';
+import { GreDemux } from '../../src/pptp/gre-demux.js';
 import type { PppFrame } from '../../src/wire/ppp.js';
 import { prng } from '../fuzz/mutate.js';
 import { CLIENT, frameNumber, ipFrame, SERVER } from './gre-helpers.js';

@@ -4,12 +4,9 @@
  * for what the channel transmitted.
  */
 import assert from 'node:assert/strict';
-import {
-  GreChannel,
-  type GreChannelConfig,
-  type GreChannelSink,
-  GreDemux,
-} from '../../src/pptp/gre-channel.js';
+import { GreChannel } from '../../src/pptp/gre-channel.js';
+import type { GreChannelConfig, GreChannelSink } from '../../src/pptp/gre-channel-types.js';
+import { GreDemux } from '../../src/pptp/gre-demux.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
 import { decodeGrePacket, encodeGrePacket, type GrePacket } from '../../src/wire/gre.js';
 import { decodeIpv4Packet, encodeIpv4Packet, IpProtocol, type Ipv4Packet } from '../../src/wire/ipv4.js';

@@ -13,7 +13,9 @@
  * fire) and our side sends a frame every third input (so acknowledgments
  * meet a live window). A channel is replaced after 5,000 inputs.
  */
-import { GreChannel, type GreChannelConfig, GreDemux } from '../../../src/pptp/gre-channel.js';
+import { GreChannel } from '../../../src/pptp/gre-channel.js';
+import type { GreChannelConfig } from '../../../src/pptp/gre-channel-types.js';
+import { GreDemux } from '../../../src/pptp/gre-demux.js';
 import { IPV4_MAX_TOTAL_LENGTH } from '../../../src/wire/ipv4.js';
 import type { PppFrame } from '../../../src/wire/ppp.js';
 import { CLIENT, OUR_CALL_ID, PEER_CALL_ID, SERVER } from '../../pptp/gre-helpers.js';
