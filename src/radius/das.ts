@@ -306,7 +306,8 @@ export class DasEngine {
       return { result: 'dropped', kind, reason: 'unexpected-code', detail: `Code ${packet.code}` };
     }
     const length = (data[2]! << 8) | data[3]!;
-    const raw = data.subarray(0, length);
+    // A plain Uint8Array view (not a Buffer, whose slice() would not copy): the crypto copies it.
+    const raw = new Uint8Array(data.buffer, data.byteOffset, length);
     if (!verifyZeroAuthenticatorRequest(raw, secret)) {
       s.badAuthenticator++;
       return { result: 'dropped', kind, reason: 'bad-authenticator' };
@@ -316,10 +317,8 @@ export class DasEngine {
       return { result: 'dropped', kind, reason: 'bad-message-authenticator' };
     }
     const stamp = packet.attributes.find((a) => a.type === RadiusAttr.EventTimestamp);
-    if (
-      stamp &&
-      (stamp.value.length !== 4 || Math.abs(u32(stamp.value, 0) - input.epochSeconds) > this.window)
-    ) {
+    // A wrongly sized one is answered (NAK 404) below.
+    if (stamp?.value.length === 4 && Math.abs(u32(stamp.value, 0) - input.epochSeconds) > this.window) {
       s.staleTimestamp++;
       return { result: 'dropped', kind, reason: 'stale-timestamp' };
     }

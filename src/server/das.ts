@@ -65,8 +65,7 @@ export class DasService {
     if (!das) return undefined;
     const at = parseRadiusAddress(das.listen, 3799);
     if (!at) throw new Error(`radius.das.listen: ${das.listen}`);
-    const engine = new DasEngine({ clients: das.clients, ...nasIdentity(o.config) });
-    const s = new DasService(engine, o.server, o.clock, o.log, o.epochSeconds ?? (() => Date.now() / 1000));
+    const s = DasService.create(o);
     s.listener = await DasUdpListener.open(at.host, at.port, (data, from) => s.handle(data, from), {
       onError: (message, fields) => o.log.log('warn', message, fields),
     });
@@ -75,6 +74,19 @@ export class DasService {
       clients: das.clients.length,
     });
     return s;
+  }
+
+  /** The service without a listener: datagrams go to {@link handle} (tests drive it so). */
+  static create(o: {
+    config: ServerConfig;
+    server: DasServerPort;
+    clock: Clock;
+    log: Logger;
+    epochSeconds?: () => number;
+  }): DasService {
+    const clients = o.config.radius?.das?.clients ?? [];
+    const engine = new DasEngine({ clients, ...nasIdentity(o.config) });
+    return new DasService(engine, o.server, o.clock, o.log, o.epochSeconds ?? (() => Date.now() / 1000));
   }
 
   /** Where the listener is bound. */
