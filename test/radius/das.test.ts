@@ -97,8 +97,9 @@ function engine(over: Partial<DasConfig> = {}): DasEngine {
 
 let t = 0;
 function send(e: DasEngine, data: Uint8Array, o: { from?: typeof DAC; now?: number } = {}): DasOutcome {
+  t += 1;
   return e.receive({
-    now: o.now ?? (t += 1),
+    now: o.now ?? t,
     epochSeconds: NOW_EPOCH,
     from: o.from ?? DAC,
     data,
