@@ -1319,6 +1319,7 @@ export class PptpServer {
       greLost: stats.gre.rxLost,
       greOutOfWindow: stats.gre.rxOutOfWindow,
       reason,
+      cause,
       sessions: this.callCount,
     });
     this.env.sessionEvents?.down(this.statusOf(call), reason, stats, call.upAt !== undefined);
