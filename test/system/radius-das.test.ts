@@ -166,18 +166,27 @@ describe('RFC 5176 dynamic authorization with radclient', () => {
       const t0 = performance.now();
       await server.waitFor(/"event":"session-down"[^\n]*"user":"bob"[^\n]*"cause":"session-timeout"/, 5000);
       const took = performance.now() - t0;
-      assert.ok(took > 1500 && took < 3500, `bob's session ended ${Math.round(took)} ms after the CoA-ACK`);
+      assert.ok(took > 1500 && took < 4000, `bob's session ended ${Math.round(took)} ms after the CoA-ACK`);
       await waitExit(bob, 20_000);
 
       const text = await scrape(lab, ns.server);
       const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       assert.equal(r.status, 0, `promtool (apt-get install -y prometheus): ${r.stdout}${r.stderr}`);
-      assert.match(text, /^pptp_das_requests_total\{kind="disconnect",result="ack"\} 1$/m);
-      assert.match(text, /^pptp_das_requests_total\{kind="disconnect",result="nak"\} 1$/m);
-      assert.match(text, /^pptp_das_requests_total\{kind="coa",result="ack"\} 1$/m);
-      assert.match(text, /^pptp_das_requests_total\{kind="disconnect",result="unknown-client"\} [12]$/m);
-      assert.match(text, /^pptp_das_requests_total\{kind="disconnect",result="bad-authenticator"\} [12]$/m);
-      assert.match(text, /^pptp_das_naks_total\{kind="disconnect",error_cause="503"\} 1$/m);
+      const das = text
+        .split('\n')
+        .filter((l) => l.startsWith('pptp_das_'))
+        .join('\n');
+      const count = (labels: string): number => {
+        const m = new RegExp(`^pptp_das_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(das);
+        return m ? Number(m[1]) : 0;
+      };
+      assert.equal(count('kind="disconnect",result="ack"'), 1, das);
+      assert.equal(count('kind="disconnect",result="nak"'), 1, das);
+      assert.equal(count('kind="coa",result="ack"'), 1, das);
+      // radclient may send a request it hears nothing for more than once.
+      assert.ok(count('kind="disconnect",result="unknown-client"') >= 1, das);
+      assert.ok(count('kind="disconnect",result="bad-authenticator"') >= 1, das);
+      assert.match(das, /^pptp_das_naks_total\{kind="disconnect",error_cause="503"\} 1$/m);
     } finally {
       await server.kill();
     }
