@@ -7,13 +7,14 @@
  * `log.level` (unless `--log-level` fixed it), `limits.max-sessions`,
  * `limits.max-connections-per-address` and `client-to-client`. Everything
  * else (listen address, port, pool, interface, PPP and PPTP settings,
- * metrics, control socket, secrets path) needs a restart; a reload that
+ * metrics, control socket, secrets path, radius) needs a restart; a reload that
  * finds them changed says so in the log.
  */
 import { type ControlSocket, ControlSocketBusyError, listenControlSocket } from '../io/control-socket.js';
 import { type LineLoggerOptions, setLogLevel } from '../io/log.js';
 import { type MetricsEndpoint, startMetricsEndpoint } from '../io/metrics-http.js';
 import { DEFAULT_CONTROL_SOCKET, type ServerConfig } from '../server/config.js';
+import { DasService, registerDasMetrics } from '../server/das.js';
 import { serverManagementHandler } from '../server/management.js';
 import { ServerMetrics } from '../server/metrics.js';
 import type { PptpServer } from '../server/server.js';
@@ -42,6 +43,7 @@ const RESTART_ONLY = [
   'hooks',
   'metrics',
   'control-socket',
+  'radius',
 ] as const;
 
 export async function startServeOperations(o: {
@@ -96,9 +98,13 @@ export async function startServeOperations(o: {
 
   let metrics: MetricsEndpoint | undefined;
   let control: ControlSocket | undefined;
+  let das: DasService | undefined;
   try {
+    // RFC 5176 Disconnect/CoA listener (radius.das); its address and clients need a restart to change.
+    das = await DasService.start({ config: o.config, server, clock: env.clock, log });
     if (o.config.metrics) {
       const m = new ServerMetrics(server);
+      if (das) registerDasMetrics(m.registry, das);
       metrics = await startMetricsEndpoint(o.config.metrics.listen, m.registry, () => m.refresh(), log);
     }
     const path = o.config['control-socket'];
@@ -113,6 +119,7 @@ export async function startServeOperations(o: {
       }
     }
   } catch (err) {
+    das?.close();
     await metrics?.close();
     await control?.close();
     throw err;
@@ -120,6 +127,7 @@ export async function startServeOperations(o: {
   return {
     reload,
     close: async () => {
+      das?.close();
       await control?.close();
       await metrics?.close();
     },

@@ -19,8 +19,17 @@ export interface ServerObserver {
     readonly stats: SessionStats;
     readonly failure: PppFailure | undefined;
     readonly wasUp: boolean;
+    /** Set when the server ended the session on purpose (`kick`, a Disconnect-Request, a Session-Timeout). */
+    readonly cause?: SessionEndCause;
   }): void;
 }
+
+/**
+ * Why the server itself ended a session, in RFC 2866 §5.10 Acct-Terminate-Cause
+ * terms: `admin-reset` (kick, RFC 5176 Disconnect-Request), `session-timeout`
+ * (RFC 2865 §5.27 Session-Timeout, e.g. set by a CoA-Request).
+ */
+export type SessionEndCause = 'admin-reset' | 'session-timeout';
 
 /** A live session as the management socket and the metrics see it. */
 export interface ServerSessionDetail {
@@ -42,4 +51,6 @@ export interface ServerSessionDetail {
   readonly auth: string | undefined;
   readonly mppe: string | undefined;
   readonly stats: SessionStats;
+  /** RFC 2866 §5.5 Acct-Session-Id, when accounting gave the session one (RFC 5176 §3 matches on it). */
+  readonly acctSessionId?: string;
 }

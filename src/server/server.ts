@@ -76,7 +76,7 @@ import type { ServerConfig } from './config.js';
 import type { ServerHost } from './host.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
-import type { ServerObserver, ServerSessionDetail } from './observer.js';
+import type { ServerObserver, ServerSessionDetail, SessionEndCause } from './observer.js';
 
 /** Everything the server does to the outside world. */
 export interface ServerEnv {
@@ -216,6 +216,8 @@ interface ServerCall {
   authTimer: Timer | undefined;
   /** The session's rate-limited logger (flushed when the call ends). */
   log: RateLimitedLogger;
+  /** Why the server ended it, when it did on purpose (kick, DAS, session timeout). */
+  endCause: SessionEndCause | undefined;
 }
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
@@ -584,10 +586,14 @@ export class PptpServer {
    * Ends session `id` as {@link kick} does. False when no live session has
    * that id.
    */
-  kickById(id: number, reason = 'disconnected by the administrator'): boolean {
+  kickById(
+    id: number,
+    reason = 'disconnected by the administrator',
+    cause: SessionEndCause = 'admin-reset',
+  ): boolean {
     const call = this.findCall(id);
     if (!call || call.ended) return false;
-    this.kickCall(call, reason);
+    this.kickCall(call, reason, cause);
     return true;
   }
 
@@ -626,9 +632,14 @@ export class PptpServer {
    * Ends the sessions `select` picks: LCP Terminate-Request carrying
    * `reason` (RFC 1661 §5.5: the Data field is uninterpreted, pppd puts its
    * reason there), then the usual end (Call-Disconnect-Notify, "session end"
-   * with this reason). Returns how many were told.
+   * with this reason). `cause` is what observers hear in `sessionEnded`
+   * (accounting's Acct-Terminate-Cause). Returns how many were told.
    */
-  kick(select: (s: ServerSessionDetail) => boolean, reason: string): number {
+  kick(
+    select: (s: ServerSessionDetail) => boolean,
+    reason: string,
+    cause: SessionEndCause = 'admin-reset',
+  ): number {
     const picked = new Set(
       this.sessionDetails()
         .filter(select)
@@ -639,20 +650,22 @@ export class PptpServer {
       for (const call of c.calls.values()) {
         if (!picked.has(call.id) || call.ended) continue;
         n++;
-        this.kickCall(call, reason);
+        this.kickCall(call, reason, cause);
       }
     }
     return n;
   }
 
-  private kickCall(call: ServerCall, reason: string): void {
+  private kickCall(call: ServerCall, reason: string, cause: SessionEndCause): void {
     this.log.log('info', 'session kicked', {
       event: 'session-kick',
       id: call.id,
       peer: call.conn.remote,
       user: call.user,
       reason,
+      cause,
     });
+    call.endCause ??= cause;
     if (call.session.isDead) this.endCall(call, reason);
     else call.session.close(reason);
   }
@@ -907,6 +920,7 @@ export class PptpServer {
       authenticated: false,
       authTimer: undefined,
       log,
+      endCause: undefined,
     };
     hooks.call = call;
     conn.calls.set(params.callId, call);
@@ -1283,7 +1297,10 @@ export class PptpServer {
     if (failure?.auth?.role === 'authenticator' && failure.auth.reason === 'timed-out') {
       this.notifyAuthFailure(failure.auth);
     }
-    for (const o of this.observers) o.sessionEnded?.({ stats, failure, wasUp: call.upAt !== undefined });
+    const cause = call.endCause;
+    for (const o of this.observers) {
+      o.sessionEnded?.({ stats, failure, wasUp: call.upAt !== undefined, ...(cause ? { cause } : {}) });
+    }
     const now = this.clock.now();
     this.log.log('info', 'session end', {
       event: 'session-down',
@@ -1302,6 +1319,7 @@ export class PptpServer {
       greLost: stats.gre.rxLost,
       greOutOfWindow: stats.gre.rxOutOfWindow,
       reason,
+      cause,
       sessions: this.callCount,
     });
     this.env.sessionEvents?.down(this.statusOf(call), reason, stats, call.upAt !== undefined);
