@@ -52,6 +52,16 @@ export function messageAuthenticatorOffset(packet: Uint8Array): number {
 }
 
 /**
+ * A copy of the first `len` octets. `Uint8Array.prototype.slice` copies, but
+ * a Node `Buffer`'s own `slice` returns a view: called on a Buffer (what
+ * `node:dgram` delivers) it would let the zeroing below overwrite the
+ * caller's packet.
+ */
+function copyOf(packet: Uint8Array, len: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(packet, 0, len);
+}
+
+/**
  * RFC 2865 §3: "the Request Authenticator value is a 16 octet random
  * number"; it "SHOULD exhibit global and temporal uniqueness". The random
  * source is the caller's (the engine is sans-IO; tests inject a seeded one).
@@ -59,7 +69,7 @@ export function messageAuthenticatorOffset(packet: Uint8Array): number {
 export function newRequestAuthenticator(random: (n: number) => Uint8Array): Uint8Array {
   const r = random(16);
   if (r.length !== 16) throw new RangeError('random source returned the wrong length');
-  return r.slice();
+  return Uint8Array.prototype.slice.call(r);
 }
 
 /**
@@ -77,7 +87,7 @@ export function computeMessageAuthenticator(
   const len = packetLength(packet);
   const at = messageAuthenticatorOffset(packet);
   if (at < 0) throw new RangeError('radius: no Message-Authenticator attribute');
-  const copy = packet.slice(0, len);
+  const copy = copyOf(packet, len);
   if (authenticator) copy.set(authenticator, 4);
   copy.fill(0, at, at + 16);
   return new Uint8Array(createHmac('md5', secretBytes(secret)).update(copy).digest());
@@ -117,7 +127,7 @@ export function signZeroAuthenticatorRequest(packet: Uint8Array, secret: Uint8Ar
 /** Checks an Accounting/CoA/Disconnect Request Authenticator (the server side of {@link signZeroAuthenticatorRequest}). */
 export function verifyZeroAuthenticatorRequest(packet: Uint8Array, secret: Uint8Array | string): boolean {
   const len = packetLength(packet);
-  const copy = packet.slice(0, len);
+  const copy = copyOf(packet, len);
   copy.fill(0, 4, HEADER);
   return timingSafeEqual(md5(copy, secretBytes(secret)), packet.subarray(4, HEADER));
 }
@@ -159,7 +169,7 @@ export function verifyResponse(
   requestAuthenticator: Uint8Array,
 ): RadiusResponseCheck {
   const len = packetLength(packet);
-  const copy = packet.slice(0, len);
+  const copy = copyOf(packet, len);
   copy.set(requestAuthenticator, 4);
   const authenticator = timingSafeEqual(md5(copy, secretBytes(secret)), packet.subarray(4, HEADER));
   const at = messageAuthenticatorOffset(packet);

@@ -229,5 +229,9 @@ describe('RADIUS crypto: authenticators and Message-Authenticator', () => {
     assert.equal(toHex(pkt.subarray(4, 20)), toHex(createHash('md5').update(zero).update('acct').digest()));
     assert.ok(verifyZeroAuthenticatorRequest(pkt, 'acct'));
     assert.ok(!verifyZeroAuthenticatorRequest(pkt, 'acck'));
+    // A Node Buffer (what node:dgram delivers) is checked the same way and left as it was.
+    const datagram = Buffer.from(pkt);
+    assert.ok(verifyZeroAuthenticatorRequest(datagram, 'acct'));
+    assert.equal(toHex(datagram), toHex(pkt));
   });
 });
