@@ -358,10 +358,14 @@ export function checkPptpMessage(bytes: Uint8Array, type: PptpMessageType): void
   checkPptpLength(bytes, type);
 }
 
-/** The Length check of {@link checkPptpMessage}, for a header already known to be of `type`. */
-export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void {
+/**
+ * Throws `WireError` (LengthTooSmall/LengthTooLarge) unless a declared
+ * Length is exactly the size of a `type` message (RFC 2637 §2, "Length:
+ * Total length in octets of this PPTP message, including the entire PPTP
+ * header"; every message type has one size).
+ */
+export function checkPptpDeclaredLength(length: number, type: PptpMessageType): void {
   const need = PPTP_MESSAGE_LENGTH[type];
-  const length = u16(bytes, PPTP_HEADER_FIELD.LENGTH);
   if (length !== need) {
     throw new WireError(
       length < need ? WireErrorCode.LengthTooSmall : WireErrorCode.LengthTooLarge,
@@ -369,6 +373,12 @@ export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void 
       LENGTH_REFERENCE,
     );
   }
+}
+
+/** The Length check of {@link checkPptpMessage}, for a header already known to be of `type`. */
+export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void {
+  const length = u16(bytes, PPTP_HEADER_FIELD.LENGTH);
+  checkPptpDeclaredLength(length, type);
   if (length > bytes.length) {
     throw new WireError(
       WireErrorCode.Truncated,
