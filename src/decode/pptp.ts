@@ -1,7 +1,8 @@
 /**
  * PPTP control messages (RFC 2637 §2) for the decode output: a per-direction
  * splitter over the reassembled TCP 1723 byte stream, and one layer per
- * message with every field, named as the RFC names them.
+ * message with every field, in the order, with the names and the display
+ * its field table gives (src/wire/pptp/fields.ts).
  *
  * The splitter is deliberately more forgiving than the stack's `PptpFramer`.
  * A PPTP endpoint must drop the connection on "loss of synchronization"
@@ -17,12 +18,13 @@ import { u16, u32 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
 import {
   decodePptpMessage,
+  isPptpMessageType,
   PPTP_HEADER_LENGTH,
   PPTP_MAGIC_COOKIE,
   PPTP_MAX_MESSAGE_LENGTH,
-  PPTP_MESSAGE_ABBREVIATION,
+  PPTP_MESSAGE_SPECS,
+  type PptpField,
   type PptpMessage,
-  PptpMessageType,
 } from '../wire/pptp/index.js';
 import {
   type Field,
@@ -36,54 +38,6 @@ import {
   shown,
 } from './tree.js';
 
-/** Message names as the RFC's section titles spell them. */
-const MESSAGE_NAMES: Readonly<Record<number, string>> = {
-  [PptpMessageType.StartControlConnectionRequest]: 'Start-Control-Connection-Request',
-  [PptpMessageType.StartControlConnectionReply]: 'Start-Control-Connection-Reply',
-  [PptpMessageType.StopControlConnectionRequest]: 'Stop-Control-Connection-Request',
-  [PptpMessageType.StopControlConnectionReply]: 'Stop-Control-Connection-Reply',
-  [PptpMessageType.EchoRequest]: 'Echo-Request',
-  [PptpMessageType.EchoReply]: 'Echo-Reply',
-  [PptpMessageType.OutgoingCallRequest]: 'Outgoing-Call-Request',
-  [PptpMessageType.OutgoingCallReply]: 'Outgoing-Call-Reply',
-  [PptpMessageType.IncomingCallRequest]: 'Incoming-Call-Request',
-  [PptpMessageType.IncomingCallReply]: 'Incoming-Call-Reply',
-  [PptpMessageType.IncomingCallConnected]: 'Incoming-Call-Connected',
-  [PptpMessageType.CallClearRequest]: 'Call-Clear-Request',
-  [PptpMessageType.CallDisconnectNotify]: 'Call-Disconnect-Notify',
-  [PptpMessageType.WanErrorNotify]: 'WAN-Error-Notify',
-  [PptpMessageType.SetLinkInfo]: 'Set-Link-Info',
-};
-
-/** Result Code meanings per message (RFC 2637 §2.2, §2.4, §2.6, §2.8, §2.10, §2.13). */
-const RESULT_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
-  [PptpMessageType.StartControlConnectionReply]: {
-    1: 'Successful channel establishment',
-    2: 'General error',
-    3: 'Command channel already exists',
-    4: 'Requester is not authorized',
-    5: 'Protocol version not supported',
-  },
-  [PptpMessageType.StopControlConnectionReply]: { 1: 'OK', 2: 'General Error' },
-  [PptpMessageType.EchoReply]: { 1: 'OK', 2: 'General Error' },
-  [PptpMessageType.OutgoingCallReply]: {
-    1: 'Connected',
-    2: 'General Error',
-    3: 'No Carrier',
-    4: 'Busy',
-    5: 'No Dial Tone',
-    6: 'Time-out',
-    7: 'Do Not Accept',
-  },
-  [PptpMessageType.IncomingCallReply]: { 1: 'Connect', 2: 'General Error', 3: 'Do Not Accept' },
-  [PptpMessageType.CallDisconnectNotify]: {
-    1: 'Lost Carrier',
-    2: 'General Error',
-    3: 'Admin Shutdown',
-    4: 'Request',
-  },
-};
-
 /** General Error codes (RFC 2637 §2.16). */
 const GENERAL_ERROR_NAMES: Readonly<Record<number, string>> = {
   0: 'None',
@@ -93,13 +47,6 @@ const GENERAL_ERROR_NAMES: Readonly<Record<number, string>> = {
   4: 'No-Resource',
   5: 'Bad-Call ID',
   6: 'PAC-Error',
-};
-
-/** Stop-Control-Connection-Request Reason (RFC 2637 §2.3). */
-const STOP_REASON_NAMES: Readonly<Record<number, string>> = {
-  1: 'None',
-  2: 'Stop-Protocol',
-  3: 'Stop-Local-Shutdown',
 };
 
 function withName(names: Readonly<Record<number, string>> | undefined, v: number): string {
@@ -121,149 +68,49 @@ function typeText(v: number, one: string, two: string): string {
   return v === 1 ? one : v === 2 ? two : v === 3 ? `${one} or ${two}` : String(v);
 }
 
-function str(key: string, label: string, s: string): Field {
-  return kv(key, s, label, `"${printableString(s, 128)}"`);
-}
-
-function resultFields(type: number, resultCode: number, errorCode: number): Field[] {
-  return [
-    kv('resultCode', resultCode, 'result', withName(RESULT_NAMES[type], resultCode)),
-    // The Error Code matters only with a General Error result; 0 otherwise.
-    errorCode
-      ? kv('errorCode', errorCode, 'error', withName(GENERAL_ERROR_NAMES, errorCode))
-      : hidden('errorCode', 0),
-  ];
-}
-
-/** Fields of one decoded message, every one of them. */
-function messageFields(m: PptpMessage): Field[] {
-  switch (m.type) {
-    case PptpMessageType.StartControlConnectionRequest:
-    case PptpMessageType.StartControlConnectionReply: {
-      const version = `${m.protocolVersion >>> 8}.${m.protocolVersion & 0xff}`;
-      const fields: Field[] = [kv('protocolVersion', m.protocolVersion, 'version', version)];
-      if (m.type === PptpMessageType.StartControlConnectionReply)
-        fields.push(...resultFields(m.type, m.resultCode, m.errorCode));
-      fields.push(
-        kv(
-          'framingCapabilities',
-          m.framingCapabilities,
-          'framing',
-          capabilityText(m.framingCapabilities, 'async', 'sync'),
-        ),
-        kv(
-          'bearerCapabilities',
-          m.bearerCapabilities,
-          'bearer',
-          capabilityText(m.bearerCapabilities, 'analog', 'digital'),
-        ),
-        kv('maximumChannels', m.maximumChannels, 'max channels'),
-        kv('firmwareRevision', m.firmwareRevision, 'firmware', hex(m.firmwareRevision)),
-        str('hostName', 'host', m.hostName),
-        str('vendorString', 'vendor', m.vendorString),
-      );
-      return fields;
-    }
-    case PptpMessageType.StopControlConnectionRequest:
-      return [kv('reason', m.reason, 'reason', withName(STOP_REASON_NAMES, m.reason))];
-    case PptpMessageType.StopControlConnectionReply:
-      return resultFields(m.type, m.resultCode, m.errorCode);
-    case PptpMessageType.EchoRequest:
-      return [kv('identifier', m.identifier, 'id', hex(m.identifier, 8))];
-    case PptpMessageType.EchoReply:
-      return [
-        kv('identifier', m.identifier, 'id', hex(m.identifier, 8)),
-        ...resultFields(m.type, m.resultCode, m.errorCode),
-      ];
-    case PptpMessageType.OutgoingCallRequest:
-      return [
-        kv('callId', m.callId, 'call ID'),
-        kv('callSerialNumber', m.callSerialNumber, 'serial'),
-        kv('minimumBps', m.minimumBps, 'min bps'),
-        kv('maximumBps', m.maximumBps, 'max bps'),
-        kv('bearerType', m.bearerType, 'bearer', typeText(m.bearerType, 'analog', 'digital')),
-        kv('framingType', m.framingType, 'framing', typeText(m.framingType, 'async', 'sync')),
-        kv('packetRecvWindowSize', m.packetRecvWindowSize, 'window'),
-        kv('packetProcessingDelay', m.packetProcessingDelay, 'delay'),
-        kv('phoneNumberLength', m.phoneNumberLength, 'phone length'),
-        str('phoneNumber', 'phone', m.phoneNumber),
-        str('subaddress', 'subaddress', m.subaddress),
-      ];
-    case PptpMessageType.OutgoingCallReply:
-      return [
-        kv('callId', m.callId, 'call ID'),
-        kv('peerCallId', m.peerCallId, 'peer call ID'),
-        ...resultFields(m.type, m.resultCode, m.errorCode),
-        kv('causeCode', m.causeCode, 'cause'),
-        kv('connectSpeed', m.connectSpeed, 'speed'),
-        kv('packetRecvWindowSize', m.packetRecvWindowSize, 'window'),
-        kv('packetProcessingDelay', m.packetProcessingDelay, 'delay'),
-        kv('physicalChannelId', m.physicalChannelId, 'channel'),
-      ];
-    case PptpMessageType.IncomingCallRequest:
-      return [
-        kv('callId', m.callId, 'call ID'),
-        kv('callSerialNumber', m.callSerialNumber, 'serial'),
-        kv('callBearerType', m.callBearerType, 'bearer', typeText(m.callBearerType, 'analog', 'digital')),
-        kv('physicalChannelId', m.physicalChannelId, 'channel'),
-        kv('dialedNumberLength', m.dialedNumberLength, 'dialed length'),
-        kv('dialingNumberLength', m.dialingNumberLength, 'dialing length'),
-        str('dialedNumber', 'dialed', m.dialedNumber),
-        str('dialingNumber', 'dialing', m.dialingNumber),
-        str('subaddress', 'subaddress', m.subaddress),
-      ];
-    case PptpMessageType.IncomingCallReply:
-      return [
-        kv('callId', m.callId, 'call ID'),
-        kv('peerCallId', m.peerCallId, 'peer call ID'),
-        ...resultFields(m.type, m.resultCode, m.errorCode),
-        kv('packetRecvWindowSize', m.packetRecvWindowSize, 'window'),
-        kv('packetTransmitDelay', m.packetTransmitDelay, 'delay'),
-      ];
-    case PptpMessageType.IncomingCallConnected:
-      return [
-        kv('peerCallId', m.peerCallId, 'peer call ID'),
-        kv('connectSpeed', m.connectSpeed, 'speed'),
-        kv('packetRecvWindowSize', m.packetRecvWindowSize, 'window'),
-        kv('packetTransmitDelay', m.packetTransmitDelay, 'delay'),
-        kv('framingType', m.framingType, 'framing', typeText(m.framingType, 'async', 'sync')),
-      ];
-    case PptpMessageType.CallClearRequest:
-      return [kv('callId', m.callId, 'call ID')];
-    case PptpMessageType.CallDisconnectNotify:
-      return [
-        kv('callId', m.callId, 'call ID'),
-        ...resultFields(m.type, m.resultCode, m.errorCode),
-        kv('causeCode', m.causeCode, 'cause'),
-        str('callStatistics', 'statistics', m.callStatistics),
-      ];
-    case PptpMessageType.WanErrorNotify:
-      return [
-        kv('peerCallId', m.peerCallId, 'peer call ID'),
-        kv('crcErrors', m.crcErrors, 'CRC errors'),
-        kv('framingErrors', m.framingErrors, 'framing errors'),
-        kv('hardwareOverruns', m.hardwareOverruns, 'hardware overruns'),
-        kv('bufferOverruns', m.bufferOverruns, 'buffer overruns'),
-        kv('timeoutErrors', m.timeoutErrors, 'time-out errors'),
-        kv('alignmentErrors', m.alignmentErrors, 'alignment errors'),
-      ];
-    case PptpMessageType.SetLinkInfo:
-      return [
-        kv('peerCallId', m.peerCallId, 'peer call ID'),
-        kv('sendAccm', m.sendAccm, 'send ACCM', hex(m.sendAccm, 8)),
-        kv('receiveAccm', m.receiveAccm, 'receive ACCM', hex(m.receiveAccm, 8)),
-      ];
+/** One field of a decoded message, as its table row says to show it. */
+function fieldOf(f: PptpField, v: number | string): Field {
+  if (typeof v === 'string') return kv(f.name, v, f.label, `"${printableString(v, 128)}"`);
+  switch (f.format) {
+    case undefined:
+      return kv(f.name, v, f.label);
+    case 'version':
+      return kv(f.name, v, f.label, `${v >>> 8}.${v & 0xff}`);
+    case 'hex':
+      return kv(f.name, v, f.label, hex(v, f.width * 2));
+    case 'names':
+      return kv(f.name, v, f.label, withName(f.names, v));
+    case 'generalError':
+      // The Error Code matters only with a General Error result; 0 otherwise.
+      return v ? kv(f.name, v, f.label, withName(GENERAL_ERROR_NAMES, v)) : hidden(f.name, 0);
+    case 'framingBits':
+      return kv(f.name, v, f.label, capabilityText(v, 'async', 'sync'));
+    case 'bearerBits':
+      return kv(f.name, v, f.label, capabilityText(v, 'analog', 'digital'));
+    case 'framingType':
+      return kv(f.name, v, f.label, typeText(v, 'async', 'sync'));
+    case 'bearerType':
+      return kv(f.name, v, f.label, typeText(v, 'analog', 'digital'));
   }
+}
+
+/** Fields of one decoded message, every one of them, in wire order (from its field table). */
+function messageFields(m: PptpMessage): Field[] {
+  const values = m as unknown as Readonly<Record<string, number | string>>;
+  return PPTP_MESSAGE_SPECS[m.type].valueFields.map((f) => fieldOf(f, values[f.name]!));
 }
 
 /** The common header fields (RFC 2637 §2): type name, Length, and the constants only in JSON. */
 function headerFields(bytes: Uint8Array): Field[] {
   const type = bytes.length >= 10 ? u16(bytes, 8) : -1;
-  const abbr = PPTP_MESSAGE_ABBREVIATION[type as PptpMessageType];
-  const name = MESSAGE_NAMES[type];
+  const spec = isPptpMessageType(type) ? PPTP_MESSAGE_SPECS[type] : undefined;
   return [
-    shown('messageType', type, name ? `${name} (${abbr})` : `Control Message Type ${type}`),
-    hidden('name', abbr ?? null),
+    shown(
+      'messageType',
+      type,
+      spec ? `${spec.title} (${spec.abbreviation})` : `Control Message Type ${type}`,
+    ),
+    hidden('name', spec?.abbreviation ?? null),
     kv('length', bytes.length >= 2 ? u16(bytes, 0) : 0, 'len'),
     hidden('pptpMessageType', bytes.length >= 4 ? u16(bytes, 2) : null),
     hidden('magicCookie', bytes.length >= 8 ? u32(bytes, 4) : null),

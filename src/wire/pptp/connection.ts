@@ -3,23 +3,26 @@
  * Start-Control-Connection-Request/-Reply, Stop-Control-Connection-
  * Request/-Reply, Echo-Request/-Reply.
  *
- * Each message has a field table next to its RFC diagram, a value
- * interface, and `decodeXxx(bytes)` / `encodeXxx(value, out?, offset?)` /
- * `xxxLength(value)` (docs/style.md §2.2). Decoders return plain values (numbers
- * and strings), never views into the input, so nothing needs copying.
+ * Each message has its RFC diagram and its field table (fields.ts), from
+ * which come its value type and `decodeXxx(bytes)` /
+ * `encodeXxx(value, out?, offset?)` / `xxxLength(value)`.
+ * Decoders return plain values (numbers and strings), never views into the
+ * input, so nothing needs copying.
  */
 
-import { put16, put32, readFixedString, u16, u32, writeFixedString } from '../bytes.js';
 import {
-  beginPptpMessage,
-  checkPptpMessage,
-  checkPptpString,
-  checkUint,
-  PPTP_HOST_NAME_LENGTH,
-  PPTP_MESSAGE_LENGTH,
-  PPTP_VENDOR_STRING_LENGTH,
-  PptpMessageType,
-} from './header.js';
+  definePptpMessage,
+  type PptpFieldRow,
+  type PptpMessageValueOf,
+  pptpFieldOffsets,
+  reservedField,
+  resultFields,
+  stringField,
+  u8Field,
+  u16Field,
+  u32Field,
+} from './fields.js';
+import { PPTP_HOST_NAME_LENGTH, PPTP_VENDOR_STRING_LENGTH, PptpMessageType } from './header.js';
 
 /**
  * Result Code of Start-Control-Connection-Reply (RFC 2637 §2.2).
@@ -89,153 +92,76 @@ export enum PptpEchoResult {
 // Result Code and Error Code (one octet each) in place of Reserved1.
 // ---------------------------------------------------------------------------
 
-/** Byte offsets of SCCRQ and SCCRP (RFC 2637 §2.1, §2.2). */
-export const SCCRQ_FIELD = {
-  PROTOCOL_VERSION: 12,
-  RESERVED1: 14,
-  /** SCCRP only: Result Code (1 octet) where SCCRQ has Reserved1. */
-  RESULT_CODE: 14,
-  /** SCCRP only: Error Code (1 octet). */
-  ERROR_CODE: 15,
-  FRAMING_CAPABILITIES: 16,
-  BEARER_CAPABILITIES: 20,
-  MAXIMUM_CHANNELS: 24,
-  FIRMWARE_REVISION: 26,
-  HOST_NAME: 28,
-  VENDOR_STRING: 92,
-} as const;
+/**
+ * The fields of SCCRQ (RFC 2637 §2.1) around `middle`: Reserved1 in SCCRQ;
+ * Result Code and Error Code in SCCRP (§2.2).
+ */
+function startFields<const R extends readonly PptpFieldRow[]>(middle: R) {
+  return [
+    // "The version of the PPTP protocol that the sender wishes to use" (0x0100 = 1.0).
+    u16Field('protocolVersion', 'Protocol Version', 'version', 'version'),
+    ...middle,
+    // Bit sets of PptpFraming (1 async, 2 sync) and PptpBearer (1 analog, 2 digital).
+    u32Field('framingCapabilities', 'Framing Capabilities', 'framing', 'framingBits'),
+    u32Field('bearerCapabilities', 'Bearer Capabilities', 'bearer', 'bearerBits'),
+    // SCCRQ: "In Start-Control-Connection-Requests issued by the PNS, this value SHOULD be set to 0.
+    // It MUST be ignored by the PAC." SCCRP: "The PNS MUST NOT use this value to try to track the
+    // remaining number of PPP sessions that the PAC will allow."
+    u16Field('maximumChannels', 'Maximum Channels', 'max channels'),
+    u16Field('firmwareRevision', 'Firmware Revision', 'firmware', 'hex'),
+    // DNS name of the sender (Windows sends it empty), and a vendor-specific string.
+    stringField('hostName', PPTP_HOST_NAME_LENGTH, 'Host Name', 'host'),
+    stringField('vendorString', PPTP_VENDOR_STRING_LENGTH, 'Vendor String', 'vendor'),
+  ] as const;
+}
+
+/** SCCRQ as a field table (RFC 2637 §2.1). */
+export const SCCRQ_SPEC = definePptpMessage(
+  PptpMessageType.StartControlConnectionRequest,
+  'Start-Control-Connection-Request',
+  startFields([reservedField('reserved1', 2)]),
+);
 
 /**
  * Start-Control-Connection-Request (SCCRQ, RFC 2637 §2.1): opens the
  * control connection and says what the sender can do.
  */
-export interface PptpStartControlConnectionRequest {
-  readonly type: PptpMessageType.StartControlConnectionRequest;
-  /** "The version of the PPTP protocol that the sender wishes to use" (0x0100 = 1.0). */
-  readonly protocolVersion: number;
-  /** Bit set of {@link PptpFraming} (1 async, 2 sync). */
-  readonly framingCapabilities: number;
-  /** Bit set of {@link PptpBearer} (1 analog, 2 digital). */
-  readonly bearerCapabilities: number;
-  /** "In Start-Control-Connection-Requests issued by the PNS, this value SHOULD be set to 0. It MUST be ignored by the PAC." */
-  readonly maximumChannels: number;
-  readonly firmwareRevision: number;
-  /** DNS name of the sender, at most 64 bytes (Windows sends it empty). */
-  readonly hostName: string;
-  /** Vendor-specific string, at most 64 bytes. */
-  readonly vendorString: string;
-}
+export type PptpStartControlConnectionRequest = PptpMessageValueOf<typeof SCCRQ_SPEC>;
+
+/** SCCRP as a field table (RFC 2637 §2.2); the Result Code is a {@link PptpStartResult}. */
+export const SCCRP_SPEC = definePptpMessage(
+  PptpMessageType.StartControlConnectionReply,
+  'Start-Control-Connection-Reply',
+  startFields(
+    resultFields({
+      [PptpStartResult.Success]: 'Successful channel establishment',
+      [PptpStartResult.GeneralError]: 'General error',
+      [PptpStartResult.ChannelExists]: 'Command channel already exists',
+      [PptpStartResult.NotAuthorized]: 'Requester is not authorized',
+      [PptpStartResult.UnsupportedVersion]: 'Protocol version not supported',
+    }),
+  ),
+);
 
 /** Start-Control-Connection-Reply (SCCRP, RFC 2637 §2.2). */
-export interface PptpStartControlConnectionReply {
-  readonly type: PptpMessageType.StartControlConnectionReply;
-  readonly protocolVersion: number;
-  /** {@link PptpStartResult}. */
-  readonly resultCode: number;
-  /** {@link PptpGeneralError} when `resultCode` is General Error, else 0. */
-  readonly errorCode: number;
-  readonly framingCapabilities: number;
-  readonly bearerCapabilities: number;
-  /** "The PNS MUST NOT use this value to try to track the remaining number of PPP sessions that the PAC will allow." */
-  readonly maximumChannels: number;
-  readonly firmwareRevision: number;
-  readonly hostName: string;
-  readonly vendorString: string;
-}
+export type PptpStartControlConnectionReply = PptpMessageValueOf<typeof SCCRP_SPEC>;
 
-/** Decodes an SCCRQ (RFC 2637 §2.1). Throws `WireError` when it is not exactly one. */
-export function decodeStartControlConnectionRequest(bytes: Uint8Array): PptpStartControlConnectionRequest {
-  checkPptpMessage(bytes, PptpMessageType.StartControlConnectionRequest);
-  return {
-    type: PptpMessageType.StartControlConnectionRequest,
-    protocolVersion: u16(bytes, SCCRQ_FIELD.PROTOCOL_VERSION),
-    framingCapabilities: u32(bytes, SCCRQ_FIELD.FRAMING_CAPABILITIES),
-    bearerCapabilities: u32(bytes, SCCRQ_FIELD.BEARER_CAPABILITIES),
-    maximumChannels: u16(bytes, SCCRQ_FIELD.MAXIMUM_CHANNELS),
-    firmwareRevision: u16(bytes, SCCRQ_FIELD.FIRMWARE_REVISION),
-    hostName: readFixedString(bytes, SCCRQ_FIELD.HOST_NAME, PPTP_HOST_NAME_LENGTH),
-    vendorString: readFixedString(bytes, SCCRQ_FIELD.VENDOR_STRING, PPTP_VENDOR_STRING_LENGTH),
-  };
-}
+/** Byte offsets of SCCRQ fields the tests poke at (RFC 2637 §2.1). */
+export const SCCRQ_FIELD = pptpFieldOffsets(SCCRQ_SPEC, ['reserved1', 'hostName', 'vendorString']);
 
-/** Encodes an SCCRQ into `out` at `offset` (allocating when omitted); returns a view of the bytes written. */
-export function encodeStartControlConnectionRequest(
-  m: PptpStartControlConnectionRequest,
-  out?: Uint8Array,
-  offset = 0,
-): Uint8Array {
-  const b = beginPptpMessage(PptpMessageType.StartControlConnectionRequest, out, offset);
-  writeStartCommon(b, offset, m);
-  return b.subarray(offset, offset + PPTP_MESSAGE_LENGTH[m.type]);
-}
+/** Decodes, encodes and sizes (156) an SCCRQ (RFC 2637 §2.1). */
+export const {
+  decode: decodeStartControlConnectionRequest,
+  encode: encodeStartControlConnectionRequest,
+  length: startControlConnectionRequestLength,
+} = SCCRQ_SPEC;
 
-/** Size of an SCCRQ: always 156. */
-export function startControlConnectionRequestLength(_m?: PptpStartControlConnectionRequest): number {
-  return PPTP_MESSAGE_LENGTH[PptpMessageType.StartControlConnectionRequest];
-}
-
-/** Decodes an SCCRP (RFC 2637 §2.2). */
-export function decodeStartControlConnectionReply(bytes: Uint8Array): PptpStartControlConnectionReply {
-  checkPptpMessage(bytes, PptpMessageType.StartControlConnectionReply);
-  return {
-    type: PptpMessageType.StartControlConnectionReply,
-    protocolVersion: u16(bytes, SCCRQ_FIELD.PROTOCOL_VERSION),
-    resultCode: bytes[SCCRQ_FIELD.RESULT_CODE]!,
-    errorCode: bytes[SCCRQ_FIELD.ERROR_CODE]!,
-    framingCapabilities: u32(bytes, SCCRQ_FIELD.FRAMING_CAPABILITIES),
-    bearerCapabilities: u32(bytes, SCCRQ_FIELD.BEARER_CAPABILITIES),
-    maximumChannels: u16(bytes, SCCRQ_FIELD.MAXIMUM_CHANNELS),
-    firmwareRevision: u16(bytes, SCCRQ_FIELD.FIRMWARE_REVISION),
-    hostName: readFixedString(bytes, SCCRQ_FIELD.HOST_NAME, PPTP_HOST_NAME_LENGTH),
-    vendorString: readFixedString(bytes, SCCRQ_FIELD.VENDOR_STRING, PPTP_VENDOR_STRING_LENGTH),
-  };
-}
-
-/** Encodes an SCCRP. */
-export function encodeStartControlConnectionReply(
-  m: PptpStartControlConnectionReply,
-  out?: Uint8Array,
-  offset = 0,
-): Uint8Array {
-  const b = beginPptpMessage(PptpMessageType.StartControlConnectionReply, out, offset);
-  writeStartCommon(b, offset, m);
-  b[offset + SCCRQ_FIELD.RESULT_CODE] = checkUint(m.resultCode, 8, 'SCCRP Result Code');
-  b[offset + SCCRQ_FIELD.ERROR_CODE] = checkUint(m.errorCode, 8, 'SCCRP Error Code');
-  return b.subarray(offset, offset + PPTP_MESSAGE_LENGTH[m.type]);
-}
-
-/** Size of an SCCRP: always 156. */
-export function startControlConnectionReplyLength(_m?: PptpStartControlConnectionReply): number {
-  return PPTP_MESSAGE_LENGTH[PptpMessageType.StartControlConnectionReply];
-}
-
-function writeStartCommon(
-  b: Uint8Array,
-  o: number,
-  m: PptpStartControlConnectionRequest | PptpStartControlConnectionReply,
-): void {
-  put16(b, o + SCCRQ_FIELD.PROTOCOL_VERSION, checkUint(m.protocolVersion, 16, 'Protocol Version'));
-  put32(
-    b,
-    o + SCCRQ_FIELD.FRAMING_CAPABILITIES,
-    checkUint(m.framingCapabilities, 32, 'Framing Capabilities'),
-  );
-  put32(b, o + SCCRQ_FIELD.BEARER_CAPABILITIES, checkUint(m.bearerCapabilities, 32, 'Bearer Capabilities'));
-  put16(b, o + SCCRQ_FIELD.MAXIMUM_CHANNELS, checkUint(m.maximumChannels, 16, 'Maximum Channels'));
-  put16(b, o + SCCRQ_FIELD.FIRMWARE_REVISION, checkUint(m.firmwareRevision, 16, 'Firmware Revision'));
-  writeFixedString(
-    b,
-    o + SCCRQ_FIELD.HOST_NAME,
-    PPTP_HOST_NAME_LENGTH,
-    checkPptpString(m.hostName, PPTP_HOST_NAME_LENGTH, 'Host Name'),
-  );
-  writeFixedString(
-    b,
-    o + SCCRQ_FIELD.VENDOR_STRING,
-    PPTP_VENDOR_STRING_LENGTH,
-    checkPptpString(m.vendorString, PPTP_VENDOR_STRING_LENGTH, 'Vendor String'),
-  );
-}
+/** Decodes, encodes and sizes (156) an SCCRP (RFC 2637 §2.2). */
+export const {
+  decode: decodeStartControlConnectionReply,
+  encode: encodeStartControlConnectionReply,
+  length: startControlConnectionReplyLength,
+} = SCCRP_SPEC;
 
 // ---------------------------------------------------------------------------
 // Stop-Control-Connection-Request (StopCCRQ), RFC 2637 §2.3
@@ -255,75 +181,50 @@ function writeStartCommon(
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // ---------------------------------------------------------------------------
 
-/** Byte offsets of StopCCRQ (RFC 2637 §2.3). */
-export const STOP_CCRQ_FIELD = { REASON: 12, RESERVED1: 13, RESERVED2: 14 } as const;
-/** Byte offsets of StopCCRP (RFC 2637 §2.4). */
-export const STOP_CCRP_FIELD = { RESULT_CODE: 12, ERROR_CODE: 13, RESERVED1: 14 } as const;
+/** StopCCRQ as a field table (RFC 2637 §2.3); the Reason is a {@link PptpStopReason}. */
+export const STOP_CCRQ_SPEC = definePptpMessage(
+  PptpMessageType.StopControlConnectionRequest,
+  'Stop-Control-Connection-Request',
+  [
+    u8Field('reason', 'Reason', 'reason', 'names', {
+      [PptpStopReason.None]: 'None',
+      [PptpStopReason.StopProtocol]: 'Stop-Protocol',
+      [PptpStopReason.StopLocalShutdown]: 'Stop-Local-Shutdown',
+    }),
+    reservedField('reserved1', 1),
+    reservedField('reserved2', 2),
+  ],
+);
 
 /** Stop-Control-Connection-Request (StopCCRQ, RFC 2637 §2.3): "all active user calls are implicitly cleared". */
-export interface PptpStopControlConnectionRequest {
-  readonly type: PptpMessageType.StopControlConnectionRequest;
-  /** {@link PptpStopReason}. */
-  readonly reason: number;
-}
+export type PptpStopControlConnectionRequest = PptpMessageValueOf<typeof STOP_CCRQ_SPEC>;
+
+/** StopCCRP as a field table (RFC 2637 §2.4); the Result Code is a {@link PptpStopResult}. */
+export const STOP_CCRP_SPEC = definePptpMessage(
+  PptpMessageType.StopControlConnectionReply,
+  'Stop-Control-Connection-Reply',
+  [
+    ...resultFields({ [PptpStopResult.Ok]: 'OK', [PptpStopResult.GeneralError]: 'General Error' }),
+    reservedField('reserved1', 2),
+  ],
+);
 
 /** Stop-Control-Connection-Reply (StopCCRP, RFC 2637 §2.4). */
-export interface PptpStopControlConnectionReply {
-  readonly type: PptpMessageType.StopControlConnectionReply;
-  /** {@link PptpStopResult}. */
-  readonly resultCode: number;
-  /** {@link PptpGeneralError} when `resultCode` is General Error, else 0. */
-  readonly errorCode: number;
-}
+export type PptpStopControlConnectionReply = PptpMessageValueOf<typeof STOP_CCRP_SPEC>;
 
-/** Decodes a StopCCRQ (RFC 2637 §2.3). */
-export function decodeStopControlConnectionRequest(bytes: Uint8Array): PptpStopControlConnectionRequest {
-  checkPptpMessage(bytes, PptpMessageType.StopControlConnectionRequest);
-  return { type: PptpMessageType.StopControlConnectionRequest, reason: bytes[STOP_CCRQ_FIELD.REASON]! };
-}
+/** Decodes, encodes and sizes (16) a StopCCRQ (RFC 2637 §2.3). */
+export const {
+  decode: decodeStopControlConnectionRequest,
+  encode: encodeStopControlConnectionRequest,
+  length: stopControlConnectionRequestLength,
+} = STOP_CCRQ_SPEC;
 
-/** Encodes a StopCCRQ. */
-export function encodeStopControlConnectionRequest(
-  m: PptpStopControlConnectionRequest,
-  out?: Uint8Array,
-  offset = 0,
-): Uint8Array {
-  const b = beginPptpMessage(PptpMessageType.StopControlConnectionRequest, out, offset);
-  b[offset + STOP_CCRQ_FIELD.REASON] = checkUint(m.reason, 8, 'StopCCRQ Reason');
-  return b.subarray(offset, offset + PPTP_MESSAGE_LENGTH[m.type]);
-}
-
-/** Size of a StopCCRQ: always 16. */
-export function stopControlConnectionRequestLength(_m?: PptpStopControlConnectionRequest): number {
-  return PPTP_MESSAGE_LENGTH[PptpMessageType.StopControlConnectionRequest];
-}
-
-/** Decodes a StopCCRP (RFC 2637 §2.4). */
-export function decodeStopControlConnectionReply(bytes: Uint8Array): PptpStopControlConnectionReply {
-  checkPptpMessage(bytes, PptpMessageType.StopControlConnectionReply);
-  return {
-    type: PptpMessageType.StopControlConnectionReply,
-    resultCode: bytes[STOP_CCRP_FIELD.RESULT_CODE]!,
-    errorCode: bytes[STOP_CCRP_FIELD.ERROR_CODE]!,
-  };
-}
-
-/** Encodes a StopCCRP. */
-export function encodeStopControlConnectionReply(
-  m: PptpStopControlConnectionReply,
-  out?: Uint8Array,
-  offset = 0,
-): Uint8Array {
-  const b = beginPptpMessage(PptpMessageType.StopControlConnectionReply, out, offset);
-  b[offset + STOP_CCRP_FIELD.RESULT_CODE] = checkUint(m.resultCode, 8, 'StopCCRP Result Code');
-  b[offset + STOP_CCRP_FIELD.ERROR_CODE] = checkUint(m.errorCode, 8, 'StopCCRP Error Code');
-  return b.subarray(offset, offset + PPTP_MESSAGE_LENGTH[m.type]);
-}
-
-/** Size of a StopCCRP: always 16. */
-export function stopControlConnectionReplyLength(_m?: PptpStopControlConnectionReply): number {
-  return PPTP_MESSAGE_LENGTH[PptpMessageType.StopControlConnectionReply];
-}
+/** Decodes, encodes and sizes (16) a StopCCRP (RFC 2637 §2.4). */
+export const {
+  decode: decodeStopControlConnectionReply,
+  encode: encodeStopControlConnectionReply,
+  length: stopControlConnectionReplyLength,
+} = STOP_CCRP_SPEC;
 
 // ---------------------------------------------------------------------------
 // Echo-Request (ECHORQ), RFC 2637 §2.5
@@ -345,66 +246,32 @@ export function stopControlConnectionReplyLength(_m?: PptpStopControlConnectionR
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // ---------------------------------------------------------------------------
 
-/** Byte offsets of ECHORQ and ECHORP (RFC 2637 §2.5, §2.6). */
-export const ECHO_FIELD = { IDENTIFIER: 12, RESULT_CODE: 16, ERROR_CODE: 17, RESERVED1: 18 } as const;
+/** ECHORQ as a field table (RFC 2637 §2.5). */
+export const ECHORQ_SPEC = definePptpMessage(PptpMessageType.EchoRequest, 'Echo-Request', [
+  // "A value set by the sender of the Echo-Request that is used to match the reply with the
+  // corresponding request"; the Echo-Reply copies it.
+  u32Field('identifier', 'Identifier', 'id', 'hex'),
+]);
 
 /** Echo-Request (ECHORQ, RFC 2637 §2.5): the control connection's keep-alive. */
-export interface PptpEchoRequest {
-  readonly type: PptpMessageType.EchoRequest;
-  /** "A value set by the sender of the Echo-Request that is used to match the reply with the corresponding request." */
-  readonly identifier: number;
-}
+export type PptpEchoRequest = PptpMessageValueOf<typeof ECHORQ_SPEC>;
+
+/** ECHORP as a field table (RFC 2637 §2.6); the Result Code is a {@link PptpEchoResult}. */
+export const ECHORP_SPEC = definePptpMessage(PptpMessageType.EchoReply, 'Echo-Reply', [
+  u32Field('identifier', 'Identifier', 'id', 'hex'),
+  ...resultFields({ [PptpEchoResult.Ok]: 'OK', [PptpEchoResult.GeneralError]: 'General Error' }),
+  reservedField('reserved1', 2),
+]);
 
 /** Echo-Reply (ECHORP, RFC 2637 §2.6). */
-export interface PptpEchoReply {
-  readonly type: PptpMessageType.EchoReply;
-  /** Copied from the Echo-Request. */
-  readonly identifier: number;
-  /** {@link PptpEchoResult}. */
-  readonly resultCode: number;
-  /** {@link PptpGeneralError} when `resultCode` is General Error, else 0. */
-  readonly errorCode: number;
-}
+export type PptpEchoReply = PptpMessageValueOf<typeof ECHORP_SPEC>;
 
-/** Decodes an ECHORQ (RFC 2637 §2.5). */
-export function decodeEchoRequest(bytes: Uint8Array): PptpEchoRequest {
-  checkPptpMessage(bytes, PptpMessageType.EchoRequest);
-  return { type: PptpMessageType.EchoRequest, identifier: u32(bytes, ECHO_FIELD.IDENTIFIER) };
-}
+/** Decodes, encodes and sizes (16) an ECHORQ (RFC 2637 §2.5). */
+export const {
+  decode: decodeEchoRequest,
+  encode: encodeEchoRequest,
+  length: echoRequestLength,
+} = ECHORQ_SPEC;
 
-/** Encodes an ECHORQ. */
-export function encodeEchoRequest(m: PptpEchoRequest, out?: Uint8Array, offset = 0): Uint8Array {
-  const b = beginPptpMessage(PptpMessageType.EchoRequest, out, offset);
-  put32(b, offset + ECHO_FIELD.IDENTIFIER, checkUint(m.identifier, 32, 'Echo Identifier'));
-  return b.subarray(offset, offset + PPTP_MESSAGE_LENGTH[m.type]);
-}
-
-/** Size of an ECHORQ: always 16. */
-export function echoRequestLength(_m?: PptpEchoRequest): number {
-  return PPTP_MESSAGE_LENGTH[PptpMessageType.EchoRequest];
-}
-
-/** Decodes an ECHORP (RFC 2637 §2.6). */
-export function decodeEchoReply(bytes: Uint8Array): PptpEchoReply {
-  checkPptpMessage(bytes, PptpMessageType.EchoReply);
-  return {
-    type: PptpMessageType.EchoReply,
-    identifier: u32(bytes, ECHO_FIELD.IDENTIFIER),
-    resultCode: bytes[ECHO_FIELD.RESULT_CODE]!,
-    errorCode: bytes[ECHO_FIELD.ERROR_CODE]!,
-  };
-}
-
-/** Encodes an ECHORP. */
-export function encodeEchoReply(m: PptpEchoReply, out?: Uint8Array, offset = 0): Uint8Array {
-  const b = beginPptpMessage(PptpMessageType.EchoReply, out, offset);
-  put32(b, offset + ECHO_FIELD.IDENTIFIER, checkUint(m.identifier, 32, 'Echo Identifier'));
-  b[offset + ECHO_FIELD.RESULT_CODE] = checkUint(m.resultCode, 8, 'ECHORP Result Code');
-  b[offset + ECHO_FIELD.ERROR_CODE] = checkUint(m.errorCode, 8, 'ECHORP Error Code');
-  return b.subarray(offset, offset + PPTP_MESSAGE_LENGTH[m.type]);
-}
-
-/** Size of an ECHORP: always 20. */
-export function echoReplyLength(_m?: PptpEchoReply): number {
-  return PPTP_MESSAGE_LENGTH[PptpMessageType.EchoReply];
-}
+/** Decodes, encodes and sizes (20) an ECHORP (RFC 2637 §2.6). */
+export const { decode: decodeEchoReply, encode: encodeEchoReply, length: echoReplyLength } = ECHORP_SPEC;

@@ -27,13 +27,12 @@
 import { u16, u32 } from '../bytes.js';
 import { WireError, WireErrorCode } from '../errors.js';
 import {
+  checkPptpDeclaredLength,
   isPptpMessageType,
   PPTP_HEADER_FIELD,
   PPTP_HEADER_LENGTH,
   PPTP_MAGIC_COOKIE,
   PPTP_MAX_DEFINED_MESSAGE_LENGTH,
-  PPTP_MESSAGE_ABBREVIATION,
-  PPTP_MESSAGE_LENGTH,
   PptpGeneralError,
   type PptpHeader,
   PptpMessageClass,
@@ -211,13 +210,7 @@ export class PptpFramer {
     if (n < PPTP_HEADER_FIELD.CONTROL_MESSAGE_TYPE + 2) return undefined;
     const cls = u16(b, PPTP_HEADER_FIELD.PPTP_MESSAGE_TYPE);
     const type = u16(b, PPTP_HEADER_FIELD.CONTROL_MESSAGE_TYPE);
-    if (cls === PptpMessageClass.Control && isPptpMessageType(type) && length !== PPTP_MESSAGE_LENGTH[type]) {
-      throw new WireError(
-        length < PPTP_MESSAGE_LENGTH[type] ? WireErrorCode.LengthTooSmall : WireErrorCode.LengthTooLarge,
-        `${PPTP_MESSAGE_ABBREVIATION[type]}: Length ${length}, the message is ${PPTP_MESSAGE_LENGTH[type]} bytes`,
-        LENGTH_REFERENCE,
-      );
-    }
+    if (cls === PptpMessageClass.Control && isPptpMessageType(type)) checkPptpDeclaredLength(length, type);
     return length;
   }
 

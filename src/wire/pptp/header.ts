@@ -226,6 +226,38 @@ const MAGIC_REFERENCE =
   'RFC 2637 §1.4: "Loss of synchronization must result in immediate closing of the control connection\'s TCP session"';
 
 /**
+ * Throws `WireError` (BadMagic) unless the Magic Cookie of the header at the
+ * start of `bytes` (≥ 12 bytes) is 0x1A2B3C4D: "Its basic purpose is to
+ * allow the receiver to ensure that it is properly synchronized with the
+ * TCP data stream" (RFC 2637 §1.4).
+ */
+function checkMagicCookie(bytes: Uint8Array): void {
+  const cookie = u32(bytes, PPTP_HEADER_FIELD.MAGIC_COOKIE);
+  if (cookie !== PPTP_MAGIC_COOKIE) {
+    throw new WireError(
+      WireErrorCode.BadMagic,
+      `PPTP Magic Cookie 0x${cookie.toString(16).padStart(8, '0')} != 0x1a2b3c4d`,
+      MAGIC_REFERENCE,
+    );
+  }
+}
+
+/**
+ * Throws `WireError` (UnknownType) unless the header's PPTP Message Type is
+ * 1, Control Message: "Management messages are currently not defined"
+ * (RFC 2637 §1.4).
+ */
+export function checkControlMessageClass(cls: number): void {
+  if (cls !== PptpMessageClass.Control) {
+    throw new WireError(
+      WireErrorCode.UnknownType,
+      `PPTP Message Type ${cls} is not 1 (Control Message)`,
+      'RFC 2637 §1.4: "Management messages are currently not defined"',
+    );
+  }
+}
+
+/**
  * A checked view over the common header (docs/style.md §2.2). Only
  * {@link PptpHeaderView.check} builds one for received bytes: it verifies
  * the buffer holds the 12-byte header, the Magic Cookie, and a Length of at
@@ -247,14 +279,7 @@ export class PptpHeaderView {
         `PPTP header: ${bytes.length} bytes < ${PPTP_HEADER_LENGTH}`,
       );
     }
-    const cookie = u32(bytes, PPTP_HEADER_FIELD.MAGIC_COOKIE);
-    if (cookie !== PPTP_MAGIC_COOKIE) {
-      throw new WireError(
-        WireErrorCode.BadMagic,
-        `PPTP Magic Cookie 0x${cookie.toString(16).padStart(8, '0')} != 0x1a2b3c4d`,
-        MAGIC_REFERENCE,
-      );
-    }
+    checkMagicCookie(bytes);
     const length = u16(bytes, PPTP_HEADER_FIELD.LENGTH);
     if (length < PPTP_HEADER_LENGTH) {
       throw new WireError(
@@ -321,22 +346,8 @@ export function checkPptpMessage(bytes: Uint8Array, type: PptpMessageType): void
       `${PPTP_MESSAGE_ABBREVIATION[type]}: ${bytes.length} bytes < ${PPTP_HEADER_LENGTH}-byte header`,
     );
   }
-  const cookie = u32(bytes, PPTP_HEADER_FIELD.MAGIC_COOKIE);
-  if (cookie !== PPTP_MAGIC_COOKIE) {
-    throw new WireError(
-      WireErrorCode.BadMagic,
-      `PPTP Magic Cookie 0x${cookie.toString(16).padStart(8, '0')} != 0x1a2b3c4d`,
-      MAGIC_REFERENCE,
-    );
-  }
-  const cls = u16(bytes, PPTP_HEADER_FIELD.PPTP_MESSAGE_TYPE);
-  if (cls !== PptpMessageClass.Control) {
-    throw new WireError(
-      WireErrorCode.UnknownType,
-      `PPTP Message Type ${cls} is not 1 (Control Message)`,
-      'RFC 2637 §1.4: "Management messages are currently not defined"',
-    );
-  }
+  checkMagicCookie(bytes);
+  checkControlMessageClass(u16(bytes, PPTP_HEADER_FIELD.PPTP_MESSAGE_TYPE));
   const got = u16(bytes, PPTP_HEADER_FIELD.CONTROL_MESSAGE_TYPE);
   if (got !== type) {
     throw new WireError(
@@ -347,10 +358,14 @@ export function checkPptpMessage(bytes: Uint8Array, type: PptpMessageType): void
   checkPptpLength(bytes, type);
 }
 
-/** The Length check of {@link checkPptpMessage}, for a header already known to be of `type`. */
-export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void {
+/**
+ * Throws `WireError` (LengthTooSmall/LengthTooLarge) unless a declared
+ * Length is exactly the size of a `type` message (RFC 2637 §2, "Length:
+ * Total length in octets of this PPTP message, including the entire PPTP
+ * header"; every message type has one size).
+ */
+export function checkPptpDeclaredLength(length: number, type: PptpMessageType): void {
   const need = PPTP_MESSAGE_LENGTH[type];
-  const length = u16(bytes, PPTP_HEADER_FIELD.LENGTH);
   if (length !== need) {
     throw new WireError(
       length < need ? WireErrorCode.LengthTooSmall : WireErrorCode.LengthTooLarge,
@@ -358,6 +373,12 @@ export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void 
       LENGTH_REFERENCE,
     );
   }
+}
+
+/** The Length check of {@link checkPptpMessage}, for a header already known to be of `type`. */
+export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void {
+  const length = u16(bytes, PPTP_HEADER_FIELD.LENGTH);
+  checkPptpDeclaredLength(length, type);
   if (length > bytes.length) {
     throw new WireError(
       WireErrorCode.Truncated,

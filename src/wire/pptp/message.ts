@@ -1,27 +1,21 @@
 /**
  * Any PPTP control message (RFC 2637 §2): the union of the 15 message
- * values, and one decode/encode/length triple over all of them, so callers
+ * values, their field tables by type, and one decode/encode/length triple
+ * over all of them (the generic codec of fields.ts), so callers
  * (the control-connection engine, `pptp-ts decode`, the tshark oracle
  * test) need not switch on the type themselves.
  */
 
-import { assertNever, u16 } from '../bytes.js';
+import { u16 } from '../bytes.js';
 import { WireError, WireErrorCode } from '../errors.js';
 import {
-  decodeCallClearRequest,
-  decodeCallDisconnectNotify,
-  decodeIncomingCallConnected,
-  decodeIncomingCallReply,
-  decodeIncomingCallRequest,
-  decodeOutgoingCallReply,
-  decodeOutgoingCallRequest,
-  encodeCallClearRequest,
-  encodeCallDisconnectNotify,
-  encodeIncomingCallConnected,
-  encodeIncomingCallReply,
-  encodeIncomingCallRequest,
-  encodeOutgoingCallReply,
-  encodeOutgoingCallRequest,
+  CCRQ_SPEC,
+  CDN_SPEC,
+  ICCN_SPEC,
+  ICRP_SPEC,
+  ICRQ_SPEC,
+  OCRP_SPEC,
+  OCRQ_SPEC,
   type PptpCallClearRequest,
   type PptpCallDisconnectNotify,
   type PptpIncomingCallConnected,
@@ -31,26 +25,23 @@ import {
   type PptpOutgoingCallRequest,
 } from './call.js';
 import {
-  decodeEchoReply,
-  decodeEchoRequest,
-  decodeStartControlConnectionReply,
-  decodeStartControlConnectionRequest,
-  decodeStopControlConnectionReply,
-  decodeStopControlConnectionRequest,
-  encodeEchoReply,
-  encodeEchoRequest,
-  encodeStartControlConnectionReply,
-  encodeStartControlConnectionRequest,
-  encodeStopControlConnectionReply,
-  encodeStopControlConnectionRequest,
+  ECHORP_SPEC,
+  ECHORQ_SPEC,
   type PptpEchoReply,
   type PptpEchoRequest,
   type PptpStartControlConnectionReply,
   type PptpStartControlConnectionRequest,
   type PptpStopControlConnectionReply,
   type PptpStopControlConnectionRequest,
+  SCCRP_SPEC,
+  SCCRQ_SPEC,
+  STOP_CCRP_SPEC,
+  STOP_CCRQ_SPEC,
 } from './connection.js';
+import { encodePptpFields, type PptpMessageSpec, readPptpFields } from './fields.js';
 import {
+  checkControlMessageClass,
+  checkPptpLength,
   isPptpMessageType,
   PPTP_HEADER_FIELD,
   PPTP_HEADER_LENGTH,
@@ -58,17 +49,9 @@ import {
   PPTP_MESSAGE_LENGTH,
   PptpGeneralError,
   PptpHeaderView,
-  PptpMessageClass,
-  PptpMessageType,
+  type PptpMessageType,
 } from './header.js';
-import {
-  decodeSetLinkInfo,
-  decodeWanErrorNotify,
-  encodeSetLinkInfo,
-  encodeWanErrorNotify,
-  type PptpSetLinkInfo,
-  type PptpWanErrorNotify,
-} from './link.js';
+import { type PptpSetLinkInfo, type PptpWanErrorNotify, SLI_SPEC, WEN_SPEC } from './link.js';
 
 /** Any of the 15 control messages of RFC 2637 §2, discriminated by `type`. */
 export type PptpMessage =
@@ -92,6 +75,34 @@ export type PptpMessage =
 export type PptpMessageOf<T extends PptpMessageType> = Extract<PptpMessage, { type: T }>;
 
 /**
+ * The field table of every control message (fields.ts), by Control Message
+ * Type: what the generic decoder, encoder and the decode printer read. A
+ * new message type gets its entry here.
+ */
+export const PPTP_MESSAGE_SPECS: { readonly [T in PptpMessageType]: PptpMessageSpec<PptpMessageOf<T>> } = {
+  [SCCRQ_SPEC.type]: SCCRQ_SPEC,
+  [SCCRP_SPEC.type]: SCCRP_SPEC,
+  [STOP_CCRQ_SPEC.type]: STOP_CCRQ_SPEC,
+  [STOP_CCRP_SPEC.type]: STOP_CCRP_SPEC,
+  [ECHORQ_SPEC.type]: ECHORQ_SPEC,
+  [ECHORP_SPEC.type]: ECHORP_SPEC,
+  [OCRQ_SPEC.type]: OCRQ_SPEC,
+  [OCRP_SPEC.type]: OCRP_SPEC,
+  [ICRQ_SPEC.type]: ICRQ_SPEC,
+  [ICRP_SPEC.type]: ICRP_SPEC,
+  [ICCN_SPEC.type]: ICCN_SPEC,
+  [CCRQ_SPEC.type]: CCRQ_SPEC,
+  [CDN_SPEC.type]: CDN_SPEC,
+  [WEN_SPEC.type]: WEN_SPEC,
+  [SLI_SPEC.type]: SLI_SPEC,
+};
+
+/** The field table of message type `type`. */
+export function pptpMessageSpec<T extends PptpMessageType>(type: T): PptpMessageSpec<PptpMessageOf<T>> {
+  return PPTP_MESSAGE_SPECS[type];
+}
+
+/**
  * Decodes one control message from the start of `bytes` (trailing bytes past
  * its Length are ignored). Throws `WireError`: Truncated when the buffer is
  * shorter than the header or the declared Length; BadMagic for a wrong
@@ -101,51 +112,15 @@ export type PptpMessageOf<T extends PptpMessageType> = Extract<PptpMessage, { ty
  */
 export function decodePptpMessage(bytes: Uint8Array): PptpMessage {
   const view = PptpHeaderView.check(bytes);
-  if (view.pptpMessageType !== PptpMessageClass.Control) {
-    throw new WireError(
-      WireErrorCode.UnknownType,
-      `PPTP Message Type ${view.pptpMessageType} is not 1 (Control Message)`,
-      'RFC 2637 §1.4: "Management messages are currently not defined"',
-    );
-  }
+  checkControlMessageClass(view.pptpMessageType);
   const type = view.controlMessageType;
   if (!isPptpMessageType(type)) {
     throw new WireError(WireErrorCode.UnknownType, `Control Message Type ${type} is not defined (1–15)`);
   }
-  switch (type) {
-    case PptpMessageType.StartControlConnectionRequest:
-      return decodeStartControlConnectionRequest(bytes);
-    case PptpMessageType.StartControlConnectionReply:
-      return decodeStartControlConnectionReply(bytes);
-    case PptpMessageType.StopControlConnectionRequest:
-      return decodeStopControlConnectionRequest(bytes);
-    case PptpMessageType.StopControlConnectionReply:
-      return decodeStopControlConnectionReply(bytes);
-    case PptpMessageType.EchoRequest:
-      return decodeEchoRequest(bytes);
-    case PptpMessageType.EchoReply:
-      return decodeEchoReply(bytes);
-    case PptpMessageType.OutgoingCallRequest:
-      return decodeOutgoingCallRequest(bytes);
-    case PptpMessageType.OutgoingCallReply:
-      return decodeOutgoingCallReply(bytes);
-    case PptpMessageType.IncomingCallRequest:
-      return decodeIncomingCallRequest(bytes);
-    case PptpMessageType.IncomingCallReply:
-      return decodeIncomingCallReply(bytes);
-    case PptpMessageType.IncomingCallConnected:
-      return decodeIncomingCallConnected(bytes);
-    case PptpMessageType.CallClearRequest:
-      return decodeCallClearRequest(bytes);
-    case PptpMessageType.CallDisconnectNotify:
-      return decodeCallDisconnectNotify(bytes);
-    case PptpMessageType.WanErrorNotify:
-      return decodeWanErrorNotify(bytes);
-    case PptpMessageType.SetLinkInfo:
-      return decodeSetLinkInfo(bytes);
-    default:
-      return assertNever(type, 'PPTP message type');
-  }
+  // The header is checked and of a defined type: only its Length against the type's size is left.
+  const spec: PptpMessageSpec<PptpMessage> = PPTP_MESSAGE_SPECS[type];
+  checkPptpLength(bytes, type);
+  return readPptpFields(spec, bytes);
 }
 
 /**
@@ -155,40 +130,8 @@ export function decodePptpMessage(bytes: Uint8Array): PptpMessage {
  * buffer that is too small.
  */
 export function encodePptpMessage(m: PptpMessage, out?: Uint8Array, offset = 0): Uint8Array {
-  switch (m.type) {
-    case PptpMessageType.StartControlConnectionRequest:
-      return encodeStartControlConnectionRequest(m, out, offset);
-    case PptpMessageType.StartControlConnectionReply:
-      return encodeStartControlConnectionReply(m, out, offset);
-    case PptpMessageType.StopControlConnectionRequest:
-      return encodeStopControlConnectionRequest(m, out, offset);
-    case PptpMessageType.StopControlConnectionReply:
-      return encodeStopControlConnectionReply(m, out, offset);
-    case PptpMessageType.EchoRequest:
-      return encodeEchoRequest(m, out, offset);
-    case PptpMessageType.EchoReply:
-      return encodeEchoReply(m, out, offset);
-    case PptpMessageType.OutgoingCallRequest:
-      return encodeOutgoingCallRequest(m, out, offset);
-    case PptpMessageType.OutgoingCallReply:
-      return encodeOutgoingCallReply(m, out, offset);
-    case PptpMessageType.IncomingCallRequest:
-      return encodeIncomingCallRequest(m, out, offset);
-    case PptpMessageType.IncomingCallReply:
-      return encodeIncomingCallReply(m, out, offset);
-    case PptpMessageType.IncomingCallConnected:
-      return encodeIncomingCallConnected(m, out, offset);
-    case PptpMessageType.CallClearRequest:
-      return encodeCallClearRequest(m, out, offset);
-    case PptpMessageType.CallDisconnectNotify:
-      return encodeCallDisconnectNotify(m, out, offset);
-    case PptpMessageType.WanErrorNotify:
-      return encodeWanErrorNotify(m, out, offset);
-    case PptpMessageType.SetLinkInfo:
-      return encodeSetLinkInfo(m, out, offset);
-    default:
-      return assertNever(m, 'PPTP message');
-  }
+  const spec: PptpMessageSpec<PptpMessage> = PPTP_MESSAGE_SPECS[m.type];
+  return encodePptpFields(spec, m, out, offset);
 }
 
 /** Encoded size of `m` (each type has one fixed size, RFC 2637 §2). */
