@@ -20,8 +20,8 @@ import {
   newGsoLayout,
   TCP_FLAG,
   type VirtioNetHdr,
-} from '../../src/wire/tcp-segment.js';
-import { TcpCoalescer, type TxSlots } from '../../src/wire/tcp-segment-coalesce.js';
+} from '../../src/io/tcp-segment.js';
+import { TcpCoalescer, type TxSlots } from '../../src/io/tcp-segment-coalesce.js';
 import { patternBytes, tcpPacket, timestampOption, V4_FLOW } from '../../test/helpers/inet-packets.js';
 
 const MSS = 1388;

@@ -10,15 +10,17 @@
  * kernel hands over TCP super-packets of up to 64 KiB instead of one packet
  * per MSS. The `TunDevice` contract does not change: `onPacket` still sees
  * plain IP packets of at most the MTU, because super-packets are cut into
- * segments here (wire/tcp-segment.ts), and consecutive TCP segments given to
+ * segments here (io/tcp-segment.ts), and consecutive TCP segments given to
  * `write()` in one batch are merged into super-packets before they reach
- * the kernel (wire/tcp-segment-coalesce.ts).
+ * the kernel (io/tcp-segment-coalesce.ts).
  *
  * The interface exists while the fd is open (it is not made persistent):
  * `close()` removes it, and with it every address and route on it.
  */
 import { closeSync } from 'node:fs';
 import { WireError } from '../wire/errors.js';
+import { loadAddon, netnsPath } from './native.js';
+import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
 import {
   completeChecksum,
   GSO_MAX_HEADER_LENGTH,
@@ -31,10 +33,8 @@ import {
   VirtioNetGso,
   VirtioNetHdrFlag,
   writePlainVirtioNetHdr,
-} from '../wire/tcp-segment.js';
-import { type CoalesceStats, TcpCoalescer, type TxSlots } from '../wire/tcp-segment-coalesce.js';
-import { loadAddon, netnsPath } from './native.js';
-import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
+} from './tcp-segment.js';
+import { type CoalesceStats, TcpCoalescer, type TxSlots } from './tcp-segment-coalesce.js';
 import type { PacketHandlers, TunDevice } from './types.js';
 
 /** What `offload: true` turns on; each part can be switched off for measurements. */
@@ -47,7 +47,7 @@ export interface TunOffloadOptions {
   segmentation?: boolean;
   /** Merge consecutive TCP segments written in one batch (GRO). Default true. */
   coalesce?: boolean;
-  /** Verify each segment's TCP checksum before merging it. Default true (wire/tcp-segment-coalesce.ts). */
+  /** Verify each segment's TCP checksum before merging it. Default true (io/tcp-segment-coalesce.ts). */
   verifyChecksums?: boolean;
 }
 
