@@ -19,6 +19,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { finiteNumber, flagValue, parseBenchArgs, wholeNumber } from './args.js';
 import { type BenchFn, type Benchmark, type BenchResult, blackhole } from './harness.js';
 
 interface Options {
@@ -31,20 +32,18 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { sampleMs: 200, samples: 7, filters: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`bench: ${a} needs a value`);
-      return v;
-    };
-    if (a === '--sample-ms') o.sampleMs = Number(next());
-    else if (a === '--samples') o.samples = Number(next());
-    else if (a === '--json') o.json = next();
-    else if (a === '--md') o.md = next();
-    else if (a.startsWith('--')) throw new Error(`bench: unknown option ${a}`);
-    else o.filters.push(a);
+  const { flags, positionals } = parseBenchArgs(
+    argv,
+    { 'sample-ms': 'string', samples: 'string', json: 'string', md: 'string' },
+    { positionals: true },
+  );
+  for (const f of flags) {
+    if (f.name === '--sample-ms') o.sampleMs = finiteNumber(f);
+    else if (f.name === '--samples') o.samples = wholeNumber(f, 1);
+    else if (f.name === '--json') o.json = flagValue(f);
+    else if (f.name === '--md') o.md = flagValue(f);
   }
+  o.filters.push(...positionals);
   if (!(o.sampleMs > 0) || !(o.samples >= 1))
     throw new Error('bench: --sample-ms and --samples must be positive');
   return o;

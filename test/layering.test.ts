@@ -3,13 +3,14 @@
  * every import in src/:
  *   wire → wire only, and no Node built-ins
  *   crypto → crypto, and node:crypto only
- *   ppp, pptp → themselves, wire, crypto (no Node built-ins but node:crypto)
+ *   mppe → mppe, wire, crypto (the MPPE engine: key state, encrypt, decrypt)
+ *   ppp, pptp → themselves, wire, crypto, mppe (no Node built-ins but node:crypto)
  *   radius → radius, wire, crypto (the RADIUS client engine)
  *   io → io, wire, capture (the OS lives here; capture/ is the pure pcap writer)
  *   session → the engines and io (the glue of one PPTP call: channel + unit + data path)
  *   client, server → session and below (not each other, not cli); server also radius (the NAS)
  *   capture → capture, wire (pcap/pcapng files, TCP reassembly: pure)
- *   decode → decode, capture, wire, crypto, dns-packet (the dissector behind `pptp-ts decode`)
+ *   decode → decode, capture, wire, crypto, mppe, dns-packet (the dissector behind `pptp-ts decode`)
  *   cli → anything
  *   api → everything but cli (the library: src/index.ts exports it)
  * and that there are no import cycles. The sans-IO layers may not read
@@ -63,16 +64,20 @@ for (const f of walk(src)) {
 const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boolean }> = {
   wire: { layers: ['wire'], packages: () => false },
   crypto: { layers: ['crypto'], packages: (s) => ['node:crypto', 'js-md4', 'des.js'].includes(s) },
-  ppp: { layers: ['ppp', 'wire', 'crypto'], packages: (s) => s === 'node:crypto' },
-  pptp: { layers: ['pptp', 'wire', 'crypto', 'ppp'], packages: (s) => s === 'node:crypto' },
+  mppe: { layers: ['mppe', 'wire', 'crypto'], packages: () => false },
+  ppp: { layers: ['ppp', 'wire', 'crypto', 'mppe'], packages: (s) => s === 'node:crypto' },
+  pptp: { layers: ['pptp', 'wire', 'crypto', 'mppe', 'ppp'], packages: (s) => s === 'node:crypto' },
   radius: { layers: ['radius', 'wire', 'crypto'], packages: () => false },
   io: { layers: ['io', 'wire', 'capture'], packages: () => true },
   capture: { layers: ['capture', 'wire'], packages: () => false },
-  decode: { layers: ['decode', 'capture', 'wire', 'crypto'], packages: (s) => s === 'dns-packet' },
-  session: { layers: ['session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
-  client: { layers: ['client', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  decode: { layers: ['decode', 'capture', 'wire', 'crypto', 'mppe'], packages: (s) => s === 'dns-packet' },
+  session: { layers: ['session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe'], packages: () => true },
+  client: {
+    layers: ['client', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe'],
+    packages: () => true,
+  },
   server: {
-    layers: ['server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'radius'],
+    layers: ['server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe', 'radius'],
     packages: () => true,
   },
   cli: {
@@ -86,6 +91,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
       'pptp',
       'wire',
       'crypto',
+      'mppe',
       'capture',
       'decode',
     ],
@@ -102,6 +108,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
       'pptp',
       'wire',
       'crypto',
+      'mppe',
       'capture',
       'decode',
     ],
@@ -118,6 +125,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
       'pptp',
       'wire',
       'crypto',
+      'mppe',
       'capture',
       'decode',
     ],
@@ -146,7 +154,8 @@ describe('layering (docs/style.md §1)', () => {
   it('sans-IO layers neither read the clock nor start timers', () => {
     const banned = /\b(setTimeout|setInterval|setImmediate|Date\.now|performance\.now|process\.hrtime)\b/;
     for (const [rel, info] of files) {
-      if (!['wire', 'crypto', 'ppp', 'pptp', 'radius', 'capture', 'decode'].includes(info.layer)) continue;
+      if (!['wire', 'crypto', 'mppe', 'ppp', 'pptp', 'radius', 'capture', 'decode'].includes(info.layer))
+        continue;
       const code = info.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       assert.ok(!banned.test(code), `${rel} uses ${banned.exec(code)?.[0]}`);
     }

@@ -26,6 +26,7 @@ import { addPointToPointAddress, setLinkUp, setMtu } from '../../src/io/ip.js';
 import { loadAddon } from '../../src/io/native.js';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { Tun, type TunOffloadOptions } from '../../src/io/tun.js';
+import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 
 export type OffloadVariant = 'none' | 'gso' | 'gro' | 'gro-noverify';
 
@@ -286,27 +287,33 @@ function parseArgs(argv: string[]): ForwarderOptions {
     batch: true,
     workers: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${a} needs a value`);
-      return x;
-    };
-    if (a === '--tun-name') o.tunName = v();
-    else if (a === '--tun-address') o.tunAddress = v();
-    else if (a === '--tun-peer') o.tunPeer = v();
-    else if (a === '--mtu') o.mtu = Number(v());
-    else if (a === '--local') o.local = v();
-    else if (a === '--peer') o.peer = v();
-    else if (a === '--offload') {
+  const { flags } = parseBenchArgs(argv, {
+    'tun-name': 'string',
+    'tun-address': 'string',
+    'tun-peer': 'string',
+    mtu: 'string',
+    local: 'string',
+    peer: 'string',
+    offload: 'string',
+    batch: 'string',
+    workers: 'boolean',
+    rps: 'string',
+  });
+  for (const f of flags) {
+    const v = () => flagValue(f);
+    if (f.name === '--tun-name') o.tunName = v();
+    else if (f.name === '--tun-address') o.tunAddress = v();
+    else if (f.name === '--tun-peer') o.tunPeer = v();
+    else if (f.name === '--mtu') o.mtu = wholeNumber(f);
+    else if (f.name === '--local') o.local = v();
+    else if (f.name === '--peer') o.peer = v();
+    else if (f.name === '--offload') {
       const x = v();
       if (!(x in OFFLOADS)) throw new Error(`--offload ${x}: one of ${Object.keys(OFFLOADS).join(', ')}`);
       o.offload = x as OffloadVariant;
-    } else if (a === '--batch') o.batch = v() !== 'off';
-    else if (a === '--workers') o.workers = true;
-    else if (a === '--rps') o.rps = v();
-    else throw new Error(`unknown option ${a}`);
+    } else if (f.name === '--batch') o.batch = v() !== 'off';
+    else if (f.name === '--workers') o.workers = true;
+    else if (f.name === '--rps') o.rps = v();
   }
   for (const k of ['tunAddress', 'tunPeer', 'local', 'peer'] as const)
     if (!o[k]) throw new Error(`--${k} missing`);

@@ -20,18 +20,19 @@ import {
   newGsoLayout,
   TCP_FLAG,
   type VirtioNetHdr,
-} from '../../src/wire/tcp-segment.js';
-import { TcpCoalescer, type TxSlots } from '../../src/wire/tcp-segment-coalesce.js';
+} from '../../src/io/tcp-segment.js';
+import { TcpCoalescer, type TxSlots } from '../../src/io/tcp-segment-coalesce.js';
 import { patternBytes, tcpPacket, timestampOption, V4_FLOW } from '../../test/helpers/inet-packets.js';
+import { parseBenchArgs, wholeNumber } from '../args.js';
 
 const MSS = 1388;
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+let SAMPLE_MS = 300;
+let SAMPLES = 5;
+for (const f of parseBenchArgs(process.argv.slice(2), { ms: 'string', samples: 'string' }).flags) {
+  if (f.name === '--ms') SAMPLE_MS = wholeNumber(f, 1);
+  else SAMPLES = wholeNumber(f, 1);
 }
-const SAMPLE_MS = arg('--ms', 300);
-const SAMPLES = arg('--samples', 5);
 
 let sink = 0;
 

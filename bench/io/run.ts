@@ -29,6 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsLab, run, type Spawned } from '../../test/helpers/netns.js';
+import { finiteNumber, flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FORWARDER = join(HERE, 'forwarder.ts');
@@ -144,24 +145,30 @@ function parseArgs(argv: string[]): Options {
     idleBusy: 100,
     idleWaitS: 120,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${a} needs a value`);
-      return x;
-    };
-    if (a === '--rounds') o.rounds = Number(v());
-    else if (a === '--seconds') o.seconds = Number(v());
-    else if (a === '--streams') o.streams = Number(v());
-    else if (a === '--mtu') o.mtu = Number(v());
-    else if (a === '--variants') o.variants = v().split(',');
-    else if (a === '--json') o.json = v();
-    else if (a === '--md') o.md = v();
-    else if (a === '--nice') o.nice = Number(v());
-    else if (a === '--idle') o.idleBusy = Number(v());
-    else if (a === '--idle-wait') o.idleWaitS = Number(v());
-    else throw new Error(`unknown option ${a}`);
+  const { flags } = parseBenchArgs(argv, {
+    rounds: 'string',
+    seconds: 'string',
+    streams: 'string',
+    mtu: 'string',
+    variants: 'string',
+    json: 'string',
+    md: 'string',
+    nice: 'string',
+    idle: 'string',
+    'idle-wait': 'string',
+  });
+  for (const f of flags) {
+    const v = () => flagValue(f);
+    if (f.name === '--rounds') o.rounds = wholeNumber(f, 1);
+    else if (f.name === '--seconds') o.seconds = finiteNumber(f);
+    else if (f.name === '--streams') o.streams = wholeNumber(f, 1);
+    else if (f.name === '--mtu') o.mtu = wholeNumber(f);
+    else if (f.name === '--variants') o.variants = v().split(',');
+    else if (f.name === '--json') o.json = v();
+    else if (f.name === '--md') o.md = v();
+    else if (f.name === '--nice') o.nice = finiteNumber(f);
+    else if (f.name === '--idle') o.idleBusy = finiteNumber(f);
+    else if (f.name === '--idle-wait') o.idleWaitS = finiteNumber(f);
   }
   for (const id of o.variants)
     if (!VARIANTS.some((x) => x.id === id)) throw new Error(`unknown variant ${id}`);

@@ -8,6 +8,7 @@
  * 3 the machine was busy and the lab refused to measure.
  */
 import { pathToFileURL } from 'node:url';
+import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import { ensureDist } from '../dist.js';
 import { type LabOptions, LabRefusedError, LabSetupError, runLab } from './lab.js';
 import { METRICS, type Metric } from './measure.js';
@@ -34,30 +35,36 @@ export const USAGE = `usage: node --import tsx bench/lab/run.ts [options]
 `;
 
 /** Parses the command line into {@link LabOptions}. Throws with a message on a bad option. */
+const LAB_FLAGS = {
+  help: 'boolean',
+  rounds: 'string',
+  duration: 'string',
+  omit: 'string',
+  only: 'string',
+  metrics: 'string',
+  mtu: 'string',
+  'udp-rate': 'string',
+  'ping-count': 'string',
+  'ping-interval': 'string',
+  'allow-busy': 'boolean',
+  'busy-threshold': 'string',
+  out: 'string',
+  'no-write': 'boolean',
+} as const;
+
 export function parseLabArgs(argv: readonly string[]): LabOptions | 'help' {
   const o: LabOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const int = () => {
-      const v = value();
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`${a}: not a whole number: ${v}`);
-      return n;
-    };
+  const { flags } = parseBenchArgs(argv, LAB_FLAGS);
+  if (flags.some((f) => f.name === '--help')) return 'help';
+  for (const f of flags) {
+    const int = () => wholeNumber(f);
+    const value = () => flagValue(f);
     const list = () =>
       value()
         .split(',')
         .map((x) => x.trim())
         .filter(Boolean);
-    switch (a) {
-      case '-h':
-      case '--help':
-        return 'help';
+    switch (f.name) {
       case '--rounds':
         o.rounds = int();
         break;
@@ -111,7 +118,7 @@ export function parseLabArgs(argv: readonly string[]): LabOptions | 'help' {
         o.outDir = null;
         break;
       default:
-        throw new Error(`unknown option ${a}`);
+        throw new Error(`unknown option ${f.name}`);
     }
   }
   return o;

@@ -18,7 +18,12 @@ import { mppeKeysFromMsChapV2 } from '../../src/crypto/mppe-keys.js';
 import { ntPasswordHash } from '../../src/crypto/mschap.js';
 import { Rc4 } from '../../src/crypto/rc4.js';
 import { Sha1 } from '../../src/crypto/sha1.js';
-import { MPPE_HEADROOM, MppeDecryptor, type MppeDirectionConfig, MppeEncryptor } from '../../src/ppp/mppe.js';
+import {
+  MPPE_HEADROOM,
+  MppeDecryptor,
+  type MppeDirectionConfig,
+  MppeEncryptor,
+} from '../../src/mppe/mppe.js';
 import { type Benchmark, blackhole } from '../harness.js';
 
 const PAYLOAD = 1400;

@@ -9,6 +9,7 @@
  * written); 2 bad usage or the bench cannot run here.
  */
 import { pathToFileURL } from 'node:url';
+import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import { ensureDist } from '../dist.js';
 import { runSessionsBench, type SessionsOptions, SessionsSetupError } from './bench.js';
 import { renderSessionsMarkdown } from './report.js';
@@ -33,27 +34,32 @@ export const USAGE = `usage: npm run bench:sessions -- [options]
   -h, --help              this text
 `;
 
+const SESSIONS_FLAGS = {
+  help: 'boolean',
+  sessions: 'string',
+  concurrency: 'string',
+  'calls-per-connection': 'string',
+  'lcp-echo-interval': 'string',
+  'pptp-echo-interval': 'string',
+  'no-mppe': 'boolean',
+  settle: 'string',
+  rest: 'string',
+  ping: 'string',
+  'generator-clock': 'string',
+  'server-node-option': 'string',
+  'heap-snapshots': 'string',
+  out: 'string',
+  'no-write': 'boolean',
+} as const;
+
 export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'help' {
   const o: SessionsOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || (v.startsWith('--') && a !== '--server-node-option'))
-        throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const int = (min = 0) => {
-      const v = value();
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
-        throw new Error(`${a}: not a whole number ≥ ${min}: ${v}`);
-      return n;
-    };
-    switch (a) {
-      case '-h':
-      case '--help':
-        return 'help';
+  const { flags } = parseBenchArgs(argv, SESSIONS_FLAGS, { dashValues: ['server-node-option'] });
+  if (flags.some((f) => f.name === '--help')) return 'help';
+  for (const f of flags) {
+    const value = () => flagValue(f);
+    const int = (min = 0) => wholeNumber(f, min);
+    switch (f.name) {
       case '--sessions':
         o.sessions = int(1);
         break;
@@ -100,7 +106,7 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
         o.outDir = null;
         break;
       default:
-        throw new Error(`unknown option ${a}`);
+        throw new Error(`unknown option ${f.name}`);
     }
   }
   return o;

@@ -8,6 +8,7 @@
  * 3 the machine was busy (see --allow-busy).
  */
 import { pathToFileURL } from 'node:url';
+import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import {
   renderStartupMarkdown,
   runStartupBench,
@@ -27,24 +28,24 @@ export const USAGE = `usage: npm run bench:startup -- [options]
   -h, --help           this text
 `;
 
+const STARTUP_FLAGS = {
+  help: 'boolean',
+  runs: 'string',
+  tunnels: 'string',
+  'allow-busy': 'boolean',
+  'busy-threshold': 'string',
+  out: 'string',
+  'no-write': 'boolean',
+} as const;
+
 export function parseStartupArgs(argv: readonly string[]): StartupOptions | 'help' {
   const o: StartupOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const int = () => {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${a}: not a whole number ≥ 1: ${v}`);
-      return Number(v);
-    };
-    switch (a) {
-      case '-h':
-      case '--help':
-        return 'help';
+  const { flags } = parseBenchArgs(argv, STARTUP_FLAGS);
+  if (flags.some((f) => f.name === '--help')) return 'help';
+  for (const f of flags) {
+    const value = () => flagValue(f);
+    const int = () => wholeNumber(f, 1);
+    switch (f.name) {
       case '--runs':
         o.runs = int();
         break;
@@ -67,7 +68,7 @@ export function parseStartupArgs(argv: readonly string[]): StartupOptions | 'hel
         o.outDir = null;
         break;
       default:
-        throw new Error(`unknown option ${a}`);
+        throw new Error(`unknown option ${f.name}`);
     }
   }
   return o;

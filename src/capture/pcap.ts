@@ -23,6 +23,7 @@
  * Ownership: packet `data` are views into the input bytes.
  */
 
+import { concatBytes } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
 import type { CapturedPacket, CaptureInterface, CaptureReader, Timestamp } from './types.js';
 import { timestampFrom } from './types.js';
@@ -307,17 +308,6 @@ export class PcapWriter {
 export function encodePcap(packets: Iterable<PcapRecordInput>, opts: PcapWriterOptions): Uint8Array {
   const w = new PcapWriter(opts);
   const parts: Uint8Array[] = [w.fileHeader()];
-  let n = parts[0]!.length;
-  for (const p of packets) {
-    const r = w.record(p);
-    parts.push(r);
-    n += r.length;
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  for (const p of packets) parts.push(w.record(p));
+  return concatBytes(...parts);
 }

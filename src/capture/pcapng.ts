@@ -32,7 +32,7 @@
 
 import { fromUtf8 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
-import type { CapturedPacket, CaptureInterface, CaptureReader } from './types.js';
+import type { CapturedPacket, CaptureInterface, CaptureReader, Timestamp } from './types.js';
 import { timestampFromTicks } from './types.js';
 
 /** Block types this reader understands (draft-ietf-opsawg-pcapng §4, §10.1). */
@@ -169,17 +169,9 @@ export class PcapngReader implements CaptureReader {
           const g = this.interfaceOf(section, localId, where);
           const ticks = (BigInt(this.u32(off + 12, le)) << 32n) | BigInt(this.u32(off + 16, le));
           const clock = this.clocks[g]!;
-          const iface = this.ifaces[g]!;
-          frameNumber++;
-          yield {
-            frameNumber,
-            interfaceId: g,
-            linkType: iface.linkType,
-            fcsLength: iface.fcsLength,
-            timestamp: timestampFromTicks(ticks, clock.unitsPerSecond, clock.offsetSeconds),
-            originalLength: Math.max(originalLength, capturedLength),
-            data: bytes.subarray(off + 28, off + 28 + capturedLength),
-          };
+          const timestamp = timestampFromTicks(ticks, clock.unitsPerSecond, clock.offsetSeconds);
+          const data = bytes.subarray(off + 28, off + 28 + capturedLength);
+          yield this.packet(++frameNumber, g, timestamp, originalLength, data);
           break;
         }
         case PcapngBlockType.SimplePacket: {
@@ -190,16 +182,9 @@ export class PcapngReader implements CaptureReader {
           // the interface's SnapLen and what the block holds.
           let capturedLength = Math.min(originalLength, length - 16);
           if (iface.snapLength > 0) capturedLength = Math.min(capturedLength, iface.snapLength);
-          frameNumber++;
-          yield {
-            frameNumber,
-            interfaceId: g,
-            linkType: iface.linkType,
-            fcsLength: iface.fcsLength,
-            timestamp: { seconds: 0, nanoseconds: 0 }, // an SPB carries no time stamp
-            originalLength: Math.max(originalLength, capturedLength),
-            data: bytes.subarray(off + 12, off + 12 + capturedLength),
-          };
+          const data = bytes.subarray(off + 12, off + 12 + capturedLength);
+          // An SPB carries no time stamp.
+          yield this.packet(++frameNumber, g, { seconds: 0, nanoseconds: 0 }, originalLength, data);
           break;
         }
         default:
@@ -344,6 +329,26 @@ export class PcapngReader implements CaptureReader {
       );
     }
     return g;
+  }
+
+  /** A packet of interface `g` (global index); the original length is never below what was captured. */
+  private packet(
+    frameNumber: number,
+    g: number,
+    timestamp: Timestamp,
+    originalLength: number,
+    data: Uint8Array,
+  ): CapturedPacket {
+    const iface = this.ifaces[g]!;
+    return {
+      frameNumber,
+      interfaceId: g,
+      linkType: iface.linkType,
+      fcsLength: iface.fcsLength,
+      timestamp,
+      originalLength: Math.max(originalLength, data.length),
+      data,
+    };
   }
 
   private u32(off: number, le: boolean): number {

@@ -12,6 +12,7 @@
  * Pure: bytes in, packets out; the caller owns the stream.
  */
 
+import { concatBytes } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
 import {
   decodePcapFileHeader,
@@ -79,18 +80,6 @@ function u32(b: Uint8Array, off: number, le: boolean): number {
   return le
     ? (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0
     : ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** The file readers' "where" prefixes, which name offsets of the one-record buffer they were given. */
@@ -206,7 +195,7 @@ export class CaptureStreamReader {
     const size = captured > PCAP_MAX_CAPTURED_LENGTH ? recordHeader : recordHeader + captured;
     if (q.length < size) return undefined;
     const at = this.offset;
-    return this.readOne(new PcapReader(concat([this.pcapHeader, this.consume(size)])), at, 0);
+    return this.readOne(new PcapReader(concatBytes(this.pcapHeader, this.consume(size))), at, 0);
   }
 
   private nextPcapng(): CapturedPacket | null | undefined {
@@ -250,7 +239,7 @@ export class CaptureStreamReader {
         );
       }
       // Read now, so a bad one is reported where it is.
-      this.readOne(new PcapngReader(concat([this.sectionHeader, ...this.interfaces, block])), at, 0);
+      this.readOne(new PcapngReader(concatBytes(this.sectionHeader, ...this.interfaces, block)), at, 0);
       this.interfaces.push(block);
       return null;
     }
@@ -261,7 +250,7 @@ export class CaptureStreamReader {
     )
       return null; // §3.1: blocks a reader does not know are skipped by their length
     return this.readOne(
-      new PcapngReader(concat([this.sectionHeader, ...this.interfaces, block])),
+      new PcapngReader(concatBytes(this.sectionHeader, ...this.interfaces, block)),
       at,
       this.interfacesBefore,
     );

@@ -12,7 +12,7 @@
  *    plus RC4 (RFC 3078 §7.3). The first one is
  *    {@link initialSessionKey}(master).
  *
- * The MPPE engine (src/ppp/mppe.ts) takes a master key per direction and
+ * The MPPE engine (src/mppe/mppe.ts) takes a master key per direction and
  * does the rest; the functions here are also exported for tests and tools.
  *
  * Secrets: never log arguments or results.
@@ -64,17 +64,17 @@ export function getNewKeyFromSha(startKey: Uint8Array, sessionKey: Uint8Array, l
 
 /**
  * Weakens a key to its negotiated strength, in place (RFC 3078 §7.3, RFC
- * 3079 §2.1/§2.2/§3.1/§3.2): "For 40-bit session keys the most significant
+ * 3079 §2.1/§2.2/§3.1/§3.2), the key starting at `offset`: "For 40-bit session keys the most significant
  * three octets of the new session key are now set to 0xD1, 0x26 and 0x9E
  * respectively; for 56-bit keys, the most significant octet is set to 0xD1."
  */
-export function reduceSessionKey(key: Uint8Array, bits: MppeKeyBits): void {
+export function reduceSessionKey(key: Uint8Array, bits: MppeKeyBits, offset = 0): void {
   if (bits === 40) {
-    key[0] = 0xd1;
-    key[1] = 0x26;
-    key[2] = 0x9e;
+    key[offset] = 0xd1;
+    key[offset + 1] = 0x26;
+    key[offset + 2] = 0x9e;
   } else if (bits === 56) {
-    key[0] = 0xd1;
+    key[offset] = 0xd1;
   }
 }
 

@@ -11,32 +11,29 @@
  * recomputing the NT-Response, so a wrong password says so instead of
  * producing garbage.
  *
- * The key schedule follows RFC 3078 §7 as the stack's sender does
- * (src/ppp/mppe.ts, whose encryptor the tests use as the other side):
- *  - stateless: one key change (§7.3) before every packet, so a packet with
- *    coherency count C is reached from the previous one by (C − C') mod 4096
- *    key changes (bounded, as a receiver must: §8);
- *  - stateful: one RC4 stream, with a key change before each "flag" packet
- *    (count low octet 0xFF) and, on a FLUSHED packet that is not a flag
- *    packet, the Linux reading of a reset (a key change). A lost packet
- *    breaks the stream until the next FLUSHED packet, as it does for a
- *    receiver.
+ * Decryption is the stack's own receive engine (src/mppe/mppe.ts
+ * `MppeDecryptor`, the one the PPP unit runs): the same key schedule (RFC
+ * 3078 §7, RFC 3079), the same coherency-count rules (RFC 3078 §8: key
+ * changes over a stateless gap, a stateful gap waiting for a FLUSHED
+ * packet, late and duplicate packets left alone) and the 'linux' meaning of
+ * a FLUSHED stateful packet. Only two things differ from a live link: a
+ * capture may skip any number of packets, so a stateless jump is followed
+ * as far as the late window allows instead of being capped per packet; and
+ * each drop is turned into a sentence for the dissection.
  * Pure: no I/O, no clock. Key material never reaches output.
  */
 
 import {
   getAsymmetricStartKey,
   getMasterKey,
-  getNewKeyFromSha,
-  initialSessionKey,
   type MppeKeyBits,
-  mppeKeyLength,
   mppeKeysFromMsChapV1,
 } from '../crypto/mppe-keys.js';
 import { hashNtPasswordHash, ntChallengeResponse, ntPasswordHash } from '../crypto/mschap.js';
 import { generateNtResponseFromHash } from '../crypto/mschap-v2.js';
-import { Rc4 } from '../crypto/rc4.js';
+import { MPPE_LATE_WINDOW, MppeDecryptor, type MppeDropReason } from '../mppe/mppe.js';
 import { bytesEqual } from '../wire/bytes.js';
+import { encodeMppeHeader, MPPE_BIT, MPPE_COHERENCY_COUNT_MODULO, MPPE_HEADER_LENGTH } from '../wire/mppe.js';
 
 /** What the capture showed of an MS-CHAP exchange. */
 export interface MsChapExchange {
@@ -51,113 +48,76 @@ export interface MsChapExchange {
   readonly userName: Uint8Array;
 }
 
-/**
- * A packet whose coherency count is at most this far *behind* the last one
- * is late (reordered), not 4000-odd packets ahead: it is left encrypted and
- * the keys stay where they are (the stack's receiver does the same).
- */
-export const MPPE_LATE_WINDOW = 256;
-
-/** One direction's session key and cipher (RFC 3078 §7.3). */
-class KeyState {
-  private readonly length: number;
-  private readonly master: Uint8Array;
-  private readonly session: Uint8Array;
-  readonly rc4 = new Rc4();
-
-  constructor(
-    private readonly bits: MppeKeyBits,
-    master: Uint8Array,
-  ) {
-    this.length = mppeKeyLength(bits);
-    this.master = master.slice(0, this.length);
-    this.session = initialSessionKey(this.master, bits);
-    this.rc4.setKey(this.session);
-  }
-
-  /** InterimKey = GetNewKeyFromSHA(StartKey, SessionKey); SessionKey = RC4(InterimKey, InterimKey); reduce; rekey. */
-  changeKey(): void {
-    const interim = getNewKeyFromSha(this.master, this.session, this.length);
-    this.rc4.setKey(interim);
-    this.session.set(interim);
-    this.rc4.process(this.session);
-    if (this.bits === 40) this.session.set([0xd1, 0x26, 0x9e]);
-    else if (this.bits === 56) this.session[0] = 0xd1;
-    this.rc4.setKey(this.session);
-  }
-}
-
 /** Result of trying to decrypt one packet. */
 export type DecryptResult =
   | { readonly ok: true; readonly plaintext: Uint8Array; readonly rekeys: number }
   | { readonly ok: false; readonly reason: string };
 
-/** One direction of an MPPE session. */
-class DirectionDecryptor {
-  private readonly keys: KeyState;
-  /** Coherency count of the last packet decrypted; 4095 before the first (the sender's first count is 0). */
-  private last = 4095;
-  private synced = true;
+/**
+ * A capture may miss any number of packets: follow a stateless jump as far
+ * as it can be told from a late packet (RFC 3078 §8.1 allows up to 4095
+ * key changes), instead of the live link's per-packet cap.
+ */
+const CAPTURE_MAX_REKEYS = MPPE_COHERENCY_COUNT_MODULO - 1 - MPPE_LATE_WINDOW;
 
-  constructor(
-    bits: MppeKeyBits,
-    master: Uint8Array,
-    private readonly stateless: boolean,
-  ) {
-    this.keys = new KeyState(bits, master);
+/** One direction of an MPPE session: the engine's decryptor, with its drops in words. */
+class DirectionDecryptor {
+  private readonly engine: MppeDecryptor;
+  private readonly header = {
+    flushed: false,
+    atFront: false,
+    compressed: false,
+    encrypted: true,
+    coherencyCount: 0,
+  };
+
+  constructor(bits: MppeKeyBits, masterKey: Uint8Array, stateless: boolean) {
+    this.engine = new MppeDecryptor({ bits, stateless, masterKey, maxRekeysPerPacket: CAPTURE_MAX_REKEYS });
   }
 
+  /** Decrypts a copy of `data` (what follows the MPPE header of a packet with count `cc`). */
   decrypt(cc: number, flushed: boolean, data: Uint8Array): DecryptResult {
-    const distance = (cc - this.last) & 0xfff;
-    if (distance === 0) return { ok: false, reason: 'coherency count repeated: a duplicate packet' };
-    if (distance > 4096 - MPPE_LATE_WINDOW) {
+    const e = this.engine;
+    const distance = (cc - e.coherencyCount) & MPPE_BIT.COHERENCY_COUNT_MASK;
+    const rekeysBefore = e.counters.rekeys;
+    // The engine works in place on a whole Information field: header, then the encrypted data.
+    const buf = new Uint8Array(MPPE_HEADER_LENGTH + data.length);
+    this.header.flushed = flushed;
+    this.header.coherencyCount = cc & MPPE_BIT.COHERENCY_COUNT_MASK;
+    encodeMppeHeader(this.header, buf, 0);
+    buf.set(data, MPPE_HEADER_LENGTH);
+    if (e.decrypt(buf) === 'ok') {
       return {
-        ok: false,
-        reason: `late packet: ${4096 - distance} behind the last one, keys already moved on`,
+        ok: true,
+        plaintext: buf.subarray(MPPE_HEADER_LENGTH),
+        rekeys: e.counters.rekeys - rekeysBefore,
       };
     }
-    if (this.stateless) {
-      // RFC 3078 §8.1 (stateless): the receiver performs one key change per count step.
-      for (let i = 0; i < distance; i++) this.keys.changeKey();
-      this.last = cc;
-      const out = data.slice();
-      this.keys.rc4.process(out);
-      return { ok: true, plaintext: out, rekeys: distance };
-    }
-    // Stateful (RFC 3078 §8.2): a gap desynchronises the RC4 stream until a FLUSHED packet.
-    let rekeys = 0;
-    if (distance !== 1) {
-      if (!flushed) {
-        this.synced = false;
-        this.last = cc;
-        return {
-          ok: false,
-          reason: `${distance - 1} packet(s) missing: waiting for a FLUSHED packet to resynchronise`,
-        };
-      }
-      // Catch up with the flag points passed over while packets were missing.
-      for (let c = (this.last + 1) & 0xfff; c !== cc; c = (c + 1) & 0xfff) {
-        if ((c & 0xff) === 0xff) {
-          this.keys.changeKey();
-          rekeys++;
-        }
-      }
-      this.synced = true;
-    } else if (!this.synced && !flushed) {
-      this.last = cc;
-      return { ok: false, reason: 'waiting for a FLUSHED packet to resynchronise' };
-    }
-    if ((cc & 0xff) === 0xff || flushed) {
-      // A flag packet always follows a key change; a FLUSHED non-flag packet is a
-      // reset, which Linux (the peer pppd runs on) also meets with a key change.
-      this.keys.changeKey();
-      rekeys++;
-      this.synced = true;
-    }
-    this.last = cc;
-    const out = data.slice();
-    this.keys.rc4.process(out);
-    return { ok: true, plaintext: out, rekeys };
+    return { ok: false, reason: dropReason(e.lastDrop, distance) };
+  }
+}
+
+/** A sentence for why the engine dropped a packet `distance` counts after the last one it accepted. */
+function dropReason(reason: MppeDropReason | undefined, distance: number): string {
+  switch (reason) {
+    case 'late':
+      return distance === 0
+        ? 'coherency count repeated: a duplicate packet'
+        : `late packet: ${MPPE_COHERENCY_COUNT_MODULO - distance} behind the last one, keys already moved on`;
+    case 'lost':
+      return `${distance - 1} packet(s) missing: waiting for a FLUSHED packet to resynchronise`;
+    case 'awaitingFlush':
+      return 'waiting for a FLUSHED packet to resynchronise';
+    case 'notFlushed':
+      return 'stateless packet without the FLUSHED bit (RFC 3078 §3.1: it MUST be set on every encrypted packet)';
+    case 'rekeyLimit':
+      return 'coherency count too far ahead to follow';
+    case 'badProtocol':
+      return 'decrypted to an invalid PPP protocol field: the keys are out of step';
+    case 'truncated':
+      return 'too short for an MPPE header and a protocol field';
+    default:
+      return 'not encrypted';
   }
 }
 

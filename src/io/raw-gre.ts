@@ -12,7 +12,7 @@
  */
 import { closeSync } from 'node:fs';
 import { loadAddon, netnsPath } from './native.js';
-import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
+import { type RingOptions, RingPort, RingPortDevice, ringOptions } from './ring-port.js';
 import type { GreSocket, PacketHandlers } from './types.js';
 
 /** IANA protocol number of GRE (RFC 2784 §2, RFC 2637 §4). */
@@ -49,14 +49,13 @@ const CALL_ID_BITMAP_BYTES = 65536 / 8;
 /** Default ring geometry: a slot holds the largest IPv4 packet; 64 packets per recvmmsg/sendmmsg. */
 export const GRE_RING_DEFAULTS: RingOptions = { slotSize: 65536, rxSlots: 64, txSlots: 64 };
 
-export class RawGreSocket implements GreSocket {
-  private readonly port: RingPort;
+export class RawGreSocket extends RingPortDevice implements GreSocket {
   /** The Call ID filter shared with the addon (bitmap + float64 drop count), made at the first use. */
   private callIdFilter: Uint8Array | undefined;
   private callIdFilterView: DataView | undefined;
 
   private constructor(port: RingPort) {
-    this.port = port;
+    super(port);
   }
 
   /**
@@ -99,12 +98,7 @@ export class RawGreSocket implements GreSocket {
         throw err;
       }
     }
-    const ring: RingOptions = {
-      slotSize: opts.slotSize ?? GRE_RING_DEFAULTS.slotSize,
-      rxSlots: opts.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,
-      txSlots: opts.txSlots ?? GRE_RING_DEFAULTS.txSlots,
-    };
-    return new RawGreSocket(new RingPort(fd, true, ring, IPV4_MIN_HEADER));
+    return RawGreSocket.adopt(fd, opts);
   }
 
   /**
@@ -112,21 +106,7 @@ export class RawGreSocket implements GreSocket {
    * socket's fd, for a worker thread). The socket owns `fd` from here on.
    */
   static adopt(fd: number, ring: Partial<RingOptions> = {}): RawGreSocket {
-    const r: RingOptions = {
-      slotSize: ring.slotSize ?? GRE_RING_DEFAULTS.slotSize,
-      rxSlots: ring.rxSlots ?? GRE_RING_DEFAULTS.rxSlots,
-      txSlots: ring.txSlots ?? GRE_RING_DEFAULTS.txSlots,
-    };
-    return new RawGreSocket(new RingPort(fd, true, r, IPV4_MIN_HEADER));
-  }
-
-  get stats(): Readonly<PortStats> {
-    return this.port.stats;
-  }
-
-  /** The fd, or -1 once closed (diagnostics only). */
-  get fd(): number {
-    return this.port.fd;
+    return new RawGreSocket(new RingPort(fd, true, ringOptions(ring, GRE_RING_DEFAULTS), IPV4_MIN_HEADER));
   }
 
   start(handlers: PacketHandlers): void {
@@ -172,22 +152,6 @@ export class RawGreSocket implements GreSocket {
   /** The transmit ring that {@link reserve} offsets point into. */
   get txRing(): Uint8Array {
     return this.port.txRing;
-  }
-
-  flush(): void {
-    this.port.flush();
-  }
-
-  unref(): void {
-    this.port.unref();
-  }
-
-  ref(): void {
-    this.port.ref();
-  }
-
-  close(): void {
-    this.port.close();
   }
 }
 

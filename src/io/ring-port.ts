@@ -69,6 +69,52 @@ function newStats(): PortStats {
   };
 }
 
+/** Ring geometry: what the caller gave, the device's defaults for the rest. */
+export function ringOptions(opts: Partial<RingOptions>, defaults: RingOptions): RingOptions {
+  return {
+    slotSize: opts.slotSize ?? defaults.slotSize,
+    rxSlots: opts.rxSlots ?? defaults.rxSlots,
+    txSlots: opts.txSlots ?? defaults.txSlots,
+  };
+}
+
+/**
+ * A device on one {@link RingPort} ({@link Tun}, {@link RawGreSocket}): what
+ * they hand straight to the port (counters, fd, flush, ref/unref, close).
+ */
+export abstract class RingPortDevice {
+  protected constructor(protected readonly port: RingPort) {}
+
+  /** Counters: packets/bytes each way, batches, drops, kernel errors (slots as the kernel sees them). */
+  get stats(): Readonly<PortStats> {
+    return this.port.stats;
+  }
+
+  /** The fd, or -1 once closed (diagnostics only). */
+  get fd(): number {
+    return this.port.fd;
+  }
+
+  /** Sends what is queued now (it goes out at the end of the microtask anyway). */
+  flush(): void {
+    this.port.flush();
+  }
+
+  /** Lets the process exit while the device is open. */
+  unref(): void {
+    this.port.unref();
+  }
+
+  ref(): void {
+    this.port.ref();
+  }
+
+  /** Closes the fd; queued packets are discarded. Idempotent. */
+  close(): void {
+    this.port.close();
+  }
+}
+
 /** An Error for an errno from the addon, shaped like Node's system errors. */
 export function errnoError(syscall: string, errno: number): NodeJS.ErrnoException {
   const code = getSystemErrorName(-errno);

@@ -10,15 +10,17 @@
  * kernel hands over TCP super-packets of up to 64 KiB instead of one packet
  * per MSS. The `TunDevice` contract does not change: `onPacket` still sees
  * plain IP packets of at most the MTU, because super-packets are cut into
- * segments here (wire/tcp-segment.ts), and consecutive TCP segments given to
+ * segments here (io/tcp-segment.ts), and consecutive TCP segments given to
  * `write()` in one batch are merged into super-packets before they reach
- * the kernel (wire/tcp-segment-coalesce.ts).
+ * the kernel (io/tcp-segment-coalesce.ts).
  *
  * The interface exists while the fd is open (it is not made persistent):
  * `close()` removes it, and with it every address and route on it.
  */
 import { closeSync } from 'node:fs';
 import { WireError } from '../wire/errors.js';
+import { loadAddon, netnsPath } from './native.js';
+import { type RingOptions, RingPort, RingPortDevice, ringOptions } from './ring-port.js';
 import {
   completeChecksum,
   GSO_MAX_HEADER_LENGTH,
@@ -31,10 +33,8 @@ import {
   VirtioNetGso,
   VirtioNetHdrFlag,
   writePlainVirtioNetHdr,
-} from '../wire/tcp-segment.js';
-import { type CoalesceStats, TcpCoalescer, type TxSlots } from '../wire/tcp-segment-coalesce.js';
-import { loadAddon, netnsPath } from './native.js';
-import { type PortStats, type RingOptions, RingPort } from './ring-port.js';
+} from './tcp-segment.js';
+import { type CoalesceStats, TcpCoalescer, type TxSlots } from './tcp-segment-coalesce.js';
 import type { PacketHandlers, TunDevice } from './types.js';
 
 /** What `offload: true` turns on; each part can be switched off for measurements. */
@@ -47,7 +47,7 @@ export interface TunOffloadOptions {
   segmentation?: boolean;
   /** Merge consecutive TCP segments written in one batch (GRO). Default true. */
   coalesce?: boolean;
-  /** Verify each segment's TCP checksum before merging it. Default true (wire/tcp-segment-coalesce.ts). */
+  /** Verify each segment's TCP checksum before merging it. Default true (io/tcp-segment-coalesce.ts). */
   verifyChecksums?: boolean;
 }
 
@@ -92,17 +92,16 @@ export interface TunOffloadStats {
   coalesce: Readonly<CoalesceStats>;
 }
 
-export class Tun implements TunDevice {
+export class Tun extends RingPortDevice implements TunDevice {
   /** The interface name the kernel gave (a `%d` pattern resolved). */
   readonly name: string;
   /** The offloads in force (after the kernel's answer), or undefined without offload. */
   readonly offloads: { tso: boolean; uso: boolean; coalesce: boolean; verifyChecksums: boolean } | undefined;
-  private readonly port: RingPort;
   private readonly offloadState: OffloadState | undefined;
 
   private constructor(name: string, port: RingPort, offload: TunOffloadOptions | undefined, uso: boolean) {
+    super(port);
     this.name = name;
-    this.port = port;
     if (offload) {
       const tso = offload.segmentation ?? true;
       const coalesce = offload.coalesce ?? true;
@@ -115,8 +114,7 @@ export class Tun implements TunDevice {
   /** Creates the interface (needs CAP_NET_ADMIN). It starts down and without addresses: see ip.ts. */
   static open(opts: TunOptions = {}): Tun {
     const addon = loadAddon();
-    const offload: TunOffloadOptions | undefined =
-      opts.offload === true ? {} : opts.offload === false ? undefined : opts.offload;
+    const offload = offloadOptions(opts);
     let flags = opts.multiQueue ? addon.IFF_MULTI_QUEUE : 0;
     if (offload) flags |= addon.IFF_VNET_HDR;
     const { fd, name } = addon.openTun(opts.name ?? 'pptp%d', flags, opts.netns && netnsPath(opts.netns));
@@ -132,13 +130,7 @@ export class Tun implements TunDevice {
         throw err;
       }
     }
-    const ring: RingOptions = {
-      slotSize: opts.slotSize ?? (offload ? TUN_OFFLOAD_SLOT_SIZE : TUN_RING_DEFAULTS.slotSize),
-      rxSlots: opts.rxSlots ?? TUN_RING_DEFAULTS.rxSlots,
-      txSlots: opts.txSlots ?? TUN_RING_DEFAULTS.txSlots,
-    };
-    const minTx = offload ? VIRTIO_NET_HDR_LENGTH + 1 : 1;
-    return new Tun(name, new RingPort(fd, false, ring, minTx), offload, uso);
+    return new Tun(name, tunPort(fd, opts, offload), offload, uso);
   }
 
   /**
@@ -149,30 +141,13 @@ export class Tun implements TunDevice {
    * the fd). The Tun owns `fd` from here on.
    */
   static adopt(fd: number, opts: TunOptions & { name: string }): Tun {
-    const offload: TunOffloadOptions | undefined =
-      opts.offload === true ? {} : opts.offload === false ? undefined : opts.offload;
-    const ring: RingOptions = {
-      slotSize: opts.slotSize ?? (offload ? TUN_OFFLOAD_SLOT_SIZE : TUN_RING_DEFAULTS.slotSize),
-      rxSlots: opts.rxSlots ?? TUN_RING_DEFAULTS.rxSlots,
-      txSlots: opts.txSlots ?? TUN_RING_DEFAULTS.txSlots,
-    };
-    const minTx = offload ? VIRTIO_NET_HDR_LENGTH + 1 : 1;
-    return new Tun(opts.name, new RingPort(fd, false, ring, minTx), offload, false);
-  }
-
-  /** Counters: packets/bytes each way, batches, drops, kernel errors (slots as the kernel sees them). */
-  get stats(): Readonly<PortStats> {
-    return this.port.stats;
+    const offload = offloadOptions(opts);
+    return new Tun(opts.name, tunPort(fd, opts, offload), offload, false);
   }
 
   /** Counters of the offload path, or undefined without offload. */
   get offloadStats(): Readonly<TunOffloadStats> | undefined {
     return this.offloadState?.stats;
-  }
-
-  /** The fd, or -1 once closed (diagnostics only). */
-  get fd(): number {
-    return this.port.fd;
   }
 
   start(handlers: PacketHandlers): void {
@@ -191,10 +166,6 @@ export class Tun implements TunDevice {
     return o ? o.write(packet) : this.port.queue(packet);
   }
 
-  flush(): void {
-    this.port.flush();
-  }
-
   /** {@link TunDevice.pause}: stops reading; the kernel queues (and, when its queue is full, drops) in the meantime. */
   pause(): void {
     this.port.pauseReceive();
@@ -204,19 +175,18 @@ export class Tun implements TunDevice {
   resume(): void {
     this.port.resumeReceive();
   }
+}
 
-  /** Lets the process exit while the interface is open. */
-  unref(): void {
-    this.port.unref();
-  }
+/** `offload` as options: `true` is all of them, absent or `false` none. */
+function offloadOptions(opts: TunOptions): TunOffloadOptions | undefined {
+  return opts.offload === true ? {} : opts.offload === false ? undefined : opts.offload;
+}
 
-  ref(): void {
-    this.port.ref();
-  }
-
-  close(): void {
-    this.port.close();
-  }
+/** The port of a TUN fd: bigger slots and a virtio-net header in front of every packet with offload. */
+function tunPort(fd: number, opts: TunOptions, offload: TunOffloadOptions | undefined): RingPort {
+  const defaults = offload ? { ...TUN_RING_DEFAULTS, slotSize: TUN_OFFLOAD_SLOT_SIZE } : TUN_RING_DEFAULTS;
+  const minTx = offload ? VIRTIO_NET_HDR_LENGTH + 1 : 1;
+  return new RingPort(fd, false, ringOptions(opts, defaults), minTx);
 }
 
 /** Shorthand for {@link Tun.open}. */

@@ -23,9 +23,9 @@
 
 import { ipv4ToString } from '../wire/bytes.js';
 import type { CpOption } from '../wire/cp.js';
-import { WireError } from '../wire/errors.js';
 import { decodeIpcpOption, encodeIpcpOption, type IpcpOption, IpcpOptionType } from '../wire/ipcp.js';
 import { PppProtocol } from '../wire/ppp.js';
+import { decodeNakOptions, decodeRequestOption } from './cp-options.js';
 import type { CpPolicy, PolicyContext, RequestVerdict } from './fsm-policy.js';
 
 /** IPCP settings, named after pppd's options. */
@@ -137,13 +137,8 @@ export class IpcpPolicy implements CpPolicy<IpcpNote> {
   onAck(): void {}
 
   onNak(options: readonly CpOption[], treatAsReject: boolean): boolean {
-    let decoded: IpcpOption[];
-    try {
-      decoded = options.map(decodeIpcpOption);
-    } catch (e) {
-      if (e instanceof WireError) return false;
-      throw e;
-    }
+    const decoded = decodeNakOptions(options, decodeIpcpOption);
+    if (!decoded) return false;
     for (const o of decoded) {
       switch (o.kind) {
         case 'ip-address':
@@ -207,15 +202,8 @@ export class IpcpPolicy implements CpPolicy<IpcpNote> {
         continue;
       }
       seen.add(raw.type);
-      let o: IpcpOption;
-      try {
-        o = decodeIpcpOption(raw);
-      } catch (e) {
-        if (!(e instanceof WireError)) throw e;
-        ctx.log.log('debug', 'rejecting malformed option', { error: e.message });
-        reject.push(raw);
-        continue;
-      }
+      const o = decodeRequestOption(raw, decodeIpcpOption, reject, ctx);
+      if (!o) continue;
       switch (o.kind) {
         case 'ip-address': {
           sawAddress = true;

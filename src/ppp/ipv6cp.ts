@@ -13,15 +13,14 @@
 import { randomBytes } from 'node:crypto';
 import { bytesEqual, toHex } from '../wire/bytes.js';
 import type { CpOption } from '../wire/cp.js';
-import { WireError } from '../wire/errors.js';
 import {
   decodeIpv6cpOption,
   encodeIpv6cpOption,
   INTERFACE_IDENTIFIER_LENGTH,
-  type Ipv6cpOption,
   Ipv6cpOptionType,
 } from '../wire/ipv6cp.js';
 import { PppProtocol } from '../wire/ppp.js';
+import { decodeNakOptions, decodeRequestOption } from './cp-options.js';
 import type { CpPolicy, PolicyContext, RequestVerdict } from './fsm-policy.js';
 
 /** IPv6CP settings (pppd `ipv6 <local>,<remote>`, `ipv6cp-accept-local`, `ipv6cp-use-persistent`...). */
@@ -149,13 +148,8 @@ export class Ipv6cpPolicy implements CpPolicy<Ipv6cpNote> {
   onAck(): void {}
 
   onNak(options: readonly CpOption[], treatAsReject: boolean): boolean {
-    let decoded: Ipv6cpOption[];
-    try {
-      decoded = options.map(decodeIpv6cpOption);
-    } catch (e) {
-      if (e instanceof WireError) return false;
-      throw e;
-    }
+    const decoded = decodeNakOptions(options, decodeIpv6cpOption);
+    if (!decoded) return false;
     for (const o of decoded) {
       if (o.kind !== 'interface-identifier' || !this.ours || treatAsReject) continue;
       const s = o.interfaceIdentifier;
@@ -192,15 +186,8 @@ export class Ipv6cpPolicy implements CpPolicy<Ipv6cpNote> {
     let peer: Uint8Array = ZERO;
     let saw = false;
     for (const raw of options) {
-      let o: Ipv6cpOption;
-      try {
-        o = decodeIpv6cpOption(raw);
-      } catch (e) {
-        if (!(e instanceof WireError)) throw e;
-        ctx.log.log('debug', 'rejecting malformed option', { error: e.message });
-        reject.push(raw);
-        continue;
-      }
+      const o = decodeRequestOption(raw, decodeIpv6cpOption, reject, ctx);
+      if (!o) continue;
       if (o.kind !== 'interface-identifier' || saw) {
         // IPv6-Compression-Protocol (removed by RFC 5072), unknown options, a second identifier ("A
         // Configure-Request MUST contain exactly one instance"): rejected.

@@ -187,3 +187,17 @@ export function encodeCpOptions(opts: readonly CpOption[], out?: Uint8Array, off
   }
   return buf.subarray(offset, offset + len);
 }
+
+/**
+ * The Data of an option that names a protocol and carries that protocol's
+ * own parameters after it (LCP Authentication-Protocol and Quality-Protocol,
+ * RFC 1661 §6.2–6.3; IPCP IP-Compression-Protocol, RFC 1332 §3.2; IPv6CP
+ * IPv6-Compression-Protocol, RFC 2472 §4.2): 2 octets of protocol, then
+ * `rest`. New bytes.
+ */
+export function protocolOptionData(protocol: number, rest: Uint8Array): Uint8Array {
+  const data = new Uint8Array(2 + rest.length);
+  put16(data, 0, protocol);
+  data.set(rest, 2);
+  return data;
+}

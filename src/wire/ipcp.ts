@@ -12,8 +12,8 @@
  * Ownership: `data` fields in decoded options are views into the input.
  */
 
-import { put16, put32, u16, u32 } from './bytes.js';
-import type { CpOption } from './cp.js';
+import { put32, u16, u32 } from './bytes.js';
+import { type CpOption, protocolOptionData } from './cp.js';
 import {
   decodeNcpPacket,
   encodeNcpPacket,
@@ -141,12 +141,8 @@ export function encodeIpcpOption(o: IpcpOption): CpOption {
       put32(data, 4, o.destinationAddress);
       return { type, data };
     }
-    case 'ip-compression-protocol': {
-      const data = new Uint8Array(2 + o.data.length);
-      put16(data, 0, o.protocol);
-      data.set(o.data, 2);
-      return { type, data };
-    }
+    case 'ip-compression-protocol':
+      return { type, data: protocolOptionData(o.protocol, o.data) };
     case 'ip-address':
     case 'primary-dns':
     case 'primary-nbns':

@@ -11,8 +11,8 @@
  * into the input.
  */
 
-import { put16, u16 } from './bytes.js';
-import type { CpOption } from './cp.js';
+import { u16 } from './bytes.js';
+import { type CpOption, protocolOptionData } from './cp.js';
 import {
   decodeNcpPacket,
   encodeNcpPacket,
@@ -94,12 +94,8 @@ export function encodeIpv6cpOption(o: Ipv6cpOption): CpOption {
         throw new RangeError(`Interface-Identifier must be 8 bytes, got ${o.interfaceIdentifier.length}`);
       }
       return { type, data: o.interfaceIdentifier.slice() };
-    case 'ipv6-compression-protocol': {
-      const data = new Uint8Array(2 + o.data.length);
-      put16(data, 0, o.protocol);
-      data.set(o.data, 2);
-      return { type, data };
-    }
+    case 'ipv6-compression-protocol':
+      return { type, data: protocolOptionData(o.protocol, o.data) };
     case 'unknown':
       return { type, data: o.data.slice() };
   }

@@ -35,6 +35,7 @@ import {
   decodeCpOptions,
   decodeCpPacket,
   encodeCpOptions,
+  protocolOptionData,
 } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
 import { PppProtocol } from './ppp.js';
@@ -703,12 +704,8 @@ export function encodeLcpOption(o: LcpOption): CpOption {
       return { type, data };
     }
     case 'authentication-protocol':
-    case 'quality-protocol': {
-      const data = new Uint8Array(2 + o.data.length);
-      put16(data, 0, o.protocol);
-      data.set(o.data, 2);
-      return { type, data };
-    }
+    case 'quality-protocol':
+      return { type, data: protocolOptionData(o.protocol, o.data) };
     case 'pfc':
     case 'acfc':
       return { type, data: new Uint8Array(0) };

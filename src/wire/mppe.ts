@@ -16,7 +16,7 @@
  *
  * This codec starts after the PPP Protocol field (the frame codec in
  * ppp.ts handles that), so its offsets are relative to the Information
- * field. It knows only the bits; the MPPE engine (src/ppp/mppe.ts) decides
+ * field. It knows only the bits; the MPPE engine (src/mppe/mppe.ts) decides
  * what they mean for the RC4 state.
  *
  * Ownership: `payload` is a `subarray` view into the input.

@@ -1,6 +1,6 @@
 /**
  * `pptp-ts decode --password`: MPPE decrypted from a capture. The other side
- * is the stack's own transmit engine (src/ppp/mppe.ts `MppeEncryptor`, tested
+ * is the stack's own transmit engine (src/mppe/mppe.ts `MppeEncryptor`, tested
  * against an RFC 3078/3079 reference implementation), keyed from the RFC
  * 2759 §9.2 MS-CHAPv2 exchange whose password is "clientPass"; the decoder
  * must derive the same keys from the capture and the password alone.
@@ -14,7 +14,7 @@ import { MppeSessionDecryptor } from '../../src/decode/mppe-decrypt.js';
 import { WRONG_PASSWORD_WARNING } from '../../src/decode/ppp.js';
 import { renderPacketText } from '../../src/decode/render.js';
 import type { DecodedPacket } from '../../src/decode/tree.js';
-import { MppeEncryptor } from '../../src/ppp/mppe.js';
+import { MppeEncryptor } from '../../src/mppe/mppe.js';
 import { utf8 } from '../../src/wire/bytes.js';
 import { encodeCcpOption, encodeCcpPacket, mppeOptionFromBits } from '../../src/wire/ccp.js';
 import { encodeChapPacket } from '../../src/wire/chap.js';

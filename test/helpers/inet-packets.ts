@@ -1,6 +1,6 @@
 /**
  * Naive, independent builders of IPv4/IPv6 TCP and UDP packets for the
- * offload tests (wire/tcp-segment*.ts): every header written field by
+ * offload tests (io/tcp-segment*.ts): every header written field by
  * field from the RFC diagrams and every checksum computed with the plain
  * byte-pair loop of RFC 1071, so they share no code with what they test.
  */

@@ -18,7 +18,7 @@ import { mppeKeysFromMsChapV2 } from '../../src/crypto/mppe-keys.js';
 import { ntPasswordHash } from '../../src/crypto/mschap.js';
 import { decodeCapture } from '../../src/decode/index.js';
 import type { DecodedPacket } from '../../src/decode/tree.js';
-import { MppeEncryptor } from '../../src/ppp/mppe.js';
+import { MppeEncryptor } from '../../src/mppe/mppe.js';
 import { parseIpv4, utf8 } from '../../src/wire/bytes.js';
 import { encodeCcpOption, encodeCcpPacket, mppeOptionFromBits } from '../../src/wire/ccp.js';
 import { encodeChapPacket } from '../../src/wire/chap.js';

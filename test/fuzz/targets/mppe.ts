@@ -4,7 +4,7 @@
  * decryptor per mode lives across all iterations, so the mutations also walk
  * it through loss, re-sync and rekey-cap states.
  */
-import { MPPE_HEADROOM, MppeDecryptor, MppeEncryptor } from '../../../src/ppp/mppe.js';
+import { MPPE_HEADROOM, MppeDecryptor, MppeEncryptor } from '../../../src/mppe/mppe.js';
 import type { FuzzTarget } from '../mutate.js';
 
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i * 17 + 3);

@@ -1,11 +1,11 @@
 /**
- * Fuzz targets for the TUN offload code (wire/tcp-segment*.ts): a virtio-net
+ * Fuzz targets for the TUN offload code (io/tcp-segment*.ts): a virtio-net
  * header plus a packet, as a TUN read returns them, must be segmented (or
  * have its checksum completed) or be refused with WireError; the segments'
  * payloads must add up to the super-packet's. The coalescer must take any
  * bytes without throwing and never write outside its slots.
  */
-import { WireError, WireErrorCode } from '../../../src/wire/errors.js';
+
 import {
   completeChecksum,
   encodeVirtioNetHdr,
@@ -18,8 +18,9 @@ import {
   VIRTIO_NET_HDR_LENGTH,
   VirtioNetGso,
   VirtioNetHdrFlag,
-} from '../../../src/wire/tcp-segment.js';
-import { TcpCoalescer } from '../../../src/wire/tcp-segment-coalesce.js';
+} from '../../../src/io/tcp-segment.js';
+import { TcpCoalescer } from '../../../src/io/tcp-segment-coalesce.js';
+import { WireError, WireErrorCode } from '../../../src/wire/errors.js';
 import { patternBytes, tcpPacket, udpPacket, V4_FLOW, V6_FLOW } from '../../helpers/inet-packets.js';
 import type { FuzzTarget } from '../mutate.js';
 

@@ -1,5 +1,5 @@
 /**
- * The MPPE engine (src/ppp/mppe.ts) against the independent reference in
+ * The MPPE engine (src/mppe/mppe.ts) against the independent reference in
  * mppe-reference.ts, written from the RFC 3078/3079 pseudo-code: identical
  * ciphertext, our encrypt → reference decrypt, reference encrypt → our
  * decrypt, for 40/56/128-bit keys, stateless and stateful, both meanings of
@@ -19,7 +19,7 @@ import {
   MppeDecryptor,
   MppeEncryptor,
   type MppeStatefulReset,
-} from '../../src/ppp/mppe.js';
+} from '../../src/mppe/mppe.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
 import { prng } from '../fuzz/mutate.js';
 import { RefReceiver, type RefResult, RefSender } from './mppe-reference.js';

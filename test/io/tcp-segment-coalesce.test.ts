@@ -1,5 +1,5 @@
 /**
- * wire/tcp-segment-coalesce.ts (GRO before the TUN): which segments merge
+ * io/tcp-segment-coalesce.ts (GRO before the TUN): which segments merge
  * and which do not, what a merged super-packet looks like (virtio-net
  * header, lengths, IPv4 header checksum, partial TCP checksum), and that no
  * byte is lost, duplicated or reordered within a flow. Oracles: packets
@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toHex } from '../../src/wire/bytes.js';
 import {
   completeChecksum,
   decodeVirtioNetHdr,
@@ -17,8 +16,9 @@ import {
   VIRTIO_NET_HDR_LENGTH,
   VirtioNetGso,
   VirtioNetHdrFlag,
-} from '../../src/wire/tcp-segment.js';
-import { type CoalesceOptions, TcpCoalescer, type TxSlots } from '../../src/wire/tcp-segment-coalesce.js';
+} from '../../src/io/tcp-segment.js';
+import { type CoalesceOptions, TcpCoalescer, type TxSlots } from '../../src/io/tcp-segment-coalesce.js';
+import { toHex } from '../../src/wire/bytes.js';
 import {
   type FlowSpec,
   patternBytes,

@@ -17,7 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function scavengesDuring(loopBody: string, stateless: boolean): number {
   const script = `
-    import { MPPE_HEADROOM, MppeDecryptor, MppeEncryptor } from './src/ppp/mppe.ts';
+    import { MPPE_HEADROOM, MppeDecryptor, MppeEncryptor } from './src/mppe/mppe.ts';
     const cfg = { bits: 128, stateless: ${stateless}, masterKey: new Uint8Array(16).fill(9) };
     const enc = new MppeEncryptor(cfg);
     const dec = new MppeDecryptor(cfg);

@@ -2,9 +2,9 @@
  * An independent MPPE implementation written only for the tests, straight
  * from the pseudo-code of RFC 3078 (§3.1, §5–§8) and RFC 3079 (§2–§3):
  * plain, allocation-happy, obviously correct, sharing no code with
- * src/ppp/mppe.ts or src/crypto (its own RC4, node:crypto for SHA-1).
+ * src/mppe/mppe.ts or src/crypto (its own RC4, node:crypto for SHA-1).
  *
- * Where the RFC leaves a choice open it follows what src/ppp/mppe.ts
+ * Where the RFC leaves a choice open it follows what src/mppe/mppe.ts
  * documents (first coherency count 0, no A on the first stateful packet,
  * 'linux' vs 'rfc3078' meaning of A), so the two can be compared byte for
  * byte. Receive-side loss handling is written differently on purpose: it

@@ -8,7 +8,9 @@
  * kernel's own rules (`tcp_gso_segment`, `inet_gso_segment`,
  * `ipv6_gso_segment`, `skb_checksum_help`).
  *
- * Pure: no Node APIs, no allocation per packet. Segmentation works in place
+ * Lives in io/ beside its one user, the TUN (src/io/tun.ts): it is the
+ * kernel's offload work done in user space, not a protocol codec. Pure all
+ * the same: no Node APIs, no allocation per packet. Segmentation works in place
  * (see {@link gsoSegment}); every segment is handed out as a view that is
  * valid only during the callback.
  *
@@ -17,7 +19,7 @@
  * §3.1 (TCP header and checksum), RFC 768 (UDP), RFC 1071 (computing the
  * checksum), linux/virtio_net.h and linux/if_tun.h.
  */
-import { WireError, WireErrorCode } from './errors.js';
+import { WireError, WireErrorCode } from '../wire/errors.js';
 
 // ---------------------------------------------------------------------------
 // virtio_net_hdr

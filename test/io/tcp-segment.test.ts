@@ -1,5 +1,5 @@
 /**
- * wire/tcp-segment.ts: the virtio-net header codec, the Internet checksum
+ * io/tcp-segment.ts: the virtio-net header codec, the Internet checksum
  * over large buffers, completing partial checksums, and GSO segmentation.
  * Oracles: a naive byte-loop checksum, packets built field by field from
  * the RFC diagrams (test/helpers/inet-packets.ts), and tshark, which
@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LinkType } from '../../src/capture/link.js';
 import { encodePcap } from '../../src/capture/pcap.js';
-import { toHex } from '../../src/wire/bytes.js';
 import {
   checksumAdd,
   completeChecksum,
@@ -27,7 +26,8 @@ import {
   type VirtioNetHdr,
   VirtioNetHdrFlag,
   virtioNetHdrLength,
-} from '../../src/wire/tcp-segment.js';
+} from '../../src/io/tcp-segment.js';
+import { toHex } from '../../src/wire/bytes.js';
 import { assertWireError, codecSuite } from '../helpers/codec.js';
 import {
   checksumsOk,

@@ -1,0 +1,771 @@
+/**
+ * The MPPE engine (RFC 3078): per-direction RC4 encryption of PPP frames
+ * with 40-, 56- or 128-bit keys, in stateless or stateful mode, and the
+ * coherency-count bookkeeping that keeps both ends' keys in step.
+ *
+ * Sans-IO and allocation-free on the hot path: {@link MppeEncryptor.encrypt}
+ * and {@link MppeDecryptor.decrypt} work in place on the caller's buffer,
+ * re-key with our own SHA-1 and RC4 into reused state, and report through
+ * return values and fields instead of new objects.
+ *
+ * ```
+ *   unit (protocol 0x0021 + payload)            unit (protocol + payload)
+ *        │ encrypt(protocol, buf, off, end)          ▲ decrypt(buf, start, end)
+ *        ▼                                           │   → 'ok' | 'drop' | 'send-reset-request'
+ *   ┌ MppeEncryptor ┐   Information field    ┌ MppeDecryptor ┐
+ *   │ ccount, key   │ ── of a 0x00FD frame ─▶│ ccount, key,  │
+ *   │ reset pending │   |A|B|C|D| ccount |   │ discard state │
+ *   └───────────────┘   | RC4(proto+data)|   └───────────────┘
+ * ```
+ *
+ * What each side does, in RFC terms:
+ *  - Transmit (§3.1, §7): the coherency count increases by one per packet
+ *    modulo 4096. Stateless: change the key before every packet and set A.
+ *    Stateful: change the key before every "flag" packet (count's low octet
+ *    0xFF) and set A; after the peer's CCP Reset-Request
+ *    ({@link MppeEncryptor.resetRequested}) re-initialise and set A on the
+ *    next packet (§8.2).
+ *  - Receive (§8): stateless: perform N = C1 − C2 key changes, bounded (see
+ *    {@link DEFAULT_MAX_REKEYS_PER_PACKET}). Stateful: a gap drops the packet
+ *    and asks the unit for a CCP Reset-Request ('send-reset-request'), then
+ *    silently discards until a packet with A arrives; that packet re-syncs
+ *    the count and the keys (one key change per missed flag packet).
+ *
+ * A Reset-Request concerns only the direction it arrives about: the peer's
+ * *receiver* asked, so it resets *our transmit side* only (RFC 3078 §8.2
+ * "When the sender receives a CCP Reset-Request packet, it MUST
+ * re-initialize its own RC4 tables"). The decryptor never changes on it.
+ *
+ * Two places where deployed stacks and the RFC disagree, both chosen to
+ * interoperate with Linux `ppp_mppe` (the peer of pppd/pptpd/accel-ppp):
+ *  - The first stateful packet does not carry A (Linux does not set it and
+ *    a Linux receiver would change keys on it). For an RFC receiver, A on the
+ *    first packet would only re-initialise tables that are fresh anyway.
+ *  - In stateful mode, what A means on a packet that is not a flag packet
+ *    is configurable ({@link MppeStatefulReset}): RFC 3078 §8.2 re-initialises
+ *    RC4 with the current session key; Linux performs a full key change. The
+ *    default is 'linux'. Stateless mode is identical in both.
+ *
+ * Two places where we are stricter than Linux, both to survive hostile or
+ * disordered input (docs/crypto.md "Receive rules"):
+ *  - A packet slightly *behind* the last one (within {@link MPPE_LATE_WINDOW})
+ *    is dropped as late, in both modes. In stateful mode that keeps the RC4
+ *    stream intact instead of forcing a reset.
+ *  - A stateless forward jump performs at most `maxRekeysPerPacket` key
+ *    changes per packet; beyond that the packet is dropped but the keys
+ *    still advance by the cap, so a genuine long loss burst re-syncs over a
+ *    few packets while a forged count costs bounded CPU.
+ *
+ * One engine for every receiver: the PPP unit's data path (src/ppp/unit.ts)
+ * and the offline decryption of `pptp-ts decode` (src/decode/mppe-decrypt.ts)
+ * both run {@link MppeDecryptor}, so the key schedule (RFC 3079 §3, RFC 3078
+ * §7.3) and the coherency-count rules (RFC 3078 §8) exist once.
+ *
+ * Secrets: the key state never appears in `toString`, JSON or `inspect`.
+ */
+import { initialSessionKey, type MppeKeyBits, mppeKeyLength, reduceSessionKey } from '../crypto/mppe-keys.js';
+import { Rc4 } from '../crypto/rc4.js';
+import { getNewKeyDigest, SHA1_DIGEST_LENGTH } from '../crypto/sha1.js';
+import {
+  encodeMppeHeader,
+  MPPE_BIT,
+  MPPE_COHERENCY_COUNT_MODULO,
+  MPPE_HEADER_LENGTH,
+  MppeView,
+} from '../wire/mppe.js';
+
+/** Bytes the encryptor writes in front of the payload: MPPE header (2) + inner PPP protocol (2). */
+export const MPPE_HEADROOM = MPPE_HEADER_LENGTH + 2;
+
+/** RFC 3078 §3: "Only packets with PPP Protocol numbers in the range 0x0021 to 0x00FA are encrypted." */
+export const MPPE_MIN_PROTOCOL = 0x0021;
+/** Upper end of the encryptable range (RFC 3078 §3). */
+export const MPPE_MAX_PROTOCOL = 0x00fa;
+
+/**
+ * Default cap on stateless key changes performed for one received packet.
+ * Each costs a SHA-1 and two RC4 key schedules (a few µs); RFC 3078 §8.1
+ * allows up to 4095. Linux allows 2048 per packet.
+ */
+export const DEFAULT_MAX_REKEYS_PER_PACKET = 256;
+
+/**
+ * A received coherency count at most this far *behind* the last accepted
+ * one is "late" (duplicated or reordered) and dropped without touching the
+ * keys; anything else that is not the next count is a forward jump.
+ */
+export const MPPE_LATE_WINDOW = 256;
+
+/**
+ * 'linux' stateful re-sync: how many FLUSHED packets (each a key change at
+ * the sender) we may have missed during one loss episode and still recover
+ * from; see `MppeDecryptor.decrypt`.
+ */
+export const MPPE_MAX_MISSED_RESETS = 4;
+
+/**
+ * Stateful: the most extra key changes a re-sync may try. Every re-sync that
+ * turns out wrong (the next packets decrypt to garbage) widens the next
+ * guess by two, from {@link MPPE_MAX_MISSED_RESETS} up to this, each trial
+ * a SHA-1 and an RC4 key schedule on two bytes.
+ */
+export const MPPE_MAX_RESYNC_GUESS = 32;
+
+/**
+ * Stateful: packets that must decrypt well after a re-sync before its
+ * starting point (the key state before the guess) is forgotten.
+ */
+export const MPPE_RESYNC_CONFIRM_PACKETS = 16;
+
+/** What a stateful FLUSHED (A) packet that is not a flag packet means; see the module comment. */
+export type MppeStatefulReset = 'rfc3078' | 'linux';
+
+/** Configuration of one direction. */
+export interface MppeDirectionConfig {
+  /** Negotiated strength (CCP option 18 L/M/S bits, RFC 3078 §2). */
+  readonly bits: MppeKeyBits;
+  /** Stateless mode (H bit) negotiated. */
+  readonly stateless: boolean;
+  /**
+   * This direction's master key (RFC 3078 "StartKey"): at least 8 bytes for
+   * 40/56-bit, 16 for 128-bit; see src/crypto/mppe-keys.ts. Copied.
+   */
+  readonly masterKey: Uint8Array;
+  /** Stateful only; default 'linux'. Both ends must agree. */
+  readonly statefulReset?: MppeStatefulReset;
+}
+
+/** Receive-side configuration. */
+export interface MppeReceiveConfig extends MppeDirectionConfig {
+  /** Stateless only: cap on key changes per received packet (default {@link DEFAULT_MAX_REKEYS_PER_PACKET}). */
+  readonly maxRekeysPerPacket?: number;
+}
+
+/** Both directions (what CCP hands over once MPPE is Opened). */
+export interface MppeConfig {
+  readonly bits: MppeKeyBits;
+  readonly stateless: boolean;
+  /** Our transmit master key and our receive master key (src/crypto `MppeMasterKeys`). */
+  readonly keys: { readonly sendKey: Uint8Array; readonly receiveKey: Uint8Array };
+  readonly statefulReset?: MppeStatefulReset;
+  readonly maxRekeysPerPacket?: number;
+}
+
+/** Creates the encryptor and decryptor for a link. */
+export function createMppe(config: MppeConfig): { encryptor: MppeEncryptor; decryptor: MppeDecryptor } {
+  const common = { bits: config.bits, stateless: config.stateless, statefulReset: config.statefulReset };
+  return {
+    encryptor: new MppeEncryptor({ ...common, masterKey: config.keys.sendKey }),
+    decryptor: new MppeDecryptor({
+      ...common,
+      masterKey: config.keys.receiveKey,
+      maxRekeysPerPacket: config.maxRekeysPerPacket,
+    }),
+  };
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Scratch shared by every key state of the process: key changes and
+ * stateless packets run synchronously from start to end, so one digest
+ * buffer and one RC4 state serve every session (a server with
+ * thousands of idle links must not hold them per link: docs/sessions.md).
+ */
+const scratch = {
+  digest: new Uint8Array(SHA1_DIGEST_LENGTH),
+  /** The RC4 state of stateless links: re-keyed from the session key before every packet, so it never carries over. */
+  rc4: new Rc4(),
+};
+
+/**
+ * One direction's keys and RC4 state: the master key ("StartKey"), the
+ * current session key and the cipher, plus the key change of RFC 3078 §7.3.
+ * Allocation-free after construction (a stateful link allocates its RC4
+ * state at its first use).
+ *
+ * Memory: an idle link holds only the two keys, in one array. A stateless
+ * link's RC4 state exists only between a key change and the end of that
+ * packet (RFC 3078 §7.1: the key changes before every packet), so it is
+ * the process-wide {@link scratch} one; a stateful link's state carries
+ * from packet to packet and is its own.
+ */
+class MppeKeyState {
+  readonly #bits: MppeKeyBits;
+  readonly #length: number;
+  /** Master key at [0, length), session key at [length, 2 × length). */
+  readonly #keys: Uint8Array;
+  readonly #stateless: boolean;
+  #rc4: Rc4 | undefined;
+
+  constructor(bits: MppeKeyBits, masterKey: Uint8Array, stateless: boolean) {
+    this.#bits = bits;
+    const n = mppeKeyLength(bits);
+    this.#length = n;
+    this.#stateless = stateless;
+    if (masterKey.length < n) {
+      throw new RangeError(`MPPE-${bits} needs a master key of at least ${n} bytes`);
+    }
+    const keys = new Uint8Array(2 * n);
+    keys.set(masterKey.subarray(0, n), 0);
+    // RFC 3079 §2–3: the first session key is GetNewKeyFromSHA(master, master) reduced.
+    const first = initialSessionKey(keys.subarray(0, n), bits);
+    keys.set(first, n);
+    first.fill(0);
+    this.#keys = keys;
+  }
+
+  /**
+   * The cipher, keyed with the current session key (RFC 3078 §5) unless a
+   * key change or re-initialisation since left it elsewhere. Stateless: the
+   * shared state, valid until the end of the current packet.
+   */
+  get rc4(): Rc4 {
+    if (this.#stateless) return scratch.rc4;
+    let r = this.#rc4;
+    if (r === undefined) {
+      r = new Rc4();
+      r.setKey(this.#keys, this.#length, this.#length);
+      this.#rc4 = r;
+    }
+    return r;
+  }
+
+  /**
+   * RFC 3078 §7.3: InterimKey = GetNewKeyFromSHA(StartKey, SessionKey);
+   * rc4_key(InterimKey); SessionKey = rc4(InterimKey); reduce to strength;
+   * rc4_key(SessionKey).
+   */
+  changeKey(): void {
+    const n = this.#length;
+    const keys = this.#keys;
+    const digest = scratch.digest;
+    // SHA-1(StartKey | SHApad1 | SessionKey | SHApad2)
+    getNewKeyDigest(keys, 0, keys, n, n, digest, 0);
+    const rc4 = this.rc4;
+    rc4.setKey(digest, 0, n);
+    for (let i = 0; i < n; i++) keys[n + i] = digest[i]!;
+    digest.fill(0);
+    rc4.process(keys, n, 2 * n);
+    reduceSessionKey(keys, this.#bits, n);
+    rc4.setKey(keys, n, n);
+  }
+
+  /** RFC 3078 §8.2: rc4_key(RC4Key, Length_Of_Key, SessionKey) with the current session key. */
+  reinitialize(): void {
+    this.rc4.setKey(this.#keys, this.#length, this.#length);
+  }
+
+  /** Makes this state an exact copy of `other` (same strength and mode). Allocation-free once both have their RC4 state. */
+  copyFrom(other: MppeKeyState): void {
+    this.#keys.set(other.#keys);
+    if (!this.#stateless) this.rc4.copyFrom(other.rc4);
+  }
+
+  /** Overwrites the key material (call when the link goes down). */
+  wipe(): void {
+    this.#keys.fill(0);
+    // Stateless: the shared state holds nothing of ours past the packet that used it.
+    if (this.#rc4) this.#rc4.setKey(this.#keys, 0, this.#length);
+  }
+
+  toJSON(): object {
+    return { bits: this.#bits };
+  }
+  toString(): string {
+    return `MppeKeyState(${this.#bits}-bit)`;
+  }
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
+
+/** The encoder's header, reused by every encryptor (no per-packet or per-link object). */
+const HEADER_SCRATCH = {
+  flushed: false,
+  atFront: false,
+  compressed: false,
+  encrypted: true,
+  coherencyCount: 0,
+};
+
+/** Transmit-side counters. */
+export interface MppeTransmitCounters {
+  packets: number;
+  /** Plaintext bytes encrypted (protocol field + payload). */
+  bytes: number;
+  /** Key changes performed (RFC 3078 §7.3). */
+  rekeys: number;
+  /** Packets sent with A (FLUSHED). */
+  flushed: number;
+  /** CCP Reset-Requests honoured (one per flushed packet they caused). */
+  resets: number;
+}
+
+/**
+ * Encrypts our outgoing frames (one direction). Construct once CCP has
+ * negotiated MPPE; call {@link resetRequested} on every CCP Reset-Request
+ * the peer sends.
+ */
+export class MppeEncryptor {
+  readonly counters: MppeTransmitCounters = { packets: 0, bytes: 0, rekeys: 0, flushed: 0, resets: 0 };
+  readonly #keys: MppeKeyState;
+  readonly #stateless: boolean;
+  readonly #linuxReset: boolean;
+  /** Count of the last packet sent; 4095 so that the first packet carries 0 (as Linux does). */
+  #coherencyCount = MPPE_COHERENCY_COUNT_MODULO - 1;
+  #resetPending = false;
+
+  constructor(config: MppeDirectionConfig) {
+    this.#keys = new MppeKeyState(config.bits, config.masterKey, config.stateless);
+    this.#stateless = config.stateless;
+    this.#linuxReset = (config.statefulReset ?? 'linux') === 'linux';
+  }
+
+  /** Coherency count of the last packet sent (4095 before the first). */
+  get coherencyCount(): number {
+    return this.#coherencyCount;
+  }
+
+  /**
+   * The peer sent a CCP Reset-Request (its receiver lost sync). RFC 3078
+   * §8.2: the sender "MUST re-initialize its own RC4 tables ... and set the
+   * FLUSHED bit in the next packet sent". Done lazily on the next packet, so
+   * several Reset-Requests before it cause one reset (as Linux does: the peer
+   * cannot count how many we acted on). Harmless in stateless mode, where
+   * every packet is flushed anyway.
+   */
+  resetRequested(): void {
+    if (!this.#stateless) this.#resetPending = true;
+  }
+
+  /**
+   * Encrypts one frame in place. On entry `buf[payloadOffset..payloadEnd)`
+   * holds the Information field of a frame whose PPP protocol is `protocol`,
+   * and the {@link MPPE_HEADROOM} bytes before it are free. On return
+   * `buf[payloadOffset - 4 .. payloadEnd)` is the Information field of the
+   * protocol-0x00FD frame to send (RFC 3078 §3.1: header, then the encrypted
+   * protocol field and data). Returns `payloadOffset - 4`.
+   *
+   * Throws RangeError for a protocol outside 0x0021–0x00FA (RFC 3078 §3:
+   * "Other packets are not passed thru the MPPE processor"), an even one
+   * (RFC 1661 §2: "All Protocols MUST be odd") or missing headroom: all
+   * programming errors in the caller.
+   */
+  encrypt(protocol: number, buf: Uint8Array, payloadOffset: number, payloadEnd: number): number {
+    if (protocol < MPPE_MIN_PROTOCOL || protocol > MPPE_MAX_PROTOCOL || (protocol & 1) === 0) {
+      throw new RangeError(
+        `MPPE encrypts (odd) protocols 0x0021-0x00fa only, not 0x${protocol.toString(16)}`,
+      );
+    }
+    const start = payloadOffset - MPPE_HEADROOM;
+    if (start < 0 || payloadEnd < payloadOffset || payloadEnd > buf.length) {
+      throw new RangeError('MppeEncryptor.encrypt: bad offsets or less than 4 bytes of headroom');
+    }
+    const keys = this.#keys;
+    const cc = (this.#coherencyCount + 1) & MPPE_BIT.COHERENCY_COUNT_MASK;
+    this.#coherencyCount = cc;
+    let flushed = false;
+    if (this.#stateless) {
+      // RFC 3078 §7.1: "the sender MUST change its key before encrypting and
+      // transmitting each packet"; §3.1: A "MUST be set on every encrypted packet".
+      keys.changeKey();
+      this.counters.rekeys++;
+      flushed = true;
+    } else if ((cc & 0xff) === 0xff) {
+      // RFC 3078 §7.2: change the key before every "flag" packet. A fresh key
+      // also serves a pending reset.
+      keys.changeKey();
+      this.counters.rekeys++;
+      flushed = true;
+      if (this.#resetPending) this.counters.resets++;
+      this.#resetPending = false;
+    } else if (this.#resetPending) {
+      if (this.#linuxReset) {
+        keys.changeKey();
+        this.counters.rekeys++;
+      } else {
+        keys.reinitialize();
+      }
+      flushed = true;
+      this.counters.resets++;
+      this.#resetPending = false;
+    }
+    const h = HEADER_SCRATCH;
+    h.flushed = flushed;
+    h.coherencyCount = cc;
+    encodeMppeHeader(h, buf, start);
+    buf[start + 2] = protocol >>> 8;
+    buf[start + 3] = protocol & 0xff;
+    keys.rc4.process(buf, start + MPPE_HEADER_LENGTH, payloadEnd);
+    this.counters.packets++;
+    this.counters.bytes += payloadEnd - start - MPPE_HEADER_LENGTH;
+    if (flushed) this.counters.flushed++;
+    return start;
+  }
+
+  /** Overwrites the key material; the encryptor is unusable afterwards. */
+  wipe(): void {
+    this.#keys.wipe();
+  }
+
+  toString(): string {
+    return `MppeEncryptor(${this.#keys}, ${this.#stateless ? 'stateless' : 'stateful'})`;
+  }
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
+
+/** The receive path's header view, re-aimed at every packet and shared by every decryptor (decrypt is synchronous). */
+let sharedView: MppeView | undefined;
+function receiveView(): MppeView {
+  sharedView ??= MppeView.check(new Uint8Array(MPPE_HEADER_LENGTH));
+  return sharedView;
+}
+
+/** Two decrypted octets for the re-sync trials (shared: synchronous). */
+const PEEK_SCRATCH = new Uint8Array(2);
+
+/** Result of {@link MppeDecryptor.decrypt}. */
+export type MppeReceiveVerdict =
+  /** Decrypted: read `protocol`, `payloadOffset`, `payloadEnd`. */
+  | 'ok'
+  /** Silently discarded (RFC 1661 §1.2); `lastDrop` says why and a counter counted it. */
+  | 'drop'
+  /** Discarded, and the unit MUST send a CCP Reset-Request without data (RFC 3078 §8.2). */
+  | 'send-reset-request';
+
+/** Why a received packet was dropped. */
+export type MppeDropReason =
+  /** Fewer than 3 bytes: no header plus protocol field. */
+  | 'truncated'
+  /** D clear: RFC 3078 §3.1 "This bit set to 0 means that this packet is not encrypted." */
+  | 'notEncrypted'
+  /** Stateless without A: RFC 3078 §3.1 "this bit MUST be set on every encrypted packet." */
+  | 'notFlushed'
+  /** Coherency count equal to or just behind the last accepted one (duplicate or reordered). */
+  | 'late'
+  /** Stateless jump beyond `maxRekeysPerPacket`: the keys advanced by the cap only. */
+  | 'rekeyLimit'
+  /** Stateful gap: RFC 3078 §8.2 "the receiver MUST drop the packet and send a CCP Reset-Request". */
+  | 'lost'
+  /** Stateful, after a gap: "silently discard all packets until a packet is received with the FLUSHED bit set". */
+  | 'awaitingFlush'
+  /** The decrypted protocol field is not a valid PPP protocol (RFC 1661 §2: "All Protocols MUST be odd"). */
+  | 'badProtocol';
+
+/** Receive-side counters. */
+export interface MppeReceiveCounters {
+  packets: number;
+  /** Bytes decrypted (protocol field + payload) of accepted packets. */
+  bytes: number;
+  rekeys: number;
+  /** Re-syncs on a FLUSHED packet after a stateful gap. */
+  resyncs: number;
+  /** 'linux' re-syncs: extra key changes inferred for FLUSHED packets lost in a gap. */
+  missedResets: number;
+  /** 'send-reset-request' verdicts returned. */
+  resetRequests: number;
+  /** Stateful: packets that decrypted to an invalid protocol (garbage), each answered by a Reset-Request. */
+  garbage: number;
+  /** Stateful: re-syncs found wrong by garbage after them, undone to the key state before the guess. */
+  resyncsUndone: number;
+  dropped: Record<MppeDropReason, number>;
+}
+
+/**
+ * Decrypts the peer's frames (one direction). Feed it the Information field
+ * of every received protocol-0x00FD frame, in arrival order.
+ */
+export class MppeDecryptor {
+  readonly counters: MppeReceiveCounters = {
+    packets: 0,
+    bytes: 0,
+    rekeys: 0,
+    resyncs: 0,
+    missedResets: 0,
+    resetRequests: 0,
+    garbage: 0,
+    resyncsUndone: 0,
+    dropped: {
+      truncated: 0,
+      notEncrypted: 0,
+      notFlushed: 0,
+      late: 0,
+      rekeyLimit: 0,
+      lost: 0,
+      awaitingFlush: 0,
+      badProtocol: 0,
+    },
+  };
+  /** After 'ok': the decrypted inner PPP protocol. */
+  protocol = 0;
+  /** After 'ok': where the inner Information field starts in the buffer given to decrypt(). */
+  payloadOffset = 0;
+  /** After 'ok': where it ends (exclusive). */
+  payloadEnd = 0;
+  /** After a drop: why. */
+  lastDrop: MppeDropReason | undefined = undefined;
+
+  readonly #keys: MppeKeyState;
+  readonly #stateless: boolean;
+  readonly #linuxReset: boolean;
+  readonly #maxRekeys: number;
+  /** Coherency count our keys correspond to; 4095 before the first packet (first expected: 0). */
+  #coherencyCount = MPPE_COHERENCY_COUNT_MODULO - 1;
+  /** Stateful: a gap was seen and we wait for a FLUSHED packet. */
+  #discard = false;
+  /** Scratch key state for the 'linux' re-sync trials (stateful only, made at the first one). */
+  #trial: MppeKeyState | undefined;
+  readonly #bits: MppeKeyBits;
+  /**
+   * Stateful: the last key state known good and its coherency count, kept
+   * from the start of a loss episode until {@link MPPE_RESYNC_CONFIRM_PACKETS}
+   * packets decrypted well after the re-sync. Key changes are one-way, so a
+   * guess that went too far could never be taken back without it.
+   */
+  #anchor: MppeKeyState | undefined;
+  #anchorValid = false;
+  #anchorCount = 0;
+  /** Packets decrypted well since the last re-sync (while the anchor is kept). */
+  #sinceResync = 0;
+  /** Re-syncs undone in this episode: each widens the next guess by one. */
+  #failedResyncs = 0;
+
+  constructor(config: MppeReceiveConfig) {
+    this.#bits = config.bits;
+    this.#keys = new MppeKeyState(config.bits, config.masterKey, config.stateless);
+    this.#stateless = config.stateless;
+    this.#linuxReset = (config.statefulReset ?? 'linux') === 'linux';
+    const cap = config.maxRekeysPerPacket ?? DEFAULT_MAX_REKEYS_PER_PACKET;
+    if (!Number.isInteger(cap) || cap < 1)
+      throw new RangeError('maxRekeysPerPacket must be a positive integer');
+    this.#maxRekeys = cap;
+  }
+
+  /** Coherency count the receive keys correspond to (4095 before the first packet). */
+  get coherencyCount(): number {
+    return this.#coherencyCount;
+  }
+
+  /** Stateful mode: true between a detected loss and the next FLUSHED packet. */
+  get awaitingFlush(): boolean {
+    return this.#discard;
+  }
+
+  /**
+   * Decrypts `buf[start..end)`, the Information field of a received 0x00FD
+   * frame, in place. On 'ok' the inner frame is `protocol` with Information
+   * field `buf[payloadOffset..payloadEnd)` (a region of the same buffer:
+   * copy it to keep it). Never throws on any input.
+   */
+  decrypt(buf: Uint8Array, start = 0, end = buf.length): MppeReceiveVerdict {
+    // Header + at least one byte of (possibly PFC-compressed) protocol field.
+    if (end - start < MPPE_HEADER_LENGTH + 1 || start < 0 || end > buf.length) return this.#drop('truncated');
+    const view = MppeView.check(buf, receiveView(), start, end);
+    if (!view.encrypted) return this.#drop('notEncrypted');
+    const cc = view.coherencyCount;
+    const flushed = view.flushed;
+    const keys = this.#keys;
+    const distance = (cc - this.#coherencyCount) & MPPE_BIT.COHERENCY_COUNT_MASK;
+    const late = distance === 0 || distance > MPPE_COHERENCY_COUNT_MODULO - 1 - MPPE_LATE_WINDOW;
+
+    if (this.#stateless) {
+      if (!flushed) return this.#drop('notFlushed');
+      if (late) return this.#drop('late');
+      // RFC 3078 §8.1: "the receiver MUST perform N = C1 - C2 key changes
+      // before decrypting the packet" — bounded per packet.
+      const n = Math.min(distance, this.#maxRekeys);
+      for (let i = 0; i < n; i++) keys.changeKey();
+      this.counters.rekeys += n;
+      this.#coherencyCount = (this.#coherencyCount + n) & MPPE_BIT.COHERENCY_COUNT_MASK;
+      if (n < distance) return this.#drop('rekeyLimit');
+    } else if (this.#discard || distance !== 1) {
+      // Duplicated or reordered: the RC4 stream is still where it was, so
+      // drop without asking for a reset (Linux would reset here).
+      if (late) return this.#drop('late');
+      if (!flushed) {
+        if (this.#discard) return this.#drop('awaitingFlush');
+        // RFC 3078 §8.2: "If packet loss is detected while using stateful
+        // encryption, the receiver MUST drop the packet and send a CCP
+        // Reset-Request packet without data."
+        this.#discard = true;
+        this.#keepAnchor();
+        this.counters.resetRequests++;
+        this.#drop('lost');
+        return 'send-reset-request';
+      }
+      // Start from the last key state known good: a wrong earlier guess is undone.
+      if (this.#anchorValid) {
+        keys.copyFrom(this.#anchor!);
+        this.#coherencyCount = this.#anchorCount;
+      }
+      // RFC 3078 §8.2: "On receiving a packet with the FLUSHED bit set, the
+      // receiver MUST set its coherency count to the one received in that
+      // packet" — after one key change per missed flag packet ("the receiver
+      // SHOULD ... perform the number of key changes necessary").
+      const missedFlags =
+        ((cc >>> 8) - (((this.#coherencyCount + 1) & MPPE_BIT.COHERENCY_COUNT_MASK) >>> 8)) & 0xf;
+      for (let i = 0; i < missedFlags; i++) keys.changeKey();
+      this.counters.rekeys += missedFlags;
+      this.counters.resyncs++;
+      this.#discard = false;
+      this.#sinceResync = 0;
+      this.#coherencyCount = cc;
+      if (this.#linuxReset) {
+        // A 'linux' sender changed its key for every FLUSHED packet, and some
+        // of those may be among the lost ones (a lost reply to our
+        // Reset-Request, then a second request). Linux's receiver counts only
+        // flag packets here, so (reading ppp_mppe.c) it stays out of sync.
+        // Try 0..MPPE_MAX_MISSED_RESETS extra key changes and keep the first
+        // that decrypts to a valid protocol field (0x00 then an odd octet in
+        // 0x21–0xFA: Linux's mppe_compress always sends the 2-octet form).
+        const extra = this.#guessMissedResets(buf, view.payloadStart, end);
+        for (let i = 0; i < extra; i++) keys.changeKey();
+        this.counters.rekeys += extra;
+        this.counters.missedResets += extra;
+      }
+      this.#statefulFlush(cc, flushed);
+    } else {
+      this.#coherencyCount = cc;
+      this.#statefulFlush(cc, flushed);
+    }
+
+    keys.rc4.process(buf, view.payloadStart, end);
+    // The protocol field leads the decrypted data, possibly compressed to
+    // one octet (RFC 1661 §6.5: a 1-octet field is recognised by its odd value).
+    const p = view.payloadStart;
+    const b0 = buf[p]!;
+    if ((b0 & 1) === 1) {
+      this.protocol = b0;
+      this.payloadOffset = p + 1;
+    } else {
+      // RFC 1661 §2: "All Protocols MUST be odd; the least significant bit of
+      // the least significant octet MUST equal "1"."
+      if (end - p < 2 || (buf[p + 1]! & 1) === 0) return this.#garbage();
+      this.protocol = (b0 << 8) | buf[p + 1]!;
+      this.payloadOffset = p + 2;
+    }
+    if (!this.#stateless && this.#anchorValid && ++this.#sinceResync >= MPPE_RESYNC_CONFIRM_PACKETS) {
+      // The re-sync held: forget where it started.
+      this.#anchorValid = false;
+      this.#failedResyncs = 0;
+    }
+    this.payloadEnd = end;
+    this.lastDrop = undefined;
+    this.counters.packets++;
+    this.counters.bytes += end - p;
+    return 'ok';
+  }
+
+  /**
+   * 'linux' re-sync: the number of extra key changes (missed FLUSHED
+   * packets) after which the packet at `buf[p..end)` decrypts to a plausible
+   * protocol field; 0 when none does. Each trial includes the packet's own
+   * change (flag or FLUSHED: one change either way in 'linux' mode). Works
+   * on scratch state only; a key change re-keys RC4 from the session key,
+   * so peeking with the trial cipher does not disturb the next trial.
+   */
+  #guessMissedResets(buf: Uint8Array, p: number, end: number): number {
+    if (end - p < 2) return 0;
+    this.#trial ??= new MppeKeyState(this.#bits, new Uint8Array(16), false);
+    const trial = this.#trial;
+    const peek = PEEK_SCRATCH;
+    trial.copyFrom(this.#keys);
+    // Every failed re-sync cost one more Reset-Request, which a 'linux' sender answers with one more key
+    // change: widen by two per failure so the guess outruns the target.
+    const most = Math.min(MPPE_MAX_RESYNC_GUESS, MPPE_MAX_MISSED_RESETS + 2 * this.#failedResyncs);
+    for (let extra = 0; extra <= most; extra++) {
+      trial.changeKey();
+      peek[0] = buf[p]!;
+      peek[1] = buf[p + 1]!;
+      trial.rc4.process(peek, 0, 2);
+      const b1 = peek[1]!;
+      if (peek[0] === 0 && (b1 & 1) === 1 && b1 >= MPPE_MIN_PROTOCOL && b1 <= MPPE_MAX_PROTOCOL) return extra;
+    }
+    return 0;
+  }
+
+  /** Stateful, packet `cc` in sequence: the key change or re-initialisation it calls for. */
+  #statefulFlush(cc: number, flushed: boolean): void {
+    if ((cc & 0xff) === 0xff) {
+      // RFC 3078 §7.2: "the receiver MUST change its key after receiving, but
+      // before decrypting, a 'flag' packet".
+      this.#keys.changeKey();
+      this.counters.rekeys++;
+    } else if (flushed) {
+      if (this.#linuxReset) {
+        this.#keys.changeKey();
+        this.counters.rekeys++;
+      } else {
+        this.#keys.reinitialize();
+      }
+    }
+  }
+
+  /**
+   * A packet decrypted to an invalid protocol field. Stateless, only that
+   * packet is lost (the next one has its own key). Stateful, it means the
+   * RC4 streams have parted (a wrong re-sync guess, or a count we trusted
+   * that the peer did not mean): every later packet would decrypt to garbage
+   * too, so treat it as the loss it is — RFC 3078 §8.2 "If packet loss is
+   * detected while using stateful encryption, the receiver MUST drop the
+   * packet and send a CCP Reset-Request packet without data" — and wait for
+   * the peer's FLUSHED packet. If a re-sync is still unconfirmed, its guess
+   * was wrong: go back to the key state before it and guess wider next time.
+   */
+  #garbage(): MppeReceiveVerdict {
+    this.#drop('badProtocol');
+    if (this.#stateless) return 'drop';
+    this.counters.garbage++;
+    if (this.#anchorValid && this.#sinceResync < MPPE_RESYNC_CONFIRM_PACKETS) {
+      this.counters.resyncsUndone++;
+      this.#failedResyncs++;
+    }
+    this.#keepAnchor();
+    this.#discard = true;
+    this.counters.resetRequests++;
+    return 'send-reset-request';
+  }
+
+  /**
+   * The caller found the packet that just decrypted 'ok' unusable (a
+   * protocol it never negotiated: in stateful mode most likely garbage from
+   * streams that parted). Same handling as an invalid protocol field.
+   */
+  rejectDecrypted(): MppeReceiveVerdict {
+    this.counters.packets--;
+    return this.#garbage();
+  }
+
+  /** Stateful: keeps the current key state as the re-sync starting point, unless one is kept already. */
+  #keepAnchor(): void {
+    if (this.#anchorValid) return;
+    this.#anchor ??= new MppeKeyState(this.#bits, new Uint8Array(16), false);
+    this.#anchor.copyFrom(this.#keys);
+    this.#anchorCount = this.#coherencyCount;
+    this.#anchorValid = true;
+  }
+
+  #drop(reason: MppeDropReason): 'drop' {
+    this.lastDrop = reason;
+    this.counters.dropped[reason]++;
+    return 'drop';
+  }
+
+  /** Overwrites the key material; the decryptor is unusable afterwards. */
+  wipe(): void {
+    this.#keys.wipe();
+    this.#anchor?.wipe();
+    this.#trial?.wipe();
+    this.#anchorValid = false;
+  }
+
+  toString(): string {
+    return `MppeDecryptor(${this.#keys}, ${this.#stateless ? 'stateless' : 'stateful'})`;
+  }
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
