@@ -50,7 +50,7 @@ const ASCII = new Map([
  * the same).
  */
 export async function asciiComments(code) {
-  const out = code.replace(/[^\t\n\r -~]/gu, (c) => (c.length === 1 ? (ASCII.get(c) ?? '?') : '??'));
+  const out = code.replace(/\P{ASCII}/gu, (c) => (c.length === 1 ? (ASCII.get(c) ?? '?') : '??'));
   if (out === code) return code;
   const min = async (js) => (await transform(js, { minify: true, format: 'esm', logLevel: 'silent' })).code;
   if ((await min(out)) !== (await min(code)))
