@@ -9,6 +9,7 @@
  * Time is passed in (`now`, ms); nothing here reads a clock.
  */
 import type { LogFields, Logger, LogLevel } from '../wire/log.js';
+import { LazyLogger, type LazyRoot, lazyChild } from './lazy-log.js';
 
 /** Why a call is refused, for the log and the counters. */
 export type CallRefusal =
@@ -310,9 +311,11 @@ interface LimiterScope {
  * server's. A line either bucket refuses is counted; the next line of that
  * kind that passes is preceded by `suppressed N similar messages`, and
  * {@link flush} (when the connection or session ends) writes what is left.
- * Children share the scope.
+ * Children share the scope. A child is a {@link LazyLogger} below this
+ * one (one small object: a session's engines ask for a dozen children);
+ * its warnings come back through {@link logBelow} to the same buckets.
  */
-export class RateLimitedLogger implements Logger {
+export class RateLimitedLogger implements LazyRoot {
   constructor(
     /** The logger lines go to once they pass. */
     readonly inner: Logger,
@@ -330,29 +333,41 @@ export class RateLimitedLogger implements Logger {
   }
 
   log(level: LogLevel, message: string, fields?: LogFields): void {
-    if (!limited(level) || !this.inner.enabled(level)) {
-      this.inner.log(level, message, fields);
-      return;
-    }
+    const held = this.admit(level, message);
+    if (held < 0) return;
+    if (held > 0) this.inner.log(level, `suppressed ${held} similar messages`, { like: message });
+    this.inner.log(level, message, fields);
+  }
+
+  logBelow(path: string, level: LogLevel, message: string, fields: LogFields | undefined): void {
+    const held = this.admit(level, message);
+    if (held < 0) return;
+    // Made per line written, not per child: lines are few, children many.
+    const out = lazyChild(this.inner, path);
+    if (held > 0) out.log(level, `suppressed ${held} similar messages`, { like: message });
+    out.log(level, message, fields);
+  }
+
+  /**
+   * Whether a line goes out: -1 not (counted as suppressed), otherwise how
+   * many of its kind were held back since the last one that went out.
+   */
+  private admit(level: LogLevel, message: string): number {
+    if (!limited(level) || !this.inner.enabled(level)) return 0;
     const now = this.now();
     const g = this.global;
     this.scope.local ??= new WarnBuckets(g.burst / 10, g.intervalMs * 10);
     const local = this.scope.local;
-    if (!local.allow(message, now)) {
+    if (!local.allow(message, now) || !g.allow(message, now)) {
       local.suppress(message, now);
-      return;
+      return -1;
     }
-    if (!g.allow(message, now)) {
-      local.suppress(message, now);
-      return;
-    }
-    const n = local.takeSuppressed(message);
-    if (n > 0) this.inner.log(level, `suppressed ${n} similar messages`, { like: message });
-    this.inner.log(level, message, fields);
+    return local.takeSuppressed(message);
   }
 
   child(name: string, fields?: LogFields): Logger {
-    return this.wrap(this.inner.child(name, fields));
+    const inner = this.inner;
+    return new LazyLogger(this, name, fields, inner instanceof LazyLogger && inner.demotes);
   }
 
   /** Another logger rate-limited in this one's scope (e.g. a demoted or lazy child made elsewhere). */

@@ -19,6 +19,20 @@
  */
 import type { LogFields, Logger, LogLevel } from '../wire/log.js';
 
+/**
+ * A logger that writes the lines of the lazy loggers below it itself (the
+ * rate-limited logger of a connection or session): a lazy child of one
+ * costs one object, not a lazy child plus a wrapper per child.
+ */
+export interface LazyRoot extends Logger {
+  /** Writes a line of the lazy logger `path` below this one (dotted, non-empty); `level` is already mapped. */
+  logBelow(path: string, level: LogLevel, message: string, fields: LogFields | undefined): void;
+}
+
+function isLazyRoot(l: Logger): l is LazyRoot {
+  return typeof (l as Partial<LazyRoot>).logBelow === 'function';
+}
+
 /** Real loggers by dotted path below a real root logger, shared by every lazy logger under it. */
 const byRoot = new WeakMap<Logger, Map<string, Logger>>();
 
@@ -53,11 +67,25 @@ export class LazyLogger implements Logger {
     const l = this.map(level);
     if (!this.parent.enabled(l)) return;
     const own = this.chainFields();
-    this.target().log(l, message, own ? { ...own, ...fields } : fields);
+    const merged = own ? { ...own, ...fields } : fields;
+    const below = this.rootBelow();
+    if (below) below.root.logBelow(below.path, l, message, merged);
+    else this.target().log(l, message, merged);
   }
 
   child(name: string, fields?: LogFields): Logger {
     return new LazyLogger(this, name, fields, this.demote);
+  }
+
+  /** The {@link LazyRoot} this logger hangs below and its path from there, if it hangs below one. */
+  private rootBelow(): { root: LazyRoot; path: string } | undefined {
+    let path = '';
+    let l: Logger = this;
+    while (l instanceof LazyLogger) {
+      if (l.sub !== undefined) path = path ? `${l.sub}.${path}` : l.sub;
+      l = l.parent;
+    }
+    return isLazyRoot(l) && path !== '' ? { root: l, path } : undefined;
   }
 
   /** The shared real logger for this logger's name (made the first time any session writes there). */

@@ -293,6 +293,7 @@ export class ControlDriver {
     }
     if (below || queued <= limits.highWaterBytes || this.stallTimer) return;
     this.socket.pause();
+    this.onDrain ??= () => this.drained();
     this.socket.once('drain', this.onDrain);
     this.stallTimer = this.clock.setTimer(limits.stallTimeoutMs, () => {
       this.stallTimer = undefined;
@@ -303,16 +304,19 @@ export class ControlDriver {
   }
 
   /** The peer read what was queued: read from it again. */
-  private readonly onDrain = (): void => {
+  /** `drained` as a listener, made the first time reading pauses (a closure per connection otherwise). */
+  private onDrain: (() => void) | undefined;
+
+  private drained(): void {
     if (!this.stallTimer) return;
     this.unstall();
     if (!this.socket.destroyed) this.socket.resume();
-  };
+  }
 
   private unstall(): void {
     this.stallTimer?.cancel();
     this.stallTimer = undefined;
-    this.socket.off('drain', this.onDrain);
+    if (this.onDrain) this.socket.off('drain', this.onDrain);
   }
 
   private overflow(detail: string): void {

@@ -9,6 +9,7 @@ import {
   WarnBuckets,
 } from '../../src/server/admission.js';
 import { validateServerConfig } from '../../src/server/config.js';
+import { demoteInfo, LazyLogger, lazyChild } from '../../src/server/lazy-log.js';
 
 describe('CallAdmission', () => {
   it('counts calls and unauthenticated calls per address and server-wide', () => {
@@ -85,6 +86,37 @@ describe('RateLimitedLogger', () => {
     log.flush();
     assert.match(mem.lines.at(-1)!, /suppressed 5 similar messages like=noise/);
     assert.match(mem.lines.at(-2)!, /not limited/);
+  });
+
+  it('children are lazy loggers below it: the lines of real children, the same buckets, demotion kept', () => {
+    const real = createMemoryLogger('info');
+    const mem = createMemoryLogger('info');
+    let now = 0;
+    const global = new WarnBuckets(100, 100);
+    const session = lazyChild(mem, 'session', { peer: '192.0.2.1', callId: 7 });
+    const log = new RateLimitedLogger(session, global, () => now);
+    const ppp = log.wrap(demoteInfo(lazyChild(session, 'ppp')));
+    const lcp = ppp.child('lcp', { unit: 1 }).child('echo');
+    // No wrapper per child: one LazyLogger each, hanging below the rate-limited logger.
+    assert.ok(lcp instanceof LazyLogger);
+    assert.equal(lcp.name, 'session.ppp.lcp.echo');
+    lcp.log('info', 'demoted: not written at info');
+    lcp.log('warn', 'echo lost', { n: 0 });
+    const want = real.child('session', { peer: '192.0.2.1', callId: 7 }).child('ppp.lcp.echo', { unit: 1 });
+    want.log('warn', 'echo lost', { n: 0 });
+    assert.deepEqual(mem.lines, real.lines);
+    // The scope's burst (10, one used above) is shared by the session's own lines and its children's: 16 held back.
+    for (let i = 0; i < 5; i++) log.log('warn', 'echo lost', { i });
+    for (let i = 0; i < 20; i++) lcp.log('warn', 'echo lost', { i });
+    assert.equal(mem.lines.length, 10);
+    now += 1000;
+    lcp.log('warn', 'echo lost', { i: 99 });
+    assert.match(mem.lines[10]!, /session\.ppp\.lcp\.echo.*suppressed 16 similar messages/);
+    assert.match(mem.lines[11]!, /session\.ppp\.lcp\.echo.*echo lost.*i=99/);
+    for (let i = 0; i < 3; i++) lcp.log('error', 'held', { i });
+    for (let i = 0; i < 20; i++) ppp.child('ccp').log('error', 'held');
+    log.flush();
+    assert.match(mem.lines.at(-1)!, /suppressed 13 similar messages .*like=held/);
   });
 
   it('the server-wide buckets hold back what many scopes together send', () => {
