@@ -8,10 +8,12 @@
 import type { AuthFailure } from '../ppp/auth/index.js';
 import type { PppFailure, PppPhase } from '../ppp/unit-types.js';
 import type { SessionStats } from '../session/session.js';
+import type { CallAccounting } from './call-auth.js';
+import type { SessionEndCause } from './end-cause.js';
 
 export interface ServerObserver {
   /** A session reached the network phase for the first time, `seconds` after its TCP accept. */
-  sessionUp?(seconds: number): void;
+  sessionUp?(seconds: number, session: ServerSessionDetail): void;
   /** A client failed to authenticate (each attempt, retries included). */
   authFailure?(f: AuthFailure): void;
   /** A session ended; `stats` are its final counters, `failure` why its PPP link ended (if it did). */
@@ -19,6 +21,11 @@ export interface ServerObserver {
     readonly stats: SessionStats;
     readonly failure: PppFailure | undefined;
     readonly wasUp: boolean;
+    /** The session as it was when it ended. */
+    readonly session: ServerSessionDetail;
+    /** Why it ended (accounting's Acct-Terminate-Cause), and the line the log shows. */
+    readonly cause: SessionEndCause;
+    readonly reason: string;
   }): void;
 }
 
@@ -42,4 +49,6 @@ export interface ServerSessionDetail {
   readonly auth: string | undefined;
   readonly mppe: string | undefined;
   readonly stats: SessionStats;
+  /** What the authentication said for accounting (Class, Acct-Interim-Interval), when it said anything. */
+  readonly accounting?: CallAccounting;
 }
