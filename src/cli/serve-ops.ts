@@ -10,6 +10,8 @@
  * metrics, control socket, secrets path) needs a restart; a reload that
  * finds them changed says so in the log.
  */
+
+import type { Registry } from 'prom-client';
 import { type ControlSocket, ControlSocketBusyError, listenControlSocket } from '../io/control-socket.js';
 import { type LineLoggerOptions, setLogLevel } from '../io/log.js';
 import { type MetricsEndpoint, startMetricsEndpoint } from '../io/metrics-http.js';
@@ -54,6 +56,8 @@ export async function startServeOperations(o: {
   logOptions: LineLoggerOptions;
   /** `--log-level` was given: a reload leaves the level alone. */
   levelFixed: boolean;
+  /** More metrics for the same endpoint (RADIUS accounting). */
+  extraMetrics?: (registry: Registry) => void;
 }): Promise<ServeOperations> {
   const { server, env, log } = o;
   let current = o.config;
@@ -99,6 +103,7 @@ export async function startServeOperations(o: {
   try {
     if (o.config.metrics) {
       const m = new ServerMetrics(server);
+      o.extraMetrics?.(m.registry);
       metrics = await startMetricsEndpoint(o.config.metrics.listen, m.registry, () => m.refresh(), log);
     }
     const path = o.config['control-socket'];
