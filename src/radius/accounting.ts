@@ -512,6 +512,9 @@ export class AccountingEngine {
         continue;
       }
       this.stats.failed[r.kind]++;
+      out.push({ type: 'failed', record: r, detail: a.detail });
+      // Records sent before the pause began fail during it: that is the same outage, not a longer one.
+      if (now < this.holdUntil) continue;
       const pause = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.failuresInRow, 20));
       this.failuresInRow++;
       this.holdUntil = now + pause;
@@ -522,7 +525,6 @@ export class AccountingEngine {
           queued: this.queue.size,
         });
       }
-      out.push({ type: 'failed', record: r, detail: a.detail });
     }
   }
 
