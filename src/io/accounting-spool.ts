@@ -35,7 +35,7 @@ interface StoredRecord {
 }
 
 /** Dead lines tolerated before a rewrite, beyond twice the live ones. */
-const COMPACT_SLACK = 1000;
+export const SPOOL_COMPACT_SLACK = 1000;
 
 function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -93,6 +93,7 @@ export class AccountingSpool {
   private constructor(
     readonly path: string,
     records: readonly SpoolRecord[],
+    private readonly slack: number,
   ) {
     for (const r of records) this.live.set(r.id, r);
     this.fd = -1;
@@ -100,7 +101,7 @@ export class AccountingSpool {
   }
 
   /** Reads what an earlier run left (if anything) and opens the file for appending. Throws on I/O errors. */
-  static open(path: string): SpoolLoad {
+  static open(path: string, opts: { readonly compactSlack?: number } = {}): SpoolLoad {
     const found = new Map<number, SpoolRecord>();
     let corrupt = 0;
     if (existsSync(path)) {
@@ -125,7 +126,8 @@ export class AccountingSpool {
       }
     }
     const records = [...found.values()].sort((a, b) => a.id - b.id);
-    return { spool: new AccountingSpool(path, records), records, corrupt };
+    const spool = new AccountingSpool(path, records, opts.compactSlack ?? SPOOL_COMPACT_SLACK);
+    return { spool, records, corrupt };
   }
 
   /** Records in the file now. */
@@ -141,7 +143,7 @@ export class AccountingSpool {
   remove(id: number): void {
     if (!this.live.delete(id)) return;
     this.dead++;
-    if (this.dead > 2 * this.live.size + COMPACT_SLACK) this.rewrite();
+    if (this.dead > 2 * this.live.size + this.slack) this.rewrite();
     else this.append({ del: id });
   }
 
