@@ -26,6 +26,8 @@ export interface FreeRadiusOptions {
    * attribute. Default yes.
    */
   readonly replyMessageAuthenticator?: boolean;
+  /** Run inside this network namespace (`ip netns exec`, which execs it: the PID stays the server's). */
+  readonly netns?: string;
 }
 
 export interface FreeRadius {
@@ -36,6 +38,9 @@ export interface FreeRadius {
   output(): string;
   /** The `detail` module's accounting records (all files under radacct/). */
   accountingDetail(): string;
+  /** Stops the server and keeps its directory and ports (an outage); {@link resume} starts it again. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,7 +116,7 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   const dir = mkdtempSync(join(tmpdir(), `pptp-ts-freeradius-${process.pid}-`));
   let child: ChildProcess | undefined;
   let out = '';
-  const stop = async () => {
+  const halt = async () => {
     if (child && child.exitCode === null && child.signalCode === null && child.pid) {
       const c = child;
       const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
@@ -122,8 +127,12 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       await exited;
       clearTimeout(t);
     }
+  };
+  const stop = async () => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
+  let launch = async (): Promise<void> => {};
   try {
     const raddb = join(dir, 'raddb');
     cpSync('/etc/freeradius/3.0', raddb, { recursive: true, verbatimSymlinks: true });
@@ -153,28 +162,38 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       }\n}\n`,
     );
     writeFileSync(join(raddb, 'mods-config', 'files', 'authorize'), opts.users);
-    child = spawn('freeradius', ['-f', '-d', raddb, '-l', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const c = child;
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`freeradius did not start within 15 s:\n${out}`)), 15_000);
-      const check = () => {
-        if (/Ready to process requests/.test(out)) {
-          clearTimeout(t);
-          resolve();
-        }
-      };
-      c.stdout!.on('data', check);
-      c.once('exit', (code) => {
-        clearTimeout(t);
-        reject(new Error(`freeradius exited (${code}) before it was ready:\n${out}`));
+    const argv = ['freeradius', '-f', '-d', raddb, '-l', 'stdout'];
+    launch = async () => {
+      const from = out.length;
+      child = opts.netns
+        ? spawn('ip', ['netns', 'exec', opts.netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
       });
-    });
+      child.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const c = child;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`freeradius did not start within 60 s (a loaded machine is slow):\n${out}`)),
+          60_000,
+        );
+        const check = () => {
+          if (/Ready to process requests/.test(out.slice(from))) {
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        c.stdout!.on('data', check);
+        c.once('exit', (code) => {
+          clearTimeout(t);
+          reject(new Error(`freeradius exited (${code}) before it was ready:\n${out}`));
+        });
+      });
+    };
+    await launch();
     return {
       dir,
       authPort,
@@ -187,6 +206,8 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
         });
         return r.stdout;
       },
+      pause: halt,
+      resume: () => launch(),
       stop,
     };
   } catch (e) {
