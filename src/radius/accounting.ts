@@ -454,6 +454,8 @@ export class AccountingEngine {
   /** Hands the client what may go now: in order per session, barriers alone, one probe after an outage. */
   private pump(now: number, out: AccountingAction[]): void {
     if (now < this.holdUntil) return;
+    // The pause is over (probing continues while `failuresInRow` says so): no deadline left in the past.
+    this.holdUntil = Number.NEGATIVE_INFINITY;
     const limit = this.failuresInRow > 0 ? 1 : this.maxInFlight;
     const busy = new Set<string>();
     let first = true;

@@ -315,6 +315,8 @@ describe('accounting engine: queue', () => {
     // The pause ends: only the first record goes, as a probe.
     const probe = sends(e.poll(T0 + 8000));
     assert.equal(probe.length, 1);
+    // While the probe is out, the next deadline is its time-out, not the pause that ended (no busy loop).
+    assert.equal(e.nextDeadline(), T0 + 9000);
     const p = request(probe[0]!);
     assert.equal(getText(p, RadiusAttr.AcctSessionId), ids[0]);
     assert.equal(getInteger(p, RadiusAttr.AcctDelayTime), 8);
