@@ -59,19 +59,18 @@ async function linkBytes(lab: NetnsLab, ns: string, ifname: string): Promise<{ r
 }
 
 describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
-  let lab: NetnsLab;
+  // Both clean up in this suite's `after` (so they are made here, not in `before`).
+  const lab = createLab('racct');
+  const dir = tempDir('racct');
   let ns: { server: string; client: string };
   let fr: FreeRadius | undefined;
   let server: Spawned;
-  let dir: string;
   let pw: string;
 
   before(async () => {
     requireRoot();
     requireFreeRadius();
-    lab = createLab('racct');
     ns = await twoHosts(lab);
-    dir = tempDir('racct');
     fr = await startFreeRadius({ secret: SECRET, users: '', netns: ns.server });
     const config = writeServerConfig(dir, {
       radius: {
@@ -79,8 +78,8 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
         accounting: [{ address: `127.0.0.1:${fr.acctPort}`, secret: SECRET }],
         'nas-identifier': 'racct-nas',
         'interim-interval': 2,
-        timeout: 1,
-        retries: 0,
+        timeout: 3,
+        retries: 1,
         'dead-time': 1,
         'accounting-queue': { path: join(dir, 'acct.spool') },
       },
@@ -93,14 +92,13 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
   });
 
   after(async () => {
-    await lab?.cleanup();
     await fr?.stop();
   });
 
   it('Accounting-On at start; Start, Interim-Update, Stop with the bytes the client sent', async () => {
     await eventually(
       () => records(fr!.accountingDetail()).some((r) => r.get('Acct-Status-Type') === 'Accounting-On'),
-      15_000,
+      60_000,
       'Accounting-On',
     );
     const on = records(fr!.accountingDetail()).find((r) => r.get('Acct-Status-Type') === 'Accounting-On')!;
@@ -114,9 +112,9 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
       '--ifname',
       'ppacct0',
     ]);
-    const up = await waitUp(client);
+    const up = await waitUp(client, 90_000);
     const sink = lab.spawn(ns.server, [...TOOL, 'tcp-sink', TUNNEL_LOCAL, '5001']);
-    await sink.waitFor(/sink ready/, 20_000);
+    await sink.waitFor(/sink ready/, 90_000);
     await lab.exec(ns.client, [...TOOL, 'tcp-send', TUNNEL_LOCAL, '5001', String(TRAFFIC_BYTES)], {
       timeoutMs: 120_000,
     });
@@ -128,14 +126,14 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
         records(fr!.accountingDetail()).some(
           (r) => r.get('Acct-Status-Type') === 'Interim-Update' && octets(r, 'Input') >= TRAFFIC_BYTES,
         ),
-      15_000,
+      60_000,
       'an Interim-Update with the transfer',
     );
     const kernel = await linkBytes(lab, ns.client, up.ifname);
     await client.kill();
     await eventually(
       () => records(fr!.accountingDetail()).some((r) => r.get('Acct-Status-Type') === 'Stop'),
-      15_000,
+      60_000,
       'the Stop',
     );
     const all = records(fr!.accountingDetail());
@@ -177,13 +175,13 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
       '--password-file',
       writePassword(dir, 'hunter2'),
     ]);
-    await waitUp(client);
+    await waitUp(client, 90_000);
     await eventually(
       () =>
         records(fr!.accountingDetail()).some(
           (r) => r.get('Acct-Status-Type') === 'Start' && r.get('User-Name') === 'bob',
         ),
-      15_000,
+      60_000,
       "bob's Start",
     );
     await fr!.pause();
@@ -196,7 +194,7 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
         records(fr!.accountingDetail()).some(
           (r) => r.get('Acct-Status-Type') === 'Stop' && r.get('User-Name') === 'bob',
         ),
-      40_000,
+      120_000,
       "bob's Stop after the outage",
     );
     const stop = records(fr!.accountingDetail()).find(
@@ -216,10 +214,10 @@ describe('RADIUS accounting of pptp-ts serve against FreeRADIUS', () => {
       '--ifname',
       'ppacct2',
     ]);
-    await waitUp(client);
+    await waitUp(client, 90_000);
     await eventually(
       () => records(fr!.accountingDetail()).filter((r) => r.get('Acct-Status-Type') === 'Start').length === 3,
-      15_000,
+      60_000,
       'the third Start',
     );
     process.kill(server.pid, 'SIGTERM');
