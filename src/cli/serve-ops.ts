@@ -10,6 +10,8 @@
  * metrics, control socket, secrets path, radius) needs a restart; a reload that
  * finds them changed says so in the log.
  */
+
+import type { Registry } from 'prom-client';
 import { type ControlSocket, ControlSocketBusyError, listenControlSocket } from '../io/control-socket.js';
 import { type LineLoggerOptions, setLogLevel } from '../io/log.js';
 import { type MetricsEndpoint, startMetricsEndpoint } from '../io/metrics-http.js';
@@ -56,6 +58,10 @@ export async function startServeOperations(o: {
   logOptions: LineLoggerOptions;
   /** `--log-level` was given: a reload leaves the level alone. */
   levelFixed: boolean;
+  /** More metrics for the same endpoint (RADIUS accounting). */
+  extraMetrics?: (registry: Registry) => void;
+  /** Accounting's Acct-Session-Id of a session, for Disconnect-Requests that name one. */
+  acctSessionIdOf?: (id: number) => string | undefined;
 }): Promise<ServeOperations> {
   const { server, env, log } = o;
   let current = o.config;
@@ -101,10 +107,17 @@ export async function startServeOperations(o: {
   let das: DasService | undefined;
   try {
     // RFC 5176 Disconnect/CoA listener (radius.das); its address and clients need a restart to change.
-    das = await DasService.start({ config: o.config, server, clock: env.clock, log });
+    das = await DasService.start({
+      config: o.config,
+      server,
+      clock: env.clock,
+      log,
+      ...(o.acctSessionIdOf ? { acctSessionIdOf: o.acctSessionIdOf } : {}),
+    });
     if (o.config.metrics) {
       const m = new ServerMetrics(server);
       if (das) registerDasMetrics(m.registry, das);
+      o.extraMetrics?.(m.registry);
       metrics = await startMetricsEndpoint(o.config.metrics.listen, m.registry, () => m.refresh(), log);
     }
     const path = o.config['control-socket'];

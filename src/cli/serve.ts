@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Registry } from 'prom-client';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
@@ -13,6 +14,7 @@ import { SecretsFileError } from '../server/chap-secrets.js';
 import { checkServerSetup } from '../server/check.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { convertPptpd, type PptpdConversion, pptpdOptionFile } from '../server/pptpd-conf.js';
+import { RadiusAccounting, wallClock } from '../server/radius-accounting.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/system.js';
 import type { LogLevel } from '../wire/log.js';
@@ -208,6 +210,18 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
     return SERVE_EXIT.setup;
   }
+  // RADIUS accounting: Accounting-On now (no session can be up yet), Start/Interim/Stop from the events.
+  let accounting: RadiusAccounting | undefined;
+  if (config.radius && config.radius.accounting.length > 0) {
+    try {
+      accounting = await RadiusAccounting.start({ config, log: log.child('radius.acct') });
+      server.observers.push(accounting);
+    } catch (err) {
+      process.stderr.write(`pptp-ts serve: cannot start: radius accounting: ${(err as Error).message}\n`);
+      await server.shutdown('start-up failed');
+      return SERVE_EXIT.setup;
+    }
+  }
   let ops: ServeOperations;
   try {
     ops = await startServeOperations({
@@ -224,10 +238,17 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       log,
       logOptions,
       levelFixed: level !== undefined,
+      ...(accounting
+        ? {
+            extraMetrics: (r: Registry) => accounting.registerMetrics(r),
+            acctSessionIdOf: (id: number) => accounting.acctSessionIdOf(id),
+          }
+        : {}),
     });
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
     await server.shutdown('start-up failed');
+    await accounting?.close(wallClock.now() + config.limits['shutdown-timeout'] * 1000);
     return SERVE_EXIT.setup;
   }
 
@@ -264,7 +285,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         process.exit(SERVE_EXIT.fatal);
       }, boundMs + 2000).unref();
       notifier.stopping('shutting down: telling every peer');
-      void server.shutdown('server shutting down').then(resolve);
+      // Accounting: the sessions' Stops are queued as the server ends them, then Accounting-Off,
+      // all within the same bound.
+      const acctDeadline = wallClock.now() + boundMs;
+      void server
+        .shutdown('server shutting down')
+        .then(() => accounting?.close(Math.max(acctDeadline, wallClock.now() + 500)))
+        .then(resolve);
     };
   });
   process.on('SIGINT', onStop);

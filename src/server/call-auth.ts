@@ -28,6 +28,21 @@ export interface CallAuth {
   addressPolicy(peerName: string | undefined): AddressPolicy | undefined;
   /** The call ended: drop what is held, forget pending answers. */
   close(): void;
+  /** What the authentication server said for accounting, once the user is accepted (RADIUS Access-Accept). */
+  readonly accounting?: () => CallAccounting | undefined;
+}
+
+/**
+ * Accounting inputs from the authentication (RFC 2865 §5.25 Class, RFC 2869
+ * §5.16 Acct-Interim-Interval): echoed in every Accounting-Request of the
+ * session, and its Interim-Update period.
+ */
+export interface CallAccounting {
+  readonly classes?: readonly Uint8Array[];
+  /** Seconds; overrides `radius.interim-interval`. */
+  readonly interimInterval?: number;
+  /** Acct-Authentic (RFC 2866 §5.6): who authenticated the user. */
+  readonly authentic?: 'radius' | 'local' | 'remote';
 }
 
 /** Makes the {@link CallAuth} of each new call. */

@@ -51,6 +51,7 @@ export class DasService {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly epochSeconds: () => number,
+    private readonly acctSessionIdOf: ((id: number) => string | undefined) | undefined,
   ) {}
 
   /** Opens the listener of `config.radius.das`; undefined when the config has none. */
@@ -60,6 +61,8 @@ export class DasService {
     clock: Clock;
     log: Logger;
     epochSeconds?: () => number;
+    /** Accounting's Acct-Session-Id of a session (server id), when accounting runs. */
+    acctSessionIdOf?: (id: number) => string | undefined;
   }): Promise<DasService | undefined> {
     const das = o.config.radius?.das;
     if (!das) return undefined;
@@ -83,10 +86,18 @@ export class DasService {
     clock: Clock;
     log: Logger;
     epochSeconds?: () => number;
+    acctSessionIdOf?: (id: number) => string | undefined;
   }): DasService {
     const clients = o.config.radius?.das?.clients ?? [];
     const engine = new DasEngine({ clients, ...nasIdentity(o.config) });
-    return new DasService(engine, o.server, o.clock, o.log, o.epochSeconds ?? (() => Date.now() / 1000));
+    return new DasService(
+      engine,
+      o.server,
+      o.clock,
+      o.log,
+      o.epochSeconds ?? (() => Date.now() / 1000),
+      o.acctSessionIdOf,
+    );
   }
 
   /** Where the listener is bound. */
@@ -106,7 +117,7 @@ export class DasService {
         id: d.id,
         user: d.user,
         address: d.address,
-        acctSessionId: d.acctSessionId,
+        acctSessionId: d.acctSessionId ?? this.acctSessionIdOf?.(d.id),
       }));
     const o = this.engine.receive({
       now: this.clock.now(),

@@ -8,10 +8,12 @@
 import type { AuthFailure } from '../ppp/auth/index.js';
 import type { PppFailure, PppPhase } from '../ppp/unit-types.js';
 import type { SessionStats } from '../session/session.js';
+import type { CallAccounting } from './call-auth.js';
+import type { SessionEndCause } from './end-cause.js';
 
 export interface ServerObserver {
   /** A session reached the network phase for the first time, `seconds` after its TCP accept. */
-  sessionUp?(seconds: number): void;
+  sessionUp?(seconds: number, session: ServerSessionDetail): void;
   /** A client failed to authenticate (each attempt, retries included). */
   authFailure?(f: AuthFailure): void;
   /** A session ended; `stats` are its final counters, `failure` why its PPP link ended (if it did). */
@@ -19,17 +21,15 @@ export interface ServerObserver {
     readonly stats: SessionStats;
     readonly failure: PppFailure | undefined;
     readonly wasUp: boolean;
-    /** Set when the server ended the session on purpose (`kick`, a Disconnect-Request, a Session-Timeout). */
-    readonly cause?: SessionEndCause;
+    /** The session as it was when it ended. */
+    readonly session: ServerSessionDetail;
+    /** Why it ended (accounting's Acct-Terminate-Cause), and the line the log shows. */
+    readonly cause: SessionEndCause;
+    readonly reason: string;
   }): void;
 }
 
-/**
- * Why the server itself ended a session, in RFC 2866 §5.10 Acct-Terminate-Cause
- * terms: `admin-reset` (kick, RFC 5176 Disconnect-Request), `session-timeout`
- * (RFC 2865 §5.27 Session-Timeout, e.g. set by a CoA-Request).
- */
-export type SessionEndCause = 'admin-reset' | 'session-timeout';
+export type { SessionEndCause };
 
 /** A live session as the management socket and the metrics see it. */
 export interface ServerSessionDetail {
@@ -53,4 +53,6 @@ export interface ServerSessionDetail {
   readonly stats: SessionStats;
   /** RFC 2866 §5.5 Acct-Session-Id, when accounting gave the session one (RFC 5176 §3 matches on it). */
   readonly acctSessionId?: string;
+  /** What the authentication said for accounting (Class, Acct-Interim-Interval), when it said anything. */
+  readonly accounting?: CallAccounting;
 }

@@ -73,10 +73,11 @@ import { AuthTarpit, CallAdmission, type CallRefusal, RateLimitedLogger, WarnBuc
 import type { CallAuth, CallAuthFactory } from './call-auth.js';
 import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secrets.js';
 import type { ServerConfig } from './config.js';
+import { causeOfCallEnd, causeOfClose, causeOfPppFailure, type SessionEndCause } from './end-cause.js';
 import type { ServerHost } from './host.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
-import type { ServerObserver, ServerSessionDetail, SessionEndCause } from './observer.js';
+import type { ServerObserver, ServerSessionDetail } from './observer.js';
 
 /** Everything the server does to the outside world. */
 export interface ServerEnv {
@@ -216,7 +217,7 @@ interface ServerCall {
   authTimer: Timer | undefined;
   /** The session's rate-limited logger (flushed when the call ends). */
   log: RateLimitedLogger;
-  /** Why the server ended it, when it did on purpose (kick, DAS, session timeout). */
+  /** Why it ends, once known (the first cause set wins: a kick's PPP close stays a kick). */
   endCause: SessionEndCause | undefined;
 }
 
@@ -440,7 +441,9 @@ export class PptpServer {
       // The end of the whole connection is reported by `closed`, with its reason.
       if (reason.kind === 'connection-closed') return;
       const call = this.conn.calls.get(callId);
-      if (call) this.server.endCall(call, describeCallEndReason(reason));
+      if (!call) return;
+      call.endCause ??= causeOfCallEnd(reason);
+      this.server.endCall(call, describeCallEndReason(reason));
     }
 
     closed(reason: PptpCloseReason): void {
@@ -449,7 +452,10 @@ export class PptpServer {
       conn.closed = true;
       conn.handshakeTimer?.cancel();
       conn.handshakeTimer = undefined;
-      for (const call of [...conn.calls.values()]) server.endCall(call, describeCloseReason(reason));
+      for (const call of [...conn.calls.values()]) {
+        call.endCause ??= causeOfClose(reason);
+        server.endCall(call, describeCloseReason(reason));
+      }
       server.connections.delete(conn);
       conn.log.flush();
       const left = (server.perAddress.get(conn.remote) ?? 1) - 1;
@@ -512,7 +518,9 @@ export class PptpServer {
 
     dead(failure: PppFailure): void {
       const call = this.call;
-      if (call) this.server.endCall(call, failure.message);
+      if (!call) return;
+      call.endCause ??= causeOfPppFailure(failure);
+      this.server.endCall(call, failure.message);
     }
 
     action(a: UnitAction): void {
@@ -626,6 +634,28 @@ export class PptpServer {
       }
     }
     return out;
+  }
+
+  /** One session as observers and the management socket see it. */
+  private detailOf(call: ServerCall): ServerSessionDetail {
+    const info = call.info;
+    const accounting = call.auth?.accounting?.();
+    return {
+      id: call.id,
+      callId: call.callId,
+      peer: call.conn.remote,
+      user: call.user,
+      address: call.address === undefined ? undefined : ipv4ToString(call.address),
+      ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
+      phase: call.session.unit.phase,
+      up: info !== undefined,
+      startedAt: call.startedAt,
+      upAt: call.upAt,
+      auth: info ? describeAuth(info.auth) : undefined,
+      mppe: info ? describeMppe(info.mppe) : undefined,
+      stats: call.session.stats,
+      ...(accounting ? { accounting } : {}),
+    };
   }
 
   /**
@@ -749,6 +779,7 @@ export class PptpServer {
     const listenerClosed = this.listener?.close();
     this.listener = undefined;
     const calls = [...this.connections].flatMap((c) => [...c.calls.values()]);
+    for (const c of calls) c.endCause ??= 'nas-reboot';
     const live = calls.filter((c) => !c.session.isDead);
     for (const c of live) c.session.close(reason);
     await this.waitUntil(() => live.every((c) => c.session.isDead), Math.floor(boundMs / 3));
@@ -855,7 +886,10 @@ export class PptpServer {
       if (conn.closed) return;
       this.counters.handshakeTimeouts++;
       log.log('warn', 'no session came up in time: closing', { seconds: cfg.limits['handshake-timeout'] });
-      for (const call of [...conn.calls.values()]) this.endCall(call, 'handshake time-out');
+      for (const call of [...conn.calls.values()]) {
+        call.endCause ??= 'lost-carrier';
+        this.endCall(call, 'handshake time-out');
+      }
       conn.driver.stop(PptpStopReason.None);
     });
     log.log('debug', 'control connection accepted', { local });
@@ -1110,7 +1144,10 @@ export class PptpServer {
     call.user ??= info.peerName;
     this.byAddress.set(addr, call);
     this.counters.sessionsUp++;
-    for (const o of this.observers) o.sessionUp?.((call.upAt - call.conn.acceptedAt) / 1000);
+    if (this.observers.length) {
+      const detail = this.detailOf(call);
+      for (const o of this.observers) o.sessionUp?.((call.upAt - call.conn.acceptedAt) / 1000, detail);
+    }
     call.conn.handshakeTimer?.cancel();
     call.conn.handshakeTimer = undefined;
     const cfg = this.config;
@@ -1198,6 +1235,7 @@ export class PptpServer {
     this.counters.hostSetupFailures++;
     log.log('error', 'session set-up failed: ending the session', { user: call.user, error: detail });
     const reason = `host set-up failed: ${detail}`;
+    call.endCause ??= 'nas-error';
     call.session.close('host set-up failed');
     this.endCall(call, reason, PptpDisconnectResult.GeneralError);
   }
@@ -1297,9 +1335,17 @@ export class PptpServer {
     if (failure?.auth?.role === 'authenticator' && failure.auth.reason === 'timed-out') {
       this.notifyAuthFailure(failure.auth);
     }
-    const cause = call.endCause;
-    for (const o of this.observers) {
-      o.sessionEnded?.({ stats, failure, wasUp: call.upAt !== undefined, ...(cause ? { cause } : {}) });
+    const cause = call.endCause ?? causeOfPppFailure(failure);
+    if (this.observers.length) {
+      const e = {
+        stats,
+        failure,
+        wasUp: call.upAt !== undefined,
+        session: this.detailOf(call),
+        cause,
+        reason,
+      };
+      for (const o of this.observers) o.sessionEnded?.(e);
     }
     const now = this.clock.now();
     this.log.log('info', 'session end', {

@@ -78,6 +78,9 @@ export interface FreeRadius {
   output(): string;
   /** The `detail` module's accounting records (all files under radacct/). */
   accountingDetail(): string;
+  /** Stops the server and keeps its directory and ports (an outage); {@link resume} starts it again. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -194,6 +197,8 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   let child: ChildProcess | undefined;
   let inNs: Spawned | undefined;
   let out = '';
+  /** Output of namespaced runs that have ended (pause). */
+  let earlier = '';
   // If the test process ends without stop() (a crash, a signal), the server
   // and its directory still go (a lab's own hook kills a namespaced one).
   const onExit = () => {
@@ -205,10 +210,13 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
     rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', onExit);
-  const stop = async () => {
-    process.off('exit', onExit);
+  /** Ends the running server, keeping its directory and ports (an outage when resumed later). */
+  const halt = async () => {
     if (inNs) {
-      await inNs.kill();
+      const s = inNs;
+      inNs = undefined;
+      await s.kill();
+      earlier += s.stdout() + s.stderr();
     } else if (child && child.exitCode === null && child.signalCode === null && child.pid) {
       const c = child;
       const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
@@ -219,8 +227,13 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       await exited;
       clearTimeout(t);
     }
+  };
+  const stop = async () => {
+    process.off('exit', onExit);
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
+  let launch = async (): Promise<void> => {};
   try {
     const raddb = join(dir, 'raddb');
     cpSync('/etc/freeradius/3.0', raddb, { recursive: true, verbatimSymlinks: true });
@@ -288,14 +301,18 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       sql = sqlHandle(db);
     }
     const argv = ['freeradius', '-f', '-d', raddb, '-l', 'stdout'];
-    if (opts.netns) {
-      const s = opts.netns.lab.spawn(opts.netns.ns, argv);
-      inNs = s;
-      out = '';
-      await s.waitFor(/Ready to process requests/, 15_000).catch((e: Error) => {
-        throw new Error(`freeradius did not start in ${opts.netns!.ns}: ${e.message}\n${s.stdout()}`);
-      });
-    } else {
+    // A loaded machine can take many seconds to start it.
+    const startMs = 60_000;
+    launch = async () => {
+      if (opts.netns) {
+        const s = opts.netns.lab.spawn(opts.netns.ns, argv);
+        inNs = s;
+        await s.waitFor(/Ready to process requests/, startMs).catch((e: Error) => {
+          throw new Error(`freeradius did not start in ${opts.netns!.ns}: ${e.message}\n${s.stdout()}`);
+        });
+        return;
+      }
+      const from = out.length;
       child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
@@ -306,11 +323,11 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       const c = child;
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(
-          () => reject(new Error(`freeradius did not start within 15 s:\n${out}`)),
-          15_000,
+          () => reject(new Error(`freeradius did not start within ${startMs / 1000} s:\n${out}`)),
+          startMs,
         );
         const check = () => {
-          if (/Ready to process requests/.test(out)) {
+          if (/Ready to process requests/.test(out.slice(from))) {
             clearTimeout(t);
             resolve();
           }
@@ -321,16 +338,19 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
           reject(new Error(`freeradius exited (${code}) before it was ready:\n${out}`));
         });
       });
-    }
+    };
+    await launch();
     return {
       dir,
       host,
-      pid: inNs ? inNs.pid : child!.pid!,
+      get pid() {
+        return inNs ? inNs.pid : child!.pid!;
+      },
       authPort,
       acctPort,
       ...(coaPort === undefined ? {} : { coaPort }),
       ...(sql ? { sql } : {}),
-      output: () => (inNs ? inNs.stdout() + inNs.stderr() : out),
+      output: () => earlier + (inNs ? inNs.stdout() + inNs.stderr() : out),
       accountingDetail: () => {
         const r = spawnSync('sh', ['-c', `cat ${join(dir, 'log', 'radacct')}/*/* 2>/dev/null`], {
           encoding: 'utf8',
@@ -338,6 +358,8 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
         });
         return r.stdout;
       },
+      pause: halt,
+      resume: () => launch(),
       stop,
     };
   } catch (e) {
