@@ -7,7 +7,7 @@
  *   radius → radius, wire, crypto (the RADIUS client engine)
  *   io → io, wire, capture (the OS lives here; capture/ is the pure pcap writer)
  *   session → the engines and io (the glue of one PPTP call: channel + unit + data path)
- *   client, server → session and below (not each other, not cli)
+ *   client, server → session and below (not each other, not cli); server also the radius engine
  *   capture → capture, wire (pcap/pcapng files, TCP reassembly: pure)
  *   decode → decode, capture, wire, crypto, dns-packet (the dissector behind `pptp-ts decode`)
  *   cli → anything
@@ -71,7 +71,10 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
   decode: { layers: ['decode', 'capture', 'wire', 'crypto'], packages: (s) => s === 'dns-packet' },
   session: { layers: ['session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
   client: { layers: ['client', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
-  server: { layers: ['server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto'], packages: () => true },
+  server: {
+    layers: ['server', 'session', 'io', 'ppp', 'pptp', 'radius', 'wire', 'crypto'],
+    packages: () => true,
+  },
   cli: {
     layers: [
       'cli',
