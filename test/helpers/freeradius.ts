@@ -26,6 +26,8 @@ export interface FreeRadiusOptions {
    * attribute. Default yes.
    */
   readonly replyMessageAuthenticator?: boolean;
+  /** Run inside this network namespace (`ip netns exec`), e.g. beside a `pptp-ts serve` under test. */
+  readonly netns?: string;
 }
 
 export interface FreeRadius {
@@ -153,7 +155,10 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       }\n}\n`,
     );
     writeFileSync(join(raddb, 'mods-config', 'files', 'authorize'), opts.users);
-    child = spawn('freeradius', ['-f', '-d', raddb, '-l', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = ['freeradius', '-f', '-d', raddb, '-l', 'stdout'];
+    // `ip netns exec` execs the command: the PID stays the one to stop.
+    const cmd = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
+    child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
     });

@@ -1,0 +1,174 @@
+/**
+ * `pptp-ts serve` authenticating through a real FreeRADIUS 3.2 (users in its
+ * `files` users file), with `pptp-ts connect` as the client, both in network
+ * namespaces (FreeRADIUS beside the server, on the server namespace's
+ * loopback). One FreeRADIUS for the file; one server per configuration.
+ *
+ * - PAP and CHAP-MD5 without MPPE, MS-CHAPv1 and MS-CHAPv2 with MPPE off,
+ *   40 and 128: the tunnel comes up and a ping passes; with MPPE the
+ *   server's log says the keys came from the Access-Accept (the server
+ *   derives none itself for a RADIUS user), so the traffic that passes was
+ *   encrypted with FreeRADIUS's MS-MPPE keys.
+ * - A wrong password: the client's error shows FreeRADIUS's Reply-Message.
+ * - RADIUS down, and a wrong shared secret: the client gets a clean
+ *   authentication failure well within the auth time-out, and the server's
+ *   log says why in one line.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type FreeRadius, startFreeRadius } from '../helpers/freeradius.js';
+import { createLab } from '../helpers/netns.js';
+import { requireRoot } from '../helpers/tools.js';
+import {
+  startClient,
+  startServer,
+  TUNNEL_LOCAL,
+  tempDir,
+  twoHosts,
+  waitExit,
+  waitUp,
+  writePassword,
+  writeServerConfig,
+} from './tunnel-lab.js';
+
+const SECRET = 'serve-radius-S3cret';
+const PASSWORD = 'alice-Radius-Pa55';
+const USERS = `alice\tCleartext-Password := "${PASSWORD}"
+\tReply-Message = "Hello alice"
+`;
+
+/** Every method on, MPPE optional with every key length: the client picks. */
+const PPP = {
+  'require-pap': true,
+  'require-chap': true,
+  'require-mschap': true,
+  'require-mschap-v2': true,
+  'require-mppe-128': false,
+};
+
+function radiusConfig(port: number, secret = SECRET, timeout = 1) {
+  return {
+    radius: {
+      auth: [{ address: `127.0.0.1:${port}`, secret }],
+      timeout,
+      retries: 1,
+      'nas-identifier': 'pptp-ts-system-test',
+    },
+  };
+}
+
+describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
+  before(() => requireRoot('ip', 'ping'));
+  const lab = createLab('radserve');
+  const dir = tempDir('radserve');
+  let ns: { server: string; client: string };
+  let fr: FreeRadius;
+
+  before(async () => {
+    ns = await twoHosts(lab);
+    fr = await startFreeRadius({ secret: SECRET, users: USERS, netns: ns.server });
+  });
+  after(async () => {
+    await fr?.stop();
+  });
+
+  const matrix: { auth: string; mppe: string; shows: string; mppeShows: string }[] = [
+    { auth: 'pap', mppe: 'off', shows: 'PAP', mppeShows: 'off' },
+    { auth: 'chap', mppe: 'off', shows: 'CHAP-MD5', mppeShows: 'off' },
+    ...(['mschap', 'mschap-v2'] as const).flatMap((auth) =>
+      (['off', 'required,40', 'required,128'] as const).map((mppe) => ({
+        auth,
+        mppe,
+        shows: auth === 'mschap' ? 'MS-CHAP' : 'MS-CHAP-v2',
+        mppeShows: mppe === 'off' ? 'off' : `${mppe.slice(9)}-bit stateless`,
+      })),
+    ),
+  ];
+
+  it('every method (and MPPE off/40/128 with MS-CHAP) authenticates through RADIUS; MPPE keys from the Accept; a wrong password shows the Reply-Message', async () => {
+    const server = await startServer(
+      lab,
+      ns.server,
+      writeServerConfig(dir, { ...radiusConfig(fr.authPort, SECRET, 3), secrets: undefined, ppp: PPP }, ''),
+    );
+    try {
+      for (const m of matrix) {
+        const client = startClient(lab, ns.client, [
+          '--user',
+          'alice',
+          '--password-file',
+          writePassword(dir, PASSWORD),
+          '--auth',
+          m.auth,
+          '--mppe',
+          m.mppe,
+          '--ifname',
+          'pptpr0',
+        ]);
+        try {
+          const up = await waitUp(client, 60_000);
+          assert.equal(up.auth, m.shows, `${m.auth}/${m.mppe}`);
+          assert.equal(up.mppe, m.mppeShows, `${m.auth}/${m.mppe}`);
+          const ping = await lab.exec(ns.client, ['ping', '-c', '2', '-i', '0.2', '-W', '3', TUNNEL_LOCAL]);
+          assert.match(ping.stdout, /2 received/, `${m.auth}/${m.mppe}: traffic passes`);
+        } finally {
+          await client.kill();
+        }
+      }
+      const log = server.stdout() + server.stderr();
+      const accepts = log.split('\n').filter((l) => l.includes('radius: Access-Accept'));
+      assert.equal(accepts.length, matrix.length, log);
+      // FreeRADIUS's mschap module sends keys for MS-CHAP (MS-CHAP-MPPE-Keys for v1, MS-MPPE-Send/Recv-Key for v2).
+      assert.equal(accepts.filter((l) => l.includes('access-accept')).length, 6, accepts.join('\n'));
+
+      const wrong = startClient(lab, ns.client, [
+        '--user',
+        'alice',
+        '--password-file',
+        writePassword(dir, 'not-the-password'),
+        '--ifname',
+        'pptpr0',
+      ]);
+      const r = await waitExit(wrong, 60_000);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /Wrong password for alice/);
+      assert.match(server.stdout() + server.stderr(), /radius: Access-Reject/);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  for (const failure of ['down', 'wrong secret'] as const) {
+    it(`RADIUS ${failure}: a clean authentication failure in time, one log line saying why`, async () => {
+      // Nothing listens on port 9 in the server's namespace.
+      const port = failure === 'down' ? 9 : fr.authPort;
+      const secret = failure === 'down' ? SECRET : 'not-the-secret';
+      const server = await startServer(
+        lab,
+        ns.server,
+        writeServerConfig(dir, { ...radiusConfig(port, secret), secrets: undefined }, ''),
+      );
+      try {
+        const started = Date.now();
+        const client = startClient(lab, ns.client, [
+          '--user',
+          'alice',
+          '--password-file',
+          writePassword(dir, PASSWORD),
+          '--ifname',
+          'pptpr0',
+        ]);
+        const r = await waitExit(client, 60_000);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /auth/i);
+        // 2 tries of 1 s, far below the 15 s auth time-out (with margin for a loaded machine).
+        assert.ok(Date.now() - started < 25_000, `took ${Date.now() - started} ms`);
+        const log = server.stdout() + server.stderr();
+        assert.match(log, /radius: no reply from 1 server\(s\) after 2 tries each: user refused/);
+        if (failure === 'wrong secret') assert.match(log, /radius reply dropped/);
+      } finally {
+        await server.kill();
+      }
+    });
+  }
+});
