@@ -12,7 +12,14 @@ import type { RadiusAuthenticator, RadiusAuthResult } from './radius-auth.js';
 /** Request duration buckets, seconds (a healthy server answers in milliseconds; time-outs are seconds). */
 export const RADIUS_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-const RESULTS: readonly RadiusAuthResult[] = ['accept', 'reject', 'challenge', 'timeout', 'overloaded', 'error'];
+const RESULTS: readonly RadiusAuthResult[] = [
+  'accept',
+  'reject',
+  'challenge',
+  'timeout',
+  'overloaded',
+  'error',
+];
 
 /** Registers the metrics; `auth()` is the server's authenticator, undefined until it started. */
 export function registerRadiusAuthMetrics(
