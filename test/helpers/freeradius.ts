@@ -28,6 +28,8 @@ export interface FreeRadiusOptions {
   readonly replyMessageAuthenticator?: boolean;
   /** Run inside this network namespace (`ip netns exec`), e.g. beside a `pptp-ts serve` under test. */
   readonly netns?: string;
+  /** How long it may take to be ready, ms (default 15 s; a loaded machine needs more). */
+  readonly readyTimeoutMs?: number;
 }
 
 export interface FreeRadius {
@@ -167,7 +169,8 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
     });
     const c = child;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`freeradius did not start within 15 s:\n${out}`)), 15_000);
+      const ms = opts.readyTimeoutMs ?? 15_000;
+      const t = setTimeout(() => reject(new Error(`freeradius did not start within ${ms / 1000} s:\n${out}`)), ms);
       const check = () => {
         if (/Ready to process requests/.test(out)) {
           clearTimeout(t);

@@ -66,7 +66,7 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
 
   before(async () => {
     ns = await twoHosts(lab);
-    fr = await startFreeRadius({ secret: SECRET, users: USERS, netns: ns.server });
+    fr = await startFreeRadius({ secret: SECRET, users: USERS, netns: ns.server, readyTimeoutMs: 90_000 });
   });
   after(async () => {
     await fr?.stop();
