@@ -10,18 +10,21 @@
  *   derives none itself for a RADIUS user), so the traffic that passes was
  *   encrypted with FreeRADIUS's MS-MPPE keys.
  * - A wrong password: the client's error shows FreeRADIUS's Reply-Message.
- * - RADIUS down, and a wrong shared secret: the client gets a clean
+ * - RADIUS down, slow (3 s, a relay in front of FreeRADIUS, with a 1 s
+ *   time-out), and a wrong shared secret: the client gets a clean
  *   authentication failure well within the auth time-out, and the server's
  *   log says why in one line.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type FreeRadius, startFreeRadius } from '../helpers/freeradius.js';
-import { createLab } from '../helpers/netns.js';
+import { createLab, type NetnsLab, type Spawned } from '../helpers/netns.js';
 import { requireRoot } from '../helpers/tools.js';
 import {
+  PPTP_TS,
+  ROOT,
   startClient,
-  startServer,
   TUNNEL_LOCAL,
   tempDir,
   twoHosts,
@@ -32,6 +35,8 @@ import {
 } from './tunnel-lab.js';
 
 const SECRET = 'serve-radius-S3cret';
+const RELAY_PORT = 18_120;
+const RELAY = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'system', 'udp-delay.ts')];
 const PASSWORD = 'alice-Radius-Pa55';
 const USERS = `alice\tCleartext-Password := "${PASSWORD}"
 \tReply-Message = "Hello alice"
@@ -45,6 +50,13 @@ const PPP = {
   'require-mschap-v2': true,
   'require-mppe-128': false,
 };
+
+/** `pptp-ts serve` in `ns`, waited for with room for a loaded machine. */
+async function startServer(lab: NetnsLab, ns: string, configPath: string): Promise<Spawned> {
+  const s = lab.spawn(ns, [...PPTP_TS, 'serve', '--config', configPath]);
+  await s.waitFor(/listening on /, 120_000);
+  return s;
+}
 
 function radiusConfig(port: number, secret = SECRET, timeout = 1) {
   return {
@@ -138,11 +150,16 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
     }
   });
 
-  for (const failure of ['down', 'wrong secret'] as const) {
+  for (const failure of ['down', 'slow (3 s)', 'wrong secret'] as const) {
     it(`RADIUS ${failure}: a clean authentication failure in time, one log line saying why`, async () => {
-      // Nothing listens on port 9 in the server's namespace.
-      const port = failure === 'down' ? 9 : fr.authPort;
-      const secret = failure === 'down' ? SECRET : 'not-the-secret';
+      // Nothing listens on port 9 in the server's namespace; the relay answers 3 s late.
+      const port = failure === 'down' ? 9 : failure === 'wrong secret' ? fr.authPort : RELAY_PORT;
+      const secret = failure === 'wrong secret' ? 'not-the-secret' : SECRET;
+      const relay =
+        failure === 'slow (3 s)'
+          ? lab.spawn(ns.server, [...RELAY, String(RELAY_PORT), String(fr.authPort), '3000'])
+          : undefined;
+      await relay?.waitFor(/relay ready/, 60_000);
       const server = await startServer(
         lab,
         ns.server,
@@ -168,6 +185,7 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
         if (failure === 'wrong secret') assert.match(log, /radius reply dropped/);
       } finally {
         await server.kill();
+        await relay?.kill();
       }
     });
   }
