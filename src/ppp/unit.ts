@@ -950,7 +950,10 @@ export class PppUnit {
     const allowedBits = policy?.mppeKeyBits;
     const mppeKeyBits = allowedBits ? s.mppeKeyBits.filter((k) => allowedBits.includes(k)) : s.mppeKeyBits;
     const mppeRequired = s.mppeRequired || (policy?.mppeRequired ?? false);
-    if (mppeKeyBits.length === 0 && mppeRequired && s.mppeKeyBits.length > 0) {
+    // The link's settings from now on (the data path reads `mppeRequired`: nothing unencrypted passes).
+    s.mppeKeyBits = mppeKeyBits;
+    s.mppeRequired = mppeRequired;
+    if (mppeKeyBits.length === 0 && mppeRequired) {
       this.fail({
         code: 'mppe-unavailable',
         message: `MPPE required, but none of the key lengths allowed for this user (${allowedBits?.join(', ') || 'none'}) is enabled`,
