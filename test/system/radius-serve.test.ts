@@ -86,7 +86,7 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
 
   const matrix: { auth: string; mppe: string; shows: string; mppeShows: string }[] = [
     { auth: 'pap', mppe: 'off', shows: 'PAP', mppeShows: 'off' },
-    { auth: 'chap', mppe: 'off', shows: 'CHAP-MD5', mppeShows: 'off' },
+    { auth: 'chap', mppe: 'off', shows: 'CHAP', mppeShows: 'off' },
     ...(['mschap', 'mschap-v2'] as const).flatMap((auth) =>
       (['off', 'required,40', 'required,128'] as const).map((mppe) => ({
         auth,
@@ -166,7 +166,6 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
         writeServerConfig(dir, { ...radiusConfig(port, secret), secrets: undefined }, ''),
       );
       try {
-        const started = Date.now();
         const client = startClient(lab, ns.client, [
           '--user',
           'alice',
@@ -178,8 +177,9 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
         const r = await waitExit(client, 60_000);
         assert.notEqual(r.code, 0);
         assert.match(r.stdout + r.stderr, /auth/i);
-        // 2 tries of 1 s, far below the 15 s auth time-out (with margin for a loaded machine).
-        assert.ok(Date.now() - started < 25_000, `took ${Date.now() - started} ms`);
+        // Ended by the RADIUS failure (2 tries of 1 s), not by the 15 s auth time-out. (Wall-clock time
+        // is no proof on a loaded machine: the client's own start-up can take longer than that.)
+        assert.doesNotMatch(server.stdout() + server.stderr(), /no authentication in time/);
         const log = server.stdout() + server.stderr();
         assert.match(log, /radius: no reply from 1 server\(s\) after 2 tries each: user refused/);
         if (failure === 'wrong secret') assert.match(log, /radius reply dropped/);
