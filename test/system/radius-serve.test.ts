@@ -182,7 +182,8 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
         assert.doesNotMatch(server.stdout() + server.stderr(), /no authentication in time/);
         const log = server.stdout() + server.stderr();
         assert.match(log, /radius: no reply from 1 server\(s\) after 2 tries each: user refused/);
-        if (failure === 'wrong secret') assert.match(log, /radius reply dropped/);
+        // With a wrong secret FreeRADIUS (require_message_authenticator) drops our request unanswered, so
+        // it ends as a time-out too; a reply under a wrong secret is dropped by us (test/server/radius-auth.test.ts).
       } finally {
         await server.kill();
         await relay?.kill();
