@@ -127,6 +127,19 @@ export interface PppUnitOptions extends AuthOptions {
   /** pppd `ipcp-accept-local`, `ipcp-accept-remote`. */
   readonly ipcpAcceptLocal?: boolean;
   readonly ipcpAcceptRemote?: boolean;
+  /**
+   * Read when the network phase begins (after authentication): what the
+   * source that authenticated the peer (a RADIUS Access-Accept) says about
+   * this link. `dns` replaces `msDns`; `mppeKeyBits` narrows the MPPE key
+   * lengths offered and accepted; `mppeRequired` makes MPPE mandatory.
+   */
+  readonly networkPolicy?: () =>
+    | {
+        readonly dns?: readonly number[];
+        readonly mppeKeyBits?: readonly (40 | 56 | 128)[];
+        readonly mppeRequired?: boolean;
+      }
+    | undefined;
   /** pppd `ms-dns`, `ms-wins`, `usepeerdns`. */
   readonly msDns?: readonly number[];
   readonly msWins?: readonly number[];

@@ -945,9 +945,24 @@ export class PppUnit {
     const o = this.options;
     const random = o.random;
     const log = this.log;
-    if (s.mppeKeyBits.length > 0) {
+    const policy = o.networkPolicy?.();
+    // The authenticating source may narrow the key lengths (RFC 2548 §2.4.5) and require MPPE (§2.4.4).
+    const allowedBits = policy?.mppeKeyBits;
+    const mppeKeyBits = allowedBits ? s.mppeKeyBits.filter((k) => allowedBits.includes(k)) : s.mppeKeyBits;
+    const mppeRequired = s.mppeRequired || (policy?.mppeRequired ?? false);
+    // The link's settings from now on (the data path reads `mppeRequired`: nothing unencrypted passes).
+    s.mppeKeyBits = mppeKeyBits;
+    s.mppeRequired = mppeRequired;
+    if (mppeKeyBits.length === 0 && mppeRequired) {
+      this.fail({
+        code: 'mppe-unavailable',
+        message: `MPPE required, but none of the key lengths allowed for this user (${allowedBits?.join(', ') || 'none'}) is enabled`,
+      });
+      return;
+    }
+    if (mppeKeyBits.length > 0) {
       const keys = this.mppeMaterial !== undefined;
-      if (!keys && s.mppeRequired) {
+      if (!keys && mppeRequired) {
         // pppd: "MPPE required, but MS-CHAP[v2] auth not performed."
         this.fail(
           this.refusedAuth && this.authResults.length === 0
@@ -963,8 +978,8 @@ export class PppUnit {
         return;
       }
       this.ccpPolicy = new CcpPolicy({
-        keyBits: keys ? s.mppeKeyBits : [],
-        required: s.mppeRequired,
+        keyBits: keys ? mppeKeyBits : [],
+        required: mppeRequired,
         stateful: s.mppeStateful,
       });
       this.ccp = new Fsm(this.ccpPolicy, s.fsm, log.child('ccp'));
@@ -977,7 +992,7 @@ export class PppUnit {
         remoteAddress: assigned,
         acceptLocal: o.ipcpAcceptLocal ?? false,
         acceptRemote: o.ipcpAcceptRemote ?? false,
-        dns: o.msDns ?? [],
+        dns: policy?.dns ?? o.msDns ?? [],
         nbns: o.msWins ?? [],
         usePeerDns: o.usePeerDns ?? false,
       });

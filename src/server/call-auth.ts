@@ -16,8 +16,41 @@ import type { PppSession } from '../session/session.js';
 import type { PppFrame } from '../wire/ppp.js';
 import type { AddressPolicy } from './chap-secrets.js';
 
+/**
+ * What the source that authenticated a call said about the session (a
+ * RADIUS Access-Accept, RFC 2865 §5, RFC 2869 §5, RFC 2548 §2.4). Read by
+ * the server when the session comes up and by whatever accounts for it
+ * (`Class` goes back in every Accounting-Request, RFC 2865 §5.25).
+ */
+export interface SessionAuthorization {
+  /** Who decided: a RADIUS server (`host:port`) or `secrets`. */
+  readonly source: string;
+  /** Class attributes, in order, as received. */
+  readonly class: readonly Uint8Array[];
+  /** Session-Timeout, s. */
+  readonly sessionTimeout?: number;
+  /** Idle-Timeout, s. */
+  readonly idleTimeout?: number;
+  /** Acct-Interim-Interval, s. */
+  readonly acctInterimInterval?: number;
+  /** Framed-MTU. */
+  readonly framedMtu?: number;
+  /** Framed-IP-Address, when it names an address (not 255.255.255.254/255: "from the pool"). */
+  readonly address?: number;
+  /** MS-Primary-DNS-Server, MS-Secondary-DNS-Server: sent instead of `ms-dns`. */
+  readonly dns?: readonly number[];
+  /** MS-MPPE-Encryption-Policy 2 (RFC 2548 §2.4.4): encryption required. */
+  readonly mppeRequired?: boolean;
+  /** MS-MPPE-Encryption-Types (RFC 2548 §2.4.5): the key lengths allowed. */
+  readonly mppeKeyBits?: readonly (40 | 56 | 128)[];
+  /** Where the MPPE master keys come from: the Access-Accept, or derived from MS-CHAP by us. */
+  readonly mppeKeys?: 'access-accept' | 'ms-chap';
+}
+
 /** One call's outside authentication. */
 export interface CallAuth {
+  /** What the deciding source said about the session, once decided (RADIUS). */
+  readonly authorization?: SessionAuthorization | undefined;
   /** Replaces the secrets lookup for this call. */
   readonly lookup: CredentialLookup;
   /** {@link PppSessionOptions.hold}: keeps back a frame whose answer is not in yet. */

@@ -317,9 +317,10 @@ export function validateServerConfig(value: unknown, fileName = 'config'): Serve
       );
     }
   }
-  if (!p.nomppe && (p['require-pap'] || p['require-chap'])) {
+  // With RADIUS, an Access-Accept may carry MS-MPPE-Send/Recv-Key for PAP and CHAP users too.
+  if (!p.nomppe && (p['require-pap'] || p['require-chap']) && !sources.includes('radius')) {
     throw new ConfigError(
-      `${fileName}: ppp: MPPE keys come from MS-CHAP; with require-pap or require-chap set "nomppe": true`,
+      `${fileName}: ppp: MPPE keys come from MS-CHAP (or a RADIUS Access-Accept); with require-pap or require-chap set "nomppe": true`,
     );
   }
   return c;

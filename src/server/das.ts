@@ -28,6 +28,8 @@ export interface DasServerPort {
   sessionDetails(): ServerSessionDetail[];
   kick(select: (s: ServerSessionDetail) => boolean, reason: string, cause?: SessionEndCause): number;
   kickById(id: number, reason?: string, cause?: SessionEndCause): boolean;
+  /** Drops the Session-Timeout the Access-Accept set (a CoA's replaces it, RFC 5176 §3.2). */
+  cancelSessionLimit?(id: number): void;
 }
 
 export const DAS_DISCONNECT_REASON = 'disconnected by RADIUS (Disconnect-Request)';
@@ -162,6 +164,7 @@ export class DasService {
     for (const id of [...this.timers.keys()]) if (!live.has(id)) this.clearTimer(id);
     for (const id of ids) {
       this.clearTimer(id);
+      this.server.cancelSessionLimit?.(id);
       if (change.seconds === 0) continue;
       this.timers.set(
         id,

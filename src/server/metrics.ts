@@ -12,6 +12,8 @@ import type { PppPhase } from '../ppp/unit-types.js';
 import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/metrics.js';
 import { type TrafficSums, TrafficTotals } from '../session/traffic.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
+import type { RadiusAuthResult } from './radius-auth.js';
+import { registerRadiusAuthMetrics } from './radius-metrics.js';
 import type { PptpServer } from './server.js';
 
 const PHASES: readonly PppPhase[] = ['Dead', 'Establish', 'Authenticate', 'Network', 'Terminate'];
@@ -27,6 +29,7 @@ export class ServerMetrics implements ServerObserver {
   private readonly failures: Counter;
   private readonly authFailures: Counter;
   private readonly handshake: Histogram;
+  private readonly radiusResult: ((result: RadiusAuthResult, seconds: number) => void) | undefined;
 
   constructor(private readonly server: PptpServer) {
     const r = this.registry;
@@ -134,6 +137,7 @@ export class ServerMetrics implements ServerObserver {
       },
     });
     registerTrafficMetrics(r, () => this.traffic);
+    if (server.usesRadius) this.radiusResult = registerRadiusAuthMetrics(r, () => server.radiusAuth);
     server.observers.push(this);
   }
 
@@ -151,6 +155,10 @@ export class ServerMetrics implements ServerObserver {
 
   authFailure(f: AuthFailure): void {
     this.authFailures.inc({ method: f.method, reason: f.reason });
+  }
+
+  radiusAuthResult(result: string, seconds: number): void {
+    this.radiusResult?.(result as RadiusAuthResult, seconds);
   }
 
   sessionUp(seconds: number): void {

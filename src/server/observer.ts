@@ -16,6 +16,8 @@ export interface ServerObserver {
   sessionUp?(seconds: number, session: ServerSessionDetail): void;
   /** A client failed to authenticate (each attempt, retries included). */
   authFailure?(f: AuthFailure): void;
+  /** A RADIUS Access-Request ended (a reply, or a failure), `seconds` after it was sent. */
+  radiusAuthResult?(result: string, seconds: number): void;
   /** A session ended; `stats` are its final counters, `failure` why its PPP link ended (if it did). */
   sessionEnded?(e: {
     readonly stats: SessionStats;

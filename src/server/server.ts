@@ -16,6 +16,7 @@
  *                    ─▶ destination another session? client-to-client policy : TUN
  * ```
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock, Timer } from '../io/clock.js';
 import type { HookContext, HookResult } from '../io/hooks.js';
 import type { Undo } from '../io/ip.js';
@@ -70,14 +71,15 @@ import {
   PptpStopReason,
 } from '../wire/pptp/index.js';
 import { AuthTarpit, CallAdmission, type CallRefusal, RateLimitedLogger, WarnBuckets } from './admission.js';
-import type { CallAuth, CallAuthFactory } from './call-auth.js';
+import type { CallAuth, CallAuthFactory, SessionAuthorization } from './call-auth.js';
 import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secrets.js';
-import type { ServerConfig } from './config.js';
+import { parseRadiusAddress, type ServerConfig } from './config.js';
 import { causeOfCallEnd, causeOfClose, causeOfPppFailure, type SessionEndCause } from './end-cause.js';
 import type { ServerHost } from './host.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
+import { RadiusAuthenticator, type RadiusAuthTransport } from './radius-auth.js';
 
 /** Everything the server does to the outside world. */
 export interface ServerEnv {
@@ -95,6 +97,14 @@ export interface ServerEnv {
   readonly random?: RandomBytes;
   /** Authentication from outside, per call (call-auth.ts); default: {@link secrets}. */
   readonly callAuth?: CallAuthFactory;
+  /**
+   * Opens the RADIUS client's transport (the UDP driver) when the config's
+   * `radius.order` includes "radius"; without it RADIUS requests fail.
+   */
+  openRadius?(
+    auth: RadiusAuthenticator,
+    servers: readonly { readonly host: string; readonly port: number }[],
+  ): Promise<RadiusAuthTransport & { close(): void }>;
   /** Told when a session is up and when it ends (the library's events). */
   readonly sessionEvents?: ServerSessionEvents;
 }
@@ -162,6 +172,8 @@ export interface ServerSessionStatus {
   readonly greOutOfWindow: number;
   /** Times the call's GRE receive side resynchronised on a run of out-of-window packets. */
   readonly greResyncs: number;
+  /** What the deciding source (RADIUS) said about the session: Class, Acct-Interim-Interval, ... */
+  readonly authorization?: SessionAuthorization;
 }
 
 /** Shutdown limits: each step bounded, so the whole shutdown is. */
@@ -215,6 +227,8 @@ interface ServerCall {
   authenticated: boolean;
   /** Ends the call unless its peer authenticates first (`limits.auth-timeout`). */
   authTimer: Timer | undefined;
+  /** Ends the call at the Session-Timeout its authorization gave (RFC 2865 §5.27). */
+  limitTimer: Timer | undefined;
   /** The session's rate-limited logger (flushed when the call ends). */
   log: RateLimitedLogger;
   /** Why it ends, once known (the first cause set wins: a kick's PPP close stays a kick). */
@@ -222,6 +236,9 @@ interface ServerCall {
 }
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
+
+/** The longest Session-Timeout honoured, s (a timer cannot wait longer than 2^31 ms). */
+const MAX_SESSION_TIMEOUT_S = 2_000_000;
 
 /** How long a new call waits for the client's first PPP frame before LCP starts on its own. */
 export const SERVER_PPP_START_WAIT_MS = 1000;
@@ -374,6 +391,9 @@ export class PptpServer {
   private readonly controlTimers: Partial<PptpControlTimers>;
   private readonly randomInt: ((n: number) => number) | undefined;
   private pppBase: PppUnitOptions | undefined;
+  /** RADIUS authentication (`radius.order` includes "radius"), once {@link start} opened its transport. */
+  radiusAuth: RadiusAuthenticator | undefined;
+  private radiusTransport: { close(): void } | undefined;
   private readonly writeLimits: ControlWriteLimits;
   private readonly controlLimits: Partial<PptpControlLimits>;
   private readonly now = (): number => this.clock.now();
@@ -575,6 +595,7 @@ export class PptpServer {
       spoofedDropped: call.spoofed,
       greOutOfWindow: call.session.stats.gre.rxOutOfWindow,
       greResyncs: call.session.stats.gre.rxResyncs,
+      ...(call.auth?.authorization ? { authorization: call.auth.authorization } : {}),
     };
   }
 
@@ -637,6 +658,17 @@ export class PptpServer {
   }
 
   /** One session as observers and the management socket see it. */
+  /**
+   * Drops the Session-Timeout the session's Access-Accept set: a CoA-Request's
+   * Session-Timeout takes its place (RFC 5176 §3.2, src/server/das.ts).
+   */
+  cancelSessionLimit(id: number): void {
+    const call = this.findCall(id);
+    if (!call) return;
+    call.limitTimer?.cancel();
+    call.limitTimer = undefined;
+  }
+
   private detailOf(call: ServerCall): ServerSessionDetail {
     const info = call.info;
     const accounting = call.auth?.accounting?.();
@@ -741,6 +773,7 @@ export class PptpServer {
         });
       }
       endpoint.start();
+      await this.startRadius();
       this.listener = await this.env.tcp.listen(cfg.listen, cfg.port, (s) => this.accept(s));
     } catch (err) {
       await this.closeLocal();
@@ -809,8 +842,53 @@ export class PptpServer {
     this.sharedUndo = undefined;
     this.sharedTun?.close();
     this.endpoint?.close();
+    this.radiusTransport?.close();
+    this.radiusTransport = undefined;
     await (listenerClosed ?? this.listener?.close());
     await this.env.host.close?.();
+  }
+
+  /** Whether users are authenticated through RADIUS (`radius.order` includes "radius"). */
+  get usesRadius(): boolean {
+    return !this.env.callAuth && (this.config.radius?.order.includes('radius') ?? false);
+  }
+
+  /** Opens the RADIUS authentication client when the config asks for it (docs/radius.md). */
+  private async startRadius(): Promise<void> {
+    const r = this.config.radius;
+    if (!r || !this.usesRadius) return;
+    const servers = r.auth.map((s) => ({ ...parseRadiusAddress(s.address, 1812)!, secret: s.secret }));
+    const listen = this.config.listen;
+    const nasIp = r['nas-ip-address'] ?? (listen === '0.0.0.0' ? undefined : listen);
+    const auth = new RadiusAuthenticator({
+      servers,
+      order: r.order,
+      nasIdentifier: r['nas-identifier'] ?? this.config.name,
+      ...(nasIp !== undefined ? { nasIpAddress: parseIpv4(nasIp)! } : {}),
+      timeoutMs: r.timeout * 1000,
+      retries: r.retries,
+      deadTimeMs: r['dead-time'] * 1000,
+      maxOutstanding: r['max-outstanding'],
+      secrets: this.lookup,
+      secretsPolicy: (peerName) => lookupSecret(this.env.secrets(), peerName, this.config.name)?.addresses,
+      log: this.log.child('radius'),
+      random: this.env.random ?? ((n) => new Uint8Array(randomBytes(n))),
+    });
+    if (!this.env.openRadius) {
+      this.log.log('warn', 'radius: no transport in this environment: RADIUS requests fail');
+    } else {
+      const t = await this.env.openRadius(auth, servers);
+      auth.connect(t);
+      this.radiusTransport = t;
+    }
+    auth.onResult = (result, seconds) => {
+      for (const o of this.observers) o.radiusAuthResult?.(result, seconds);
+    };
+    this.radiusAuth = auth;
+    this.log.log('info', 'radius authentication', {
+      servers: servers.map((s) => `${s.host}:${s.port}`).join(' '),
+      order: r.order.join(','),
+    });
   }
 
   /** Polls `done` after every timer tick of `clock` until true or `ms` passed. */
@@ -903,7 +981,8 @@ export class PptpServer {
     const lazyLog = lazyChild(this.log, 'session', { peer: conn.remote, callId: params.callId });
     const log = new RateLimitedLogger(lazyLog, this.warnings, this.now);
     const hooks = new PptpServer.CallHooks(this, log);
-    const auth = this.env.callAuth?.({ peer: conn.remote, callId: params.callId });
+    const callKey = { peer: conn.remote, callId: params.callId };
+    const auth = this.env.callAuth?.(callKey) ?? this.radiusAuth?.callAuth(callKey);
     let session: PppSession;
     try {
       session = new PppSession({
@@ -917,6 +996,7 @@ export class PptpServer {
           authFailureDelayMs: hooks.failureDelay,
           log: log.wrap(demoteInfo(lazyChild(lazyLog, 'ppp'))),
           ...(auth ? { lookup: auth.lookup } : {}),
+          ...(auth && 'authorization' in auth ? { networkPolicy: () => auth.authorization } : {}),
         }),
         ...(auth ? { hold: auth.hold } : {}),
         endpoint,
@@ -953,6 +1033,7 @@ export class PptpServer {
       auth,
       authenticated: false,
       authTimer: undefined,
+      limitTimer: undefined,
       log,
       endCause: undefined,
     };
@@ -1151,7 +1232,18 @@ export class PptpServer {
     call.conn.handshakeTimer?.cancel();
     call.conn.handshakeTimer = undefined;
     const cfg = this.config;
-    const mtu = Math.min(info.mtu, this.interfaceMtu);
+    const z = call.auth?.authorization;
+    const mtu = Math.min(info.mtu, this.interfaceMtu, z?.framedMtu ?? Number.POSITIVE_INFINITY);
+    if (z?.sessionTimeout !== undefined && !call.limitTimer) {
+      // RFC 2865 §5.27: "the maximum number of seconds of service to be provided to the user".
+      const seconds = Math.min(z.sessionTimeout, MAX_SESSION_TIMEOUT_S);
+      call.limitTimer = this.clock.setTimer(seconds * 1000, () => {
+        call.limitTimer = undefined;
+        log.log('info', 'session timeout: call cleared', { seconds });
+        call.endCause ??= 'session-timeout';
+        this.endCall(call, 'session timeout');
+      });
+    }
     this.track(
       (async () => {
         let ifname: string;
@@ -1302,6 +1394,8 @@ export class PptpServer {
     call.ended = true;
     call.authTimer?.cancel();
     call.authTimer = undefined;
+    call.limitTimer?.cancel();
+    call.limitTimer = undefined;
     const conn = call.conn;
     this.admission.ended(conn.remote, !call.authenticated);
     const session = call.session;

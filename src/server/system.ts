@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type Clock, realClock } from '../io/clock.js';
 import { runHook } from '../io/hooks.js';
+import { RadiusUdpDriver } from '../io/radius-udp.js';
 import { RawGreSocket } from '../io/raw-gre.js';
 import { systemTcp } from '../io/tcp.js';
 import { openTunPreferringOffload } from '../io/tun.js';
@@ -65,5 +66,11 @@ export function systemServerEnv(o: { log: Logger; secretsPath?: string; clock?: 
       secrets = load();
     },
     runHook: (script, name, ctx) => runHook(script, name, ctx, o.log),
+    // One connected UDP socket per RADIUS server (src/io/radius-udp.ts), on the server's clock.
+    openRadius: (auth, servers) =>
+      RadiusUdpDriver.open(auth.engine, servers, auth.onAction, {
+        clock,
+        onError: (message, fields) => o.log.log('debug', message, fields),
+      }),
   };
 }

@@ -60,6 +60,8 @@ export interface FreeRadiusOptions {
    * User-Name is `unknown-session`: a stand-in NAS for DAS-client tests.
    */
   readonly coa?: boolean;
+  /** How long it may take to be ready, ms (default 60 s: a loaded machine is slow to start it). */
+  readonly readyTimeoutMs?: number;
 }
 
 export interface FreeRadius {
@@ -301,8 +303,7 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       sql = sqlHandle(db);
     }
     const argv = ['freeradius', '-f', '-d', raddb, '-l', 'stdout'];
-    // A loaded machine can take many seconds to start it.
-    const startMs = 60_000;
+    const startMs = opts.readyTimeoutMs ?? 60_000;
     launch = async () => {
       if (opts.netns) {
         const s = opts.netns.lab.spawn(opts.netns.ns, argv);

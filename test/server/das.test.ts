@@ -58,6 +58,11 @@ class FakeServer implements DasServerPort {
     [2, { user: 'bob', address: '10.99.0.11' }],
   ]);
   kicked: { id: number; reason: string; cause: SessionEndCause | undefined }[] = [];
+  /** Sessions whose Access-Accept Session-Timeout a CoA replaced. */
+  limitsCancelled: number[] = [];
+  cancelSessionLimit(id: number): void {
+    this.limitsCancelled.push(id);
+  }
   sessionDetails(): ServerSessionDetail[] {
     return [...this.live].map(([id, s]) => ({ id, user: s.user, address: s.address }) as ServerSessionDetail);
   }
@@ -119,6 +124,7 @@ describe('server DAS glue', () => {
     );
     assert.equal(reply?.[0], 44);
     assert.equal(das.timerCount, 1);
+    assert.deepEqual(server.limitsCancelled, [1], "the CoA's limit replaces the Access-Accept's");
     clock.advance(1999);
     assert.deepEqual(server.kicked, []);
     clock.advance(1);

@@ -61,4 +61,12 @@ describe('server config: radius', () => {
     assert.deepEqual(c.radius?.order, ['secrets', 'radius']);
     assert.equal(c.radius?.das?.listen, '0.0.0.0:3799');
   });
+  it('allows MPPE with PAP or CHAP when RADIUS authenticates (the Accept may carry the keys), not without', () => {
+    const ppp = { 'require-pap': true, 'require-chap': true, 'require-mschap-v2': true };
+    assert.doesNotThrow(() => validateServerConfig({ ...base, radius: { auth }, ppp }));
+    assert.match(
+      errorOf({ ...base, secrets: '/etc/ppp/chap-secrets', ppp }),
+      /MPPE keys come from MS-CHAP \(or a RADIUS Access-Accept\)/,
+    );
+  });
 });

@@ -37,7 +37,7 @@ export const chapMd5: ChapVariant = {
     return { ok: true, message: utf8(SUCCESS_TEXT) };
   },
 
-  failureMessage: () => utf8(FAILURE_TEXT),
+  failureMessage: ({ text }) => utf8(text ?? FAILURE_TEXT),
 
   respond(challenge, identifier, credentials) {
     const secret = credentials.secret;

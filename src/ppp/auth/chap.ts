@@ -46,11 +46,16 @@ import {
   type AuthMethod,
   type AuthPeer,
   type AuthState,
+  type AuthVerdict,
+  type Credential,
   type MppeKeyMaterial,
   type PeerCredentials,
   type PeerOptions,
   type RandomBytes,
 } from './types.js';
+
+/** The Success message of an accept verdict that brings none (pppd's text). */
+const VERDICT_SUCCESS_TEXT = 'Access granted';
 
 /** The empty byte string, shared: what an authenticator holds before its first Challenge and after success. */
 const NO_BYTES = new Uint8Array(0);
@@ -75,11 +80,19 @@ export interface VerifyInput {
 /** The authenticator's verdict on one Response. */
 export type VerifyResult =
   | { readonly ok: true; readonly message: Uint8Array; readonly mppe?: MppeKeyMaterial }
-  | { readonly ok: false; readonly reason: AuthFailureReason; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: AuthFailureReason;
+      readonly detail: string;
+      /** Text for the peer chosen by a decider (a RADIUS Reply-Message). */
+      readonly text?: string;
+    };
 
 /** What a Failure packet must say. */
 export interface FailureText {
   readonly reason: AuthFailureReason;
+  /** The human text to send instead of the variant's own (MS-CHAP `M=`, the CHAP-MD5 message). */
+  readonly text?: string;
   /** Whether a new Response will be accepted (MS-CHAP `R=1`). */
   readonly retry: boolean;
   /** The challenge the next Response must use (MS-CHAP `C=`). */
@@ -233,19 +246,33 @@ export class ChapAuthenticator implements Authenticator {
       });
       return [];
     }
-    return this.judge(p.identifier, p.value, p.name);
+    const rawPeerName = decodeName(p.name);
+    const peerName = this.options.ignoreDomain ? stripDomain(rawPeerName) : rawPeerName;
+    const cred = this.options.lookup({
+      peerName,
+      rawPeerName,
+      method: this.method,
+      exchange: { identifier: p.identifier, challenge: this.challenge, response: p.value },
+    });
+    // The decider has not answered: as if the Response had not come (it is handed in again).
+    if (cred !== undefined && 'pending' in cred) return [];
+    return this.judge(p.identifier, p.value, p.name, peerName, cred);
   }
 
-  private judge(identifier: number, value: Uint8Array, nameBytes: Uint8Array): AuthAction[] {
+  private judge(
+    identifier: number,
+    value: Uint8Array,
+    nameBytes: Uint8Array,
+    peerName: string,
+    cred: Credential | undefined,
+  ): AuthAction[] {
     const actions: AuthAction[] = [
       this.awaitingRetry
         ? { kind: 'stopTimer', id: AUTH_TIMER.chapRetryWait }
         : { kind: 'stopTimer', id: AUTH_TIMER.chapChallengeRestart },
     ];
     this.awaitingRetry = false;
-    const rawPeerName = decodeName(nameBytes);
-    const peerName = this.options.ignoreDomain ? stripDomain(rawPeerName) : rawPeerName;
-    const result = this.verify(identifier, value, nameBytes, peerName, rawPeerName);
+    const result = this.verify(identifier, value, nameBytes, cred);
 
     if (result.ok) {
       this.stateValue = 'success';
@@ -278,7 +305,12 @@ export class ChapAuthenticator implements Authenticator {
       this.retriesLeft--;
       this.challenge = this.random(this.variant.challengeLength).slice();
     }
-    const message = this.variant.failureMessage({ reason: result.reason, retry, challenge: this.challenge });
+    const message = this.variant.failureMessage({
+      reason: result.reason,
+      retry,
+      challenge: this.challenge,
+      ...(result.text !== undefined ? { text: result.text } : {}),
+    });
     this.lastReply = { identifier, payload: encodeChapPacket({ kind: 'failure', identifier, message }) };
     const delay = this.options.failureDelayMs?.(peerName, result.reason, this.method) ?? 0;
     this.log.log('warn', 'CHAP peer failed authentication', {
@@ -328,13 +360,13 @@ export class ChapAuthenticator implements Authenticator {
     identifier: number,
     value: Uint8Array,
     nameBytes: Uint8Array,
-    peerName: string,
-    rawPeerName: string,
+    cred: Credential | undefined,
   ): VerifyResult {
-    const cred = this.options.lookup({ peerName, rawPeerName, method: this.method });
     if (!cred) return { ok: false, reason: 'unknown-user', detail: 'no secret for this name' };
+    if ('pending' in cred) return { ok: false, reason: 'timed-out', detail: 'no verdict' };
     if ('refuse' in cred)
       return { ok: false, reason: cred.refuse, detail: `account refused: ${cred.refuse}` };
+    if ('verdict' in cred) return this.applyVerdict(cred);
     return this.variant.verify({
       identifier,
       challenge: this.challenge,
@@ -342,6 +374,35 @@ export class ChapAuthenticator implements Authenticator {
       name: nameBytes,
       secret: cred,
     });
+  }
+
+  /**
+   * A decision taken elsewhere. An accept for MS-CHAP-V2 must bring the
+   * authenticator response: RFC 2759 §5, "If the authenticator response is
+   * either missing or incorrect, the peer MUST end the session", so without
+   * it the peer would hang up anyway.
+   */
+  private applyVerdict(v: AuthVerdict): VerifyResult {
+    if (v.verdict === 'reject') {
+      return {
+        ok: false,
+        reason: v.reason ?? 'wrong-password',
+        detail: v.detail ?? 'rejected',
+        ...(v.message !== undefined ? { text: v.message } : {}),
+      };
+    }
+    if (this.method === 'mschap-v2' && !(v.message && v.message[0] === 0x53 && v.message[1] === 0x3d)) {
+      return {
+        ok: false,
+        reason: 'protocol-error',
+        detail: 'accepted without an MS-CHAP-V2 authenticator response (S=)',
+      };
+    }
+    return {
+      ok: true,
+      message: v.message ?? utf8(VERDICT_SUCCESS_TEXT),
+      ...(v.mppe ? { mppe: v.mppe } : {}),
+    };
   }
 
   timeout(id: string): AuthAction[] {

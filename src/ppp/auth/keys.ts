@@ -20,6 +20,12 @@ export function mppeMasterKeysFromAuth(material: MppeKeyMaterial, isServer: bool
     case 'mschap':
       // RFC 3079 §2.3 (pppd's choice for every key strength).
       return redacted({ ...mppeKeysFromMsChapV1(material.ntPasswordHash, material.challenge) });
+    case 'keys':
+      // Given for the authenticator's end; the peer's end sends with the other one.
+      return redacted({
+        sendKey: (isServer ? material.sendKey : material.receiveKey).slice(),
+        receiveKey: (isServer ? material.receiveKey : material.sendKey).slice(),
+      });
     case 'mschap-v2': {
       // RFC 3079 §3.3 GetMasterKey, then §3.4 GetAsymmetricStartKey per direction.
       const masterKey = getMasterKey(material.passwordHashHash, material.ntResponse);

@@ -144,14 +144,14 @@ export const msChapV1: ChapVariant = {
     return { ok: true, message: utf8(MSCHAP_SUCCESS_TEXT), mppe: v1KeyMaterial(ntHash, challenge) };
   },
 
-  // pppd: "E=691 R=1 C=<challenge> V=0" (no M= for version 1).
-  failureMessage: ({ reason, retry, challenge }) =>
+  // pppd: "E=691 R=1 C=<challenge> V=0" (no M= for version 1, unless a decider gave a text).
+  failureMessage: ({ reason, retry, challenge, text }) =>
     formatMsChapFailure({
       error: msChapErrorFor(reason),
       retry,
       challenge,
       version: 0,
-      message: undefined,
+      message: text,
     }),
 
   respond(challenge, _identifier, credentials) {

@@ -89,13 +89,13 @@ export const msChapV2: ChapVariant = {
   // "E=691 R=1 C=<32 hex> V=0 M=Authentication failed": C "MUST be exactly
   // 32 octets long and MUST be present" (RFC 2759 §6); V=0: we do not
   // implement password change.
-  failureMessage: ({ reason, retry, challenge }) =>
+  failureMessage: ({ reason, retry, challenge, text }) =>
     formatMsChapFailure({
       error: msChapErrorFor(reason),
       retry,
       challenge,
       version: 0,
-      message: msChapFailureText(reason),
+      message: text ?? msChapFailureText(reason),
     }),
 
   respond(challenge, _identifier, credentials, random) {

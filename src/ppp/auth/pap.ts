@@ -31,6 +31,7 @@ import {
   type AuthFailureReason,
   type AuthPeer,
   type AuthState,
+  type MppeKeyMaterial,
   type PeerOptions,
 } from './types.js';
 
@@ -177,6 +178,16 @@ export class PapPeer implements AuthPeer {
 
 // ─── Authenticator ──────────────────────────────────────────────────────────
 
+/** What the authenticator decided about one Authenticate-Request; `message` overrides the Ack/Nak text. */
+type PapOutcome =
+  | { readonly ok: true; readonly message?: string; readonly mppe?: MppeKeyMaterial }
+  | {
+      readonly ok: false;
+      readonly reason: AuthFailureReason;
+      readonly detail: string;
+      readonly message?: string;
+    };
+
 /**
  * PAP authenticator: waits for one Authenticate-Request, checks it against
  * the credentials lookup, answers Ack or Nak. RFC 1334 §2.2.2: on a bad
@@ -227,9 +238,12 @@ export class PapAuthenticator implements Authenticator {
       return [this.reply(p.identifier, this.verdict.ack, this.verdict.message)];
     }
     const rawPeerName = decodeName(p.peerId);
-    const outcome = this.check(rawPeerName, p.password);
+    const checked = this.check(rawPeerName, p.identifier, p.password);
+    // The decider has not answered: as if the request had not come (it is handed in again).
+    if (checked === 'pending') return [];
+    const outcome = checked.ok ? undefined : checked;
     const ack = outcome === undefined;
-    const message = ack ? ACK_MESSAGE : NAK_MESSAGE;
+    const message = checked.message ?? (ack ? ACK_MESSAGE : NAK_MESSAGE);
     this.verdict = { ack, message };
     const delay = outcome
       ? (this.options.failureDelayMs?.(rawPeerName, outcome.reason, this.method) ?? 0)
@@ -243,7 +257,13 @@ export class PapAuthenticator implements Authenticator {
       this.log.log('info', 'PAP peer authenticated', { user: printable(rawPeerName) });
       actions.push({
         kind: 'success',
-        result: { method: this.method, role: this.role, peerName: rawPeerName, message },
+        result: {
+          method: this.method,
+          role: this.role,
+          peerName: rawPeerName,
+          message: printable(message),
+          ...(checked.ok && checked.mppe ? { mppe: checked.mppe } : {}),
+        },
       });
     } else {
       this.log.log('warn', 'PAP peer failed authentication', {
@@ -270,29 +290,43 @@ export class PapAuthenticator implements Authenticator {
     return actions;
   }
 
-  /** Undefined when the pair is acceptable. */
-  private check(
-    peerName: string,
-    password: Uint8Array,
-  ): { reason: AuthFailureReason; detail: string } | undefined {
-    const cred = this.options.lookup({ peerName, rawPeerName: peerName, method: this.method });
-    if (!cred) return { reason: 'unknown-user', detail: 'no secret for this name' };
-    if ('refuse' in cred) return { reason: cred.refuse, detail: `account refused: ${cred.refuse}` };
-    if ('password' in cred) {
-      return secretsEqual(password, utf8(cred.password))
-        ? undefined
-        : { reason: 'wrong-password', detail: 'password mismatch' };
+  /** The verdict on one Authenticate-Request, or `pending` while the lookup's decider has not answered. */
+  private check(peerName: string, identifier: number, password: Uint8Array): PapOutcome | 'pending' {
+    const cred = this.options.lookup({
+      peerName,
+      rawPeerName: peerName,
+      method: this.method,
+      exchange: { identifier, password },
+    });
+    const wrong: PapOutcome = { ok: false, reason: 'wrong-password', detail: 'password mismatch' };
+    if (!cred) return { ok: false, reason: 'unknown-user', detail: 'no secret for this name' };
+    if ('pending' in cred) return 'pending';
+    if ('refuse' in cred)
+      return { ok: false, reason: cred.refuse, detail: `account refused: ${cred.refuse}` };
+    if ('verdict' in cred) {
+      if (cred.verdict === 'reject') {
+        return {
+          ok: false,
+          reason: cred.reason ?? 'wrong-password',
+          detail: cred.detail ?? 'rejected',
+          ...(cred.message !== undefined ? { message: cred.message } : {}),
+        };
+      }
+      return {
+        ok: true,
+        ...(cred.message !== undefined ? { message: decodeName(cred.message) } : {}),
+        ...(cred.mppe ? { mppe: cred.mppe } : {}),
+      };
     }
+    if ('password' in cred) return secretsEqual(password, utf8(cred.password)) ? { ok: true } : wrong;
     // Only the NT hash is stored: hash what the peer sent and compare.
     let hash: Uint8Array;
     try {
       hash = ntPasswordHash(decodeName(password));
     } catch {
-      return { reason: 'wrong-password', detail: 'password too long to hash' };
+      return { ok: false, reason: 'wrong-password', detail: 'password too long to hash' };
     }
-    return digestsEqual(hash, cred.ntHash)
-      ? undefined
-      : { reason: 'wrong-password', detail: 'password mismatch' };
+    return digestsEqual(hash, cred.ntHash) ? { ok: true } : wrong;
   }
 
   private reply(identifier: number, ack: boolean, message: string): AuthAction {

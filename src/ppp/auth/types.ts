@@ -96,6 +96,18 @@ export type MppeKeyMaterial =
       readonly method: 'mschap-v2';
       readonly passwordHashHash: Uint8Array;
       readonly ntResponse: Uint8Array;
+    }
+  /**
+   * Master keys handed over ready-made, as the authenticator's end sees them
+   * (a RADIUS Access-Accept's MS-MPPE-Send-Key and MS-MPPE-Recv-Key, RFC 2548
+   * §2.4.2–2.4.3: the Send-Key keys what the NAS sends). `source` says where
+   * they came from, for logs.
+   */
+  | {
+      readonly method: 'keys';
+      readonly sendKey: Uint8Array;
+      readonly receiveKey: Uint8Array;
+      readonly source: string;
     };
 
 /** A completed authentication (one direction). */
@@ -179,7 +191,53 @@ export type Credential =
   | { readonly ntHash: Uint8Array }
   | {
       readonly refuse: 'account-disabled' | 'restricted-hours' | 'password-expired' | 'no-dialin-permission';
+    }
+  | AuthVerdict
+  /**
+   * The answer is not in yet (a RADIUS server is being asked about this very
+   * exchange): the engine tosses the packet as if it had not come, changes
+   * nothing, and the lookup's owner hands the packet in again once the
+   * verdict is known.
+   */
+  | { readonly pending: true };
+
+/**
+ * A decision taken elsewhere (a RADIUS server checked the exchange in
+ * {@link CredentialRequest.exchange}), instead of a secret to verify with.
+ *  - `accept`: `message` is the Success/Ack message to send as is (for
+ *    MS-CHAP-V2 it must carry the `S=` authenticator response, RFC 2759 §5);
+ *    `mppe` the key material, if the decider gave keys.
+ *  - `reject`: `message` is the text for the peer (MS-CHAP `M=`, the PAP Nak
+ *    or CHAP Failure message); `reason` defaults to `wrong-password`.
+ */
+export type AuthVerdict =
+  | {
+      readonly verdict: 'accept';
+      readonly message?: Uint8Array;
+      readonly mppe?: MppeKeyMaterial;
+    }
+  | {
+      readonly verdict: 'reject';
+      readonly reason?: AuthFailureReason;
+      readonly message?: string;
+      readonly detail?: string;
     };
+
+/**
+ * The exchange a lookup is asked about, for a decider that checks it itself
+ * (RADIUS sends these to its server, RFC 2865 §5.2–5.3, RFC 2548 §2.1–2.3).
+ * Views into the packet and the engine's state: copy what you keep.
+ */
+export interface AuthExchange {
+  /** The Identifier of the PAP Authenticate-Request or CHAP Response. */
+  readonly identifier: number;
+  /** PAP: the Password field. */
+  readonly password?: Uint8Array;
+  /** CHAP family: the Challenge Value we sent. */
+  readonly challenge?: Uint8Array;
+  /** CHAP family: the Response Value. */
+  readonly response?: Uint8Array;
+}
 
 /** What the authenticator passes to its credentials lookup. */
 export interface CredentialRequest {
@@ -188,13 +246,16 @@ export interface CredentialRequest {
   /** The name exactly as it came on the wire (decoded as UTF-8). */
   readonly rawPeerName: string;
   readonly method: AuthMethod;
+  /** The packet and challenge being judged (engines always fill it in; a plain secrets file ignores it). */
+  readonly exchange?: AuthExchange;
 }
 
 /**
  * The authenticator's secrets lookup (e.g. a chap-secrets file). Returns
  * `undefined` for an unknown user. Synchronous on purpose: the engines are
- * sans-IO; a RADIUS back end would need its own engine (the server, not the
- * authenticator, checks the response there).
+ * sans-IO. A back end that decides itself (RADIUS) answers `pending` first,
+ * asks about {@link CredentialRequest.exchange} elsewhere, and returns an
+ * {@link AuthVerdict} when the same packet comes again.
  */
 export type CredentialLookup = (request: CredentialRequest) => Credential | undefined;
 

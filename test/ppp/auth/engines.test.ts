@@ -34,6 +34,13 @@ interface Setup {
   log?: CapturingLogger;
 }
 
+/** The request without its exchange (which every engine fills in: the verdict tests look at it). */
+function withoutExchange(r: CredentialRequest): Omit<CredentialRequest, 'exchange'> {
+  assert.ok(r.exchange, 'the engine describes the exchange');
+  const { exchange: _, ...rest } = r;
+  return rest;
+}
+
 function link(s: Setup) {
   const lookups: CredentialRequest[] = [];
   const users = s.users ?? { alice: { password: PASSWORD } };
@@ -72,7 +79,7 @@ describe('each method succeeds both ways in memory', () => {
       assert.equal(a!.peerName, 'alice');
       assert.equal(p!.role, 'peer');
       assert.equal(lookups.length, 1);
-      assert.deepEqual(lookups[0], { peerName: 'alice', rawPeerName: 'alice', method });
+      assert.deepEqual(withoutExchange(lookups[0]!), { peerName: 'alice', rawPeerName: 'alice', method });
       // Both engines are idle: no timer left running.
       assert.deepEqual([...l.authenticator.timers.keys()], []);
       assert.deepEqual([...l.peer.timers.keys()], []);
@@ -210,7 +217,11 @@ describe('DOMAIN\\user', () => {
       l.start();
       assert.equal(l.authenticator.successes.length, 1, JSON.stringify(l.authenticator.failures));
       assert.equal(l.peer.successes.length, 1);
-      assert.deepEqual(lookups[0], { peerName: 'alice', rawPeerName: 'BIGCO\\alice', method });
+      assert.deepEqual(withoutExchange(lookups[0]!), {
+        peerName: 'alice',
+        rawPeerName: 'BIGCO\\alice',
+        method,
+      });
       assert.equal(l.authenticator.successes[0]!.peerName, 'alice');
     });
     it(`${method}: without ignoreDomain the full name is looked up`, () => {
