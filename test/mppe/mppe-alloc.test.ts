@@ -26,7 +26,9 @@ function scavengesDuring(loopBody: string, stateless: boolean): number {
     const run = (n) => {
       for (let i = 0; i < n; i++) { ${loopBody} }
     };
-    run(10000);
+    // A long warm-up: on a loaded machine the optimising compiler (a background thread) can
+    // finish late, and code not yet optimised may box a number now and then.
+    run(100000);
     // Start from an empty young generation: what the warm-up (tsx, the JIT) left there could
     // otherwise tip one scavenge into the measured loop (seen about one run in three).
     globalThis.gc();

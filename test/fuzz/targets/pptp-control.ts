@@ -84,7 +84,8 @@ const { toPac, toPns } = conversation();
 
 interface Internals {
   framer: { buffered: number };
-  quarantine: unknown[];
+  /** The call table (src/pptp/control-calls.ts) holds the Call ID quarantine. */
+  calls: { quarantine: unknown[] };
 }
 
 function controlTarget(role: 'pns' | 'pac'): FuzzTarget {
@@ -125,8 +126,8 @@ function controlTarget(role: 'pns' | 'pac'): FuzzTarget {
         throw new Error(`${s.timers.size} timers for ${e.callCount} calls`);
       if (i.framer.buffered > PPTP_DEFAULT_LIMITS.maxMessageLength)
         throw new Error(`framer holds ${i.framer.buffered} bytes`);
-      if (i.quarantine.length > PPTP_DEFAULT_LIMITS.callIdQuarantine)
-        throw new Error(`quarantine of ${i.quarantine.length} Call IDs`);
+      if (i.calls.quarantine.length > PPTP_DEFAULT_LIMITS.callIdQuarantine)
+        throw new Error(`quarantine of ${i.calls.quarantine.length} Call IDs`);
     },
   };
 }
