@@ -215,6 +215,24 @@ export class RadiusAuthenticator {
 }
 
 /** A decision about one exchange (the key says which). */
+/**
+ * The MS-CHAP-Response / MS-CHAP2-Response value (RFC 2548 §2.1.3, §2.3.2):
+ * Ident, Flags, then the 48 octets that open the PPP Response Value (whose
+ * last octet, RFC 2433 §2 / RFC 2759 §4, is the Flags). `undefined` unless
+ * the Response Value has its 49 octets.
+ */
+function msChapResponseAttribute(
+  identifier: number,
+  response: Uint8Array | undefined,
+): Uint8Array | undefined {
+  if (response?.length !== 49) return undefined;
+  const v = new Uint8Array(50);
+  v[0] = identifier;
+  v[1] = response[48]!;
+  v.set(response.subarray(0, 48), 2);
+  return v;
+}
+
 interface Decision {
   readonly key: string;
   readonly credential: Credential | undefined;
@@ -469,12 +487,8 @@ export class RadiusCallAuth implements CallAuth {
       case 'mschap': {
         // RFC 2548 §2.1.3 MS-CHAP-Response: Ident, Flags, LM-Response (24), NT-Response (24);
         // the PPP Response Value (RFC 2433 §2) is LM-Response, NT-Response, Flags.
-        const r = e.response;
-        if (r?.length !== 49) return 'MS-CHAP Response Value is not 49 octets';
-        const v = new Uint8Array(50);
-        v[0] = e.identifier;
-        v[1] = r[48]!;
-        v.set(r.subarray(0, 48), 2);
+        const v = msChapResponseAttribute(e.identifier, e.response);
+        if (!v) return 'MS-CHAP Response Value is not 49 octets';
         attributes.push(
           microsoftAttribute(MsAttr.ChapChallenge, e.challenge!),
           microsoftAttribute(MsAttr.ChapResponse, v),
@@ -484,12 +498,8 @@ export class RadiusCallAuth implements CallAuth {
       case 'mschap-v2': {
         // RFC 2548 §2.3.2 MS-CHAP2-Response: Ident, Flags, Peer-Challenge (16), Reserved (8),
         // Response (24); the PPP Response Value (RFC 2759 §4) is those last three, then Flags.
-        const r = e.response;
-        if (r?.length !== 49) return 'MS-CHAP-V2 Response Value is not 49 octets';
-        const v = new Uint8Array(50);
-        v[0] = e.identifier;
-        v[1] = r[48]!;
-        v.set(r.subarray(0, 48), 2);
+        const v = msChapResponseAttribute(e.identifier, e.response);
+        if (!v) return 'MS-CHAP-V2 Response Value is not 49 octets';
         attributes.push(
           microsoftAttribute(MsAttr.ChapChallenge, e.challenge!),
           microsoftAttribute(MsAttr.Chap2Response, v),

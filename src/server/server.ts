@@ -635,29 +635,11 @@ export class PptpServer {
   sessionDetails(): ServerSessionDetail[] {
     const out: ServerSessionDetail[] = [];
     for (const c of this.connections) {
-      for (const call of c.calls.values()) {
-        const info = call.info;
-        out.push({
-          id: call.id,
-          callId: call.callId,
-          peer: c.remote,
-          user: call.user,
-          address: call.address === undefined ? undefined : ipv4ToString(call.address),
-          ifname: call.tun?.name ?? (this.shared ? this.sharedTun?.name : undefined),
-          phase: call.session.unit.phase,
-          up: info !== undefined,
-          startedAt: call.startedAt,
-          upAt: call.upAt,
-          auth: info ? describeAuth(info.auth) : undefined,
-          mppe: info ? describeMppe(info.mppe) : undefined,
-          stats: call.session.stats,
-        });
-      }
+      for (const call of c.calls.values()) out.push(this.detailOf(call));
     }
     return out;
   }
 
-  /** One session as observers and the management socket see it. */
   /**
    * Drops the Session-Timeout the session's Access-Accept set: a CoA-Request's
    * Session-Timeout takes its place (RFC 5176 §3.2, src/server/das.ts).
@@ -669,6 +651,7 @@ export class PptpServer {
     call.limitTimer = undefined;
   }
 
+  /** One session as observers and the management socket see it. */
   private detailOf(call: ServerCall): ServerSessionDetail {
     const info = call.info;
     const accounting = call.auth?.accounting?.();
