@@ -62,6 +62,11 @@ export interface FreeRadiusOptions {
   readonly coa?: boolean;
   /** How long it may take to be ready, ms (default 60 s: a loaded machine is slow to start it). */
   readonly readyTimeoutMs?: number;
+  /**
+   * radiusd.conf `log { auth = yes }`: one `Auth: (N) Login OK: [user...] (from client ... port P cli C)`
+   * or `Login incorrect` line per Access-Request in {@link FreeRadius.output}. Default no.
+   */
+  readonly logAuth?: boolean;
 }
 
 export interface FreeRadius {
@@ -248,7 +253,7 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       .replace(/^run_dir = .*$/m, `run_dir = ${join(dir, 'run')}`)
       // Stay the user that started it: the scratch directory is ours.
       .replace(/^\s*(user|group) = freerad\s*$/gm, '');
-    writeFileSync(conf, text);
+    writeFileSync(conf, opts.logAuth ? text.replace(/^([ \t]*)auth = no[ \t]*$/m, '$1auth = yes') : text);
     for (const f of readdirSync(join(raddb, 'sites-enabled'))) rmSync(join(raddb, 'sites-enabled', f));
     rmSync(join(raddb, 'mods-enabled', 'eap'), { force: true });
     let host = '127.0.0.1';

@@ -575,6 +575,11 @@ export class Lab {
     }
   }
 
+  /** The namespaces behind the lab, for helpers that take a NetnsLab and a namespace (e.g. startFreeRadius with `ns`). */
+  get namespaces(): NetnsLab {
+    return this.netns;
+  }
+
   /** The lab's VMs, in boot order. */
   get machines(): readonly Vm[] {
     return this.vms;
