@@ -24,8 +24,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { FREERADIUS_INSTALL, type FreeRadius, startFreeRadius } from '../helpers/freeradius.js';
+import type { Spawned } from '../helpers/netns.js';
 import { assertCallSetUp, assertNegotiatedInOrder, logFields, mppeFlows } from './cases.js';
-import { LAB_NET, Lab, type Vm } from './lab.js';
+import { type Capture, LAB_NET, Lab, type Vm } from './lab.js';
 import { PPPD_EXIT, PptpClient, TUNNEL_NET } from './peers.js';
 
 const SERVER_NAME = 'pptp-ts';
@@ -35,6 +36,7 @@ const USER = { name: 'nt-only', password: 'Radius-0nly-Pa55' } as const;
 /** The Access-Accept's Framed-IP-Address: outside what the pool would give first (198.51.100.10). */
 const FRAMED_IP = '198.51.100.50';
 const RADIUS_HOST = '127.0.0.1';
+const NAS_ID = 'pptp-ts-interop';
 
 /** The NT hash (MD4 of the UTF-16LE password) as FreeRADIUS's `smbencrypt` prints it. */
 function ntHash(password: string): string {
@@ -93,10 +95,10 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
     vm = await lab.bootVm({ name: 'client' });
   });
 
-  it('MS-CHAPv2 + MPPE-128, user and keys from FreeRADIUS only: link up, ping both ways, Access-Request and accounting Start/Stop seen by FreeRADIUS, capture decrypts from the password', async (t) => {
-    const t0 = Date.now();
+  /** `pptp-ts serve` with RADIUS alone (no `secrets`), and a capture of the VM's link. */
+  async function serve(name: string): Promise<{ server: Spawned; cap: Capture; log: () => string }> {
     const config = lab.writeFile(
-      'serve-radius.json',
+      `${name}.json`,
       JSON.stringify({
         listen: LAB_NET.hostAddress,
         name: SERVER_NAME,
@@ -110,28 +112,41 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
           order: ['radius'],
           timeout: 3,
           retries: 2,
-          'nas-identifier': 'pptp-ts-interop',
+          'nas-identifier': NAS_ID,
         },
       }),
     );
     const server = lab.spawnPptpTs(['serve', '--config', config]);
-    const serverLog = () => server.stdout() + server.stderr();
-    let pptp: PptpClient | undefined;
-    const cap = await server
-      .waitFor(/ listening /, 60_000)
-      .then(() => lab.capture('serve-radius', { vm }))
-      .catch(async (e: Error) => {
-        await server.kill(15_000).catch(() => {});
-        throw e;
-      });
     try {
-      pptp = await PptpClient.start(vm, {
-        server: LAB_NET.hostAddress,
-        remoteName: SERVER_NAME,
-        user: USER.name,
-        password: USER.password,
-        ppp: { auth: ['mschap-v2'], mppe: 'require-128' },
-      });
+      await server.waitFor(/ listening /, 60_000);
+      const cap = await lab.capture(name, { vm });
+      return { server, cap, log: () => server.stdout() + server.stderr() };
+    } catch (e) {
+      await server.kill(15_000).catch(() => {});
+      throw e;
+    }
+  }
+
+  function dial(password: string): Promise<PptpClient> {
+    return PptpClient.start(vm, {
+      server: LAB_NET.hostAddress,
+      remoteName: SERVER_NAME,
+      user: USER.name,
+      password,
+      ppp: { auth: ['mschap-v2'], mppe: 'require-128' },
+    });
+  }
+
+  /** Records of one Acct-Status-Type in FreeRADIUS's detail file so far. */
+  const accounting = (type: string) =>
+    detailRecords(fr.accountingDetail()).filter((r) => r['Acct-Status-Type'] === type);
+
+  it('MS-CHAPv2 + MPPE-128, user and keys from FreeRADIUS only: link up, ping both ways, Access-Request and accounting Start/Stop seen by FreeRADIUS, capture decrypts from the password', async (t) => {
+    const t0 = Date.now();
+    const { server, cap, log: serverLog } = await serve('serve-radius');
+    let pptp: PptpClient | undefined;
+    try {
+      pptp = await dial(USER.password);
       const link = await pptp.waitUp({ timeoutMs: 90_000 });
       assert.equal(link.mppe, 'MPPE 128-bit stateless compression enabled');
       assert.equal(link.localAddress, FRAMED_IP, 'the address of the Access-Accept');
@@ -144,9 +159,9 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
         'FreeRADIUS "Login OK"',
         20_000,
         () =>
-          new RegExp(`Login OK: \\[${USER.name}\\b[^\\n]*cli ${vm.address.replace(/\./g, '\\.')}`).exec(
-            fr.output(),
-          ) ?? undefined,
+          new RegExp(
+            `Login OK: \\[${USER.name}\\b[^\\n]*cli ${vm.address.replace(/\./g, '\\.')}\\b[^\\n]*`,
+          ).exec(fr.output()) ?? undefined,
       );
       t.diagnostic(`freeradius: ${login[0]}`);
       const accept = logFields(serverLog(), /radius: Access-Accept/);
@@ -175,7 +190,7 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
       assert.equal(start['User-Name'], USER.name);
       assert.equal(start['Framed-IP-Address'], FRAMED_IP);
       assert.equal(start['Calling-Station-Id'], vm.address);
-      assert.equal(start['NAS-Identifier'], 'pptp-ts-interop');
+      assert.equal(start['NAS-Identifier'], NAS_ID);
       assert.equal(start['Acct-Authentic'], 'RADIUS');
 
       // pppd hangs up: the session ends, and its Stop reaches FreeRADIUS.
@@ -188,9 +203,17 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
       assert.equal(stop['Acct-Session-Id'], start['Acct-Session-Id']);
       assert.equal(stop['User-Name'], USER.name);
       assert.equal(stop['Acct-Terminate-Cause'], 'User-Request');
-      // The pings' IP packets at least: 3 + 1 echo requests and 3 echo replies from the VM.
-      assert.ok(Number(stop['Acct-Input-Packets']) >= 7, JSON.stringify(stop));
-      assert.ok(Number(stop['Acct-Output-Packets']) >= 7, JSON.stringify(stop));
+      t.diagnostic(
+        `Stop: ${['Acct-Session-Id', 'Acct-Session-Time', 'Acct-Input-Packets', 'Acct-Input-Octets', 'Acct-Output-Packets', 'Acct-Output-Octets', 'Acct-Terminate-Cause'].map((k) => `${k}=${stop[k]}`).join(' ')}`,
+      );
+      // What the user's IP layer sent and got (RFC 2866 §5.3-5.4, §5.8-5.9: whole IPv4 packets), and nothing
+      // else on this link: from the VM 3 echo requests of 84 octets (20 IPv4 + 8 ICMP + 56 data), one of
+      // 1328 (-s 1300) and 3 echo replies of 84 to the namespace's pings; back, the same in reverse.
+      const octets = String(3 * 84 + 1328 + 3 * 84);
+      assert.equal(stop['Acct-Input-Packets'], '7', JSON.stringify(stop));
+      assert.equal(stop['Acct-Input-Octets'], octets, JSON.stringify(stop));
+      assert.equal(stop['Acct-Output-Packets'], '7', JSON.stringify(stop));
+      assert.equal(stop['Acct-Output-Octets'], octets, JSON.stringify(stop));
 
       // Graceful shutdown: exit 0 after Accounting-Off is answered.
       const r = await server.kill(15_000);
@@ -229,5 +252,36 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
     t.diagnostic(
       `case took ${Math.round((Date.now() - t0) / 1000)} s (VM boot and FreeRADIUS start not included)`,
     );
+  });
+
+  it('a wrong password: FreeRADIUS rejects it (Login incorrect), pppd gets E=691 with its Reply-Message and exits 19; no accounting', async () => {
+    const { server, cap, log: serverLog } = await serve('serve-radius-wrong');
+    const starts = accounting('Start').length;
+    let pptp: PptpClient | undefined;
+    try {
+      pptp = await dial('not-the-secret');
+      assert.equal(await pptp.waitExit(90_000), PPPD_EXIT.authToPeerFailed);
+      // The Reply-Message of the Access-Reject (the test FreeRADIUS's Post-Auth-Type REJECT) is the MS-CHAP M= text.
+      assert.match(
+        await pptp.log(),
+        /rcvd \[CHAP Failure id=0x[0-9a-f]+ "E=691 R=[01] [^"]*M=Wrong password for nt-only"/,
+      );
+      assert.match(fr.output(), new RegExp(`Login incorrect[^\\n]*\\[${USER.name}\\b`));
+      assert.match(serverLog(), /radius: Access-Reject/);
+      await server.waitFor(/ session end /, 30_000);
+      assert.equal(logFields(serverLog(), / session end /)?.sessions, '0');
+      // No network phase, so no Start (and no Stop) for this call.
+      assert.equal(accounting('Start').length, starts, fr.accountingDetail());
+    } catch (e) {
+      const log = pptp && vm.running ? await pptp.log().catch(() => '') : '';
+      throw new Error(
+        `${(e as Error).message}\n--- pptp-ts serve ---\n${serverLog().slice(-4000)}\n--- pppd ---\n${log.slice(-4000)}\n--- freeradius ---\n${fr.output().slice(-3000)}`,
+      );
+    } finally {
+      if (pptp && vm.running) await pptp.stop().catch(() => {});
+      await server.kill(15_000).catch(() => {});
+      await cap.stop().catch(() => {});
+    }
+    await assertCallSetUp(lab, cap.file);
   });
 });
