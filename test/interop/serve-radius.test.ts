@@ -83,8 +83,7 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
   });
   before(async () => {
     lab = await Lab.create();
-    const users =
-      `${USER.name}\tNT-Password := 0x${ntHash(USER.password)}\n` + `\tFramed-IP-Address = ${FRAMED_IP}\n`;
+    const users = `${USER.name}\tNT-Password := 0x${ntHash(USER.password)}\n\tFramed-IP-Address = ${FRAMED_IP}\n`;
     fr = await startFreeRadius({
       secret: SECRET,
       users,
@@ -180,13 +179,12 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
       assert.match(back.stdout, / 3 received/);
 
       // Accounting: Accounting-On at start, then the session's Start.
-      const start = await until('an accounting Start in the detail file', 30_000, () =>
-        detailRecords(fr.accountingDetail()).find((r) => r['Acct-Status-Type'] === 'Start'),
+      const start = await until(
+        'an accounting Start in the detail file',
+        30_000,
+        () => accounting('Start')[0],
       );
-      assert.ok(
-        detailRecords(fr.accountingDetail()).some((r) => r['Acct-Status-Type'] === 'Accounting-On'),
-        fr.accountingDetail(),
-      );
+      assert.ok(accounting('Accounting-On').length === 1, fr.accountingDetail());
       assert.equal(start['User-Name'], USER.name);
       assert.equal(start['Framed-IP-Address'], FRAMED_IP);
       assert.equal(start['Calling-Station-Id'], vm.address);
@@ -197,9 +195,7 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
       assert.equal(await pptp.stop(), PPPD_EXIT.signalled);
       await server.waitFor(/ session end /, 30_000);
       assert.equal(logFields(serverLog(), / session end /)?.sessions, '0');
-      const stop = await until('an accounting Stop in the detail file', 30_000, () =>
-        detailRecords(fr.accountingDetail()).find((r) => r['Acct-Status-Type'] === 'Stop'),
-      );
+      const stop = await until('an accounting Stop in the detail file', 30_000, () => accounting('Stop')[0]);
       assert.equal(stop['Acct-Session-Id'], start['Acct-Session-Id']);
       assert.equal(stop['User-Name'], USER.name);
       assert.equal(stop['Acct-Terminate-Cause'], 'User-Request');
@@ -218,10 +214,7 @@ describe('interop: pptp-linux + pppd → pptp-ts serve with RADIUS (FreeRADIUS)'
       // Graceful shutdown: exit 0 after Accounting-Off is answered.
       const r = await server.kill(15_000);
       assert.equal(r.code, 0, `serve exit ${r.code ?? r.signal}\n${serverLog().slice(-3000)}`);
-      assert.ok(
-        detailRecords(fr.accountingDetail()).some((rec) => rec['Acct-Status-Type'] === 'Accounting-Off'),
-        fr.accountingDetail(),
-      );
+      assert.ok(accounting('Accounting-Off').length === 1, fr.accountingDetail());
     } catch (e) {
       const log = pptp && vm.running ? await pptp.log().catch(() => '') : '';
       throw new Error(
