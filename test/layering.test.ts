@@ -1,6 +1,7 @@
 /**
  * Enforces the dependency rule of docs/style.md §1 and docs/architecture.md §2 by parsing
  * every import in src/:
+ *   log → nothing (the Logger interface every floor above wire may take)
  *   wire → wire only, and no Node built-ins
  *   crypto → crypto, and node:crypto only
  *   mppe → mppe, wire, crypto (the MPPE engine: key state, encrypt, decrypt)
@@ -62,26 +63,34 @@ for (const f of walk(src)) {
 }
 
 const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boolean }> = {
+  log: { layers: ['log'], packages: () => false },
   wire: { layers: ['wire'], packages: () => false },
   crypto: { layers: ['crypto'], packages: (s) => ['node:crypto', 'js-md4', 'des.js'].includes(s) },
-  mppe: { layers: ['mppe', 'wire', 'crypto'], packages: () => false },
-  ppp: { layers: ['ppp', 'wire', 'crypto', 'mppe'], packages: (s) => s === 'node:crypto' },
-  pptp: { layers: ['pptp', 'wire', 'crypto', 'mppe', 'ppp'], packages: (s) => s === 'node:crypto' },
-  radius: { layers: ['radius', 'wire', 'crypto'], packages: () => false },
-  io: { layers: ['io', 'wire', 'capture'], packages: () => true },
+  mppe: { layers: ['log', 'mppe', 'wire', 'crypto'], packages: () => false },
+  ppp: { layers: ['log', 'ppp', 'wire', 'crypto', 'mppe'], packages: (s) => s === 'node:crypto' },
+  pptp: { layers: ['log', 'pptp', 'wire', 'crypto', 'mppe', 'ppp'], packages: (s) => s === 'node:crypto' },
+  radius: { layers: ['log', 'radius', 'wire', 'crypto'], packages: () => false },
+  io: { layers: ['log', 'io', 'wire', 'capture'], packages: () => true },
   capture: { layers: ['capture', 'wire'], packages: () => false },
-  decode: { layers: ['decode', 'capture', 'wire', 'crypto', 'mppe'], packages: (s) => s === 'dns-packet' },
-  session: { layers: ['session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe'], packages: () => true },
+  decode: {
+    layers: ['log', 'decode', 'capture', 'wire', 'crypto', 'mppe'],
+    packages: (s) => s === 'dns-packet',
+  },
+  session: {
+    layers: ['log', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe'],
+    packages: () => true,
+  },
   client: {
-    layers: ['client', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe'],
+    layers: ['log', 'client', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe'],
     packages: () => true,
   },
   server: {
-    layers: ['server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe', 'radius'],
+    layers: ['log', 'server', 'session', 'io', 'ppp', 'pptp', 'wire', 'crypto', 'mppe', 'radius'],
     packages: () => true,
   },
   cli: {
     layers: [
+      'log',
       'cli',
       'client',
       'server',
@@ -99,6 +108,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
   },
   api: {
     layers: [
+      'log',
       'api',
       'client',
       'server',
@@ -116,6 +126,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: (s: string) => boole
   },
   'index.ts': {
     layers: [
+      'log',
       'api',
       'client',
       'server',
@@ -154,7 +165,9 @@ describe('layering (docs/style.md §1)', () => {
   it('sans-IO layers neither read the clock nor start timers', () => {
     const banned = /\b(setTimeout|setInterval|setImmediate|Date\.now|performance\.now|process\.hrtime)\b/;
     for (const [rel, info] of files) {
-      if (!['wire', 'crypto', 'mppe', 'ppp', 'pptp', 'radius', 'capture', 'decode'].includes(info.layer))
+      if (
+        !['log', 'wire', 'crypto', 'mppe', 'ppp', 'pptp', 'radius', 'capture', 'decode'].includes(info.layer)
+      )
         continue;
       const code = info.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       assert.ok(!banned.test(code), `${rel} uses ${banned.exec(code)?.[0]}`);

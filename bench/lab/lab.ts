@@ -17,6 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { labCharts } from '../charts.js';
 import type { Contender, TunnelPlan } from './contender.js';
 import { CONTENDERS } from './contenders/index.js';
 import { which } from './contenders/util.js';
@@ -342,9 +343,16 @@ export async function runLab(options: LabOptions = {}): Promise<LabResult> {
     mkdirSync(outDir, { recursive: true });
     const suffix = s.allowBusy ? '.tmp' : '';
     const base = join(outDir, `lab-${stampOf(startedAt)}`);
-    result.files = { json: `${base}.json${suffix}`, markdown: `${base}.md${suffix}` };
+    const stem = `lab-${stampOf(startedAt)}`;
+    const charts = await labCharts(result, stem);
+    result.files = {
+      json: `${base}.json${suffix}`,
+      markdown: `${base}.md${suffix}`,
+      charts: charts.map((c) => join(outDir, `${c.file}${suffix}`)),
+    };
     writeFileSync(result.files.json, `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(result.files.markdown, renderMarkdown(result));
+    for (const c of charts) writeFileSync(join(outDir, `${c.file}${suffix}`), c.svg);
+    writeFileSync(result.files.markdown, renderMarkdown(result, charts));
   }
   return result;
 }

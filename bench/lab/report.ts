@@ -166,7 +166,10 @@ const METRIC_LABEL: Record<Metric, string> = {
 };
 
 /** The markdown report: settings and machine, three tables of medians, targets, and what did not run. */
-export function renderMarkdown(r: LabResult): string {
+export function renderMarkdown(
+  r: LabResult,
+  charts: readonly { file: string; title: string }[] = [],
+): string {
   const s = r.settings;
   const m = r.machine;
   const out: string[] = [];
@@ -312,6 +315,10 @@ export function renderMarkdown(r: LabResult): string {
   out.push('');
   for (const c of r.contenders) if (c.version) out.push(`- ${c.label}: ${c.version}`);
   out.push(`- iperf3: ${m.iperf3}`);
+  for (const c of charts) {
+    out.push('');
+    out.push(`![${c.title}](${c.file})`);
+  }
   out.push('');
   return out.join('\n');
 }

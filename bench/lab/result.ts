@@ -141,5 +141,5 @@ export interface LabResult {
   /** No run failed. */
   readonly ok: boolean;
   /** Where the result was written, when it was. */
-  files?: { json: string; markdown: string };
+  files?: { json: string; markdown: string; charts?: string[] };
 }

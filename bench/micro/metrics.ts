@@ -2,15 +2,15 @@
  * Metrics on vs off on the data path (docs/operations.md "Metrics"): the
  * in-process session pair of bench/micro/session.ts (1400-byte packets,
  * MPPE-128, both directions' real engines), once bare and once with the
- * metrics registry of src/session/metrics.ts attached and scraped every
+ * metrics registry of src/session/traffic-metrics.ts attached and scraped every
  * {@link SCRAPE_EVERY} packets (a real scraper asks every 15 s or so:
  * this is thousands of times more often). The counters are the engines'
  * own, so "on" should cost what the scrapes cost and nothing per packet.
  */
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { registerTrafficMetrics } from '../../src/session/metrics.js';
 import { TrafficTotals } from '../../src/session/traffic.js';
+import { registerTrafficMetrics } from '../../src/session/traffic-metrics.js';
 import { type Benchmark, blackhole } from '../harness.js';
 import { pair } from './session.js';
 

@@ -28,6 +28,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { sessionsCharts } from '../charts.js';
 import { machineInfo } from '../lab/machine.js';
 import { Lab, type LabProcess, run, waitUntil } from '../lab/netns.js';
 import { parsePidStat, readRss, sampleLoad } from '../lab/proc.js';
@@ -109,6 +110,8 @@ class Generator {
   private readonly events: GeneratorEvent[] = [];
   private stderr = '';
   readonly exited: Promise<number | null>;
+  /** Called with the number of sessions up at each progress report of an `open`. */
+  onProgress: ((up: number) => void) | undefined;
 
   constructor(
     readonly child: ChildProcess,
@@ -125,6 +128,7 @@ class Generator {
       }
       if (e.ev === 'progress') {
         this.progress(`  ${e.up} up, ${e.failed} failed after ${(e.elapsedMs / 1000).toFixed(1)} s`);
+        this.onProgress?.(e.up);
         return;
       }
       if (e.ev === 'error') this.progress(`generator error: ${e.message}`);
@@ -274,7 +278,7 @@ async function readMemory(pid: number, probePath: string): Promise<MemoryReading
 /** Runs the whole bench; see the module comment. */
 export async function runSessionsBench(
   o: SessionsOptions = {},
-): Promise<SessionsResult & { files?: { json: string; markdown: string } }> {
+): Promise<SessionsResult & { files?: { json: string; markdown: string; charts: string[] } }> {
   const say = o.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
   const settings: SessionsSettings = {
     sessions: o.sessions ?? 10_000,
@@ -424,8 +428,18 @@ export async function runSessionsBench(
     const o0 = performance.now();
     const os0 = cpuTicks(srv.pid);
     const og0 = cpuTicks(gen.pid);
+    // The server's RSS at each progress report (about once a second): the
+    // RSS-against-sessions chart. Reading /proc/PID/status costs the server nothing.
+    const rssRamp: { up: number; rssKb: number }[] = [{ up: 0, rssKb: baseline.rssKb }];
+    gen.onProgress = (up) => {
+      const r = readRss(srv.pid);
+      if (r) rssRamp.push({ up, rssKb: r.rssKb });
+    };
     gen.send({ cmd: 'open', sessions: n, concurrency: settings.concurrency });
     const opened: OpenedSessions = await gen.next('opened', 600_000 + n * 100);
+    gen.onProgress = undefined;
+    const afterOpen = readRss(srv.pid);
+    if (afterOpen) rssRamp.push({ up: opened.upMs.filter((t) => t >= 0).length, rssKb: afterOpen.rssKb });
     const openWallMs = performance.now() - o0;
     const setupCpu = {
       serverPct: cpuPctOfCore(cpuTicks(srv.pid) - os0, openWallMs),
@@ -516,6 +530,7 @@ export async function runSessionsBench(
       settings,
       setup: { ...setup, serverCpuPct: setupCpu.serverPct, generatorCpuPct: setupCpu.generatorPct },
       lostWhileIdle: held.lost,
+      rssRamp,
       server: {
         pid: srv.pid,
         fileLimit: serverFileLimit,
@@ -567,8 +582,10 @@ export async function runSessionsBench(
     const json = join(dir, `sessions-${stamp}.json`);
     const markdown = join(dir, `sessions-${stamp}.md`);
     writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(markdown, renderSessionsMarkdown(result));
-    return { ...result, files: { json, markdown } };
+    const charts = await sessionsCharts(result, `sessions-${stamp}`, setup.up);
+    for (const c of charts) writeFileSync(join(dir, c.file), c.svg);
+    writeFileSync(markdown, renderSessionsMarkdown(result, charts));
+    return { ...result, files: { json, markdown, charts: charts.map((c) => join(dir, c.file)) } };
   } finally {
     if (generator) {
       try {

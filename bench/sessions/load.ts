@@ -21,15 +21,19 @@
  */
 import type { Clock, Timer } from '../../src/io/clock.js';
 import { plainIpv4, type TcpSocket, type TcpTransport } from '../../src/io/tcp.js';
+import { type Logger, nullLogger } from '../../src/log/logger.js';
 import type { PppFailure, PppUnitOptions } from '../../src/ppp/unit.js';
 import type { PptpCallParameters, PptpCloseReason } from '../../src/pptp/control-types.js';
-import { ControlDriver, describeCallEndReason, describeCloseReason } from '../../src/session/control.js';
+import {
+  ControlDriver,
+  describeCallEndReason,
+  describeCloseReason,
+} from '../../src/session/control-driver.js';
 import type { GreEndpoint } from '../../src/session/gre-endpoint.js';
 import { PppSession } from '../../src/session/session.js';
 import { waitAtMost } from '../../src/session/timers.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
 import { IpProtocol, internetChecksum, writeIpv4Header } from '../../src/wire/ipv4.js';
-import { type Logger, nullLogger } from '../../src/wire/log.js';
 import { PppProtocol } from '../../src/wire/ppp.js';
 import { PptpStopReason } from '../../src/wire/pptp/index.js';
 

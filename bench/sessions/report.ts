@@ -70,6 +70,8 @@ export interface SessionsResult {
   readonly startedAt: string;
   readonly settings: SessionsSettings;
   readonly machine: MachineInfo;
+  /** The server's RSS as sessions came up: [sessions up, KiB], the baseline first (the RSS chart). */
+  readonly rssRamp?: readonly { readonly up: number; readonly rssKb: number }[];
   readonly server: {
     readonly pid: number;
     /** The file limit the server logged after raising it ("soft/hard"). */
@@ -237,7 +239,10 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 }
 
 /** The markdown report. */
-export function renderSessionsMarkdown(r: SessionsResult): string {
+export function renderSessionsMarkdown(
+  r: SessionsResult,
+  charts: readonly { file: string; title: string }[] = [],
+): string {
   const s = r.settings;
   const m = r.machine;
   const srv = r.server;
@@ -327,6 +332,10 @@ export function renderSessionsMarkdown(r: SessionsResult): string {
     out.push('');
     for (const [k, v] of fails) out.push(`- set-up: ${v} × ${k}`);
     for (const [k, v] of lost) out.push(`- while idle: ${v} × ${k}`);
+  }
+  for (const c of charts) {
+    out.push('');
+    out.push(`![${c.title}](${c.file})`);
   }
   out.push('');
   return out.join('\n');

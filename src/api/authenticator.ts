@@ -20,14 +20,14 @@
  * a time, and each is bounded by `authenticatorTimeoutMs`.
  */
 import type { Clock, Timer } from '../io/clock.js';
-import { decodeName, stripDomain } from '../ppp/auth/common.js';
+import type { Logger } from '../log/logger.js';
+import { decodeName, stripDomain } from '../ppp/auth/auth-util.js';
 import type { AuthMethod, Credential, CredentialRequest } from '../ppp/auth/index.js';
 import type { CallAuth } from '../server/call-auth.js';
 import type { AddressPolicy } from '../server/chap-secrets.js';
 import type { PppSession } from '../session/session.js';
 import { parseIpv4 } from '../wire/bytes.js';
 import { ChapCode, decodeChapPacket } from '../wire/chap.js';
-import type { Logger } from '../wire/log.js';
 import { decodePapPacket, PapCode } from '../wire/pap.js';
 import { type PppFrame, PppProtocol } from '../wire/ppp.js';
 

@@ -6,10 +6,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { type ClientUpInfo, PptpClient } from '../client/client.js';
+import { systemClientEnv } from '../client/client-env.js';
 import { ExitCode } from '../client/exit-codes.js';
 import type { ClientEnv, ClientOptions, MppePolicy } from '../client/options.js';
 import type { ClientOutcome } from '../client/outcome.js';
-import { systemClientEnv } from '../client/system.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import {
   authOf,

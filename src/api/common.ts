@@ -3,13 +3,13 @@
  * counters, the MPPE summary, logging options.
  */
 import { createLogger } from '../io/log.js';
+import type { Logger, LogLevel } from '../log/logger.js';
 import type { AuthSuccess } from '../ppp/auth/index.js';
 import type { CcpNegotiated } from '../ppp/ccp.js';
 import type { SessionStats } from '../session/session.js';
-import type { Logger, LogLevel } from '../wire/log.js';
 
+export type { LogLevel } from '../log/logger.js';
 export type { AuthMethod } from '../ppp/auth/index.js';
-export type { LogLevel } from '../wire/log.js';
 
 /** Where the library's log lines go. Default: `warn` and above, as text, to stderr. */
 export interface LogOptions {

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Clock, Timer } from '../io/clock.js';
+import type { Logger } from '../log/logger.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import {
   type ServerConfig,
@@ -20,8 +21,7 @@ import {
   type ServerEnv,
   type ServerSessionStatus,
 } from '../server/server.js';
-import { systemServerEnv } from '../server/system.js';
-import type { Logger } from '../wire/log.js';
+import { systemServerEnv } from '../server/server-env.js';
 import { type Authenticator, ExternalCallAuth } from './authenticator.js';
 import {
   type AuthMethod,

@@ -4,10 +4,10 @@
  * (scripts/bundle.js), so that a client without metrics does not load
  * prom-client (docs/packaging.md, "Start-up and memory").
  */
-import { clientMetrics } from '../client/metrics.js';
+import { clientMetrics } from '../client/client-metrics.js';
 import type { ClientTracker } from '../client/operations.js';
 import { type MetricsEndpoint, startMetricsEndpoint } from '../io/metrics-http.js';
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 
 export function startClientMetrics(
   listen: string,

@@ -6,21 +6,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-
+import { systemClientEnv } from '../client/client-env.js';
+import { PPP_RESOLV_CONF } from '../client/client-host.js';
 import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
-import { PPP_RESOLV_CONF } from '../client/host.js';
 import { ClientTracker } from '../client/operations.js';
 import type { ClientOptions, MppePolicy } from '../client/options.js';
 import { ClientSupervisor } from '../client/supervisor.js';
-import { systemClientEnv } from '../client/system.js';
 import { type ControlSocket, listenControlSocket } from '../io/control-socket.js';
 import { createLogger } from '../io/log.js';
 import { type MetricsEndpoint, parseListenAddress } from '../io/metrics-http.js';
 import { errorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
+import type { LogLevel } from '../log/logger.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import { parseIpv4 } from '../wire/bytes.js';
-import type { LogLevel } from '../wire/log.js';
 
 export const CONNECT_USAGE = `usage: pptp-ts connect SERVER --user NAME [options]
        pptp-ts connect --profile FILE [options]

@@ -15,13 +15,13 @@ import type { Registry } from 'prom-client';
 import { type ControlSocket, ControlSocketBusyError, listenControlSocket } from '../io/control-socket.js';
 import { type LineLoggerOptions, setLogLevel } from '../io/log.js';
 import { type MetricsEndpoint, startMetricsEndpoint } from '../io/metrics-http.js';
+import type { Logger } from '../log/logger.js';
 import { DEFAULT_CONTROL_SOCKET, type ServerConfig } from '../server/config.js';
-import { DasService, registerDasMetrics } from '../server/das.js';
 import { serverManagementHandler } from '../server/management.js';
-import { ServerMetrics } from '../server/metrics.js';
+import { DasService, registerDasMetrics } from '../server/radius-das.js';
 import type { PptpServer } from '../server/server.js';
-import type { SystemServerEnv } from '../server/system.js';
-import type { Logger } from '../wire/log.js';
+import type { SystemServerEnv } from '../server/server-env.js';
+import { ServerMetrics } from '../server/server-metrics.js';
 
 export interface ServeOperations {
   /** Re-reads what can be re-read; returns what it did (for the log and `pptp-ts reload`). */

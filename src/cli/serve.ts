@@ -10,14 +10,14 @@ import type { Registry } from 'prom-client';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
+import type { LogLevel } from '../log/logger.js';
 import { SecretsFileError } from '../server/chap-secrets.js';
 import { checkServerSetup } from '../server/check.js';
 import { ConfigError, parseServerConfig, type ServerConfig } from '../server/config.js';
 import { convertPptpd, type PptpdConversion, pptpdOptionFile } from '../server/pptpd-conf.js';
 import { RadiusAccounting, wallClock } from '../server/radius-accounting.js';
 import { PptpServer } from '../server/server.js';
-import { systemServerEnv } from '../server/system.js';
-import type { LogLevel } from '../wire/log.js';
+import { systemServerEnv } from '../server/server-env.js';
 import { type ServeOperations, startServeOperations } from './serve-ops.js';
 
 export const SERVE_USAGE = `usage: pptp-ts serve --config FILE [options]

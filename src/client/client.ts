@@ -23,11 +23,12 @@ import type { HookContext } from '../io/hooks.js';
 import { type Undo, UndoStack } from '../io/ip.js';
 import type { TcpSocket } from '../io/tcp.js';
 import type { TunDevice } from '../io/types.js';
+import type { Logger } from '../log/logger.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
 import type { PppUnitOptions } from '../ppp/unit.js';
 import type { PptpCallParameters } from '../pptp/control-types.js';
 import { DEFAULT_RECEIVE_WINDOW } from '../pptp/gre-sequencer.js';
-import { ControlDriver, randomIntFrom } from '../session/control.js';
+import { ControlDriver, randomIntFrom } from '../session/control-driver.js';
 import {
   describeAuth,
   describeMppe,
@@ -37,10 +38,9 @@ import {
 } from '../session/session.js';
 import { waitAtMost } from '../session/timers.js';
 import { parseIpv4 } from '../wire/bytes.js';
-import type { Logger } from '../wire/log.js';
 import { PptpStopReason } from '../wire/pptp/index.js';
+import { PPP_RESOLV_CONF } from './client-host.js';
 import { ExitCode } from './exit-codes.js';
-import { PPP_RESOLV_CONF } from './host.js';
 import type { ClientEnv, ClientOptions, GreLease } from './options.js';
 import {
   type ClientOutcome,
@@ -470,7 +470,7 @@ export class PptpClient {
     for (const r of o.routes ?? []) await track(host.addRoute(r, ifname));
     if (o.defaultRoute) await track(host.addDefaultRoute(ifname));
     if (o.usePeerDns && info.dns.length > 0) {
-      // systemd-resolved or resolvconf when the host has them (client/dns.ts), else the file.
+      // systemd-resolved or resolvconf when the host has them (client/resolver.ts), else the file.
       const viaResolver =
         o.resolvConfPath === undefined && host.setPeerDns
           ? await host.setPeerDns(ifname, info.dns).catch((err: Error) => {

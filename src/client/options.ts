@@ -2,18 +2,18 @@
  * What one client connection attempt is given: its options (pppd's, by
  * name where pppd has one) and the environment it acts through (clock,
  * sockets, interface, host configuration), so the same client runs on the
- * real system (system.ts) and in the in-memory test world.
+ * real system (client-env.ts) and in the in-memory test world.
  */
 import type { Clock } from '../io/clock.js';
 import type { HookContext, HookResult } from '../io/hooks.js';
 import type { TcpTransport } from '../io/tcp.js';
 import type { TunDevice } from '../io/types.js';
+import type { Logger } from '../log/logger.js';
 import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
 import type { PppUnitOptions } from '../ppp/unit.js';
 import type { GreEndpoint } from '../session/gre-endpoint.js';
 import type { GreTuning } from '../session/session.js';
-import type { Logger } from '../wire/log.js';
-import type { ClientHost } from './host.js';
+import type { ClientHost } from './client-host.js';
 
 /** MPPE policy (`--mppe`): required/optional/off, allowed strengths, stateful or not. */
 export interface MppePolicy {

@@ -5,7 +5,7 @@
  */
 import type { PppFailure } from '../ppp/unit.js';
 import type { PptpCallEndReason, PptpCloseReason } from '../pptp/control-types.js';
-import { describeCallEndReason, describeCloseReason } from '../session/control.js';
+import { describeCallEndReason, describeCloseReason } from '../session/control-driver.js';
 import { assertNever } from '../wire/bytes.js';
 import { PptpOutgoingCallResult } from '../wire/pptp/index.js';
 import { ExitCode } from './exit-codes.js';

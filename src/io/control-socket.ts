@@ -12,7 +12,7 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 
 export const CONTROL_MAX_REQUEST_BYTES = 4096;
 export const CONTROL_MAX_CLIENTS = 16;

@@ -8,7 +8,7 @@
  */
 
 import { createSocket, type Socket } from 'node:dgram';
-import type { LogFields } from '../wire/log.js';
+import type { LogFields } from '../log/logger.js';
 
 export interface DasUdpSource {
   readonly address: string;

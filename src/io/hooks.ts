@@ -15,7 +15,7 @@
  * passed to the logger.
  */
 import { execFile } from 'node:child_process';
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 
 export interface HookContext {
   ifname: string;

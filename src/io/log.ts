@@ -3,7 +3,7 @@
  * to a writable (stderr by default), or JSON lines with `format: 'json'`.
  * Levels below the threshold cost one comparison.
  */
-import type { LogFields, Logger, LogLevel } from '../wire/log.js';
+import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

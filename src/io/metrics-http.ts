@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 
 /** Concurrent connections the endpoint serves (scrapers are few). */
 export const METRICS_MAX_CONNECTIONS = 8;

@@ -1,5 +1,5 @@
 /**
- * The UDP driver of the RADIUS client engine (`radius/client.ts`): one
+ * The UDP driver of the RADIUS client engine (`radius/radius-client.ts`): one
  * connected `node:dgram` socket per server, so the kernel delivers only
  * that server's datagrams and the engine's per-server Identifier space maps
  * onto a socket (RFC 2865 §3: the Identifier is matched with "the same
@@ -14,7 +14,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { LogFields } from '../wire/log.js';
+import type { LogFields } from '../log/logger.js';
 import { type Clock, realClock, type Timer } from './clock.js';
 
 export interface RadiusUdpServer {

@@ -15,7 +15,7 @@
  * Without `$NOTIFY_SOCKET` every method does nothing. A failed send is
  * logged once and otherwise ignored: systemd's absence must not stop a VPN.
  */
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 import { loadAddon } from './native.js';
 
 /** Sends one datagram to the socket; the default is the native addon's. */

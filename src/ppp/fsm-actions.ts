@@ -10,9 +10,9 @@
  * class; the table itself is fsm-table.ts.
  */
 
+import { type Logger, nullLogger } from '../log/logger.js';
 import { assertNever, toHex, utf8 } from '../wire/bytes.js';
 import { CpCode, type CpPacket, encodeCpOptions, encodeCpPacket } from '../wire/cp.js';
-import { type Logger, nullLogger } from '../wire/log.js';
 import type { PppFrame } from '../wire/ppp.js';
 import { fromLatin1Text, toLatin1 } from './byte-string.js';
 import type { CpPolicy, PolicyContext } from './fsm-policy.js';

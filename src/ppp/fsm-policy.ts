@@ -5,8 +5,8 @@
  * meaning of the options.
  */
 
+import type { Logger } from '../log/logger.js';
 import type { CpOption, CpPacket } from '../wire/cp.js';
-import type { Logger } from '../wire/log.js';
 import type { FsmState } from './fsm-table.js';
 
 /** The peer's request as the policy judges it: what to Nak (with our values) and what to Reject (verbatim). */

@@ -5,7 +5,7 @@
  * machinery so that drivers and tests read the contract in one place.
  */
 
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 import type { PppFrame, PppFramingFlags } from '../wire/ppp.js';
 import type {
   AuthenticatorOptions,

@@ -25,9 +25,10 @@
  * unknown or disabled protocol draws an LCP Protocol-Reject (§3.6, §5.7).
  */
 
+import { type Logger, nullLogger } from '../log/logger.js';
+import { MPPE_HEADROOM, MppeDecryptor, MppeEncryptor } from '../mppe/mppe.js';
 import { assertNever, ipv4ToString } from '../wire/bytes.js';
 import type { AuthMethod } from '../wire/lcp.js';
-import { type Logger, nullLogger } from '../wire/log.js';
 import { type PppFrame, PppProtocol } from '../wire/ppp.js';
 import {
   type AuthAction,
@@ -55,7 +56,6 @@ import {
   type LcpNote,
   LcpPolicy,
 } from './lcp.js';
-import { MPPE_HEADROOM, MppeDecryptor, MppeEncryptor } from './mppe.js';
 import {
   type NpMode,
   type PppChannel,

@@ -3,8 +3,8 @@
  * comment holds the state diagrams of the four call machines.
  */
 
+import type { Logger } from '../log/logger.js';
 import { assertNever } from '../wire/bytes.js';
-import type { Logger } from '../wire/log.js';
 import {
   PptpDisconnectResult,
   PptpFraming,

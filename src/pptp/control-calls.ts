@@ -6,8 +6,8 @@
  * (control.ts) hands call messages here once the connection is established.
  */
 
+import type { Logger } from '../log/logger.js';
 import { assertNever } from '../wire/bytes.js';
-import type { Logger } from '../wire/log.js';
 import {
   PptpGeneralError,
   type PptpIncomingCallRequest,

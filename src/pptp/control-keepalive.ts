@@ -11,7 +11,7 @@
  * connection's job (its `echo-reply` timer).
  */
 
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 import { PptpEchoResult, PptpMessageType } from '../wire/pptp/index.js';
 import type { PptpActionSink, PptpControlTimers } from './control-types.js';
 

@@ -5,7 +5,7 @@
  * the engine can stop "every running timer"), and logging each message sent.
  */
 
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 import { stringifyPptpMessage } from '../wire/pptp/index.js';
 import type { PptpActionSink, PptpControlAction, PptpTimerId } from './control-types.js';
 

@@ -7,7 +7,7 @@
  * every connection made with the same configuration.
  */
 
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 import {
   PPTP_HOST_NAME_LENGTH,
   PPTP_PROTOCOL_VERSION,

@@ -4,7 +4,7 @@
  * they report, configuration, and the default timers and resource caps.
  */
 
-import type { Logger } from '../wire/log.js';
+import type { Logger } from '../log/logger.js';
 import {
   PPTP_MAX_MESSAGE_LENGTH,
   type PptpIncomingCallRequest,

@@ -7,9 +7,9 @@
  */
 
 import { randomInt as cryptoRandomInt } from 'node:crypto';
+import type { LogFields, Logger } from '../log/logger.js';
+import { nullLogger } from '../log/logger.js';
 import { assertNever } from '../wire/bytes.js';
-import type { LogFields, Logger } from '../wire/log.js';
-import { nullLogger } from '../wire/log.js';
 import {
   PptpEchoResult,
   PptpFramer,

@@ -28,9 +28,9 @@
  *   new Identifier for each changed copy, as §5.2 requires).
  */
 
+import type { Logger } from '../log/logger.js';
+import { nullLogger } from '../log/logger.js';
 import { parseIpv4 } from '../wire/bytes.js';
-import type { Logger } from '../wire/log.js';
-import { nullLogger } from '../wire/log.js';
 import {
   AcctStatusType,
   addressAttribute,
@@ -44,7 +44,7 @@ import {
   ServiceType,
   textAttribute,
 } from '../wire/radius/index.js';
-import { RadiusClient, type RadiusClientAction, type RadiusClientConfig } from './client.js';
+import { RadiusClient, type RadiusClientAction, type RadiusClientConfig } from './radius-client.js';
 
 export type AcctKind = 'start' | 'interim' | 'stop' | 'on' | 'off';
 

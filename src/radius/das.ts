@@ -4,7 +4,7 @@
  * sans-IO like the client engine: it takes a datagram, its source, the time
  * and a view of the live sessions, and returns what to do (apply a change,
  * send a reply). The UDP side is `io/das-udp.ts`, the server glue
- * `server/das.ts`.
+ * `server/radius-das.ts`.
  *
  * Checks, in order (each failure is counted; the first four drop the packet
  * without an answer, as RFC 5176 §6.1 and RFC 2865 §3 require):

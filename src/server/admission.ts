@@ -8,7 +8,7 @@
  * evicts the least recently touched entries instead of growing memory.
  * Time is passed in (`now`, ms); nothing here reads a clock.
  */
-import type { LogFields, Logger, LogLevel } from '../wire/log.js';
+import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 import { LazyLogger, type LazyRoot, lazyChild } from './lazy-log.js';
 
 /** Why a call is refused, for the log and the counters. */

@@ -17,7 +17,7 @@
  * engines' own phase lines: with thousands of sessions the info log keeps
  * to one line per session start and end), inherited by every child.
  */
-import type { LogFields, Logger, LogLevel } from '../wire/log.js';
+import type { LogFields, Logger, LogLevel } from '../log/logger.js';
 
 /**
  * A logger that writes the lines of the lazy loggers below it itself (the

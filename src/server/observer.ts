@@ -1,5 +1,5 @@
 /**
- * What the server tells those who watch it (metrics, src/server/metrics.ts)
+ * What the server tells those who watch it (metrics, src/server/server-metrics.ts)
  * about session life, and the view of a live session it gives on request
  * (the management socket, src/server/management.ts). Observers hear of
  * session starts and ends only: per-packet counters stay in the GRE channel

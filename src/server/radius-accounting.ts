@@ -12,6 +12,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { AccountingSpool } from '../io/accounting-spool.js';
 import { type Clock, realClock } from '../io/clock.js';
 import { RadiusUdpDriver } from '../io/radius-udp.js';
+import type { Logger } from '../log/logger.js';
 import {
   type AccountingAction,
   AccountingEngine,
@@ -20,7 +21,6 @@ import {
   type AcctRecord,
 } from '../radius/accounting.js';
 import type { SessionStats } from '../session/session.js';
-import type { Logger } from '../wire/log.js';
 import { AcctTerminateCause } from '../wire/radius/index.js';
 import { parseRadiusAddress, type ServerConfig } from './config.js';
 import type { SessionEndCause } from './end-cause.js';

@@ -12,7 +12,7 @@
  * again, and the lookup now answers with the verdict. Nothing waits: a slow
  * or silent server holds only its own calls, and every request is bounded
  * by the client engine's time-out, retries and fail-over
- * (src/radius/client.ts), and by `max-outstanding`.
+ * (src/radius/radius-client.ts), and by `max-outstanding`.
  *
  * Sources in order (`radius.order`): the first source that knows the user
  * decides. chap-secrets "knows" a user it has a line for; a RADIUS server
@@ -24,7 +24,8 @@
  */
 import { getStartKey } from '../crypto/mppe-keys.js';
 import { revealPassword, saltDecrypt } from '../crypto/radius.js';
-import { printable, redacted } from '../ppp/auth/common.js';
+import type { Logger } from '../log/logger.js';
+import { printable, redacted } from '../ppp/auth/auth-util.js';
 import type {
   AuthMethod,
   AuthVerdict,
@@ -33,11 +34,10 @@ import type {
   CredentialRequest,
   MppeKeyMaterial,
 } from '../ppp/auth/index.js';
-import { RadiusClient, type RadiusClientAction, type RadiusRequest } from '../radius/client.js';
+import { RadiusClient, type RadiusClientAction, type RadiusRequest } from '../radius/radius-client.js';
 import type { PppSession } from '../session/session.js';
 import { ipv4ToString, toHex } from '../wire/bytes.js';
 import { ChapCode } from '../wire/chap.js';
-import type { Logger } from '../wire/log.js';
 import { PapCode } from '../wire/pap.js';
 import { type PppFrame, PppProtocol } from '../wire/ppp.js';
 import {

@@ -6,7 +6,7 @@
  * each request as it ends (once per authentication, never per packet).
  */
 import { Histogram, type Registry } from 'prom-client';
-import { readCounter } from '../session/metrics.js';
+import { readCounter } from '../session/traffic-metrics.js';
 import type { RadiusAuthenticator, RadiusAuthResult } from './radius-auth.js';
 
 /** Request duration buckets, seconds (a healthy server answers in milliseconds; time-outs are seconds). */

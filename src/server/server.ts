@@ -22,6 +22,7 @@ import type { HookContext, HookResult } from '../io/hooks.js';
 import type { Undo } from '../io/ip.js';
 import { plainIpv4, type TcpListener, type TcpSocket, type TcpTransport } from '../io/tcp.js';
 import type { GreSocket, TunDevice } from '../io/types.js';
+import type { Logger } from '../log/logger.js';
 import type {
   AuthFailure,
   AuthFailureReason,
@@ -49,7 +50,7 @@ import {
   describeCallEndReason,
   describeCloseReason,
   randomIntFrom,
-} from '../session/control.js';
+} from '../session/control-driver.js';
 import { GreEndpoint, type GreEndpointCounters } from '../session/gre-endpoint.js';
 import {
   describeAuth,
@@ -62,7 +63,6 @@ import {
   type SessionStats,
 } from '../session/session.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
-import type { Logger } from '../wire/log.js';
 import { PppProtocol } from '../wire/ppp.js';
 import {
   PptpDisconnectResult,
@@ -75,11 +75,11 @@ import type { CallAuth, CallAuthFactory, SessionAuthorization } from './call-aut
 import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secrets.js';
 import { parseRadiusAddress, type ServerConfig } from './config.js';
 import { causeOfCallEnd, causeOfClose, causeOfPppFailure, type SessionEndCause } from './end-cause.js';
-import type { ServerHost } from './host.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import { RadiusAuthenticator, type RadiusAuthTransport } from './radius-auth.js';
+import type { ServerHost } from './server-host.js';
 
 /** Everything the server does to the outside world. */
 export interface ServerEnv {
@@ -642,7 +642,7 @@ export class PptpServer {
 
   /**
    * Drops the Session-Timeout the session's Access-Accept set: a CoA-Request's
-   * Session-Timeout takes its place (RFC 5176 §3.2, src/server/das.ts).
+   * Session-Timeout takes its place (RFC 5176 §3.2, src/server/radius-das.ts).
    */
   cancelSessionLimit(id: number): void {
     const call = this.findCall(id);

@@ -13,9 +13,9 @@
  */
 import type { Clock } from '../io/clock.js';
 import type { GreSocket } from '../io/types.js';
+import { type Logger, nullLogger } from '../log/logger.js';
 import type { GreChannel } from '../pptp/gre-channel.js';
 import { GreDemux, type GreDemuxCounters } from '../pptp/gre-demux.js';
-import { type Logger, nullLogger } from '../wire/log.js';
 
 /** A call attached to the endpoint. */
 export interface GreEndpointMember {

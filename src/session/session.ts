@@ -26,6 +26,7 @@
  * MPPE's 4 bytes on top ({@link PppUnit.interfaceMtu}).
  */
 import type { Clock, Timer } from '../io/clock.js';
+import { type Logger, nullLogger } from '../log/logger.js';
 import type { AuthSuccess } from '../ppp/auth/index.js';
 import type { CcpNegotiated, MppeParams } from '../ppp/ccp.js';
 import { authMethodName } from '../ppp/lcp.js';
@@ -41,7 +42,6 @@ import type { PptpCallParameters } from '../pptp/control-types.js';
 import { GreChannel } from '../pptp/gre-channel.js';
 import type { GreChannelConfig, GreChannelCounters, GreChannelSink } from '../pptp/gre-channel-types.js';
 import { ipv4ToString, parseIpv4 } from '../wire/bytes.js';
-import { type Logger, nullLogger } from '../wire/log.js';
 import { type PppFrame, type PppFramingFlags, PppProtocol } from '../wire/ppp.js';
 import type { GreEndpoint, GreEndpointMember } from './gre-endpoint.js';
 import { TimerSet } from './timers.js';

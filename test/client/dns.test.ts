@@ -1,5 +1,5 @@
 /**
- * `--usepeerdns` ways (src/client/dns.ts): which one a host gets, the
+ * `--usepeerdns` ways (src/client/resolver.ts): which one a host gets, the
  * exact resolvectl / resolvconf command lines (through a recording runner:
  * neither may touch this machine's resolver), their undo, and the file
  * way when the host has neither.
@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { systemClientHost } from '../../src/client/client-host.js';
 import {
   type CommandRunner,
   chooseDnsBackend,
   type DnsProbe,
   setInterfaceDns,
-} from '../../src/client/dns.js';
-import { systemClientHost } from '../../src/client/host.js';
+} from '../../src/client/resolver.js';
 
 function recorder(failOn?: string): { run: CommandRunner; calls: { argv: string[]; input?: string }[] } {
   const calls: { argv: string[]; input?: string }[] = [];
@@ -98,7 +98,7 @@ describe('client DNS (--usepeerdns)', () => {
 
   it('uses the resolver ways only in the host network namespace, not in a new one', () => {
     assert.equal(process.getuid?.(), 0, 'needs root (unshare -n): run the tests as root');
-    const src = pathToFileURL(join(ROOT, 'src', 'client', 'dns.ts')).href;
+    const src = pathToFileURL(join(ROOT, 'src', 'client', 'resolver.ts')).href;
     const r = spawnSync(
       'unshare',
       [

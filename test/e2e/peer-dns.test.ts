@@ -1,13 +1,13 @@
 /**
  * `usePeerDns` in the client driver: the host's resolver way when it has
- * one (systemd-resolved / resolvconf, src/client/dns.ts), undone at the
+ * one (systemd-resolved / resolvconf, src/client/resolver.ts), undone at the
  * end; the file when it has none or the resolver fails; `--resolv-conf`
  * always the file.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ClientHost } from '../../src/client/client-host.js';
 import { ExitCode } from '../../src/client/exit-codes.js';
-import type { ClientHost } from '../../src/client/host.js';
 import type { Undo } from '../../src/io/ip.js';
 import { World } from './world.js';
 

@@ -8,7 +8,7 @@
  */
 
 import { type ClientUpInfo, PptpClient } from '../../src/client/client.js';
-import type { ClientHost } from '../../src/client/host.js';
+import type { ClientHost } from '../../src/client/client-host.js';
 import type { ClientEnv, ClientOptions } from '../../src/client/options.js';
 import type { ClientOutcome } from '../../src/client/outcome.js';
 import { type Clock, ManualClock } from '../../src/io/clock.js';
@@ -19,12 +19,12 @@ import { MemoryGreNetwork } from '../../src/io/memory/gre.js';
 import { type MemorySocket, MemoryTcpNetwork } from '../../src/io/memory/tcp.js';
 import { MemoryTun } from '../../src/io/memory/tun.js';
 import { memoryTcp, type TcpTransport } from '../../src/io/tcp.js';
+import type { Logger } from '../../src/log/logger.js';
 import { parseSecrets } from '../../src/server/chap-secrets.js';
 import { type ServerConfig, validateServerConfig } from '../../src/server/config.js';
-import type { ServerHost } from '../../src/server/host.js';
 import { PptpServer } from '../../src/server/server.js';
+import type { ServerHost } from '../../src/server/server-host.js';
 import { GreEndpoint } from '../../src/session/gre-endpoint.js';
-import type { Logger } from '../../src/wire/log.js';
 
 export const SERVER_ADDRESS = '192.0.2.2';
 

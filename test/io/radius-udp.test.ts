@@ -11,7 +11,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { signResponse } from '../../src/crypto/radius.js';
 import { RadiusUdpDriver } from '../../src/io/radius-udp.js';
-import { RadiusClient, type RadiusClientAction } from '../../src/radius/client.js';
+import { RadiusClient, type RadiusClientAction } from '../../src/radius/radius-client.js';
 import {
   decodeRadius,
   encodeRadius,

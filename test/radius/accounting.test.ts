@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { signResponse, verifyZeroAuthenticatorRequest } from '../../src/crypto/radius.js';
 import { seededRandom } from '../../src/io/memory/random.js';
+import type { Logger, LogLevel } from '../../src/log/logger.js';
 import {
   type AccountingAction,
   type AccountingConfig,
@@ -18,7 +19,6 @@ import {
   type AcctSession,
 } from '../../src/radius/accounting.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
-import type { Logger, LogLevel } from '../../src/wire/log.js';
 import {
   AcctStatusType,
   AcctTerminateCause,

@@ -15,7 +15,7 @@ import {
   type RadiusClientAction,
   type RadiusClientConfig,
   type RadiusRequest,
-} from '../../src/radius/client.js';
+} from '../../src/radius/radius-client.js';
 import { bytesEqual, fromUtf8 } from '../../src/wire/bytes.js';
 import {
   AcctStatusType,

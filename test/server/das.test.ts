@@ -1,5 +1,5 @@
 /**
- * The server side of dynamic authorization (src/server/das.ts) on a hand-
+ * The server side of dynamic authorization (src/server/radius-das.ts) on a hand-
  * moved clock and a fake server: a Disconnect-Request kicks with cause
  * admin-reset, a CoA Session-Timeout kicks with cause session-timeout when it
  * runs out (0 removes it), the NAS identity comes from the config, and the
@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../../src/io/clock.js';
+import { nullLogger } from '../../src/log/logger.js';
 import { validateServerConfig } from '../../src/server/config.js';
+import type { ServerSessionDetail, SessionEndCause } from '../../src/server/observer.js';
 import {
   DAS_DISCONNECT_REASON,
   DAS_SESSION_TIMEOUT_REASON,
@@ -18,9 +20,7 @@ import {
   DasService,
   nasIdentity,
   registerDasMetrics,
-} from '../../src/server/das.js';
-import type { ServerSessionDetail, SessionEndCause } from '../../src/server/observer.js';
-import { nullLogger } from '../../src/wire/log.js';
+} from '../../src/server/radius-das.js';
 
 const SECRET = 'coa-secret';
 const DAC = { address: '127.0.0.1', port: 50000 };

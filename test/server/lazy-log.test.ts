@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryLogger } from '../../src/io/log.js';
+import type { LogFields, Logger, LogLevel } from '../../src/log/logger.js';
 import { demoteInfo, LazyLogger, lazyChild } from '../../src/server/lazy-log.js';
-import type { LogFields, Logger, LogLevel } from '../../src/wire/log.js';
 
 /** A memory logger that counts the child loggers made from it (at any depth). */
 function countingRoot(level: LogLevel = 'debug'): { root: Logger & { lines: string[] }; made: () => number } {

@@ -29,7 +29,7 @@ import {
   createAuthPeer,
   mppeMasterKeysFromAuth,
 } from '../../src/ppp/auth/index.js';
-import type { RadiusClientAction } from '../../src/radius/client.js';
+import type { RadiusClientAction } from '../../src/radius/radius-client.js';
 import {
   RadiusAuthenticator,
   type RadiusAuthSource,

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { signResponse } from '../../src/crypto/radius.js';
-import type { RadiusClientAction } from '../../src/radius/client.js';
+import type { RadiusClientAction } from '../../src/radius/radius-client.js';
 import { RadiusAuthenticator } from '../../src/server/radius-auth.js';
 import { registerRadiusAuthMetrics } from '../../src/server/radius-metrics.js';
 import {

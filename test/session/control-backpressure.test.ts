@@ -9,7 +9,7 @@ import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/io/clock.js';
 import type { TcpSocket } from '../../src/io/tcp.js';
-import { ControlDriver } from '../../src/session/control.js';
+import { ControlDriver } from '../../src/session/control-driver.js';
 import { encodePptpMessage, PPTP_PROTOCOL_VERSION, PptpMessageType } from '../../src/wire/pptp/index.js';
 
 /** A socket whose writes complete only when the test says so (the peer "reads"). */

@@ -12,7 +12,7 @@ import { MemoryGreNetwork } from '../../src/io/memory/gre.js';
 import { createTcpPair } from '../../src/io/memory/tcp.js';
 import type { CredentialLookup } from '../../src/ppp/auth/index.js';
 import type { PptpCallParameters, PptpCloseReason } from '../../src/pptp/control-types.js';
-import { ControlDriver } from '../../src/session/control.js';
+import { ControlDriver } from '../../src/session/control-driver.js';
 import { GreEndpoint } from '../../src/session/gre-endpoint.js';
 import { PppSession, type SessionInfo } from '../../src/session/session.js';
 import { TimerSet } from '../../src/session/timers.js';

@@ -1,6 +1,6 @@
 /**
  * The server's long-lived `ip -force -batch -` process (src/server/ip-batch.ts)
- * and the session routes that use it (src/server/host.ts), against the real
+ * and the session routes that use it (src/server/server-host.ts), against the real
  * iproute2 in a namespace of our own (a veth pair stands in for an
  * interface; this kernel has no dummy driver): answers matched to commands, errors to
  * the command that failed, output returned, the kernel's routing table as
@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { before, describe, it } from 'node:test';
 import { IpError } from '../../src/io/ip.js';
-import { systemServerHost } from '../../src/server/host.js';
 import { IpBatch } from '../../src/server/ip-batch.js';
+import { systemServerHost } from '../../src/server/server-host.js';
 import { createLab, settledResources } from '../helpers/netns.js';
 import { requireRoot } from '../helpers/tools.js';
 

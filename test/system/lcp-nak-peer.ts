@@ -11,8 +11,8 @@
 import net from 'node:net';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
-import { encodeOutgoingCallRequest } from '../../src/wire/pptp/call.js';
-import { encodeStartControlConnectionRequest } from '../../src/wire/pptp/connection.js';
+import { encodeOutgoingCallRequest } from '../../src/wire/pptp/call-messages.js';
+import { encodeStartControlConnectionRequest } from '../../src/wire/pptp/connection-messages.js';
 import { PptpMessageType } from '../../src/wire/pptp/header.js';
 
 const [serverIp, localIp] = process.argv.slice(2);

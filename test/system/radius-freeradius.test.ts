@@ -14,7 +14,7 @@ import { hashNtPasswordHash, ntChallengeResponse, ntPasswordHash } from '../../s
 import { generateAuthenticatorResponse, generateNtResponse } from '../../src/crypto/mschap-v2.js';
 import { revealPassword, saltDecrypt } from '../../src/crypto/radius.js';
 import { RadiusUdpDriver } from '../../src/io/radius-udp.js';
-import { RadiusClient, type RadiusClientAction, type RadiusRequest } from '../../src/radius/client.js';
+import { RadiusClient, type RadiusClientAction, type RadiusRequest } from '../../src/radius/radius-client.js';
 import { bytesEqual, fromLatin1, parseIpv4, toHex, utf8 } from '../../src/wire/bytes.js';
 import {
   AcctStatusType,

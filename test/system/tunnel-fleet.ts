@@ -12,7 +12,7 @@
  */
 
 import { PptpClient } from '../../src/client/client.js';
-import { systemClientHost } from '../../src/client/host.js';
+import { systemClientHost } from '../../src/client/client-host.js';
 import { RealClock } from '../../src/io/clock.js';
 import { routeMtu } from '../../src/io/ip.js';
 import { createLogger } from '../../src/io/log.js';

@@ -7,8 +7,8 @@
 
 import { utf8 } from '../../wire/bytes.js';
 import { ChapAlgorithm } from '../../wire/lcp.js';
+import { digestsEqual, md5, printable } from './auth-util.js';
 import type { ChapVariant } from './chap.js';
-import { digestsEqual, md5, printable } from './common.js';
 
 /** pppd's texts (chap-md5.c). */
 const SUCCESS_TEXT = 'Access granted';

@@ -28,13 +28,13 @@
  * ```
  */
 
+import { type Logger, nullLogger } from '../../log/logger.js';
 import { bytesEqual, utf8 } from '../../wire/bytes.js';
 import { type ChapPacket, decodeChapPacket, encodeChapPacket } from '../../wire/chap.js';
 import { WireError } from '../../wire/errors.js';
 import type { ChapAlgorithm } from '../../wire/lcp.js';
-import { type Logger, nullLogger } from '../../wire/log.js';
 import { PppProtocol } from '../../wire/ppp.js';
-import { decodeName, defaultRandom, printable, sendAction, stripDomain } from './common.js';
+import { decodeName, defaultRandom, printable, sendAction, stripDomain } from './auth-util.js';
 import {
   AUTH_DEFAULTS,
   AUTH_TIMER,

@@ -11,7 +11,7 @@ import {
   type MppeMasterKeys,
   mppeKeysFromMsChapV1,
 } from '../../crypto/mppe-keys.js';
-import { redacted } from './common.js';
+import { redacted } from './auth-util.js';
 import type { MppeKeyMaterial } from './types.js';
 
 /** The 16-octet send and receive master keys for this end. Never log them. */

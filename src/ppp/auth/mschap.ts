@@ -23,8 +23,8 @@ import {
   MsChapError,
   parseMsChapFailure,
 } from '../../wire/mschap.js';
+import { digestsEqual, printable, redacted } from './auth-util.js';
 import type { ChapVariant, FailureReading, VerifySecret } from './chap.js';
-import { digestsEqual, printable, redacted } from './common.js';
 import type { AuthFailureReason, MppeKeyMaterial, PeerCredentials } from './types.js';
 
 /** pppd's success text. */

@@ -28,8 +28,8 @@ import {
   parseMsChapV2Success,
   toUpperHex,
 } from '../../wire/mschap.js';
+import { digestsEqual, printable, redacted } from './auth-util.js';
 import type { ChapVariant } from './chap.js';
-import { digestsEqual, printable, redacted } from './common.js';
 import {
   MSCHAP_SUCCESS_TEXT,
   msChapErrorFor,

@@ -15,12 +15,12 @@
  */
 
 import { ntPasswordHash } from '../../crypto/mschap.js';
+import { type Logger, nullLogger } from '../../log/logger.js';
 import { utf8 } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
-import { type Logger, nullLogger } from '../../wire/log.js';
 import { decodePapPacket, encodePapPacket, type PapPacket } from '../../wire/pap.js';
 import { PppProtocol } from '../../wire/ppp.js';
-import { decodeName, defaultRandom, digestsEqual, printable, secretsEqual, sendAction } from './common.js';
+import { decodeName, defaultRandom, digestsEqual, printable, secretsEqual, sendAction } from './auth-util.js';
 import {
   AUTH_DEFAULTS,
   AUTH_TIMER,

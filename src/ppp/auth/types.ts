@@ -22,9 +22,9 @@
  * client normally). Either side may be either role.
  */
 
+import type { Logger } from '../../log/logger.js';
 import { ChapCode } from '../../wire/chap.js';
 import type { AuthMethod } from '../../wire/lcp.js';
-import type { Logger } from '../../wire/log.js';
 import { PapCode } from '../../wire/pap.js';
 import { type PppFrame, PppProtocol } from '../../wire/ppp.js';
 

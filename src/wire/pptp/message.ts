@@ -23,7 +23,7 @@ import {
   type PptpIncomingCallRequest,
   type PptpOutgoingCallReply,
   type PptpOutgoingCallRequest,
-} from './call.js';
+} from './call-messages.js';
 import {
   ECHORP_SPEC,
   ECHORQ_SPEC,
@@ -37,7 +37,7 @@ import {
   SCCRQ_SPEC,
   STOP_CCRP_SPEC,
   STOP_CCRQ_SPEC,
-} from './connection.js';
+} from './connection-messages.js';
 import { encodePptpFields, type PptpMessageSpec, readPptpFields } from './fields.js';
 import {
   checkControlMessageClass,
@@ -51,7 +51,7 @@ import {
   PptpHeaderView,
   type PptpMessageType,
 } from './header.js';
-import { type PptpSetLinkInfo, type PptpWanErrorNotify, SLI_SPEC, WEN_SPEC } from './link.js';
+import { type PptpSetLinkInfo, type PptpWanErrorNotify, SLI_SPEC, WEN_SPEC } from './link-messages.js';
 
 /** Any of the 15 control messages of RFC 2637 §2, discriminated by `type`. */
 export type PptpMessage =

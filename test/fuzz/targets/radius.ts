@@ -1,6 +1,6 @@
 /** Fuzz targets for the RADIUS codec, its printer, the salt decryption and the client engine's receive path. */
 import { RadiusCryptoError, saltDecrypt } from '../../../src/crypto/radius.js';
-import { RadiusClient } from '../../../src/radius/client.js';
+import { RadiusClient } from '../../../src/radius/radius-client.js';
 import { fromHex } from '../../../src/wire/bytes.js';
 import { WireError, WireErrorCode } from '../../../src/wire/errors.js';
 import {

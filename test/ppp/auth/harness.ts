@@ -6,6 +6,7 @@
  * the way (loss, tampering).
  */
 import assert from 'node:assert/strict';
+import type { LogFields, Logger, LogLevel } from '../../../src/log/logger.js';
 import type {
   AuthAction,
   AuthEngine,
@@ -16,7 +17,6 @@ import type {
   AuthSuccess,
   RandomBytes,
 } from '../../../src/ppp/auth/types.js';
-import type { LogFields, Logger, LogLevel } from '../../../src/wire/log.js';
 import { prng } from '../../fuzz/mutate.js';
 
 export interface Side {

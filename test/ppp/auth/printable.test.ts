@@ -1,12 +1,12 @@
 /**
- * `printable` (src/ppp/auth/common.ts), which makes peer-supplied names and
+ * `printable` (src/ppp/auth/auth-util.ts), which makes peer-supplied names and
  * messages safe for logs and results: against a character-at-a-time
  * reference over random strings with control characters, astral code
  * points and every cut length.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { printable } from '../../../src/ppp/auth/common.js';
+import { printable } from '../../../src/ppp/auth/auth-util.js';
 
 /** The reference: one code point at a time, a control character becomes '.', cut once `max` UTF-16 units are reached. */
 function reference(text: string, max: number): string {

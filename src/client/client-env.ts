@@ -10,9 +10,9 @@ import type { IpOptions } from '../io/ip.js';
 import { RawGreSocket } from '../io/raw-gre.js';
 import { systemTcp } from '../io/tcp.js';
 import { openTunPreferringOffload } from '../io/tun.js';
+import type { Logger } from '../log/logger.js';
 import { GreEndpoint } from '../session/gre-endpoint.js';
-import type { Logger } from '../wire/log.js';
-import { systemClientHost } from './host.js';
+import { systemClientHost } from './client-host.js';
 import type { ClientEnv } from './options.js';
 
 /**

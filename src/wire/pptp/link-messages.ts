@@ -1,6 +1,6 @@
 /**
  * Error reporting and PPP session control (RFC 2637 §2.14–§2.15):
- * WAN-Error-Notify and Set-Link-Info. Same conventions as `connection.ts`:
+ * WAN-Error-Notify and Set-Link-Info. Same conventions as `connection-messages.ts`:
  * per message its diagram and its field table.
  */
 

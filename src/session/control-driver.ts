@@ -15,6 +15,7 @@
  */
 import type { Clock, Timer } from '../io/clock.js';
 import type { TcpSocket } from '../io/tcp.js';
+import { type Logger, nullLogger } from '../log/logger.js';
 import type { PptpOutgoingCallOptions } from '../pptp/call.js';
 import { PptpControlConnection } from '../pptp/control.js';
 import type {
@@ -27,7 +28,6 @@ import type {
   PptpTimerId,
 } from '../pptp/control-types.js';
 import { assertNever } from '../wire/bytes.js';
-import { type Logger, nullLogger } from '../wire/log.js';
 import { encodePptpMessage, PptpDisconnectResult, PptpStopReason } from '../wire/pptp/index.js';
 import { TimerSet } from './timers.js';
 

@@ -17,8 +17,8 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Clock, Timer } from '../io/clock.js';
 import { DasUdpListener } from '../io/das-udp.js';
+import type { Logger } from '../log/logger.js';
 import { type DasChange, DasEngine, type DasOutcome, type DasSession } from '../radius/das.js';
-import type { Logger } from '../wire/log.js';
 import { parseRadiusAddress, type ServerConfig } from './config.js';
 import { cleanReason } from './management.js';
 import type { ServerSessionDetail, SessionEndCause } from './observer.js';

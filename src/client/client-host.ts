@@ -27,7 +27,7 @@ import {
   setInterfaceDns,
   systemDnsProbe,
   systemRunner,
-} from './dns.js';
+} from './resolver.js';
 
 export interface ClientHost {
   /** The MTU of the route to the server (Linux `dst_mtu`; the channel MTU is this minus the PPTP overhead). */
@@ -43,7 +43,7 @@ export interface ClientHost {
   /** pppd `usepeerdns`: writes the peer's DNS servers to a resolv.conf-format file. */
   writeResolvConf(path: string, dns: readonly string[]): Promise<Undo>;
   /**
-   * `usepeerdns` through systemd-resolved or resolvconf (client/dns.ts);
+   * `usepeerdns` through systemd-resolved or resolvconf (client/resolver.ts);
    * undefined when the host has neither (the caller writes the file).
    */
   setPeerDns?(ifname: string, dns: readonly string[]): Promise<Undo | undefined>;

@@ -5,7 +5,7 @@
  * never loads prom-client.
  */
 import { Gauge, Registry } from 'prom-client';
-import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/metrics.js';
+import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/traffic-metrics.js';
 import type { ClientTracker } from './operations.js';
 
 /** The client's metrics registry: the traffic metrics, `pptp_client_up`, attempts, the process. */

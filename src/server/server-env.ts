@@ -10,11 +10,11 @@ import { RadiusUdpDriver } from '../io/radius-udp.js';
 import { RawGreSocket } from '../io/raw-gre.js';
 import { systemTcp } from '../io/tcp.js';
 import { openTunPreferringOffload } from '../io/tun.js';
+import type { Logger } from '../log/logger.js';
 import { BatchClock } from '../session/timers.js';
-import type { Logger } from '../wire/log.js';
 import { parseSecrets, type SecretEntry } from './chap-secrets.js';
-import { systemServerHost } from './host.js';
 import type { ServerEnv } from './server.js';
+import { systemServerHost } from './server-host.js';
 
 /** Reads and parses a chap-secrets file (`@file` secrets allowed). Throws `SecretsFileError` naming the line. */
 export function loadSecrets(path: string): SecretEntry[] {

@@ -32,10 +32,10 @@ import {
   signZeroAuthenticatorRequest,
   verifyResponse,
 } from '../crypto/radius.js';
+import type { Logger } from '../log/logger.js';
+import { nullLogger } from '../log/logger.js';
 import { u32 } from '../wire/bytes.js';
 import { WireError } from '../wire/errors.js';
-import type { Logger } from '../wire/log.js';
-import { nullLogger } from '../wire/log.js';
 import {
   decodeRadius,
   encodeRadius,

@@ -3,7 +3,7 @@
  * -Reply, Incoming-Call-Request/-Reply/-Connected, Call-Clear-Request,
  * Call-Disconnect-Notify.
  *
- * Same conventions as `connection.ts`: per message its diagram and its
+ * Same conventions as `connection-messages.ts`: per message its diagram and its
  * field table, from which come its value type and its decode/encode/length
  * functions.
  *

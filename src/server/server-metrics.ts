@@ -9,8 +9,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailure } from '../ppp/auth/index.js';
 import type { PppPhase } from '../ppp/unit-types.js';
-import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/metrics.js';
 import { type TrafficSums, TrafficTotals } from '../session/traffic.js';
+import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/traffic-metrics.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import type { RadiusAuthResult } from './radius-auth.js';
 import { registerRadiusAuthMetrics } from './radius-metrics.js';
