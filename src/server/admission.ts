@@ -2,13 +2,16 @@
  * The server's admission control (docs/client-server.md "Limits"): how many
  * calls a source address may hold, how many may be in the unauthenticated
  * part of their life at once, how long a failed authentication waits before
- * its Failure goes out, and how many warnings of one kind reach the log.
+ * its Failure goes out, and how many warnings of one kind reach the log;
+ * and what a refused Outgoing-Call-Request is answered.
  *
  * Each table here is bounded: a flood of new addresses or user names
  * evicts the least recently touched entries instead of growing memory.
  * Time is passed in (`now`, ms); nothing here reads a clock.
  */
 import type { LogFields, Logger, LogLevel } from '../log/logger.js';
+import type { PptpAdmission } from '../pptp/control-types.js';
+import { PptpGeneralError, PptpOutgoingCallResult } from '../wire/pptp/index.js';
 import { LazyLogger, type LazyRoot, lazyChild } from './lazy-log.js';
 
 /** Why a call is refused, for the log and the counters. */
@@ -97,6 +100,47 @@ export class CallAdmission {
   /** Addresses with calls (the table's size). */
   get addresses(): number {
     return this.byAddress.size;
+  }
+}
+
+/** The refusal counters of the server (a subset of its ServerCounters). */
+export interface RefusalCounters {
+  callsRefused: number;
+  callsRefusedPerConnection: number;
+  callsRefusedPerAddress: number;
+  callsRefusedStarting: number;
+  callsRefusedStartingPerAddress: number;
+}
+
+/** Counts a refused call: in the total, and under its reason where it has its own counter. */
+export function countRefusal(c: RefusalCounters, refusal: CallRefusal): void {
+  c.callsRefused++;
+  if (refusal === 'max-calls-per-connection') c.callsRefusedPerConnection++;
+  else if (refusal === 'max-calls-per-address') c.callsRefusedPerAddress++;
+  else if (refusal === 'max-starting') c.callsRefusedStarting++;
+  else if (refusal === 'max-starting-per-address') c.callsRefusedStartingPerAddress++;
+}
+
+/**
+ * The Outgoing-Call-Reply for a refused call (RFC 2637 §2.8 Result Codes).
+ * Limits on the whole server, and on unauthenticated calls, which free up
+ * as other calls authenticate or end, are "2 (General Error) - Outgoing
+ * Call not established for the reason indicated in Error Code" with Error
+ * Code "4 (No-Resource) - Insufficient resources to handle this command
+ * now" (§2.2); fixed caps on one connection or one source address are
+ * "7 (Do Not Accept) - Outgoing Call administratively prohibited".
+ */
+export function refusalAnswer(refusal: CallRefusal): PptpAdmission {
+  switch (refusal) {
+    case 'max-calls-per-connection':
+    case 'max-calls-per-address':
+      return { accept: false, resultCode: PptpOutgoingCallResult.DoNotAccept };
+    default:
+      return {
+        accept: false,
+        resultCode: PptpOutgoingCallResult.GeneralError,
+        errorCode: PptpGeneralError.NoResource,
+      };
   }
 }
 

@@ -13,8 +13,8 @@ import { openTunPreferringOffload } from '../io/tun.js';
 import type { Logger } from '../log/logger.js';
 import { BatchClock } from '../session/timers.js';
 import { parseSecrets, type SecretEntry } from './chap-secrets.js';
-import type { ServerEnv } from './server.js';
 import { systemServerHost } from './server-host.js';
+import type { ServerEnv } from './server-types.js';
 
 /** Reads and parses a chap-secrets file (`@file` secrets allowed). Throws `SecretsFileError` naming the line. */
 export function loadSecrets(path: string): SecretEntry[] {
