@@ -151,6 +151,8 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
     this.stopMppe();
   }
 
+  // ─── npmode ───────────────────────────────────────────────────────────
+
   /**
    * Recomputes the npmode of both network protocols from the automata:
    * PASS once the NCP is Opened and, when MPPE is required, CCP too; QUEUE
@@ -243,6 +245,9 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
         break;
     }
   }
+
+  // ─── What the NCPs and CCP report ─────────────────────────────────────
+
   protected runIpcp(actions: readonly FsmAction<IpcpNote>[]): void {
     this.runFsm(actions, 'ipcp', this.ipcp);
   }
