@@ -7,8 +7,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Registry } from 'prom-client';
-import { RealClock } from '../io/clock.js';
-import { fullCollection, IdleCollector } from '../io/idle-collect.js';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
@@ -88,16 +86,6 @@ function readPptpd(file: string, secrets: string | undefined): PptpdConversion |
 }
 /** How often a server under systemd checks whether its STATUS= line changed. */
 export const SERVE_STATUS_INTERVAL_MS = 2000;
-
-/**
- * A full garbage collection after a burst of at least SERVE_COLLECT_MIN_EVENTS
- * session set-ups and ends followed by SERVE_COLLECT_QUIET_MS without any:
- * it frees the burst's dead objects, which V8 would otherwise keep (as RSS)
- * until the quiet server next needs room (src/io/idle-collect.ts,
- * docs/sessions.md).
- */
-export const SERVE_COLLECT_QUIET_MS = 5000;
-export const SERVE_COLLECT_MIN_EVENTS = 256;
 
 function usage(msg: string): number {
   process.stderr.write(`pptp-ts serve: ${msg}\n(see pptp-ts serve --help)\n`);
@@ -264,18 +252,6 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return SERVE_EXIT.setup;
   }
 
-  const collector = new IdleCollector({
-    clock: new RealClock({ unref: true }),
-    quietMs: SERVE_COLLECT_QUIET_MS,
-    minEvents: SERVE_COLLECT_MIN_EVENTS,
-    collect: () => {
-      const ms = fullCollection();
-      log.log('debug', `heap collected after a burst of sessions in ${ms.toFixed(0)} ms`);
-    },
-  });
-  const note = () => collector.note();
-  server.observers.push({ sessionUp: note, sessionEnded: note });
-
   // systemd Type=notify (pptp-ts-server.service): READY=1 once listening, then STATUS= on every change.
   const notifier = new SdNotifier({ log });
   let lastStatus = '';
@@ -350,7 +326,6 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   lastStatus = statusLine();
   notifier.ready(`listening on ${a.address}:${a.port}; ${lastStatus}`);
   await done;
-  collector.close();
   await ops.close();
   clearInterval(statusTimer);
   notifier.close();
