@@ -9,7 +9,9 @@
  * third of the old space (18 of 61 MiB) was such free room, all of it RSS.
  * A plain `gc()` there gave back nothing (RSS 150.3 -> 150.4 MiB); a
  * compacting one, which moves the survivors together and unmaps the
- * emptied pages, 14.5 MiB (docs/sessions.md, "Compacting after a burst").
+ * emptied pages, 14.5 MiB (docs/sessions.md, "Compacting after a burst",
+ * which also gives its pause: seconds at 10,000 sessions on a loaded
+ * machine, which is why `pptp-ts serve` runs it only when configured to).
  *
  * {@link IdleCollector} counts events (`note()`, e.g. a session up or ended)
  * and, once at least `minEvents` have happened and then none for `quietMs`,

@@ -103,9 +103,9 @@ const limitsSchema = z.strictObject({
   /**
    * Session set-ups and ends in a burst after which, once 5 s pass without
    * any, the server compacts its JavaScript heap once (src/io/idle-collect.ts);
-   * 0: never.
+   * 0 (the default): never. Off by default for its pause (docs/sessions.md).
    */
-  'compact-after-burst': z.number().int().min(0).max(1_000_000).default(256),
+  'compact-after-burst': z.number().int().min(0).max(1_000_000).default(0),
 });
 
 /** `HOST:PORT` (or a bare IPv4 address, which takes `defaultPort`) of a RADIUS peer. */
