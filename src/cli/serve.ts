@@ -7,6 +7,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Registry } from 'prom-client';
+import { RealClock } from '../io/clock.js';
+import { fullCollection, IdleCollector } from '../io/idle-collect.js';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
@@ -86,6 +88,14 @@ function readPptpd(file: string, secrets: string | undefined): PptpdConversion |
 }
 /** How often a server under systemd checks whether its STATUS= line changed. */
 export const SERVE_STATUS_INTERVAL_MS = 2000;
+
+/**
+ * A compacting collection after a burst of at least `limits.compact-after-burst`
+ * session set-ups and ends followed by SERVE_COLLECT_QUIET_MS without any: it
+ * gives back the old-space pages the burst's dead objects left half empty,
+ * which V8 would otherwise keep as RSS (src/io/idle-collect.ts, docs/sessions.md).
+ */
+export const SERVE_COLLECT_QUIET_MS = 5000;
 
 function usage(msg: string): number {
   process.stderr.write(`pptp-ts serve: ${msg}\n(see pptp-ts serve --help)\n`);
@@ -252,6 +262,27 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return SERVE_EXIT.setup;
   }
 
+  const burst = config.limits['compact-after-burst'];
+  const collector =
+    burst > 0
+      ? new IdleCollector({
+          clock: new RealClock({ unref: true }),
+          quietMs: SERVE_COLLECT_QUIET_MS,
+          minEvents: burst,
+          collect: () => {
+            const ms = fullCollection(true);
+            log.log(
+              'info',
+              `heap compacted after a burst of session set-ups and ends, in ${ms.toFixed(0)} ms`,
+            );
+          },
+        })
+      : undefined;
+  if (collector) {
+    const note = () => collector.note();
+    server.observers.push({ sessionUp: note, sessionEnded: note });
+  }
+
   // systemd Type=notify (pptp-ts-server.service): READY=1 once listening, then STATUS= on every change.
   const notifier = new SdNotifier({ log });
   let lastStatus = '';
@@ -326,6 +357,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   lastStatus = statusLine();
   notifier.ready(`listening on ${a.address}:${a.port}; ${lastStatus}`);
   await done;
+  collector?.close();
   await ops.close();
   clearInterval(statusTimer);
   notifier.close();

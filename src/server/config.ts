@@ -100,6 +100,12 @@ const limitsSchema = z.strictObject({
   'control-write-stall-timeout': z.number().min(1).max(600).default(10),
   /** Seconds SIGTERM/SIGINT may take: peers are told at once, then whatever is left is dropped. */
   'shutdown-timeout': z.number().min(0.5).max(60).default(3),
+  /**
+   * Session set-ups and ends in a burst after which, once 5 s pass without
+   * any, the server compacts its JavaScript heap once (src/io/idle-collect.ts);
+   * 0 (the default): never. Off by default for its pause (docs/sessions.md).
+   */
+  'compact-after-burst': z.number().int().min(0).max(1_000_000).default(0),
 });
 
 /** `HOST:PORT` (or a bare IPv4 address, which takes `defaultPort`) of a RADIUS peer. */

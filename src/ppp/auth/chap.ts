@@ -34,6 +34,7 @@ import { type ChapPacket, decodeChapPacket, encodeChapPacket } from '../../wire/
 import { WireError } from '../../wire/errors.js';
 import type { ChapAlgorithm } from '../../wire/lcp.js';
 import { PppProtocol } from '../../wire/ppp.js';
+import { fromLatin1Text, toLatin1 } from '../byte-string.js';
 import { decodeName, defaultRandom, printable, sendAction, stripDomain } from './auth-util.js';
 import {
   AUTH_DEFAULTS,
@@ -152,12 +153,6 @@ function tryDecode(payload: Uint8Array, log: Logger): ChapPacket | undefined {
 
 // ─── Authenticator ──────────────────────────────────────────────────────────
 
-/** A reply already sent, to repeat for a duplicated Response (RFC 1994 §4.1 Implementation Notes). */
-interface SentReply {
-  readonly identifier: number;
-  readonly payload: Uint8Array;
-}
-
 /**
  * The CHAP authenticator for one variant. Identifier rule (RFC 1994 §4.1):
  * "The Response Identifier MUST be copied from the Identifier field of the
@@ -178,7 +173,15 @@ export class ChapAuthenticator implements Authenticator {
   /** True while waiting for a retried Response (after Failure R=1): no Challenge retransmission. */
   private awaitingRetry = false;
   private retriesLeft: number;
-  private lastReply: SentReply | undefined;
+  /**
+   * The reply already sent, to repeat for a duplicated Response (RFC 1994
+   * §4.1 Implementation Notes), and the Identifier it answered (-1: none).
+   * Kept one character per byte (src/ppp/byte-string.ts): every
+   * authenticated link holds it for its whole life, and a short string costs
+   * some 200 bytes less heap than a typed array and its buffer.
+   */
+  private lastReplyId = -1;
+  private lastReply = '';
   /** What a failed attempt sends and does, held while its failure delay runs. */
   private held: { readonly after: AuthAction[]; readonly retry: boolean } | undefined;
   private readonly log: Logger;
@@ -234,10 +237,10 @@ export class ChapAuthenticator implements Authenticator {
     if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
     const p = tryDecode(payload, this.log);
     if (p?.kind !== 'response') return [];
-    if (this.lastReply && p.identifier === this.lastReply.identifier) {
+    if (p.identifier === this.lastReplyId) {
       // "any Response packets received having the current Challenge
       // Identifier MUST return the same reply Code previously returned"
-      return [sendAction(this.protocol, this.lastReply.payload)];
+      return [sendAction(this.protocol, fromLatin1Text(this.lastReply))];
     }
     if (this.stateValue !== 'waiting' || p.identifier !== this.identifier) {
       this.log.log('debug', 'CHAP Response with an unexpected Identifier: tossed', {
@@ -280,12 +283,11 @@ export class ChapAuthenticator implements Authenticator {
       // thousands of authenticated links, so the challenge goes.
       this.challenge = NO_BYTES;
       this.challengePacket = NO_BYTES;
-      this.lastReply = {
-        identifier,
-        payload: encodeChapPacket({ kind: 'success', identifier, message: result.message }),
-      };
+      const reply = encodeChapPacket({ kind: 'success', identifier, message: result.message });
+      this.lastReplyId = identifier;
+      this.lastReply = toLatin1(reply);
       this.log.log('info', 'CHAP peer authenticated', { method: this.method, user: printable(peerName) });
-      actions.push(sendAction(this.protocol, this.lastReply.payload), {
+      actions.push(sendAction(this.protocol, reply), {
         kind: 'success',
         result: {
           method: this.method,
@@ -311,7 +313,9 @@ export class ChapAuthenticator implements Authenticator {
       challenge: this.challenge,
       ...(result.text !== undefined ? { text: result.text } : {}),
     });
-    this.lastReply = { identifier, payload: encodeChapPacket({ kind: 'failure', identifier, message }) };
+    const reply = encodeChapPacket({ kind: 'failure', identifier, message });
+    this.lastReplyId = identifier;
+    this.lastReply = toLatin1(reply);
     const delay = this.options.failureDelayMs?.(peerName, result.reason, this.method) ?? 0;
     this.log.log('warn', 'CHAP peer failed authentication', {
       method: this.method,
@@ -320,7 +324,7 @@ export class ChapAuthenticator implements Authenticator {
       retry,
       ...(delay > 0 ? { delayMs: delay } : {}),
     });
-    const after: AuthAction[] = [sendAction(this.protocol, this.lastReply.payload)];
+    const after: AuthAction[] = [sendAction(this.protocol, reply)];
     if (retry) {
       // RFC 2759 §6: with R=1 the authenticator "disables short timeouts,
       // expecting the peer to prompt the user for new credentials".

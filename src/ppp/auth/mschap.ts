@@ -107,8 +107,21 @@ export function ntHashOf(secret: VerifySecret | PeerCredentials['secret']): Uint
 }
 
 /** MS-CHAP v1 key material (RFC 3079 §2.3): NT hash and the 8-octet challenge. Redacted for logs. */
+/**
+ * Copies of `a` and `b` as two views of one buffer: a link keeps its key
+ * material for as long as it lives, and every typed array's own buffer costs
+ * some 90 bytes of heap besides its bytes.
+ */
+export function copyPair(a: Uint8Array, b: Uint8Array): [Uint8Array, Uint8Array] {
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a, 0);
+  both.set(b, a.length);
+  return [both.subarray(0, a.length), both.subarray(a.length)];
+}
+
 function v1KeyMaterial(ntHash: Uint8Array, challenge: Uint8Array): MppeKeyMaterial {
-  return redacted({ method: 'mschap', ntPasswordHash: ntHash.slice(), challenge: challenge.slice() });
+  const [ntPasswordHash, challengeCopy] = copyPair(ntHash, challenge);
+  return redacted({ method: 'mschap', ntPasswordHash, challenge: challengeCopy });
 }
 
 export const msChapV1: ChapVariant = {

@@ -31,6 +31,7 @@ import {
 import { digestsEqual, printable, redacted } from './auth-util.js';
 import type { ChapVariant } from './chap.js';
 import {
+  copyPair,
   MSCHAP_SUCCESS_TEXT,
   msChapErrorFor,
   msChapFailureText,
@@ -41,11 +42,8 @@ import type { MppeKeyMaterial } from './types.js';
 
 /** MS-CHAP-V2 key material (RFC 3079 §3.3): MD4(NT hash) and the NT-Response. Redacted for logs. */
 function v2KeyMaterial(ntHash: Uint8Array, ntResponse: Uint8Array): MppeKeyMaterial {
-  return redacted({
-    method: 'mschap-v2',
-    passwordHashHash: hashNtPasswordHash(ntHash),
-    ntResponse: ntResponse.slice(),
-  });
+  const [passwordHashHash, response] = copyPair(hashNtPasswordHash(ntHash), ntResponse);
+  return redacted({ method: 'mschap-v2', passwordHashHash, ntResponse: response });
 }
 
 export const msChapV2: ChapVariant = {
