@@ -76,6 +76,7 @@ import { type AddressPolicy, lookupSecret, type SecretEntry } from './chap-secre
 import { parseRadiusAddress, type ServerConfig } from './config.js';
 import { causeOfCallEnd, causeOfClose, causeOfPppFailure, type SessionEndCause } from './end-cause.js';
 import type { ServerHost } from './host.js';
+import { IdleWatch } from './idle-timeout.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
@@ -330,12 +331,15 @@ export class PptpServer {
   private readonly pending = new Set<Promise<unknown>>();
   /** Largest interface MTU a session may get: the shared TUN's MTU. */
   private readonly interfaceMtu: number;
+  /** Idle-Timeout and `ppp.idle` (src/server/idle-timeout.ts). */
+  readonly idle: IdleWatch;
 
   constructor(config: ServerConfig, env: ServerEnv) {
     this.config = config;
     this.env = env;
     this.log = env.log;
     this.clock = env.clock;
+    this.idle = new IdleWatch(env.clock);
     this.localIp = parseIpv4(config['local-ip'])!;
     this.shared = config.interface.mode === 'shared';
     const reserved = [this.localIp];
@@ -651,6 +655,32 @@ export class PptpServer {
     call.limitTimer = undefined;
   }
 
+  /**
+   * Ends the session after `seconds` without a data packet either way
+   * (Idle-Timeout, RFC 2865 §5.28); 0 stops watching. A CoA-Request's
+   * Idle-Timeout comes here (src/server/das.ts). False: no such session.
+   */
+  setIdleTimeout(id: number, seconds: number): boolean {
+    const call = this.findCall(id);
+    if (!call || call.ended) return false;
+    if (!this.idle.change(id, seconds)) this.watchIdle(call, seconds);
+    return true;
+  }
+
+  private watchIdle(call: ServerCall, seconds: number): void {
+    const c = call.session.unit.counters;
+    this.idle.watch(
+      call.id,
+      seconds,
+      () => c.rxPackets + c.txPackets,
+      (s) => {
+        this.log.log('info', 'idle timeout: call cleared', { id: call.id, user: call.user, seconds: s });
+        call.endCause ??= 'idle-timeout';
+        this.endCall(call, 'idle timeout');
+      },
+    );
+  }
+
   /** One session as observers and the management socket see it. */
   private detailOf(call: ServerCall): ServerSessionDetail {
     const info = call.info;
@@ -827,6 +857,7 @@ export class PptpServer {
     this.endpoint?.close();
     this.radiusTransport?.close();
     this.radiusTransport = undefined;
+    this.idle.close();
     await (listenerClosed ?? this.listener?.close());
     await this.env.host.close?.();
   }
@@ -1227,6 +1258,8 @@ export class PptpServer {
         this.endCall(call, 'session timeout');
       });
     }
+    const idle = z?.idleTimeout ?? cfg.ppp.idle;
+    if (idle) this.watchIdle(call, idle);
     this.track(
       (async () => {
         let ifname: string;
@@ -1379,6 +1412,7 @@ export class PptpServer {
     call.authTimer = undefined;
     call.limitTimer?.cancel();
     call.limitTimer = undefined;
+    this.idle.unwatch(call.id);
     const conn = call.conn;
     this.admission.ended(conn.remote, !call.authenticated);
     const session = call.session;
