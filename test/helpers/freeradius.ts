@@ -47,8 +47,17 @@ export interface FreeRadiusOptions {
   readonly replyMessageAuthenticator?: boolean;
   /** Users, accounting, Simultaneous-Use and an address pool in SQLite. */
   readonly sql?: FreeRadiusSqlOptions;
-  /** Run inside `ns` of `lab`, listening on `address` (one of the namespace's own) at the standard ports. */
-  readonly netns?: { readonly lab: NetnsLab; readonly ns: string; readonly address: string };
+  /**
+   * Run inside `ns` of `lab`, listening on `address` (one of the namespace's own) at the standard ports.
+   * Any lab that spawns into a namespace will do (the bench's own lab too).
+   */
+  readonly netns?: {
+    readonly lab: Pick<NetnsLab, 'spawn'>;
+    readonly ns: string;
+    readonly address: string;
+  };
+  /** Log one `Login OK` / `Login incorrect` line per Access-Request (radiusd.conf `log { auth = yes }`). Default no. */
+  readonly logAuth?: boolean;
   /**
    * The NAS addresses or prefixes clients.conf accepts (all with `secret`).
    * Default 127.0.0.1, or 0.0.0.0/0 inside a namespace.
@@ -247,7 +256,8 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
       .replace(/^logdir = .*$/m, `logdir = ${join(dir, 'log')}`)
       .replace(/^run_dir = .*$/m, `run_dir = ${join(dir, 'run')}`)
       // Stay the user that started it: the scratch directory is ours.
-      .replace(/^\s*(user|group) = freerad\s*$/gm, '');
+      .replace(/^\s*(user|group) = freerad\s*$/gm, '')
+      .replace(/^(\s*)auth = no\s*$/m, opts.logAuth ? '$1auth = yes' : '$&');
     writeFileSync(conf, text);
     for (const f of readdirSync(join(raddb, 'sites-enabled'))) rmSync(join(raddb, 'sites-enabled', f));
     rmSync(join(raddb, 'mods-enabled', 'eap'), { force: true });
