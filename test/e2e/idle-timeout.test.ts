@@ -64,12 +64,33 @@ describe('idle timeout (ppp.idle)', () => {
     await w.wait(w.server.shutdown());
   });
 
-  it('without ppp.idle nothing is watched', async () => {
+  it('without ppp.idle nothing is watched until a CoA sets a limit (setIdleTimeout), which then ends it', async () => {
     const w = new World();
+    const ends: Ended[] = [];
+    w.server.observers.push({ sessionEnded: (e) => ends.push(e) });
     await w.start();
     const c = w.startClient();
     await w.wait(c.up);
     assert.equal(w.server.idle.size, 0);
+    const id = w.server.sessionDetails()[0]!.id;
+    assert.equal(w.server.setIdleTimeout(id + 1000, 5), false, 'no such session');
+    assert.ok(w.server.setIdleTimeout(id, 5));
+    assert.equal(w.server.idle.limitOf(id), 5);
+    const from = w.clock.now();
+    await w.runUntil(() => ends.length === 1, 60_000);
+    assert.equal(ends[0]!.cause, 'idle-timeout');
+    assert.ok(w.clock.now() - from >= 5000 && w.clock.now() - from <= 5000 + 2 * 1250);
+    await w.wait(w.server.shutdown());
+  });
+
+  it('setIdleTimeout(id, 0) lifts the limit ppp.idle gave', async () => {
+    const { w, ends } = await upSession(10);
+    const id = w.server.sessionDetails()[0]!.id;
+    assert.ok(w.server.setIdleTimeout(id, 0));
+    assert.equal(w.server.idle.size, 0);
+    const until = w.clock.now() + 60_000;
+    await w.runUntil(() => w.clock.now() >= until || ends.length > 0, 61_000);
+    assert.equal(ends.length, 0);
     await w.wait(w.server.shutdown());
   });
 });
