@@ -12,8 +12,8 @@
  *   the limit. When it runs out the session ends with cause
  *   `session-timeout`.
  * - A CoA-Request's Idle-Timeout (RFC 2865 §5.28) replaces the session's
- *   idle limit, the idle time so far counting (src/server/idle-timeout.ts);
- *   0 removes it. When it runs out the session ends with cause
+ *   idle limit, the idle time so far counting, or gives a session without
+ *   one a limit counted from now (src/server/idle-timeout.ts); 0 removes it. When it runs out the session ends with cause
  *   `idle-timeout`.
  */
 
