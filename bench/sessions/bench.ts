@@ -34,6 +34,13 @@ import { Lab, type LabProcess, run, waitUntil } from '../lab/netns.js';
 import { parsePidStat, readRss, sampleLoad } from '../lab/proc.js';
 import type { GeneratorCommand, GeneratorEvent, GeneratorSpec, OpenedSessions } from './protocol.js';
 import {
+  BENCH_RADIUS_ADDRESS,
+  BENCH_RADIUS_SECRET,
+  type BenchRadius,
+  benchUsers,
+  startBenchRadius,
+} from './radius.js';
+import {
   cpuPctOfCore,
   evaluateSessionTargets,
   type MemoryReading,
@@ -59,6 +66,8 @@ export interface SessionsOptions {
   restSec?: number;
   pingSample?: number;
   generatorClock?: 'wheel' | 'node';
+  /** Authenticate through a FreeRADIUS in the server's namespace instead of the chap-secrets file (radius.ts). */
+  radius?: boolean;
   /** Extra Node options for the server (e.g. `--cpu-prof`). */
   serverNodeOptions?: string[];
   /** Write a server heap snapshot at every memory reading into this directory (baseline, idle, after teardown). */
@@ -292,6 +301,7 @@ export async function runSessionsBench(
     pingSample: o.pingSample ?? 100,
     generatorClock: o.generatorClock ?? 'wheel',
     serverNodeOptions: o.serverNodeOptions ?? [],
+    auth: o.radius ? 'radius' : 'chap-secrets',
   };
   const n = settings.sessions;
   if (process.getuid?.() !== 0)
@@ -306,6 +316,7 @@ export async function runSessionsBench(
   });
   let generator: Generator | undefined;
   let server: LabProcess | undefined;
+  let radius: BenchRadius | undefined;
   try {
     // Kernel limits inside our namespaces only: listen backlog, ephemeral ports.
     await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.core.somaxconn=65535']);
@@ -316,8 +327,18 @@ export async function runSessionsBench(
     // The server's config and secrets.
     const secrets = join(lab.tmpDir, 'chap-secrets');
     const lines = ['# bench:sessions: one secret per generated user'];
-    for (let i = 0; i < n; i++) lines.push(`${USER_PREFIX}${i} * ${PASSWORD_PREFIX}${i} *`);
-    writeFileSync(secrets, `${lines.join('\n')}\n`, { mode: 0o600 });
+    if (!o.radius) {
+      for (let i = 0; i < n; i++) lines.push(`${USER_PREFIX}${i} * ${PASSWORD_PREFIX}${i} *`);
+      writeFileSync(secrets, `${lines.join('\n')}\n`, { mode: 0o600 });
+    }
+    if (o.radius) {
+      say('starting FreeRADIUS in the server namespace…');
+      radius = await startBenchRadius(lab, lab.serverNs, benchUsers(n, USER_PREFIX, PASSWORD_PREFIX)).catch(
+        (e: unknown) => {
+          throw new SessionsSetupError(`FreeRADIUS: ${(e as Error).message}`);
+        },
+      );
+    }
     const configPath = join(lab.tmpDir, 'server.json');
     writeFileSync(
       configPath,
@@ -325,7 +346,21 @@ export async function runSessionsBench(
         listen: lab.serverUnderlay,
         'local-ip': SERVER_TUNNEL_IP,
         pool: POOL,
-        secrets,
+        ...(radius
+          ? {
+              radius: {
+                auth: [
+                  {
+                    address: `${BENCH_RADIUS_ADDRESS}:${radius.freeradius.authPort}`,
+                    secret: BENCH_RADIUS_SECRET,
+                  },
+                ],
+                order: ['radius'],
+                timeout: 5,
+                retries: 3,
+              },
+            }
+          : { secrets }),
         'ms-dns': [SERVER_TUNNEL_IP],
         ppp: {
           'lcp-echo-interval': settings.lcpEchoIntervalSec,
@@ -441,6 +476,7 @@ export async function runSessionsBench(
     const afterOpen = readRss(srv.pid);
     if (afterOpen) rssRamp.push({ up: opened.upMs.filter((t) => t >= 0).length, rssKb: afterOpen.rssKb });
     const openWallMs = performance.now() - o0;
+    const radiusLogins = radius?.logins();
     const setupCpu = {
       serverPct: cpuPctOfCore(cpuTicks(srv.pid) - os0, openWallMs),
       generatorPct: cpuPctOfCore(cpuTicks(gen.pid) - og0, openWallMs),
@@ -524,6 +560,8 @@ export async function runSessionsBench(
     if (exitCode !== 0) residue.push(`server exit code ${exitCode}`);
     if (!/\bstopped\b/.test(srv.output())) residue.push('the server did not report a clean stop');
     server = undefined;
+    await radius?.stop();
+    radius = undefined;
     residue.push(...(await lab.residue()));
 
     const partial = {
@@ -531,6 +569,7 @@ export async function runSessionsBench(
       setup: { ...setup, serverCpuPct: setupCpu.serverPct, generatorCpuPct: setupCpu.generatorPct },
       lostWhileIdle: held.lost,
       rssRamp,
+      ...(radiusLogins !== undefined ? { radius: { logins: radiusLogins } } : {}),
       server: {
         pid: srv.pid,
         fileLimit: serverFileLimit,
@@ -570,6 +609,7 @@ export async function runSessionsBench(
       targets,
       ok:
         setup.up === n &&
+        (radiusLogins === undefined || radiusLogins >= setup.up) &&
         held.lost === 0 &&
         ping.replied === ping.sessions &&
         closed.clean === closed.closed &&
@@ -579,8 +619,9 @@ export async function runSessionsBench(
     const dir = o.outDir ?? join(ROOT, 'bench/results');
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const stamp = startedAt.replace(/[:.]/g, '-').slice(0, 19);
-    const json = join(dir, `sessions-${stamp}.json`);
-    const markdown = join(dir, `sessions-${stamp}.md`);
+    const mode = settings.auth === 'radius' ? '-radius' : '';
+    const json = join(dir, `sessions${mode}-${stamp}.json`);
+    const markdown = join(dir, `sessions${mode}-${stamp}.md`);
     writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
     const charts = await sessionsCharts(result, `sessions-${stamp}`, setup.up);
     for (const c of charts) writeFileSync(join(dir, c.file), c.svg);
@@ -594,6 +635,7 @@ export async function runSessionsBench(
       await Promise.race([generator.exited, sleep(5000)]);
     }
     if (server && !server.exited()) say(`server output (last lines):\n${server.output().slice(-3000)}`);
+    await radius?.stop();
     await lab.close();
   }
 }

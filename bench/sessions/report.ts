@@ -33,6 +33,8 @@ export interface SessionsSettings {
   readonly generatorClock: 'wheel' | 'node';
   /** Extra Node options the server ran with (e.g. for profiling). */
   readonly serverNodeOptions: readonly string[];
+  /** Where users are looked up: the chap-secrets file, or a FreeRADIUS (`--radius`). Absent in older results: chap-secrets. */
+  readonly auth?: 'chap-secrets' | 'radius';
 }
 
 export interface SetupFigures {
@@ -69,6 +71,8 @@ export interface SessionsResult {
   readonly schema: typeof SESSIONS_SCHEMA;
   readonly startedAt: string;
   readonly settings: SessionsSettings;
+  /** With `--radius`: accepted Access-Requests FreeRADIUS logged (`Login OK`) by the time every session was up. */
+  readonly radius?: { readonly logins: number };
   readonly machine: MachineInfo;
   /** The server's RSS as sessions came up: [sessions up, KiB], the baseline first (the RSS chart). */
   readonly rssRamp?: readonly { readonly up: number; readonly rssKb: number }[];
@@ -247,8 +251,9 @@ export function renderSessionsMarkdown(
   const m = r.machine;
   const srv = r.server;
   const out: string[] = [];
+  const viaRadius = s.auth === 'radius';
   out.push(
-    `## Sessions: ${fmt(s.sessions)} PPTP sessions on one server (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    `## Sessions: ${fmt(s.sessions)} PPTP sessions on one server, ${viaRadius ? 'users in RADIUS (FreeRADIUS)' : 'users in chap-secrets'} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
   );
   out.push('');
   out.push(
@@ -268,6 +273,12 @@ export function renderSessionsMarkdown(
       ['figure', 'value'],
       [
         ['sessions up / asked', `${fmt(r.setup.up)} / ${fmt(s.sessions)}`],
+        [
+          'authentication',
+          viaRadius
+            ? `RADIUS: FreeRADIUS in the server's namespace, ${fmt(r.radius?.logins)} Access-Accepts (Login OK) logged`
+            : 'chap-secrets file',
+        ],
         [
           'set-up rate, overall',
           `${fmt(r.setup.overallPerSec)} sessions/s over ${fmt(r.setup.durationMs / 1000, 1)} s`,

@@ -22,6 +22,8 @@ export const USAGE = `usage: npm run bench:sessions -- [options]
   --lcp-echo-interval S   LCP echo interval on both sides (default 30, pppd's)
   --pptp-echo-interval S  PPTP echo interval on both sides (default 60, RFC 2637)
   --no-mppe               MPPE off (default: MPPE-128 stateless required)
+  --radius                users in a FreeRADIUS (in the server's namespace) instead of the
+                          chap-secrets file; the report names the mode
   --settle S              wait after the last session is up before reading memory and measuring
                           CPU at rest (default 60: both keep-alives reach their steady state)
   --rest S                CPU-at-rest window (default 30)
@@ -42,6 +44,7 @@ const SESSIONS_FLAGS = {
   'lcp-echo-interval': 'string',
   'pptp-echo-interval': 'string',
   'no-mppe': 'boolean',
+  radius: 'boolean',
   settle: 'string',
   rest: 'string',
   ping: 'string',
@@ -77,6 +80,9 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
         break;
       case '--no-mppe':
         o.mppe = false;
+        break;
+      case '--radius':
+        o.radius = true;
         break;
       case '--settle':
         o.settleSec = int();

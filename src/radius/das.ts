@@ -115,7 +115,14 @@ export type DasDropReason =
 /** What the owner must do before sending the reply. */
 export type DasChange =
   | { readonly type: 'disconnect'; readonly ids: readonly number[]; readonly reason: string | undefined }
-  | { readonly type: 'session-timeout'; readonly ids: readonly number[]; readonly seconds: number };
+  | { readonly type: 'session-timeout'; readonly ids: readonly number[]; readonly seconds: number }
+  /** A CoA-Request with Idle-Timeout (RFC 2865 §5.28), and its Session-Timeout when it had one too. */
+  | {
+      readonly type: 'idle-timeout';
+      readonly ids: readonly number[];
+      readonly seconds: number;
+      readonly sessionTimeout?: number;
+    };
 
 export type DasOutcome =
   | {
@@ -195,8 +202,13 @@ const NEUTRAL = new Set<number>([
 ]);
 /** Disconnect-Request only (§3.6): the reason the DAC gives, and text for the user. */
 const DISCONNECT_ONLY = new Set<number>([RadiusAttr.AcctTerminateCause, RadiusAttr.ReplyMessage]);
-/** CoA-Request only, what we can carry out: Session-Timeout, and State, echoed (§3.3). */
-const COA_ONLY = new Set<number>([RadiusAttr.SessionTimeout, RadiusAttr.State, RadiusAttr.ServiceType]);
+/** CoA-Request only, what we can carry out: Session-Timeout, Idle-Timeout, and State, echoed (§3.3). */
+const COA_ONLY = new Set<number>([
+  RadiusAttr.SessionTimeout,
+  RadiusAttr.IdleTimeout,
+  RadiusAttr.State,
+  RadiusAttr.ServiceType,
+]);
 /** RFC 5176 §3.6 lists these "0-1": more than one is an Invalid Request. */
 const AT_MOST_ONE = new Set<number>([
   RadiusAttr.UserName,
@@ -208,6 +220,7 @@ const AT_MOST_ONE = new Set<number>([
   RadiusAttr.EventTimestamp,
   RadiusAttr.MessageAuthenticator,
   RadiusAttr.SessionTimeout,
+  RadiusAttr.IdleTimeout,
   RadiusAttr.State,
   RadiusAttr.ServiceType,
   NAS_IPV6_ADDRESS,
@@ -219,6 +232,7 @@ const FOUR_OCTETS = new Set<number>([
   RadiusAttr.AcctTerminateCause,
   RadiusAttr.EventTimestamp,
   RadiusAttr.SessionTimeout,
+  RadiusAttr.IdleTimeout,
   RadiusAttr.ServiceType,
 ]);
 
@@ -468,6 +482,21 @@ export class DasEngine {
       };
     }
     const timeout = get(RadiusAttr.SessionTimeout);
+    const idle = get(RadiusAttr.IdleTimeout);
+    if (idle) {
+      const seconds = u32(idle, 0);
+      const sessionTimeout = timeout ? u32(timeout, 0) : undefined;
+      return {
+        change: {
+          type: 'idle-timeout',
+          ids,
+          seconds,
+          ...(sessionTimeout !== undefined ? { sessionTimeout } : {}),
+        },
+        sessions: ids.length,
+        detail: `CoA ${what}: Idle-Timeout ${seconds}${sessionTimeout !== undefined ? ` Session-Timeout ${sessionTimeout}` : ''}`,
+      };
+    }
     if (!timeout)
       return { change: undefined, sessions: ids.length, detail: `CoA ${what}: nothing to change` };
     const seconds = u32(timeout, 0);

@@ -139,6 +139,8 @@ interface Pending {
   authenticator: Uint8Array;
   data: Uint8Array;
   deadline: number;
+  /** Why the last reply to it was dropped, if one was: the time-out then names it. */
+  dropped?: string;
 }
 
 interface ServerState {
@@ -294,7 +296,9 @@ export class RadiusClient {
           type: 'failed',
           handle: p.handle,
           reason: 'timeout',
-          detail: `no reply from ${this.servers.length} server(s) after ${1 + this.retries} tries each`,
+          detail: `no reply from ${this.servers.length} server(s) after ${1 + this.retries} tries each${
+            p.dropped ? ` (replies dropped: ${p.dropped})` : ''
+          }`,
         });
         continue;
       }
@@ -349,6 +353,7 @@ export class RadiusClient {
     const check = verifyResponse(data, s.config.secret, p.authenticator);
     if (!check.authenticator) {
       this.stats.badAuthenticator++;
+      p.dropped = 'Response Authenticator does not verify';
       this.log.log(
         'warn',
         'radius reply dropped: Response Authenticator does not verify (wrong shared secret?)',
@@ -362,6 +367,7 @@ export class RadiusClient {
     const accessLike = p.request.code !== RadiusCode.AccountingRequest;
     if (check.messageAuthenticator === 'invalid') {
       this.stats.badMessageAuthenticator++;
+      p.dropped = 'Message-Authenticator does not verify';
       this.log.log('warn', 'radius reply dropped: Message-Authenticator does not verify (RFC 3579 §3.2)', {
         server: s.config.name,
       });
@@ -369,6 +375,7 @@ export class RadiusClient {
     }
     if (accessLike && check.messageAuthenticator === 'absent') {
       this.stats.missingMessageAuthenticator++;
+      p.dropped = 'no Message-Authenticator';
       this.log.log(
         'warn',
         'radius reply dropped: no Message-Authenticator (required on every Access reply against Blast-RADIUS; RFC 3579 §3.2)',

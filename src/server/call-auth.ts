@@ -62,7 +62,7 @@ export interface CallAuth {
   /** The call ended: drop what is held, forget pending answers. */
   close(): void;
   /** What the authentication server said for accounting, once the user is accepted (RADIUS Access-Accept). */
-  readonly accounting?: () => CallAccounting | undefined;
+  accounting?(): CallAccounting | undefined;
 }
 
 /**

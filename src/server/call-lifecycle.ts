@@ -36,6 +36,7 @@ import type { CallNetwork } from './call-network.js';
 import { type AddressPolicy, lookupSecret } from './chap-secrets.js';
 import type { ServerConfig } from './config.js';
 import { causeOfPppFailure, type SessionEndCause } from './end-cause.js';
+import { IdleWatch } from './idle-timeout.js';
 import type { IpPool } from './ip-pool.js';
 import { demoteInfo, lazyChild } from './lazy-log.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
@@ -142,6 +143,8 @@ export class CallLifecycle {
   private pppBase: PppUnitOptions | undefined;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly now = (): number => this.clock.now();
+  /** Idle-Timeout and `ppp.idle` (src/server/idle-timeout.ts). */
+  readonly idle: IdleWatch;
 
   constructor(
     private readonly config: ServerConfig,
@@ -159,6 +162,7 @@ export class CallLifecycle {
     readonly router: TunRouter,
     private readonly network: CallNetwork,
   ) {
+    this.idle = new IdleWatch(clock);
     const limits = config.limits;
     this.admission = new CallAdmission({
       maxCallsPerAddress: limits['max-calls-per-address'],
@@ -373,7 +377,32 @@ export class CallLifecycle {
     const z = call.auth?.authorization;
     const mtu = Math.min(info.mtu, this.interfaceMtu, z?.framedMtu ?? Number.POSITIVE_INFINITY);
     startSessionLimit(this, call, z, this.clock);
+    const idle = z?.idleTimeout ?? this.config.ppp.idle;
+    if (idle) this.watchIdle(call, idle);
     this.track(this.bringUp(call, info, mtu, log), log);
+  }
+
+  /**
+   * Ends the session after `seconds` without a data packet either way
+   * (Idle-Timeout, RFC 2865 §5.28); 0 stops watching. A CoA-Request's
+   * Idle-Timeout comes here (src/server/radius-das.ts).
+   */
+  setIdleTimeout(call: ServerCall, seconds: number): void {
+    if (!this.idle.change(call.id, seconds)) this.watchIdle(call, seconds);
+  }
+
+  private watchIdle(call: ServerCall, seconds: number): void {
+    const c = call.session.unit.counters;
+    this.idle.watch(
+      call.id,
+      seconds,
+      () => c.rxPackets + c.txPackets,
+      (s) => {
+        this.log.log('info', 'idle timeout: call cleared', { id: call.id, user: call.user, seconds: s });
+        call.endCause ??= 'idle-timeout';
+        this.endCall(call, 'idle timeout');
+      },
+    );
   }
 
   /** The host side of a call that came up: route or interface, "session up", ip-up. */
@@ -460,6 +489,7 @@ export class CallLifecycle {
     if (call.ended) return;
     call.ended = true;
     stopCallLimits(call);
+    this.idle.unwatch(call.id);
     const conn = call.conn;
     this.admission.ended(conn.remote, !call.authenticated);
     const session = call.session;

@@ -55,6 +55,12 @@ const pppSchema = z.strictObject({
   'lcp-echo-interval': seconds.default(30),
   'lcp-echo-failure': z.number().int().min(0).max(100).default(4),
   ipv6: z.boolean().default(false),
+  /**
+   * Seconds without a data packet either way before the session ends (pppd
+   * `idle`; keep-alives do not count); an Access-Accept's Idle-Timeout
+   * overrides it. Absent or 0: no limit.
+   */
+  idle: z.number().int().min(0).max(86400).optional(),
 });
 
 /**

@@ -280,7 +280,7 @@ export class RadiusCallAuth implements CallAuth {
    * What accounting echoes and follows (RFC 2865 §5.25 Class, RFC 2869 §5.16
    * Acct-Interim-Interval, RFC 2866 §5.6 Acct-Authentic) once the user is in.
    */
-  readonly accounting = (): CallAccounting | undefined => {
+  accounting(): CallAccounting | undefined {
     const d = this.decided;
     if (!d) return undefined;
     const z = d.authorization;
@@ -290,7 +290,7 @@ export class RadiusCallAuth implements CallAuth {
       ...(z.acctInterimInterval !== undefined ? { interimInterval: z.acctInterimInterval } : {}),
       authentic: 'radius',
     };
-  };
+  }
 
   attach(session: PppSession): void {
     this.session = session;

@@ -10,8 +10,11 @@
  *   (RFC 2865 §5.27: "the maximum number of seconds of service to be
  *   provided to the user before termination"; here: from now on); 0 removes
  *   the limit. When it runs out the session ends with cause
- *   `session-timeout`. Idle-Timeout is not supported (the server has no idle
- *   timer): CoA-NAK 401.
+ *   `session-timeout`.
+ * - A CoA-Request's Idle-Timeout (RFC 2865 §5.28) replaces the session's
+ *   idle limit, the idle time so far counting, or gives a session without
+ *   one a limit counted from now (src/server/idle-timeout.ts); 0 removes it. When it runs out the session ends with cause
+ *   `idle-timeout`.
  */
 
 import { Counter, type Registry } from 'prom-client';
@@ -30,6 +33,8 @@ export interface DasServerPort {
   kickById(id: number, reason?: string, cause?: SessionEndCause): boolean;
   /** Drops the Session-Timeout the Access-Accept set (a CoA's replaces it, RFC 5176 §3.2). */
   cancelSessionLimit?(id: number): void;
+  /** Sets the session's Idle-Timeout, s (0: none); false when there is no such session. */
+  setIdleTimeout?(id: number, seconds: number): boolean;
 }
 
 export const DAS_DISCONNECT_REASON = 'disconnected by RADIUS (Disconnect-Request)';
@@ -159,19 +164,29 @@ export class DasService {
       for (const id of ids) this.clearTimer(id);
       return;
     }
+    if (change.type === 'idle-timeout') {
+      for (const id of ids) this.server.setIdleTimeout?.(id, change.seconds);
+      if (change.sessionTimeout !== undefined) this.sessionTimeout(ids, change.sessionTimeout, source);
+      return;
+    }
+    this.sessionTimeout(ids, change.seconds, source);
+  }
+
+  /** A CoA's Session-Timeout: `seconds` from now (0: none), replacing the Access-Accept's. */
+  private sessionTimeout(ids: ReadonlySet<number>, seconds: number, source: string): void {
     // Forget timers of sessions that are gone, so the map stays as small as the session table.
     const live = new Set(this.server.sessionDetails().map((d) => d.id));
     for (const id of [...this.timers.keys()]) if (!live.has(id)) this.clearTimer(id);
     for (const id of ids) {
       this.clearTimer(id);
       this.server.cancelSessionLimit?.(id);
-      if (change.seconds === 0) continue;
+      if (seconds === 0) continue;
       this.timers.set(
         id,
-        this.clock.setTimer(change.seconds * 1000, () => {
+        this.clock.setTimer(seconds * 1000, () => {
           this.timers.delete(id);
           if (this.server.kickById(id, DAS_SESSION_TIMEOUT_REASON, 'session-timeout')) {
-            this.log.log('info', 'session timeout', { id, seconds: change.seconds, setBy: source });
+            this.log.log('info', 'session timeout', { id, seconds, setBy: source });
           }
         }),
       );

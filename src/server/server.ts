@@ -33,6 +33,7 @@ import { lookupSecret } from './chap-secrets.js';
 import { parseRadiusAddress, type ServerConfig } from './config.js';
 import { ControlConnections } from './control-connections.js';
 import type { SessionEndCause } from './end-cause.js';
+import type { IdleWatch } from './idle-timeout.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import { RadiusAuthenticator } from './radius-auth.js';
@@ -217,6 +218,22 @@ export class PptpServer {
     if (call) cancelSessionLimit(call);
   }
 
+  /** Idle-Timeout and `ppp.idle`: the sessions watched for idleness. */
+  get idle(): IdleWatch {
+    return this.calls.idle;
+  }
+
+  /**
+   * Ends the session after `seconds` without a data packet either way
+   * (Idle-Timeout, RFC 2865 §5.28); 0 stops watching. False: no such session.
+   */
+  setIdleTimeout(id: number, seconds: number): boolean {
+    const call = this.findCall(id);
+    if (!call || call.ended) return false;
+    this.calls.setIdleTimeout(call, seconds);
+    return true;
+  }
+
   /**
    * Ends the sessions `select` picks: LCP Terminate-Request carrying
    * `reason` (RFC 1661 §5.5: the Data field is uninterpreted, pppd puts its
@@ -360,6 +377,7 @@ export class PptpServer {
     this.endpoint?.close();
     this.radiusTransport?.close();
     this.radiusTransport = undefined;
+    this.calls.idle.close();
     await (listenerClosed ?? this.listener?.close());
     await this.env.host.close?.();
   }

@@ -47,8 +47,20 @@ export interface FreeRadiusOptions {
   readonly replyMessageAuthenticator?: boolean;
   /** Users, accounting, Simultaneous-Use and an address pool in SQLite. */
   readonly sql?: FreeRadiusSqlOptions;
-  /** Run inside `ns` of `lab`, listening on `address` (one of the namespace's own) at the standard ports. */
-  readonly netns?: { readonly lab: NetnsLab; readonly ns: string; readonly address: string };
+  /**
+   * Run inside `ns` of `lab`, listening on `address` (one of the namespace's own) at the standard ports.
+   * Any lab that spawns into a namespace will do (the bench's own lab too).
+   */
+  readonly netns?: {
+    readonly lab: Pick<NetnsLab, 'spawn'>;
+    readonly ns: string;
+    readonly address: string;
+  };
+  /**
+   * radiusd.conf `log { auth = yes }`: one `Auth: (N) Login OK: [user...] (from client ... port P cli C)`
+   * or `Login incorrect` line per Access-Request in {@link FreeRadius.output}. Default no.
+   */
+  readonly logAuth?: boolean;
   /**
    * The NAS addresses or prefixes clients.conf accepts (all with `secret`).
    * Default 127.0.0.1, or 0.0.0.0/0 inside a namespace.
@@ -62,11 +74,6 @@ export interface FreeRadiusOptions {
   readonly coa?: boolean;
   /** How long it may take to be ready, ms (default 60 s: a loaded machine is slow to start it). */
   readonly readyTimeoutMs?: number;
-  /**
-   * radiusd.conf `log { auth = yes }`: one `Auth: (N) Login OK: [user...] (from client ... port P cli C)`
-   * or `Login incorrect` line per Access-Request in {@link FreeRadius.output}. Default no.
-   */
-  readonly logAuth?: boolean;
 }
 
 export interface FreeRadius {

@@ -209,6 +209,27 @@ describe('RADIUS client engine', () => {
     assert.equal(c.outstanding, 1);
   });
 
+  it('a time-out after dropped replies says why they were dropped', () => {
+    const c = engine({ servers: [{ name: 's0', secret: SECRETS[0]! }], retries: 1 });
+    const [s] = sends(c.submit(0, 1, access()));
+    assert.deepEqual(c.receive(1, 0, reply(s!, { messageAuthenticator: 'absent' })), []);
+    sends(c.poll(1000));
+    const out = c.poll(2000);
+    assert.equal(out.length, 1);
+    const f = out[0]!;
+    assert.ok(f.type === 'failed' && f.reason === 'timeout');
+    assert.equal(
+      f.detail,
+      'no reply from 1 server(s) after 2 tries each (replies dropped: no Message-Authenticator)',
+    );
+    // Without a dropped reply the detail stays as it was.
+    const [t] = sends(c.submit(3000, 2, access()));
+    assert.ok(t);
+    sends(c.poll(4000));
+    const plain = c.poll(5000)[0]!;
+    assert.ok(plain.type === 'failed' && plain.detail === 'no reply from 1 server(s) after 2 tries each');
+  });
+
   it('accepts an Accounting-Response without Message-Authenticator; its request carries the RFC 2866 authenticator', () => {
     const c = engine();
     const [s] = sends(

@@ -250,8 +250,23 @@ describe('DAS engine: CoA-Request', () => {
     nak(engine(), COA, [text(1, 'bob'), int(6, 2)], 405);
   });
 
-  it('NAKs 401 for Idle-Timeout and other authorization it cannot carry out', () => {
-    nak(engine(), COA, [text(1, 'bob'), int(28, 60)], 401);
+  it('carries out Idle-Timeout (RFC 2865 §5.28), with a Session-Timeout beside it or not', () => {
+    const o = send(engine(), request(COA, 6, [text(1, 'bob'), int(28, 60)]));
+    assert.ok(o.result === 'ack');
+    assert.equal(o.change?.type, 'idle-timeout');
+    assert.ok(o.change?.type === 'idle-timeout');
+    assert.equal(o.change.seconds, 60);
+    assert.equal(o.change.sessionTimeout, undefined);
+    const both = send(engine(), request(COA, 7, [text(1, 'bob'), int(28, 0), int(27, 300)]));
+    assert.ok(both.result === 'ack' && both.change?.type === 'idle-timeout');
+    assert.equal(both.change.seconds, 0);
+    assert.equal(both.change.sessionTimeout, 300);
+    nak(engine(), COA, [text(1, 'bob'), int(28, 60), int(28, 61)], 404);
+    nak(engine(), COA, [text(1, 'bob'), [28, Uint8Array.of(5)]], 404);
+    nak(engine(), DISCONNECT, [text(1, 'bob'), int(28, 60)], 401);
+  });
+
+  it('NAKs 401 for authorization it cannot carry out', () => {
     nak(engine(), COA, [text(1, 'bob'), text(11, 'filter')], 401);
     nak(engine(), COA, [text(1, 'bob'), int(49, 6)], 401); // Acct-Terminate-Cause: Disconnect only
   });

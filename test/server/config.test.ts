@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseServerConfig, validateServerConfig } from '../../src/server/config.js';
+import { parseServerConfig, validateServerConfig } from '../../src/server/config.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const minimal = { 'local-ip': '10.99.0.1', pool: '10.99.0.10-20', secrets: '/etc/ppp/chap-secrets' };
-
-function errorOf(value: unknown): string {
-  try {
-    validateServerConfig(value, 'server.json');
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
-    return e.message;
-  }
-  assert.fail('config was accepted');
-}
 
 describe('server config', () => {
   it('fills pppd-style defaults: MS-CHAPv2 with MPPE-128 required', () => {

@@ -63,6 +63,12 @@ class FakeServer implements DasServerPort {
   cancelSessionLimit(id: number): void {
     this.limitsCancelled.push(id);
   }
+  /** Idle-Timeouts a CoA set, in order. */
+  idleSet: { id: number; seconds: number }[] = [];
+  setIdleTimeout(id: number, seconds: number): boolean {
+    this.idleSet.push({ id, seconds });
+    return this.live.has(id);
+  }
   sessionDetails(): ServerSessionDetail[] {
     return [...this.live].map(([id, s]) => ({ id, user: s.user, address: s.address }) as ServerSessionDetail);
   }
@@ -111,6 +117,33 @@ describe('server DAS glue', () => {
       DAC,
     );
     assert.deepEqual(server.kicked[1], { id: 2, reason: 'bye now', cause: 'admin-reset' });
+  });
+
+  it("a CoA Idle-Timeout goes to the session's idle limit; a Session-Timeout beside it still applies", () => {
+    const { clock, server, das } = setup();
+    const reply = das.handle(
+      request(43, 1, [
+        [1, Buffer.from('alice')],
+        [28, u32(30)],
+      ]),
+      DAC,
+    );
+    assert.equal(reply?.[0], 44);
+    assert.deepEqual(server.idleSet, [{ id: 1, seconds: 30 }]);
+    assert.equal(das.timerCount, 0, 'no Session-Timeout asked');
+    das.handle(
+      request(43, 2, [
+        [1, Buffer.from('bob')],
+        [28, u32(0)],
+        [27, u32(2)],
+      ]),
+      DAC,
+    );
+    assert.deepEqual(server.idleSet[1], { id: 2, seconds: 0 });
+    clock.advance(2000);
+    assert.deepEqual(server.kicked, [
+      { id: 2, reason: DAS_SESSION_TIMEOUT_REASON, cause: 'session-timeout' },
+    ]);
   });
 
   it('a CoA Session-Timeout ends the session that many seconds later, with cause session-timeout', () => {

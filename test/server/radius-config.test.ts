@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseRadiusAddress, validateServerConfig } from '../../src/server/config.js';
+import { parseRadiusAddress, validateServerConfig } from '../../src/server/config.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const base = { 'local-ip': '10.99.0.1', pool: '10.99.0.10-20' };
 const auth = [{ address: '10.0.0.5', secret: 'testing123' }];
-
-function errorOf(value: unknown): string {
-  try {
-    validateServerConfig(value, 'server.json');
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
-    return e.message;
-  }
-  assert.fail('config was accepted');
-}
 
 describe('server config: radius', () => {
   it('fills RFC 2865 defaults: port 1812/1813, 3 s time-out, 2 retries, RADIUS only', () => {

@@ -6,6 +6,9 @@
  *   ends within a second (cause admin-reset), bob's stays up;
  * - `radclient ... coa` with Session-Timeout=2 for bob: CoA-ACK, and bob's
  *   session ends about two seconds later (cause session-timeout);
+ * - `radclient ... coa` with Idle-Timeout=2 for a session that carries no
+ *   data: CoA-ACK, and the session ends a few seconds later (cause
+ *   idle-timeout), keep-alives running all along;
  * - a NAK with Error-Cause 503 for a user who has no session;
  * - a wrong secret, and a client address that is not configured: no answer;
  * - the DAS counters in the metrics, checked by `promtool check metrics`.
@@ -187,6 +190,49 @@ describe('RFC 5176 dynamic authorization with radclient', () => {
       assert.ok(count('kind="disconnect",result="unknown-client"') >= 1, das);
       assert.ok(count('kind="disconnect",result="bad-authenticator"') >= 1, das);
       assert.match(das, /^pptp_das_naks_total\{kind="disconnect",error_cause="503"\} 1$/m);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('CoA Idle-Timeout=2 ends a session without data a few seconds later, cause idle-timeout', async () => {
+    const config = writeServerConfig(dir, {
+      radius: {
+        order: ['secrets'],
+        das: { listen: '0.0.0.0:3799', clients: [{ address: '127.0.0.1', secret: SECRET }] },
+      },
+    });
+    const server = lab.spawn(ns.server, [...PPTP_TS, 'serve', '--config', config, '--log-format', 'json']);
+    await server.waitFor(/listening on /, 120_000);
+    await server.waitFor(/dynamic authorization listening/, 10_000);
+    try {
+      const alice = startClient(lab, ns.client, [
+        '--user',
+        'alice',
+        '--password-file',
+        writePassword(dir, 'correct horse'),
+        '--ifname',
+        'ppa0',
+      ]);
+      await waitUp(alice, 90_000);
+      const coa = await radclient(
+        lab,
+        dir,
+        ns.server,
+        '127.0.0.1:3799',
+        'coa',
+        SECRET,
+        'User-Name=alice\nIdle-Timeout=2',
+      );
+      assert.equal(coa.code, 0, coa.out);
+      assert.match(coa.out, /Received CoA-ACK/);
+      const t0 = performance.now();
+      await server.waitFor(/"event":"session-down"[^\n]*"user":"alice"[^\n]*"cause":"idle-timeout"/, 15_000);
+      const took = performance.now() - t0;
+      // No limit before the CoA, so idleness counts from the CoA: at least 2 s (less the log's latency).
+      assert.ok(took > 1500 && took < 15_000, `ended ${Math.round(took)} ms after the CoA-ACK`);
+      assert.match(server.stdout() + server.stderr(), /idle timeout: call cleared[^\n]*"seconds":2/);
+      await waitExit(alice, 20_000);
     } finally {
       await server.kill();
     }

@@ -14,6 +14,13 @@
  *   time-out), and a wrong shared secret: the client gets a clean
  *   authentication failure well within the auth time-out, and the server's
  *   log says why in one line.
+ * - A RADIUS server whose Access-Accept lacks Message-Authenticator (RFC
+ *   3579 §3.2, Blast-RADIUS; a stand-in in test/system/radius-no-ma.ts): the
+ *   reply is dropped, the user gets a clean failure, the log says why in one
+ *   line, and a session authenticated from chap-secrets stays up meanwhile.
+ * - Idle-Timeout (RFC 2865 §5.28) from FreeRADIUS: the session stays up
+ *   while traffic flows, ends a few seconds after it stops (LCP keep-alives
+ *   running all along), and the accounting Stop says Idle-Timeout.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -22,6 +29,7 @@ import { type FreeRadius, startFreeRadius } from '../helpers/freeradius.js';
 import { createLab, type NetnsLab, type Spawned } from '../helpers/netns.js';
 import { requireRoot } from '../helpers/tools.js';
 import {
+  eventually,
   PPTP_TS,
   ROOT,
   startClient,
@@ -38,9 +46,15 @@ const SECRET = 'serve-radius-S3cret';
 const RELAY_PORT = 18_120;
 const RELAY = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'system', 'udp-delay.ts')];
 const PASSWORD = 'alice-Radius-Pa55';
+const IDLE_PASSWORD = 'idler-Radius-Pa55';
 const USERS = `alice\tCleartext-Password := "${PASSWORD}"
 \tReply-Message = "Hello alice"
+
+idler\tCleartext-Password := "${IDLE_PASSWORD}"
+\tIdle-Timeout := 3
 `;
+const NO_MA_PORT = 18_121;
+const NO_MA = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'system', 'radius-no-ma.ts')];
 
 /** Every method on, MPPE optional with every key length: the client picks. */
 const PPP = {
@@ -195,4 +209,125 @@ describe('pptp-ts serve with RADIUS authentication (FreeRADIUS)', () => {
       }
     });
   }
+
+  it('RADIUS answering without Message-Authenticator (Blast-RADIUS): reply dropped, a clean failure, one log line; a secrets session stays up', async () => {
+    const responder = lab.spawn(ns.server, [...NO_MA, String(NO_MA_PORT), SECRET]);
+    await responder.waitFor(/responder ready/, 60_000);
+    // bob is in chap-secrets (looked up first); alice only in RADIUS, here the responder.
+    const server = await startServer(
+      lab,
+      ns.server,
+      writeServerConfig(
+        dir,
+        {
+          ...radiusConfig(NO_MA_PORT),
+          radius: { ...radiusConfig(NO_MA_PORT).radius, order: ['secrets', 'radius'] },
+        },
+        'bob * hunter2 10.88.0.77\n',
+      ),
+    );
+    try {
+      const bob = startClient(lab, ns.client, [
+        '--user',
+        'bob',
+        '--password-file',
+        writePassword(dir, 'hunter2'),
+        '--ifname',
+        'pptpb0',
+      ]);
+      try {
+        await waitUp(bob, 60_000);
+        const alice = startClient(lab, ns.client, [
+          '--user',
+          'alice',
+          '--password-file',
+          writePassword(dir, PASSWORD),
+          '--ifname',
+          'pptpr0',
+        ]);
+        const r = await waitExit(alice, 60_000);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /auth/i);
+        assert.match(responder.stdout(), /answered alice/, 'the responder did answer');
+        const log = server.stdout() + server.stderr();
+        assert.doesNotMatch(log, /no authentication in time/);
+        assert.doesNotMatch(log, /radius: Access-Accept/, 'the unsigned Accept is never believed');
+        assert.match(log, /radius reply dropped: no Message-Authenticator/);
+        // The one line that ends the attempt says why.
+        assert.match(
+          log,
+          /radius: no reply from 1 server\(s\) after 2 tries each \(replies dropped: no Message-Authenticator\): user refused/,
+        );
+        // bob's session went on untouched.
+        const ping = await lab.exec(ns.client, ['ping', '-c', '2', '-i', '0.2', '-W', '3', TUNNEL_LOCAL]);
+        assert.match(ping.stdout, /2 received/);
+        assert.equal(bob.child.exitCode, null, 'bob still connected');
+      } finally {
+        await bob.kill();
+      }
+    } finally {
+      await server.kill();
+      await responder.kill();
+    }
+  });
+
+  it('Idle-Timeout from FreeRADIUS: up while traffic flows, ended 3 s or so after it stops, accounting Stop says Idle-Timeout', async () => {
+    const server = await startServer(
+      lab,
+      ns.server,
+      writeServerConfig(
+        dir,
+        {
+          ...radiusConfig(fr.authPort, SECRET, 3),
+          radius: {
+            ...radiusConfig(fr.authPort, SECRET, 3).radius,
+            accounting: [{ address: `127.0.0.1:${fr.acctPort}`, secret: SECRET }],
+          },
+          secrets: undefined,
+        },
+        '',
+      ),
+    );
+    try {
+      const client = startClient(lab, ns.client, [
+        '--user',
+        'idler',
+        '--password-file',
+        writePassword(dir, IDLE_PASSWORD),
+        '--ifname',
+        'pptpr0',
+      ]);
+      try {
+        await waitUp(client, 60_000);
+        // 8 s of traffic, one packet each way every 0.5 s: well past the 3 s limit, and the session stays.
+        const ping = await lab.exec(ns.client, ['ping', '-c', '16', '-i', '0.5', '-W', '3', TUNNEL_LOCAL]);
+        assert.match(ping.stdout, /16 received/);
+        const stopped = Date.now();
+        const r = await waitExit(client, 60_000);
+        const after = (Date.now() - stopped) / 1000;
+        assert.notEqual(r.code, 0, 'the server ended it');
+        // At least the limit (less the last ping's half-interval); the precise window is tested on a virtual clock.
+        assert.ok(after >= 2.4, `ended ${after} s after the traffic stopped`);
+        const log = server.stdout() + server.stderr();
+        assert.match(log, /idle timeout: call cleared/);
+        assert.match(log, /seconds=3\b/);
+        await eventually(
+          () =>
+            /Acct-Status-Type = Stop[\s\S]*?Acct-Terminate-Cause = Idle-Timeout/.test(fr.accountingDetail()),
+          30_000,
+          'an accounting Stop with Acct-Terminate-Cause Idle-Timeout',
+        );
+        const stop = fr
+          .accountingDetail()
+          .split(/\n\s*\n/)
+          .find((b) => b.includes('Acct-Status-Type = Stop'));
+        assert.match(stop ?? '', /User-Name = "idler"/);
+        assert.match(stop ?? '', /Acct-Terminate-Cause = Idle-Timeout/);
+      } finally {
+        await client.kill();
+      }
+    } finally {
+      await server.kill();
+    }
+  });
 });
