@@ -216,7 +216,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     // Every server tried with all its retransmissions once; then calls are accepted regardless.
     const r = config.radius;
     const waitS = r.timeout * (r.retries + 1) * r.accounting.length;
-    if (!(await accounting.accountingOnAnswered(wallClock.now() + waitS * 1000))) {
+    if (await accounting.accountingOnAnswered(wallClock.now() + waitS * 1000)) {
+      log.log('info', 'radius: Accounting-On answered');
+    } else {
       log.log('warn', 'radius: no answer to Accounting-On: accepting calls anyway', { waited: waitS });
     }
   }

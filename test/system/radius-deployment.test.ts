@@ -394,9 +394,15 @@ describe('two pptp-ts serve, one FreeRADIUS with SQL users, pool and accounting'
     );
     servers[0] = startServer(0);
     await servers[0].waitFor(/listening on /, 120_000);
+    // It took calls only once FreeRADIUS had answered its Accounting-On (and so freed its old leases):
+    // no login of its clients can race the Accounting-On.
+    await servers[0].waitFor(/"message":"listening"/, 10_000);
+    const log = servers[0].stderr();
+    const answered = log.indexOf('"message":"radius: Accounting-On answered"');
+    assert.ok(answered >= 0 && answered < log.indexOf('"message":"listening"'), log);
 
     // Every client of server 1 comes back: each is let in although Simultaneous-Use := 1 and its old
-    // session had no Stop, and gets an address although the pool has only 5 free besides the old leases.
+    // session had no Stop, and gets an address although the pool has at most 5 free besides the old leases.
     await eventually(
       () => clients.slice(0, PER_SERVER).every((c, i) => upAddresses(c).length > downs[i]!),
       240_000,
