@@ -213,25 +213,35 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${configName}: OK (${env.secrets().length} secrets)\n`);
     return SERVE_EXIT.ok;
   }
+  // RADIUS accounting first: Accounting-On, answered before any call is accepted (a RADIUS server that
+  // shares an address pool between NAS frees this NAS's old leases on it: see accountingOnAnswered).
+  let accounting: RadiusAccounting | undefined;
+  if (config.radius && config.radius.accounting.length > 0) {
+    try {
+      accounting = await RadiusAccounting.start({ config, log: log.child('radius.acct') });
+    } catch (err) {
+      process.stderr.write(`pptp-ts serve: cannot start: radius accounting: ${(err as Error).message}\n`);
+      return SERVE_EXIT.setup;
+    }
+    // Every server tried with all its retransmissions once; then calls are accepted regardless.
+    const r = config.radius;
+    const waitS = r.timeout * (r.retries + 1) * r.accounting.length;
+    if (await accounting.accountingOnAnswered(wallClock.now() + waitS * 1000)) {
+      log.log('info', 'radius: Accounting-On answered');
+    } else {
+      log.log('warn', 'radius: no answer to Accounting-On: accepting calls anyway', { waited: waitS });
+    }
+  }
   const server = new PptpServer(config, env);
   try {
     await server.start();
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
+    await accounting?.close(wallClock.now() + 500);
     return SERVE_EXIT.setup;
   }
-  // RADIUS accounting: Accounting-On now (no session can be up yet), Start/Interim/Stop from the events.
-  let accounting: RadiusAccounting | undefined;
-  if (config.radius && config.radius.accounting.length > 0) {
-    try {
-      accounting = await RadiusAccounting.start({ config, log: log.child('radius.acct') });
-      server.observers.push(accounting);
-    } catch (err) {
-      process.stderr.write(`pptp-ts serve: cannot start: radius accounting: ${(err as Error).message}\n`);
-      await server.shutdown('start-up failed');
-      return SERVE_EXIT.setup;
-    }
-  }
+  // Start/Interim/Stop from the session events.
+  if (accounting) server.observers.push(accounting);
   let ops: ServeOperations;
   try {
     ops = await startServeOperations({

@@ -79,6 +79,8 @@ export class RadiusAccounting implements ServerObserver {
   private readonly byAcctId = new Map<string, number>();
   private latency: Histogram | undefined;
   private closed = false;
+  /** This run's Accounting-On has been answered. */
+  private onAnswered = false;
 
   private constructor(opts: RadiusAccountingOptions, engine: AccountingEngine) {
     this.clock = opts.clock ?? wallClock;
@@ -151,6 +153,26 @@ export class RadiusAccounting implements ServerObserver {
       nasId: engine.bootId,
     });
     return self;
+  }
+
+  /**
+   * Resolves true once a server has answered this run's Accounting-On, or
+   * false when the clock reaches `deadline` first. RFC 2866 §5.1 ("Acct-
+   * Status-Type ... Accounting-On") tells the server that none of this NAS's
+   * earlier sessions exist any more; a server that keeps an address pool for
+   * several NAS frees this NAS's leases and closes its sessions when it gets
+   * it. A login that reaches that server before the Accounting-On could be
+   * given an address the Accounting-On then frees under it (and be refused by
+   * a Simultaneous-Use check that still counts the crashed run's sessions),
+   * so `serve` waits for this before it accepts calls.
+   */
+  async accountingOnAnswered(deadline: number): Promise<boolean> {
+    while (!this.onAnswered && !this.closed && this.clock.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.clock.setTimer(Math.max(1, Math.min(20, deadline - this.clock.now())), resolve);
+      });
+    }
+    return this.onAnswered;
   }
 
   /** The Acct-Session-Id of server session `id` (live, or ended and not yet forgotten). */
@@ -281,6 +303,13 @@ export class RadiusAccounting implements ServerObserver {
           this.spool?.remove(a.record.id);
           if (a.outcome === 'delivered' && a.latencyMs !== undefined)
             this.latency?.observe(a.latencyMs / 1000);
+          // A restored Accounting-On of an earlier run carries that run's boot id.
+          if (
+            a.outcome === 'delivered' &&
+            a.record.kind === 'on' &&
+            a.record.sessionId === `${this.engine.bootId}-00000000`
+          )
+            this.onAnswered = true;
           break;
         case 'failed':
           this.log.log('debug', 'accounting request got no answer', {

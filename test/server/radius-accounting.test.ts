@@ -38,6 +38,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 class FakeAccountingServer {
   readonly got: RadiusPacket[] = [];
   answering = true;
+  /** Requests to leave unanswered (and unrecorded) even while answering. */
+  ignore: (p: RadiusPacket) => boolean = () => false;
   private constructor(
     readonly socket: Socket,
     readonly port: number,
@@ -47,6 +49,7 @@ class FakeAccountingServer {
       if (!this.answering) return;
       assert.ok(verifyZeroAuthenticatorRequest(data, SECRET), 'Request Authenticator verifies');
       const req = decodeRadius(data);
+      if (this.ignore(req)) return;
       this.got.push(req);
       const out = encodeRadius({
         code: RadiusCode.AccountingResponse,
@@ -189,6 +192,37 @@ describe('RADIUS accounting in serve', () => {
       await acct.close(Date.now() + 5000);
       assert.equal(getInteger(fake.got.at(-1)!, RadiusAttr.AcctStatusType), AcctStatusType.AccountingOff);
       assert.equal(acct.engine.queued, 0);
+    } finally {
+      await acct.close(Date.now());
+      fake.close();
+    }
+  });
+
+  it("accountingOnAnswered: false until this run's Accounting-On is answered (an earlier run's spooled one does not count), then true", async () => {
+    const fake = await FakeAccountingServer.open();
+    const spool = join(dir, 'on.spool');
+    const log = createMemoryLogger('debug');
+    const isOn = (p: RadiusPacket) =>
+      getInteger(p, RadiusAttr.AcctStatusType) === AcctStatusType.AccountingOn;
+    fake.answering = false;
+    const first = await RadiusAccounting.start({ config: config(fake.port, spool), log });
+    const firstOn = `${first.engine.bootId}-00000000`;
+    // Nothing answered: its Accounting-On (and the Off of the close) stay in the spool.
+    await first.close(Date.now());
+    fake.answering = true;
+    fake.ignore = (p) => isOn(p) && getText(p, RadiusAttr.AcctSessionId) !== firstOn;
+    const acct = await RadiusAccounting.start({ config: config(fake.port, spool), log });
+    try {
+      assert.equal(await acct.accountingOnAnswered(Date.now() + 1500), false);
+      assert.ok(
+        fake.got.some((p) => isOn(p) && getText(p, RadiusAttr.AcctSessionId) === firstOn),
+        "the earlier run's Accounting-On was answered",
+      );
+      fake.ignore = () => false;
+      // The queue paused after the failed attempt; its probe is this run's Accounting-On.
+      assert.equal(await acct.accountingOnAnswered(Date.now() + 20_000), true);
+      const on = fake.got.filter(isOn).at(-1)!;
+      assert.equal(getText(on, RadiusAttr.AcctSessionId), `${acct.engine.bootId}-00000000`);
     } finally {
       await acct.close(Date.now());
       fake.close();
