@@ -38,25 +38,28 @@ export const CP_HEADER_LENGTH = 4;
 
 /**
  * Codes shared by LCP, IPCP, IPv6CP and CCP (RFC 1661 §5). LCP adds 8–11
- * (and RFC 1570's 12–13); CCP adds 14–15 (RFC 1962 §2). Every protocol's
- * code enum starts with these.
+ * (and RFC 1570's 12–13); CCP adds 14–15 (RFC 1962 §2). Each protocol's
+ * code table spreads this one and adds its own, so the shared seven are
+ * written once.
  */
-export enum CpCode {
+export const CpCode = {
   /** RFC 1661 §5.1 */
-  ConfigureRequest = 1,
+  ConfigureRequest: 1,
   /** RFC 1661 §5.2 */
-  ConfigureAck = 2,
+  ConfigureAck: 2,
   /** RFC 1661 §5.3 */
-  ConfigureNak = 3,
+  ConfigureNak: 3,
   /** RFC 1661 §5.4 */
-  ConfigureReject = 4,
+  ConfigureReject: 4,
   /** RFC 1661 §5.5 */
-  TerminateRequest = 5,
+  TerminateRequest: 5,
   /** RFC 1661 §5.5 */
-  TerminateAck = 6,
+  TerminateAck: 6,
   /** RFC 1661 §5.6 */
-  CodeReject = 7,
-}
+  CodeReject: 7,
+} as const;
+/** One of the {@link CpCode} values. */
+export type CpCode = (typeof CpCode)[keyof typeof CpCode];
 
 /** One control-protocol packet. `data` is everything after the 4-byte header, cut to `Length`. */
 export interface CpPacket {

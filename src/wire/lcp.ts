@@ -29,6 +29,7 @@ import { put16, put32, u16, u32 } from './bytes.js';
 import {
   CP_FIELD,
   CP_HEADER_LENGTH,
+  CpCode,
   type CpOption,
   type CpPacket,
   cpOptionsLength,
@@ -42,35 +43,24 @@ import { PppProtocol } from './ppp.js';
 
 // ─── Codes ──────────────────────────────────────────────────────────────────
 
-/** LCP Code field values (RFC 1661 §5, RFC 1570 §1). */
-export enum LcpCode {
-  /** RFC 1661 §5.1 */
-  ConfigureRequest = 1,
-  /** RFC 1661 §5.2 */
-  ConfigureAck = 2,
-  /** RFC 1661 §5.3 */
-  ConfigureNak = 3,
-  /** RFC 1661 §5.4 */
-  ConfigureReject = 4,
-  /** RFC 1661 §5.5 */
-  TerminateRequest = 5,
-  /** RFC 1661 §5.5 */
-  TerminateAck = 6,
-  /** RFC 1661 §5.6 */
-  CodeReject = 7,
+/** LCP Code field values (RFC 1661 §5, RFC 1570 §1): the shared codes 1–7, then LCP's own. */
+export const LcpCode = {
+  ...CpCode,
   /** RFC 1661 §5.7 */
-  ProtocolReject = 8,
+  ProtocolReject: 8,
   /** RFC 1661 §5.8 */
-  EchoRequest = 9,
+  EchoRequest: 9,
   /** RFC 1661 §5.8 */
-  EchoReply = 10,
+  EchoReply: 10,
   /** RFC 1661 §5.9 */
-  DiscardRequest = 11,
+  DiscardRequest: 11,
   /** RFC 1570 §1.1 */
-  Identification = 12,
+  Identification: 12,
   /** RFC 1570 §1.2 */
-  TimeRemaining = 13,
-}
+  TimeRemaining: 13,
+} as const;
+/** One of the {@link LcpCode} values. */
+export type LcpCode = (typeof LcpCode)[keyof typeof LcpCode];
 
 // ─── Packets shared by every control protocol (codes 1–7) ──────────────────
 
