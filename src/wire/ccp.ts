@@ -11,13 +11,13 @@
  */
 
 import { put32, u32 } from './bytes.js';
-import { CP_HEADER_LENGTH, CpCode, type CpOption, type CpPacket, decodeCpPacket } from './cp.js';
+import { CP_HEADER_LENGTH, CpCode, type CpOption, type CpPacket, codeOfKind, decodeCpPacket } from './cp.js';
 import {
   beginCpPacket,
   decodeNcpCommon,
   expectOptionLength,
+  NCP_CODES,
   type NcpPacket,
-  ncpCommonCode,
   ncpCommonDataLength,
   writeNcpCommonData,
 } from './lcp.js';
@@ -65,16 +65,16 @@ export function decodeCcpPacket(bytes: Uint8Array): CcpPacket {
   return ccpPacketFromCp(decodeCpPacket(bytes));
 }
 
+/** The Code of each CCP packet kind: the shared 1–7, then Reset-Request and Reset-Ack. */
+const CCP_CODES = {
+  ...NCP_CODES,
+  'reset-request': CcpCode.ResetRequest,
+  'reset-ack': CcpCode.ResetAck,
+} as const;
+
 /** The Code of a CCP packet value. */
 export function ccpCode(p: CcpPacket): number {
-  switch (p.kind) {
-    case 'reset-request':
-      return CcpCode.ResetRequest;
-    case 'reset-ack':
-      return CcpCode.ResetAck;
-    default:
-      return ncpCommonCode(p);
-  }
+  return codeOfKind(CCP_CODES, p);
 }
 
 function isReset(p: CcpPacket): p is CcpResetPacket {

@@ -21,7 +21,7 @@
  * Ownership: `value`, `name`, `message` and `data` are views into the input.
  */
 
-import { CP_HEADER_LENGTH, decodeCpPacket } from './cp.js';
+import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
 import { beginCpPacket } from './lcp.js';
 
@@ -122,20 +122,17 @@ export function decodeChapPacket(bytes: Uint8Array): ChapPacket {
   }
 }
 
+/** The Code of each CHAP packet kind (RFC 1994 §4). */
+const CHAP_CODES = {
+  challenge: ChapCode.Challenge,
+  response: ChapCode.Response,
+  success: ChapCode.Success,
+  failure: ChapCode.Failure,
+} as const;
+
 /** The Code of a CHAP packet value. */
 export function chapCode(p: ChapPacket): number {
-  switch (p.kind) {
-    case 'challenge':
-      return ChapCode.Challenge;
-    case 'response':
-      return ChapCode.Response;
-    case 'success':
-      return ChapCode.Success;
-    case 'failure':
-      return ChapCode.Failure;
-    case 'unknown':
-      return p.code;
-  }
+  return codeOfKind(CHAP_CODES, p);
 }
 
 function chapDataLength(p: ChapPacket): number {

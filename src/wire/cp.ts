@@ -75,6 +75,31 @@ export interface CpOption {
 }
 
 /**
+ * The Code of a packet value: its protocol's kind → Code table gives it,
+ * and a packet of `kind: 'unknown'` keeps the Code it was decoded with (so
+ * Code-Reject can echo it). One lookup for LCP, IPCP, IPv6CP, CCP, PAP and
+ * CHAP instead of a switch in each.
+ */
+export function codeOfKind<K extends string>(
+  codes: Readonly<Record<K, number>>,
+  p: { readonly kind: NoInfer<K> } | { readonly kind: 'unknown'; readonly code: number },
+): number {
+  return p.kind === 'unknown' ? (p as { readonly code: number }).code : codes[p.kind as K];
+}
+
+/**
+ * The Type of a typed option value: its protocol's kind → Type table gives
+ * it, and an option of `kind: 'unknown'` keeps the Type it was decoded with
+ * (so Configure-Reject can echo it byte for byte, RFC 1661 §5.4).
+ */
+export function typeOfKind<K extends string>(
+  types: Readonly<Record<K, number>>,
+  o: { readonly kind: NoInfer<K> } | { readonly kind: 'unknown'; readonly type: number },
+): number {
+  return o.kind === 'unknown' ? (o as { readonly type: number }).type : types[o.kind as K];
+}
+
+/**
  * Decodes a control-protocol packet from the PPP Information field.
  *
  * RFC 1661 §5: "Octets outside the range of the Length field are treated as

@@ -32,11 +32,13 @@ import {
   CpCode,
   type CpOption,
   type CpPacket,
+  codeOfKind,
   cpOptionsLength,
   decodeCpOptions,
   decodeCpPacket,
   encodeCpOptions,
   protocolOptionData,
+  typeOfKind,
 } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
 import { PppProtocol } from './ppp.js';
@@ -147,26 +149,20 @@ export function decodeNcpCommon(p: CpPacket): NcpPacket | undefined {
   }
 }
 
+/** The Code of each code 1–7 packet kind (RFC 1661 §5). */
+export const NCP_CODES = {
+  'configure-request': CpCode.ConfigureRequest,
+  'configure-ack': CpCode.ConfigureAck,
+  'configure-nak': CpCode.ConfigureNak,
+  'configure-reject': CpCode.ConfigureReject,
+  'terminate-request': CpCode.TerminateRequest,
+  'terminate-ack': CpCode.TerminateAck,
+  'code-reject': CpCode.CodeReject,
+} as const;
+
 /** Code of a code 1–7 packet kind. */
 export function ncpCommonCode(p: NcpPacket): number {
-  switch (p.kind) {
-    case 'configure-request':
-      return 1;
-    case 'configure-ack':
-      return 2;
-    case 'configure-nak':
-      return 3;
-    case 'configure-reject':
-      return 4;
-    case 'terminate-request':
-      return 5;
-    case 'terminate-ack':
-      return 6;
-    case 'code-reject':
-      return 7;
-    case 'unknown':
-      return p.code;
-  }
+  return codeOfKind(NCP_CODES, p);
 }
 
 /** Data length (after the 4-byte header) of a code 1–7 or unknown packet. */
@@ -425,24 +421,20 @@ export function decodeLcpPacket(bytes: Uint8Array): LcpPacket {
   return lcpPacketFromCp(decodeCpPacket(bytes));
 }
 
+/** The Code of each LCP packet kind: the shared 1–7, then LCP's own. */
+const LCP_CODES = {
+  ...NCP_CODES,
+  'protocol-reject': LcpCode.ProtocolReject,
+  'echo-request': LcpCode.EchoRequest,
+  'echo-reply': LcpCode.EchoReply,
+  'discard-request': LcpCode.DiscardRequest,
+  identification: LcpCode.Identification,
+  'time-remaining': LcpCode.TimeRemaining,
+} as const;
+
 /** The Code of an LCP packet value. */
 export function lcpCode(p: LcpPacket): number {
-  switch (p.kind) {
-    case 'protocol-reject':
-      return LcpCode.ProtocolReject;
-    case 'echo-request':
-      return LcpCode.EchoRequest;
-    case 'echo-reply':
-      return LcpCode.EchoReply;
-    case 'discard-request':
-      return LcpCode.DiscardRequest;
-    case 'identification':
-      return LcpCode.Identification;
-    case 'time-remaining':
-      return LcpCode.TimeRemaining;
-    default:
-      return ncpCommonCode(p);
-  }
+  return codeOfKind(LCP_CODES, p);
 }
 
 function lcpDataLength(p: LcpPacket): number {
@@ -656,26 +648,20 @@ export function decodeLcpOption(o: CpOption): LcpOption {
   }
 }
 
+/** The Type of each typed LCP option. */
+const LCP_OPTION_TYPES = {
+  mru: LcpOptionType.MaximumReceiveUnit,
+  accm: LcpOptionType.AsyncControlCharacterMap,
+  'authentication-protocol': LcpOptionType.AuthenticationProtocol,
+  'quality-protocol': LcpOptionType.QualityProtocol,
+  'magic-number': LcpOptionType.MagicNumber,
+  pfc: LcpOptionType.ProtocolFieldCompression,
+  acfc: LcpOptionType.AddressAndControlFieldCompression,
+} as const;
+
 /** The Type of a typed LCP option. */
 export function lcpOptionType(o: LcpOption): number {
-  switch (o.kind) {
-    case 'mru':
-      return LcpOptionType.MaximumReceiveUnit;
-    case 'accm':
-      return LcpOptionType.AsyncControlCharacterMap;
-    case 'authentication-protocol':
-      return LcpOptionType.AuthenticationProtocol;
-    case 'quality-protocol':
-      return LcpOptionType.QualityProtocol;
-    case 'magic-number':
-      return LcpOptionType.MagicNumber;
-    case 'pfc':
-      return LcpOptionType.ProtocolFieldCompression;
-    case 'acfc':
-      return LcpOptionType.AddressAndControlFieldCompression;
-    case 'unknown':
-      return o.type;
-  }
+  return typeOfKind(LCP_OPTION_TYPES, o);
 }
 
 /** Encodes a typed LCP option as a raw option (new bytes). */
