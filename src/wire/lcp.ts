@@ -716,6 +716,16 @@ export type AuthMethod = 'pap' | 'chap-md5' | 'mschap' | 'mschap-v2';
 /** Every {@link AuthMethod}, strongest first (the default preference order). */
 export const AUTH_METHODS: readonly AuthMethod[] = ['mschap-v2', 'mschap', 'chap-md5', 'pap'];
 
+/** The CHAP Algorithm octet of each CHAP-based {@link AuthMethod} (RFC 1994 §3, RFC 2433 §4, RFC 2759 §2). */
+const CHAP_ALGORITHMS = {
+  'chap-md5': ChapAlgorithm.Md5,
+  mschap: ChapAlgorithm.MsChap,
+  'mschap-v2': ChapAlgorithm.MsChapV2,
+} as const;
+
+/** The CHAP-based methods, keys of {@link CHAP_ALGORITHMS}. */
+const CHAP_METHODS = Object.keys(CHAP_ALGORITHMS) as (keyof typeof CHAP_ALGORITHMS)[];
+
 /**
  * The method an Authentication-Protocol option asks for, or `undefined` for
  * protocols and CHAP algorithms this stack does not speak (the automaton
@@ -725,40 +735,18 @@ export function authMethodOf(o: LcpOption): AuthMethod | undefined {
   if (o.kind !== 'authentication-protocol') return undefined;
   if (o.protocol === PppProtocol.Pap && o.data.length === 0) return 'pap';
   if (o.protocol === PppProtocol.Chap && o.data.length === 1) {
-    switch (o.data[0]) {
-      case ChapAlgorithm.Md5:
-        return 'chap-md5';
-      case ChapAlgorithm.MsChap:
-        return 'mschap';
-      case ChapAlgorithm.MsChapV2:
-        return 'mschap-v2';
-    }
+    return CHAP_METHODS.find((m) => CHAP_ALGORITHMS[m] === o.data[0]);
   }
   return undefined;
 }
 
 /** The Authentication-Protocol option value requesting `m`. */
 export function authProtocolOption(m: AuthMethod): LcpOption {
-  switch (m) {
-    case 'pap':
-      return { kind: 'authentication-protocol', protocol: PppProtocol.Pap, data: new Uint8Array(0) };
-    case 'chap-md5':
-      return {
+  return m === 'pap'
+    ? { kind: 'authentication-protocol', protocol: PppProtocol.Pap, data: new Uint8Array(0) }
+    : {
         kind: 'authentication-protocol',
         protocol: PppProtocol.Chap,
-        data: Uint8Array.of(ChapAlgorithm.Md5),
+        data: Uint8Array.of(CHAP_ALGORITHMS[m]),
       };
-    case 'mschap':
-      return {
-        kind: 'authentication-protocol',
-        protocol: PppProtocol.Chap,
-        data: Uint8Array.of(ChapAlgorithm.MsChap),
-      };
-    case 'mschap-v2':
-      return {
-        kind: 'authentication-protocol',
-        protocol: PppProtocol.Chap,
-        data: Uint8Array.of(ChapAlgorithm.MsChapV2),
-      };
-  }
 }
