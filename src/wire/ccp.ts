@@ -20,7 +20,7 @@ import {
   type NcpPacket,
   ncpCommonDataLength,
   writeNcpCommonData,
-} from './lcp.js';
+} from './ncp.js';
 
 /** CCP Code field values (RFC 1962 §3): the shared codes 1–7, then Reset-Request and Reset-Ack. */
 export const CcpCode = {

@@ -23,7 +23,7 @@
 
 import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
-import { beginCpPacket } from './lcp.js';
+import { beginCpPacket } from './ncp.js';
 
 /** CHAP Code field values (RFC 1994 §4; RFC 2759 §7 adds Change-Password). */
 export enum ChapCode {

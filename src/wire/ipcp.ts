@@ -21,7 +21,7 @@ import {
   expectOptionMinLength,
   type NcpPacket,
   ncpPacketLength,
-} from './lcp.js';
+} from './ncp.js';
 
 /** IPCP packets: codes 1–7 (RFC 1332 §2). */
 export type IpcpPacket = NcpPacket;

@@ -20,7 +20,7 @@ import {
   expectOptionMinLength,
   type NcpPacket,
   ncpPacketLength,
-} from './lcp.js';
+} from './ncp.js';
 
 /** IPv6CP packets: codes 1–7 (RFC 5072 §3). */
 export type Ipv6cpPacket = NcpPacket;

@@ -23,7 +23,7 @@
 
 import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
-import { beginCpPacket } from './lcp.js';
+import { beginCpPacket } from './ncp.js';
 
 /** PAP Code field values (RFC 1334 §2.2). */
 export enum PapCode {
