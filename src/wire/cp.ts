@@ -22,7 +22,7 @@
  * copy them to keep them past the call.
  */
 
-import { put16, u16 } from './bytes.js';
+import { outputBuffer, put16, u16 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the control-protocol header (RFC 1661 §5). */
@@ -145,8 +145,7 @@ export function cpPacketLength(p: CpPacket): number {
 export function encodeCpPacket(p: CpPacket, out?: Uint8Array, offset = 0): Uint8Array {
   const len = cpPacketLength(p);
   if (len > 0xffff) throw new RangeError(`control packet too long: ${len}`);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeCpPacket: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeCpPacket');
   buf[offset + CP_FIELD.CODE] = p.code & 0xff;
   buf[offset + CP_FIELD.IDENTIFIER] = p.identifier & 0xff;
   put16(buf, offset + CP_FIELD.LENGTH, len);
@@ -202,8 +201,7 @@ export function cpOptionsLength(opts: readonly CpOption[]): number {
 /** Encodes an option list into `out` at `offset` (allocating when omitted); returns a view of the bytes written. */
 export function encodeCpOptions(opts: readonly CpOption[], out?: Uint8Array, offset = 0): Uint8Array {
   const len = cpOptionsLength(opts);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeCpOptions: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeCpOptions');
   let off = offset;
   for (const o of opts) {
     const olen = 2 + o.data.length;

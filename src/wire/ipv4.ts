@@ -30,7 +30,7 @@
  * copy them to keep them past the call.
  */
 
-import { u16, u32 } from './bytes.js';
+import { outputBuffer, u16, u32 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the IPv4 header fields (RFC 791 §3.1). */
@@ -444,8 +444,7 @@ export function writeIpv4Header(
  */
 export function encodeIpv4Packet(p: Ipv4Packet, out?: Uint8Array, offset = 0): Uint8Array {
   const len = ipv4PacketLength(p);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeIpv4Packet: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeIpv4Packet');
   const hlen = encodeIpv4Header(p, p.payload.length, buf, offset);
   buf.set(p.payload, offset + hlen);
   return buf.subarray(offset, offset + len);

@@ -15,7 +15,7 @@
  * the input.
  */
 
-import { put16 } from './bytes.js';
+import { outputBuffer, put16 } from './bytes.js';
 import {
   CP_FIELD,
   CP_HEADER_LENGTH,
@@ -181,8 +181,7 @@ export function beginCpPacket(
 ): Uint8Array {
   const len = CP_HEADER_LENGTH + dataLength;
   if (len > 0xffff) throw new RangeError(`${what}: packet too long (${len})`);
-  const buf = out ?? new Uint8Array(len);
-  if (offset < 0 || offset + len > buf.length) throw new RangeError(`${what}: output buffer too small`);
+  const buf = outputBuffer(out, offset, len, what);
   buf[offset + CP_FIELD.CODE] = code & 0xff;
   buf[offset + CP_FIELD.IDENTIFIER] = identifier & 0xff;
   put16(buf, offset + CP_FIELD.LENGTH, len);
