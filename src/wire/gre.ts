@@ -31,7 +31,7 @@
  * Ownership: `payload` is a `subarray` view into the input.
  */
 
-import { outputBuffer, put16, put32, u16, u32 } from './bytes.js';
+import { outputBuffer, u16, u32 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the enhanced GRE header fields (RFC 2637 §4.1). */
@@ -291,36 +291,29 @@ export function encodeGreHeader(
   const hlen = GRE_MIN_HEADER_LENGTH + (seq !== undefined ? 4 : 0) + (ack !== undefined ? 4 : 0);
   if (offset < 0 || offset + hlen > buf.length)
     throw new RangeError('encodeGreHeader: output buffer too small');
-  writeGreFixedHeader(buf, offset, seq !== undefined, ack !== undefined, payloadLength, h.callId);
+  buf[offset] = GRE_FLAG.KEY | (seq !== undefined ? GRE_FLAG.SEQUENCE : 0);
+  buf[offset + 1] = GRE_VERSION_ENHANCED | (ack !== undefined ? GRE_FLAG2.ACK : 0);
+  buf[offset + 2] = GRE_PROTOCOL_PPP >>> 8;
+  buf[offset + 3] = GRE_PROTOCOL_PPP & 0xff;
+  buf[offset + 4] = payloadLength >>> 8;
+  buf[offset + 5] = payloadLength & 0xff;
+  buf[offset + 6] = (h.callId >>> 8) & 0xff;
+  buf[offset + 7] = h.callId & 0xff;
   let o = offset + GRE_FIELD.OPTIONAL;
   if (seq !== undefined) {
-    put32(buf, o, seq);
+    buf[o] = seq >>> 24;
+    buf[o + 1] = (seq >>> 16) & 0xff;
+    buf[o + 2] = (seq >>> 8) & 0xff;
+    buf[o + 3] = seq & 0xff;
     o += 4;
   }
-  if (ack !== undefined) put32(buf, o, ack);
+  if (ack !== undefined) {
+    buf[o] = ack >>> 24;
+    buf[o + 1] = (ack >>> 16) & 0xff;
+    buf[o + 2] = (ack >>> 8) & 0xff;
+    buf[o + 3] = ack & 0xff;
+  }
   return hlen;
-}
-
-/**
- * Writes the 8 octets every enhanced GRE header starts with (RFC 2637
- * §4.1): the flags (K always, S and A as given), Ver 1, Protocol Type
- * 0x880B, Payload Length and Call ID.
- */
-function writeGreFixedHeader(
-  buf: Uint8Array,
-  offset: number,
-  hasSeq: boolean,
-  hasAck: boolean,
-  payloadLength: number,
-  callId: number,
-): void {
-  buf[offset + GRE_FIELD.FLAGS] = hasSeq ? GRE_FLAG.KEY | GRE_FLAG.SEQUENCE : GRE_FLAG.KEY;
-  buf[offset + GRE_FIELD.ACK_FLAGS_VERSION] = hasAck
-    ? GRE_VERSION_ENHANCED | GRE_FLAG2.ACK
-    : GRE_VERSION_ENHANCED;
-  put16(buf, offset + GRE_FIELD.PROTOCOL_TYPE, GRE_PROTOCOL_PPP);
-  put16(buf, offset + GRE_FIELD.PAYLOAD_LENGTH, payloadLength);
-  put16(buf, offset + GRE_FIELD.CALL_ID, callId);
 }
 
 /**
@@ -338,10 +331,23 @@ export function writeGreDataHeader(
   ack: number,
 ): number {
   const hasAck = ack >= 0;
-  writeGreFixedHeader(buf, offset, true, hasAck, payloadLength, callId);
-  put32(buf, offset + GRE_FIELD.OPTIONAL, seq);
+  buf[offset] = GRE_FLAG.KEY | GRE_FLAG.SEQUENCE;
+  buf[offset + 1] = hasAck ? GRE_VERSION_ENHANCED | GRE_FLAG2.ACK : GRE_VERSION_ENHANCED;
+  buf[offset + 2] = 0x88;
+  buf[offset + 3] = 0x0b;
+  buf[offset + 4] = payloadLength >>> 8;
+  buf[offset + 5] = payloadLength & 0xff;
+  buf[offset + 6] = callId >>> 8;
+  buf[offset + 7] = callId & 0xff;
+  buf[offset + 8] = seq >>> 24;
+  buf[offset + 9] = (seq >>> 16) & 0xff;
+  buf[offset + 10] = (seq >>> 8) & 0xff;
+  buf[offset + 11] = seq & 0xff;
   if (!hasAck) return 12;
-  put32(buf, offset + GRE_FIELD.OPTIONAL + 4, ack);
+  buf[offset + 12] = ack >>> 24;
+  buf[offset + 13] = (ack >>> 16) & 0xff;
+  buf[offset + 14] = (ack >>> 8) & 0xff;
+  buf[offset + 15] = ack & 0xff;
   return 16;
 }
 

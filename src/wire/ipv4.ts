@@ -399,14 +399,27 @@ export function writeIpv4Header(
   let sum = 0x4500 + tlen + id + w3 + w4 + sh + sl + dh + dl;
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
-  put16(buf, offset + IPV4_FIELD.VER_IHL, 0x4500);
-  put16(buf, offset + IPV4_FIELD.TOTAL_LENGTH, tlen);
-  put16(buf, offset + IPV4_FIELD.IDENTIFICATION, id);
-  put16(buf, offset + IPV4_FIELD.FLAGS_FRAGMENT_OFFSET, w3);
-  put16(buf, offset + IPV4_FIELD.TIME_TO_LIVE, w4);
-  put16(buf, offset + IPV4_FIELD.HEADER_CHECKSUM, ~sum);
-  put32(buf, offset + IPV4_FIELD.SOURCE_ADDRESS, sourceAddress);
-  put32(buf, offset + IPV4_FIELD.DESTINATION_ADDRESS, destinationAddress);
+  const ck = ~sum & 0xffff;
+  buf[offset] = 0x45;
+  buf[offset + 1] = 0;
+  buf[offset + 2] = tlen >>> 8;
+  buf[offset + 3] = tlen & 0xff;
+  buf[offset + 4] = id >>> 8;
+  buf[offset + 5] = id & 0xff;
+  buf[offset + 6] = w3 >>> 8;
+  buf[offset + 7] = 0;
+  buf[offset + 8] = w4 >>> 8;
+  buf[offset + 9] = w4 & 0xff;
+  buf[offset + 10] = ck >>> 8;
+  buf[offset + 11] = ck & 0xff;
+  buf[offset + 12] = sh >>> 8;
+  buf[offset + 13] = sh & 0xff;
+  buf[offset + 14] = sl >>> 8;
+  buf[offset + 15] = sl & 0xff;
+  buf[offset + 16] = dh >>> 8;
+  buf[offset + 17] = dh & 0xff;
+  buf[offset + 18] = dl >>> 8;
+  buf[offset + 19] = dl & 0xff;
   return IPV4_MIN_HEADER_LENGTH;
 }
 
