@@ -23,7 +23,7 @@
 
 import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
-import { beginCpPacket } from './ncp.js';
+import { beginCpPacket, type UnknownCodePacket } from './ncp.js';
 
 /** CHAP Code field values (RFC 1994 §4; RFC 2759 §7 adds Change-Password). */
 export enum ChapCode {
@@ -70,13 +70,8 @@ export interface ChapResult {
   readonly message: Uint8Array;
 }
 
-/** A code this codec does not interpret (e.g. MS-CHAP Change-Password). */
-export interface ChapUnknown {
-  readonly kind: 'unknown';
-  readonly code: number;
-  readonly identifier: number;
-  readonly data: Uint8Array;
-}
+/** A code this codec does not interpret (e.g. MS-CHAP Change-Password): the shared unknown-code packet. */
+export type ChapUnknown = UnknownCodePacket;
 
 /** Every CHAP packet. Switch on `kind`. */
 export type ChapPacket = ChapChallengeResponse | ChapResult | ChapUnknown;

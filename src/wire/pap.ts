@@ -23,7 +23,7 @@
 
 import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
-import { beginCpPacket } from './ncp.js';
+import { beginCpPacket, type UnknownCodePacket } from './ncp.js';
 
 /** PAP Code field values (RFC 1334 §2.2). */
 export enum PapCode {
@@ -53,13 +53,8 @@ export interface PapAuthenticateReply {
   readonly message: Uint8Array;
 }
 
-/** A code RFC 1334 does not define (the authenticator discards it). */
-export interface PapUnknown {
-  readonly kind: 'unknown';
-  readonly code: number;
-  readonly identifier: number;
-  readonly data: Uint8Array;
-}
+/** A code RFC 1334 does not define (the authenticator discards it): the shared unknown-code packet. */
+export type PapUnknown = UnknownCodePacket;
 
 /** Every PAP packet. Switch on `kind`. */
 export type PapPacket = PapAuthenticateRequest | PapAuthenticateReply | PapUnknown;
