@@ -15,16 +15,10 @@
 
 import { u16, u32 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
+import { IpProtocol } from '../wire/ipv4.js';
 
-/** IP protocol numbers used in output (IANA "Assigned Internet Protocol Numbers"). */
-export enum IpProtocol {
-  Icmp = 1,
-  Tcp = 6,
-  Udp = 17,
-  /** GRE (RFC 2784); PPTP's enhanced GRE is version 1 of it (RFC 2637 §4.1). */
-  Gre = 47,
-  Icmpv6 = 58,
-}
+/** IP protocol numbers used in output: the stack's own table (IANA "Assigned Internet Protocol Numbers"). */
+export { IpProtocol };
 
 /** Display names of IP protocol numbers. */
 export const IP_PROTOCOL_NAMES: Readonly<Record<number, string>> = {

@@ -19,7 +19,9 @@
  * §3.1 (TCP header and checksum), RFC 768 (UDP), RFC 1071 (computing the
  * checksum), linux/virtio_net.h and linux/if_tun.h.
  */
+import { put16 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
+import { IPV4_FIELD, internetChecksum } from '../wire/ipv4.js';
 
 // ---------------------------------------------------------------------------
 // virtio_net_hdr
@@ -281,13 +283,8 @@ export function pseudoHeaderSumV6(p: Uint8Array, off: number, protocol: number, 
 
 /** The IPv4 header checksum (RFC 791 §3.1) over `ihl` bytes at `p[0]`, written into place. */
 function writeIpv4HeaderChecksum(p: Uint8Array, off: number, ihl: number): void {
-  p[off + 10] = 0;
-  p[off + 11] = 0;
-  let s = 0;
-  for (let i = off; i < off + ihl; i += 2) s += (p[i]! << 8) | p[i + 1]!;
-  const c = checksumFinish(fold(s));
-  p[off + 10] = c >>> 8;
-  p[off + 11] = c & 0xff;
+  put16(p, off + IPV4_FIELD.HEADER_CHECKSUM, 0);
+  put16(p, off + IPV4_FIELD.HEADER_CHECKSUM, internetChecksum(p, off, ihl));
 }
 
 // ---------------------------------------------------------------------------

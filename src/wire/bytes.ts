@@ -12,6 +12,22 @@ export function viewOf(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/**
+ * The buffer an encoder writes `length` bytes into at `offset`: `out`, or a
+ * new buffer of exactly `length` bytes when `out` is omitted. Throws
+ * `RangeError` ("`what`: output buffer too small") when they do not fit.
+ */
+export function outputBuffer(
+  out: Uint8Array | undefined,
+  offset: number,
+  length: number,
+  what: string,
+): Uint8Array {
+  const buf = out ?? new Uint8Array(length);
+  if (offset < 0 || offset + length > buf.length) throw new RangeError(`${what}: output buffer too small`);
+  return buf;
+}
+
 /** Big-endian unsigned 16-bit read. Caller has checked `off + 2 <= b.length`. */
 export function u16(b: Uint8Array, off: number): number {
   return (b[off]! << 8) | b[off + 1]!;

@@ -11,38 +11,27 @@
  */
 
 import { put32, u32 } from './bytes.js';
-import { CP_HEADER_LENGTH, type CpOption, type CpPacket, decodeCpPacket } from './cp.js';
+import { CP_HEADER_LENGTH, CpCode, type CpOption, type CpPacket, codeOfKind, decodeCpPacket } from './cp.js';
 import {
   beginCpPacket,
   decodeNcpCommon,
   expectOptionLength,
+  NCP_CODES,
   type NcpPacket,
-  ncpCommonCode,
   ncpCommonDataLength,
   writeNcpCommonData,
-} from './lcp.js';
+} from './ncp.js';
 
-/** CCP Code field values (RFC 1962 §3). */
-export enum CcpCode {
-  /** RFC 1661 §5.1 */
-  ConfigureRequest = 1,
-  /** RFC 1661 §5.2 */
-  ConfigureAck = 2,
-  /** RFC 1661 §5.3 */
-  ConfigureNak = 3,
-  /** RFC 1661 §5.4 */
-  ConfigureReject = 4,
-  /** RFC 1661 §5.5 */
-  TerminateRequest = 5,
-  /** RFC 1661 §5.5 */
-  TerminateAck = 6,
-  /** RFC 1661 §5.6 */
-  CodeReject = 7,
+/** CCP Code field values (RFC 1962 §3): the shared codes 1–7, then Reset-Request and Reset-Ack. */
+export const CcpCode = {
+  ...CpCode,
   /** RFC 1962 §3.1 */
-  ResetRequest = 14,
+  ResetRequest: 14,
   /** RFC 1962 §3.1 */
-  ResetAck = 15,
-}
+  ResetAck: 15,
+} as const;
+/** One of the {@link CcpCode} values. */
+export type CcpCode = (typeof CcpCode)[keyof typeof CcpCode];
 
 /**
  * Reset-Request / Reset-Ack (RFC 1962 §3.1): "the Data field filled with any
@@ -76,16 +65,16 @@ export function decodeCcpPacket(bytes: Uint8Array): CcpPacket {
   return ccpPacketFromCp(decodeCpPacket(bytes));
 }
 
+/** The Code of each CCP packet kind: the shared 1–7, then Reset-Request and Reset-Ack. */
+const CCP_CODES = {
+  ...NCP_CODES,
+  'reset-request': CcpCode.ResetRequest,
+  'reset-ack': CcpCode.ResetAck,
+} as const;
+
 /** The Code of a CCP packet value. */
 export function ccpCode(p: CcpPacket): number {
-  switch (p.kind) {
-    case 'reset-request':
-      return CcpCode.ResetRequest;
-    case 'reset-ack':
-      return CcpCode.ResetAck;
-    default:
-      return ncpCommonCode(p);
-  }
+  return codeOfKind(CCP_CODES, p);
 }
 
 function isReset(p: CcpPacket): p is CcpResetPacket {

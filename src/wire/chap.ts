@@ -21,9 +21,9 @@
  * Ownership: `value`, `name`, `message` and `data` are views into the input.
  */
 
-import { CP_HEADER_LENGTH, decodeCpPacket } from './cp.js';
+import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
-import { beginCpPacket } from './lcp.js';
+import { beginCpPacket, type UnknownCodePacket } from './ncp.js';
 
 /** CHAP Code field values (RFC 1994 §4; RFC 2759 §7 adds Change-Password). */
 export enum ChapCode {
@@ -70,13 +70,8 @@ export interface ChapResult {
   readonly message: Uint8Array;
 }
 
-/** A code this codec does not interpret (e.g. MS-CHAP Change-Password). */
-export interface ChapUnknown {
-  readonly kind: 'unknown';
-  readonly code: number;
-  readonly identifier: number;
-  readonly data: Uint8Array;
-}
+/** A code this codec does not interpret (e.g. MS-CHAP Change-Password): the shared unknown-code packet. */
+export type ChapUnknown = UnknownCodePacket;
 
 /** Every CHAP packet. Switch on `kind`. */
 export type ChapPacket = ChapChallengeResponse | ChapResult | ChapUnknown;
@@ -122,20 +117,17 @@ export function decodeChapPacket(bytes: Uint8Array): ChapPacket {
   }
 }
 
+/** The Code of each CHAP packet kind (RFC 1994 §4). */
+const CHAP_CODES = {
+  challenge: ChapCode.Challenge,
+  response: ChapCode.Response,
+  success: ChapCode.Success,
+  failure: ChapCode.Failure,
+} as const;
+
 /** The Code of a CHAP packet value. */
 export function chapCode(p: ChapPacket): number {
-  switch (p.kind) {
-    case 'challenge':
-      return ChapCode.Challenge;
-    case 'response':
-      return ChapCode.Response;
-    case 'success':
-      return ChapCode.Success;
-    case 'failure':
-      return ChapCode.Failure;
-    case 'unknown':
-      return p.code;
-  }
+  return codeOfKind(CHAP_CODES, p);
 }
 
 function chapDataLength(p: ChapPacket): number {

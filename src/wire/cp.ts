@@ -22,7 +22,7 @@
  * copy them to keep them past the call.
  */
 
-import { put16, u16 } from './bytes.js';
+import { outputBuffer, put16, u16 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the control-protocol header (RFC 1661 §5). */
@@ -38,25 +38,28 @@ export const CP_HEADER_LENGTH = 4;
 
 /**
  * Codes shared by LCP, IPCP, IPv6CP and CCP (RFC 1661 §5). LCP adds 8–11
- * (and RFC 1570's 12–13); CCP adds 14–15 (RFC 1962 §2). Every protocol's
- * code enum starts with these.
+ * (and RFC 1570's 12–13); CCP adds 14–15 (RFC 1962 §2). Each protocol's
+ * code table spreads this one and adds its own, so the shared seven are
+ * written once.
  */
-export enum CpCode {
+export const CpCode = {
   /** RFC 1661 §5.1 */
-  ConfigureRequest = 1,
+  ConfigureRequest: 1,
   /** RFC 1661 §5.2 */
-  ConfigureAck = 2,
+  ConfigureAck: 2,
   /** RFC 1661 §5.3 */
-  ConfigureNak = 3,
+  ConfigureNak: 3,
   /** RFC 1661 §5.4 */
-  ConfigureReject = 4,
+  ConfigureReject: 4,
   /** RFC 1661 §5.5 */
-  TerminateRequest = 5,
+  TerminateRequest: 5,
   /** RFC 1661 §5.5 */
-  TerminateAck = 6,
+  TerminateAck: 6,
   /** RFC 1661 §5.6 */
-  CodeReject = 7,
-}
+  CodeReject: 7,
+} as const;
+/** One of the {@link CpCode} values. */
+export type CpCode = (typeof CpCode)[keyof typeof CpCode];
 
 /** One control-protocol packet. `data` is everything after the 4-byte header, cut to `Length`. */
 export interface CpPacket {
@@ -69,6 +72,31 @@ export interface CpPacket {
 export interface CpOption {
   readonly type: number;
   readonly data: Uint8Array;
+}
+
+/**
+ * The Code of a packet value: its protocol's kind → Code table gives it,
+ * and a packet of `kind: 'unknown'` keeps the Code it was decoded with (so
+ * Code-Reject can echo it). One lookup for LCP, IPCP, IPv6CP, CCP, PAP and
+ * CHAP instead of a switch in each.
+ */
+export function codeOfKind<K extends string>(
+  codes: Readonly<Record<K, number>>,
+  p: { readonly kind: NoInfer<K> } | { readonly kind: 'unknown'; readonly code: number },
+): number {
+  return p.kind === 'unknown' ? (p as { readonly code: number }).code : codes[p.kind as K];
+}
+
+/**
+ * The Type of a typed option value: its protocol's kind → Type table gives
+ * it, and an option of `kind: 'unknown'` keeps the Type it was decoded with
+ * (so Configure-Reject can echo it byte for byte, RFC 1661 §5.4).
+ */
+export function typeOfKind<K extends string>(
+  types: Readonly<Record<K, number>>,
+  o: { readonly kind: NoInfer<K> } | { readonly kind: 'unknown'; readonly type: number },
+): number {
+  return o.kind === 'unknown' ? (o as { readonly type: number }).type : types[o.kind as K];
 }
 
 /**
@@ -117,8 +145,7 @@ export function cpPacketLength(p: CpPacket): number {
 export function encodeCpPacket(p: CpPacket, out?: Uint8Array, offset = 0): Uint8Array {
   const len = cpPacketLength(p);
   if (len > 0xffff) throw new RangeError(`control packet too long: ${len}`);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeCpPacket: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeCpPacket');
   buf[offset + CP_FIELD.CODE] = p.code & 0xff;
   buf[offset + CP_FIELD.IDENTIFIER] = p.identifier & 0xff;
   put16(buf, offset + CP_FIELD.LENGTH, len);
@@ -174,8 +201,7 @@ export function cpOptionsLength(opts: readonly CpOption[]): number {
 /** Encodes an option list into `out` at `offset` (allocating when omitted); returns a view of the bytes written. */
 export function encodeCpOptions(opts: readonly CpOption[], out?: Uint8Array, offset = 0): Uint8Array {
   const len = cpOptionsLength(opts);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeCpOptions: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeCpOptions');
   let off = offset;
   for (const o of opts) {
     const olen = 2 + o.data.length;

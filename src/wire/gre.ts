@@ -31,7 +31,7 @@
  * Ownership: `payload` is a `subarray` view into the input.
  */
 
-import { u16, u32 } from './bytes.js';
+import { outputBuffer, u16, u32 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the enhanced GRE header fields (RFC 2637 §4.1). */
@@ -354,8 +354,7 @@ export function writeGreDataHeader(
 /** Encodes a whole packet (header + a copy of the payload); allocates when `out` is omitted. */
 export function encodeGrePacket(p: GrePacket, out?: Uint8Array, offset = 0): Uint8Array {
   const len = grePacketLength(p);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeGrePacket: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeGrePacket');
   const hlen = encodeGreHeader(p, p.payload.length, buf, offset);
   buf.set(p.payload, offset + hlen);
   return buf.subarray(offset, offset + len);

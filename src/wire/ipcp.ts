@@ -13,7 +13,7 @@
  */
 
 import { put32, u16, u32 } from './bytes.js';
-import { type CpOption, protocolOptionData } from './cp.js';
+import { type CpOption, protocolOptionData, typeOfKind } from './cp.js';
 import {
   decodeNcpPacket,
   encodeNcpPacket,
@@ -21,7 +21,7 @@ import {
   expectOptionMinLength,
   type NcpPacket,
   ncpPacketLength,
-} from './lcp.js';
+} from './ncp.js';
 
 /** IPCP packets: codes 1–7 (RFC 1332 §2). */
 export type IpcpPacket = NcpPacket;
@@ -109,26 +109,20 @@ export function decodeIpcpOption(o: CpOption): IpcpOption {
   }
 }
 
+/** The Type of each typed IPCP option. */
+const IPCP_OPTION_TYPES = {
+  'ip-addresses': IpcpOptionType.IpAddresses,
+  'ip-compression-protocol': IpcpOptionType.IpCompressionProtocol,
+  'ip-address': IpcpOptionType.IpAddress,
+  'primary-dns': IpcpOptionType.PrimaryDnsServerAddress,
+  'primary-nbns': IpcpOptionType.PrimaryNbnsServerAddress,
+  'secondary-dns': IpcpOptionType.SecondaryDnsServerAddress,
+  'secondary-nbns': IpcpOptionType.SecondaryNbnsServerAddress,
+} as const;
+
 /** The Type of a typed IPCP option. */
 export function ipcpOptionType(o: IpcpOption): number {
-  switch (o.kind) {
-    case 'ip-addresses':
-      return IpcpOptionType.IpAddresses;
-    case 'ip-compression-protocol':
-      return IpcpOptionType.IpCompressionProtocol;
-    case 'ip-address':
-      return IpcpOptionType.IpAddress;
-    case 'primary-dns':
-      return IpcpOptionType.PrimaryDnsServerAddress;
-    case 'primary-nbns':
-      return IpcpOptionType.PrimaryNbnsServerAddress;
-    case 'secondary-dns':
-      return IpcpOptionType.SecondaryDnsServerAddress;
-    case 'secondary-nbns':
-      return IpcpOptionType.SecondaryNbnsServerAddress;
-    case 'unknown':
-      return o.type;
-  }
+  return typeOfKind(IPCP_OPTION_TYPES, o);
 }
 
 /** Encodes a typed IPCP option as a raw option (new bytes). */

@@ -30,7 +30,7 @@
  * copy them to keep them past the call.
  */
 
-import { u16, u32 } from './bytes.js';
+import { outputBuffer, put16, put32, u16, u32 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the IPv4 header fields (RFC 791 §3.1). */
@@ -353,32 +353,18 @@ export function encodeIpv4Header(
     (h.dontFragment ? IPV4_FLAG.DONT_FRAGMENT : 0) |
     (h.moreFragments ? IPV4_FLAG.MORE_FRAGMENTS : 0) |
     (h.fragmentOffset & IPV4_FLAG.FRAGMENT_OFFSET_MASK);
-  const src = h.sourceAddress;
-  const dst = h.destinationAddress;
-  buf[offset] = 0x40 | (hlen >>> 2);
-  buf[offset + 1] = h.typeOfService & 0xff;
-  buf[offset + 2] = tlen >>> 8;
-  buf[offset + 3] = tlen & 0xff;
-  buf[offset + 4] = (h.identification >>> 8) & 0xff;
-  buf[offset + 5] = h.identification & 0xff;
-  buf[offset + 6] = frag >>> 8;
-  buf[offset + 7] = frag & 0xff;
-  buf[offset + 8] = h.timeToLive & 0xff;
-  buf[offset + 9] = h.protocol & 0xff;
-  buf[offset + 10] = 0;
-  buf[offset + 11] = 0;
-  buf[offset + 12] = src >>> 24;
-  buf[offset + 13] = (src >>> 16) & 0xff;
-  buf[offset + 14] = (src >>> 8) & 0xff;
-  buf[offset + 15] = src & 0xff;
-  buf[offset + 16] = dst >>> 24;
-  buf[offset + 17] = (dst >>> 16) & 0xff;
-  buf[offset + 18] = (dst >>> 8) & 0xff;
-  buf[offset + 19] = dst & 0xff;
+  buf[offset + IPV4_FIELD.VER_IHL] = 0x40 | (hlen >>> 2);
+  buf[offset + IPV4_FIELD.TYPE_OF_SERVICE] = h.typeOfService & 0xff;
+  put16(buf, offset + IPV4_FIELD.TOTAL_LENGTH, tlen);
+  put16(buf, offset + IPV4_FIELD.IDENTIFICATION, h.identification);
+  put16(buf, offset + IPV4_FIELD.FLAGS_FRAGMENT_OFFSET, frag);
+  buf[offset + IPV4_FIELD.TIME_TO_LIVE] = h.timeToLive & 0xff;
+  buf[offset + IPV4_FIELD.PROTOCOL] = h.protocol & 0xff;
+  put16(buf, offset + IPV4_FIELD.HEADER_CHECKSUM, 0);
+  put32(buf, offset + IPV4_FIELD.SOURCE_ADDRESS, h.sourceAddress);
+  put32(buf, offset + IPV4_FIELD.DESTINATION_ADDRESS, h.destinationAddress);
   if (opts.length) buf.set(opts, offset + IPV4_FIELD.OPTIONS);
-  const sum = internetChecksum(buf, offset, hlen);
-  buf[offset + 10] = sum >>> 8;
-  buf[offset + 11] = sum & 0xff;
+  put16(buf, offset + IPV4_FIELD.HEADER_CHECKSUM, internetChecksum(buf, offset, hlen));
   return hlen;
 }
 
@@ -444,8 +430,7 @@ export function writeIpv4Header(
  */
 export function encodeIpv4Packet(p: Ipv4Packet, out?: Uint8Array, offset = 0): Uint8Array {
   const len = ipv4PacketLength(p);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeIpv4Packet: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeIpv4Packet');
   const hlen = encodeIpv4Header(p, p.payload.length, buf, offset);
   buf.set(p.payload, offset + hlen);
   return buf.subarray(offset, offset + len);

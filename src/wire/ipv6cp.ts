@@ -12,7 +12,7 @@
  */
 
 import { u16 } from './bytes.js';
-import { type CpOption, protocolOptionData } from './cp.js';
+import { type CpOption, protocolOptionData, typeOfKind } from './cp.js';
 import {
   decodeNcpPacket,
   encodeNcpPacket,
@@ -20,7 +20,7 @@ import {
   expectOptionMinLength,
   type NcpPacket,
   ncpPacketLength,
-} from './lcp.js';
+} from './ncp.js';
 
 /** IPv6CP packets: codes 1–7 (RFC 5072 §3). */
 export type Ipv6cpPacket = NcpPacket;
@@ -70,16 +70,15 @@ export function decodeIpv6cpOption(o: CpOption): Ipv6cpOption {
   }
 }
 
+/** The Type of each typed IPv6CP option. */
+const IPV6CP_OPTION_TYPES = {
+  'interface-identifier': Ipv6cpOptionType.InterfaceIdentifier,
+  'ipv6-compression-protocol': Ipv6cpOptionType.Ipv6CompressionProtocol,
+} as const;
+
 /** The Type of a typed IPv6CP option. */
 export function ipv6cpOptionType(o: Ipv6cpOption): number {
-  switch (o.kind) {
-    case 'interface-identifier':
-      return Ipv6cpOptionType.InterfaceIdentifier;
-    case 'ipv6-compression-protocol':
-      return Ipv6cpOptionType.Ipv6CompressionProtocol;
-    case 'unknown':
-      return o.type;
-  }
+  return typeOfKind(IPV6CP_OPTION_TYPES, o);
 }
 
 /**

@@ -17,9 +17,10 @@
  *    automaton answers with Configure-Nak or Configure-Reject.
  *
  * The shared packet shapes (Configure-*, Terminate-*, Code-Reject, unknown
- * codes) are exported here too, because IPCP, IPv6CP and CCP use "exactly
- * the same packet exchange mechanism as the Link Control Protocol"
- * (RFC 1332 §2) with codes 1–7 only.
+ * codes) and the option Length checks live in `ncp.ts`, because IPCP,
+ * IPv6CP and CCP use "exactly the same packet exchange mechanism as the
+ * Link Control Protocol" (RFC 1332 §2) with codes 1–7 only; this file
+ * re-exports them, so LCP's whole vocabulary is importable from here.
  *
  * Ownership: every `Uint8Array` in a decoded value is a `subarray` view into
  * the input. Copy it to keep it past the call.
@@ -27,246 +28,50 @@
 
 import { put16, put32, u16, u32 } from './bytes.js';
 import {
-  CP_FIELD,
   CP_HEADER_LENGTH,
+  CpCode,
   type CpOption,
   type CpPacket,
-  cpOptionsLength,
-  decodeCpOptions,
+  codeOfKind,
   decodeCpPacket,
-  encodeCpOptions,
   protocolOptionData,
+  typeOfKind,
 } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
+import {
+  beginCpPacket,
+  decodeNcpCommon,
+  expectOptionLength,
+  expectOptionMinLength,
+  NCP_CODES,
+  type NcpPacket,
+  ncpCommonDataLength,
+  writeNcpCommonData,
+} from './ncp.js';
 import { PppProtocol } from './ppp.js';
+
+export * from './ncp.js';
 
 // ─── Codes ──────────────────────────────────────────────────────────────────
 
-/** LCP Code field values (RFC 1661 §5, RFC 1570 §1). */
-export enum LcpCode {
-  /** RFC 1661 §5.1 */
-  ConfigureRequest = 1,
-  /** RFC 1661 §5.2 */
-  ConfigureAck = 2,
-  /** RFC 1661 §5.3 */
-  ConfigureNak = 3,
-  /** RFC 1661 §5.4 */
-  ConfigureReject = 4,
-  /** RFC 1661 §5.5 */
-  TerminateRequest = 5,
-  /** RFC 1661 §5.5 */
-  TerminateAck = 6,
-  /** RFC 1661 §5.6 */
-  CodeReject = 7,
+/** LCP Code field values (RFC 1661 §5, RFC 1570 §1): the shared codes 1–7, then LCP's own. */
+export const LcpCode = {
+  ...CpCode,
   /** RFC 1661 §5.7 */
-  ProtocolReject = 8,
+  ProtocolReject: 8,
   /** RFC 1661 §5.8 */
-  EchoRequest = 9,
+  EchoRequest: 9,
   /** RFC 1661 §5.8 */
-  EchoReply = 10,
+  EchoReply: 10,
   /** RFC 1661 §5.9 */
-  DiscardRequest = 11,
+  DiscardRequest: 11,
   /** RFC 1570 §1.1 */
-  Identification = 12,
+  Identification: 12,
   /** RFC 1570 §1.2 */
-  TimeRemaining = 13,
-}
-
-// ─── Packets shared by every control protocol (codes 1–7) ──────────────────
-
-/** The four option-carrying codes (RFC 1661 §5.1–5.4). */
-export type ConfigureKind = 'configure-request' | 'configure-ack' | 'configure-nak' | 'configure-reject';
-
-/**
- * Configure-Request/Ack/Nak/Reject (RFC 1661 §5.1–5.4): the Data field is a
- * list of Configuration Options, kept raw so a Reject can echo them exactly.
- */
-export interface ConfigurePacket {
-  readonly kind: ConfigureKind;
-  readonly identifier: number;
-  readonly options: readonly CpOption[];
-}
-
-/** Terminate-Request/Ack (RFC 1661 §5.5): "The Data field is zero or more octets, and contains uninterpreted data for use by the sender." */
-export interface TerminatePacket {
-  readonly kind: 'terminate-request' | 'terminate-ack';
-  readonly identifier: number;
-  readonly data: Uint8Array;
-}
-
-/**
- * Code-Reject (RFC 1661 §5.6): `rejectedPacket` is "a copy of the LCP packet
- * which is being rejected", possibly truncated to the MRU, so it is kept raw
- * (decode it with `decodeCpPacket` if it is complete).
- */
-export interface CodeRejectPacket {
-  readonly kind: 'code-reject';
-  readonly identifier: number;
-  readonly rejectedPacket: Uint8Array;
-}
-
-/**
- * A packet whose Code this protocol does not define. It is representable so
- * that the automaton can answer with Code-Reject (RFC 1661 §5.6: "This MUST
- * be reported back to the sender of the unknown Code by transmitting a
- * Code-Reject").
- */
-export interface UnknownCodePacket {
-  readonly kind: 'unknown';
-  readonly code: number;
-  readonly identifier: number;
-  readonly data: Uint8Array;
-}
-
-/** The packet set of an NCP without extra codes (IPCP, IPv6CP: codes 1–7 only). */
-export type NcpPacket = ConfigurePacket | TerminatePacket | CodeRejectPacket | UnknownCodePacket;
-
-const CONFIGURE_KINDS: readonly ConfigureKind[] = [
-  'configure-request',
-  'configure-ack',
-  'configure-nak',
-  'configure-reject',
-];
-
-/**
- * Decodes the Data of a code 1–7 packet into its typed form, or returns
- * `undefined` when the code is not one of 1–7 (the caller handles its own
- * extra codes or maps it to {@link UnknownCodePacket}).
- *
- * Throws {@link WireError} when a Configure-* option list is malformed:
- * RFC 1661 §6 "When the Data field is indicated by the Length to extend
- * beyond the end of the Information field, the entire packet is silently
- * discarded without affecting the automaton."
- */
-export function decodeNcpCommon(p: CpPacket): NcpPacket | undefined {
-  const identifier = p.identifier;
-  switch (p.code) {
-    case 1:
-    case 2:
-    case 3:
-    case 4:
-      return { kind: CONFIGURE_KINDS[p.code - 1]!, identifier, options: decodeCpOptions(p.data) };
-    case 5:
-      return { kind: 'terminate-request', identifier, data: p.data };
-    case 6:
-      return { kind: 'terminate-ack', identifier, data: p.data };
-    case 7:
-      return { kind: 'code-reject', identifier, rejectedPacket: p.data };
-    default:
-      return undefined;
-  }
-}
-
-/** Code of a code 1–7 packet kind. */
-export function ncpCommonCode(p: NcpPacket): number {
-  switch (p.kind) {
-    case 'configure-request':
-      return 1;
-    case 'configure-ack':
-      return 2;
-    case 'configure-nak':
-      return 3;
-    case 'configure-reject':
-      return 4;
-    case 'terminate-request':
-      return 5;
-    case 'terminate-ack':
-      return 6;
-    case 'code-reject':
-      return 7;
-    case 'unknown':
-      return p.code;
-  }
-}
-
-/** Data length (after the 4-byte header) of a code 1–7 or unknown packet. */
-export function ncpCommonDataLength(p: NcpPacket): number {
-  switch (p.kind) {
-    case 'configure-request':
-    case 'configure-ack':
-    case 'configure-nak':
-    case 'configure-reject':
-      return cpOptionsLength(p.options);
-    case 'terminate-request':
-    case 'terminate-ack':
-    case 'unknown':
-      return p.data.length;
-    case 'code-reject':
-      return p.rejectedPacket.length;
-  }
-}
-
-/** Writes the Data of a code 1–7 or unknown packet at `off` in `buf`. */
-export function writeNcpCommonData(p: NcpPacket, buf: Uint8Array, off: number): void {
-  switch (p.kind) {
-    case 'configure-request':
-    case 'configure-ack':
-    case 'configure-nak':
-    case 'configure-reject':
-      encodeCpOptions(p.options, buf, off);
-      return;
-    case 'terminate-request':
-    case 'terminate-ack':
-    case 'unknown':
-      buf.set(p.data, off);
-      return;
-    case 'code-reject':
-      buf.set(p.rejectedPacket, off);
-      return;
-  }
-}
-
-/**
- * Writes the Code/Identifier/Length header for a packet of `dataLength`
- * Data bytes at `offset` in `out` (allocating when omitted) and returns the
- * whole packet's view; the caller fills in the Data.
- */
-export function beginCpPacket(
-  code: number,
-  identifier: number,
-  dataLength: number,
-  out: Uint8Array | undefined,
-  offset: number,
-  what: string,
-): Uint8Array {
-  const len = CP_HEADER_LENGTH + dataLength;
-  if (len > 0xffff) throw new RangeError(`${what}: packet too long (${len})`);
-  const buf = out ?? new Uint8Array(len);
-  if (offset < 0 || offset + len > buf.length) throw new RangeError(`${what}: output buffer too small`);
-  buf[offset + CP_FIELD.CODE] = code & 0xff;
-  buf[offset + CP_FIELD.IDENTIFIER] = identifier & 0xff;
-  put16(buf, offset + CP_FIELD.LENGTH, len);
-  return buf.subarray(offset, offset + len);
-}
-
-/**
- * Decodes a packet of an NCP that has only codes 1–7 (IPCP RFC 1332 §2,
- * IPv6CP RFC 5072 §3); other codes become `{kind: 'unknown'}` for
- * Code-Reject.
- */
-export function decodeNcpPacket(bytes: Uint8Array): NcpPacket {
-  const p = decodeCpPacket(bytes);
-  return decodeNcpCommon(p) ?? { kind: 'unknown', code: p.code, identifier: p.identifier, data: p.data };
-}
-
-/** Encoded size of an {@link NcpPacket}. */
-export function ncpPacketLength(p: NcpPacket): number {
-  return CP_HEADER_LENGTH + ncpCommonDataLength(p);
-}
-
-/** Encodes an {@link NcpPacket} into `out` at `offset` (allocating when omitted); returns a view of the bytes written. */
-export function encodeNcpPacket(p: NcpPacket, out?: Uint8Array, offset = 0): Uint8Array {
-  const pkt = beginCpPacket(
-    ncpCommonCode(p),
-    p.identifier,
-    ncpCommonDataLength(p),
-    out,
-    offset,
-    'encodeNcpPacket',
-  );
-  writeNcpCommonData(p, pkt, CP_HEADER_LENGTH);
-  return pkt;
-}
+  TimeRemaining: 13,
+} as const;
+/** One of the {@link LcpCode} values. */
+export type LcpCode = (typeof LcpCode)[keyof typeof LcpCode];
 
 // ─── LCP-only packets ───────────────────────────────────────────────────────
 
@@ -435,24 +240,20 @@ export function decodeLcpPacket(bytes: Uint8Array): LcpPacket {
   return lcpPacketFromCp(decodeCpPacket(bytes));
 }
 
+/** The Code of each LCP packet kind: the shared 1–7, then LCP's own. */
+const LCP_CODES = {
+  ...NCP_CODES,
+  'protocol-reject': LcpCode.ProtocolReject,
+  'echo-request': LcpCode.EchoRequest,
+  'echo-reply': LcpCode.EchoReply,
+  'discard-request': LcpCode.DiscardRequest,
+  identification: LcpCode.Identification,
+  'time-remaining': LcpCode.TimeRemaining,
+} as const;
+
 /** The Code of an LCP packet value. */
 export function lcpCode(p: LcpPacket): number {
-  switch (p.kind) {
-    case 'protocol-reject':
-      return LcpCode.ProtocolReject;
-    case 'echo-request':
-      return LcpCode.EchoRequest;
-    case 'echo-reply':
-      return LcpCode.EchoReply;
-    case 'discard-request':
-      return LcpCode.DiscardRequest;
-    case 'identification':
-      return LcpCode.Identification;
-    case 'time-remaining':
-      return LcpCode.TimeRemaining;
-    default:
-      return ncpCommonCode(p);
-  }
+  return codeOfKind(LCP_CODES, p);
 }
 
 function lcpDataLength(p: LcpPacket): number {
@@ -580,47 +381,6 @@ export type LcpOption =
   | { readonly kind: 'unknown'; readonly type: number; readonly data: Uint8Array };
 
 /**
- * Thrown by the option-value decoders ({@link decodeLcpOption} and its IPCP,
- * IPv6CP and CCP siblings) when a known option's Length is wrong for its
- * Type. It is a {@link WireError} (code `BadOption`), distinct by class so
- * the automaton can tell "answer with Nak/Reject" from other failures:
- * RFC 1661 §6 "If a negotiable Configuration Option is received in a
- * Configure-Request, but with an invalid or unrecognized Length, a
- * Configure-Nak SHOULD be transmitted which includes the desired
- * Configuration Option with an appropriate Length and Data."
- */
-export class OptionLengthError extends WireError {
-  constructor(
-    readonly protocol: string,
-    readonly optionType: number,
-    /** The Length field (Type + Length + Data). */
-    readonly optionLength: number,
-    readonly expected: string,
-    reference: string,
-  ) {
-    super(
-      WireErrorCode.BadOption,
-      `${protocol} option ${optionType}: Length ${optionLength}, expected ${expected}`,
-      reference,
-    );
-  }
-}
-
-/** Throws {@link OptionLengthError} unless the option's Length equals `length`. */
-export function expectOptionLength(protocol: string, o: CpOption, length: number, reference: string): void {
-  if (o.data.length + 2 !== length) {
-    throw new OptionLengthError(protocol, o.type, o.data.length + 2, String(length), reference);
-  }
-}
-
-/** Throws {@link OptionLengthError} unless the option's Length is at least `min`. */
-export function expectOptionMinLength(protocol: string, o: CpOption, min: number, reference: string): void {
-  if (o.data.length + 2 < min) {
-    throw new OptionLengthError(protocol, o.type, o.data.length + 2, `>= ${min}`, reference);
-  }
-}
-
-/**
  * Decodes one raw LCP option into its typed value. Throws
  * {@link OptionLengthError} when the Length is wrong for the type; never
  * throws for unknown types.
@@ -666,26 +426,20 @@ export function decodeLcpOption(o: CpOption): LcpOption {
   }
 }
 
+/** The Type of each typed LCP option. */
+const LCP_OPTION_TYPES = {
+  mru: LcpOptionType.MaximumReceiveUnit,
+  accm: LcpOptionType.AsyncControlCharacterMap,
+  'authentication-protocol': LcpOptionType.AuthenticationProtocol,
+  'quality-protocol': LcpOptionType.QualityProtocol,
+  'magic-number': LcpOptionType.MagicNumber,
+  pfc: LcpOptionType.ProtocolFieldCompression,
+  acfc: LcpOptionType.AddressAndControlFieldCompression,
+} as const;
+
 /** The Type of a typed LCP option. */
 export function lcpOptionType(o: LcpOption): number {
-  switch (o.kind) {
-    case 'mru':
-      return LcpOptionType.MaximumReceiveUnit;
-    case 'accm':
-      return LcpOptionType.AsyncControlCharacterMap;
-    case 'authentication-protocol':
-      return LcpOptionType.AuthenticationProtocol;
-    case 'quality-protocol':
-      return LcpOptionType.QualityProtocol;
-    case 'magic-number':
-      return LcpOptionType.MagicNumber;
-    case 'pfc':
-      return LcpOptionType.ProtocolFieldCompression;
-    case 'acfc':
-      return LcpOptionType.AddressAndControlFieldCompression;
-    case 'unknown':
-      return o.type;
-  }
+  return typeOfKind(LCP_OPTION_TYPES, o);
 }
 
 /** Encodes a typed LCP option as a raw option (new bytes). */
@@ -740,6 +494,16 @@ export type AuthMethod = 'pap' | 'chap-md5' | 'mschap' | 'mschap-v2';
 /** Every {@link AuthMethod}, strongest first (the default preference order). */
 export const AUTH_METHODS: readonly AuthMethod[] = ['mschap-v2', 'mschap', 'chap-md5', 'pap'];
 
+/** The CHAP Algorithm octet of each CHAP-based {@link AuthMethod} (RFC 1994 §3, RFC 2433 §4, RFC 2759 §2). */
+const CHAP_ALGORITHMS = {
+  'chap-md5': ChapAlgorithm.Md5,
+  mschap: ChapAlgorithm.MsChap,
+  'mschap-v2': ChapAlgorithm.MsChapV2,
+} as const;
+
+/** The CHAP-based methods, keys of {@link CHAP_ALGORITHMS}. */
+const CHAP_METHODS = Object.keys(CHAP_ALGORITHMS) as (keyof typeof CHAP_ALGORITHMS)[];
+
 /**
  * The method an Authentication-Protocol option asks for, or `undefined` for
  * protocols and CHAP algorithms this stack does not speak (the automaton
@@ -749,40 +513,18 @@ export function authMethodOf(o: LcpOption): AuthMethod | undefined {
   if (o.kind !== 'authentication-protocol') return undefined;
   if (o.protocol === PppProtocol.Pap && o.data.length === 0) return 'pap';
   if (o.protocol === PppProtocol.Chap && o.data.length === 1) {
-    switch (o.data[0]) {
-      case ChapAlgorithm.Md5:
-        return 'chap-md5';
-      case ChapAlgorithm.MsChap:
-        return 'mschap';
-      case ChapAlgorithm.MsChapV2:
-        return 'mschap-v2';
-    }
+    return CHAP_METHODS.find((m) => CHAP_ALGORITHMS[m] === o.data[0]);
   }
   return undefined;
 }
 
 /** The Authentication-Protocol option value requesting `m`. */
 export function authProtocolOption(m: AuthMethod): LcpOption {
-  switch (m) {
-    case 'pap':
-      return { kind: 'authentication-protocol', protocol: PppProtocol.Pap, data: new Uint8Array(0) };
-    case 'chap-md5':
-      return {
+  return m === 'pap'
+    ? { kind: 'authentication-protocol', protocol: PppProtocol.Pap, data: new Uint8Array(0) }
+    : {
         kind: 'authentication-protocol',
         protocol: PppProtocol.Chap,
-        data: Uint8Array.of(ChapAlgorithm.Md5),
+        data: Uint8Array.of(CHAP_ALGORITHMS[m]),
       };
-    case 'mschap':
-      return {
-        kind: 'authentication-protocol',
-        protocol: PppProtocol.Chap,
-        data: Uint8Array.of(ChapAlgorithm.MsChap),
-      };
-    case 'mschap-v2':
-      return {
-        kind: 'authentication-protocol',
-        protocol: PppProtocol.Chap,
-        data: Uint8Array.of(ChapAlgorithm.MsChapV2),
-      };
-  }
 }

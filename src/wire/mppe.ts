@@ -22,6 +22,7 @@
  * Ownership: `payload` is a `subarray` view into the input.
  */
 
+import { outputBuffer } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets within the PPP Information field (RFC 3078 §3.1). */
@@ -172,8 +173,7 @@ export function encodeMppeHeader(h: MppeHeader, buf: Uint8Array, offset: number)
 /** Encodes header + a copy of the payload; allocates when `out` is omitted. */
 export function encodeMppePacket(p: MppePacket, out?: Uint8Array, offset = 0): Uint8Array {
   const len = mppePacketLength(p);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodeMppePacket: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodeMppePacket');
   encodeMppeHeader(p, buf, offset);
   buf.set(p.payload, offset + MPPE_HEADER_LENGTH);
   return buf.subarray(offset, offset + len);

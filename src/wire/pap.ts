@@ -21,9 +21,9 @@
  * input. The password is a secret: never log a decoded Authenticate-Request.
  */
 
-import { CP_HEADER_LENGTH, decodeCpPacket } from './cp.js';
+import { CP_HEADER_LENGTH, codeOfKind, decodeCpPacket } from './cp.js';
 import { WireError, WireErrorCode } from './errors.js';
-import { beginCpPacket } from './lcp.js';
+import { beginCpPacket, type UnknownCodePacket } from './ncp.js';
 
 /** PAP Code field values (RFC 1334 §2.2). */
 export enum PapCode {
@@ -53,13 +53,8 @@ export interface PapAuthenticateReply {
   readonly message: Uint8Array;
 }
 
-/** A code RFC 1334 does not define (the authenticator discards it). */
-export interface PapUnknown {
-  readonly kind: 'unknown';
-  readonly code: number;
-  readonly identifier: number;
-  readonly data: Uint8Array;
-}
+/** A code RFC 1334 does not define (the authenticator discards it): the shared unknown-code packet. */
+export type PapUnknown = UnknownCodePacket;
 
 /** Every PAP packet. Switch on `kind`. */
 export type PapPacket = PapAuthenticateRequest | PapAuthenticateReply | PapUnknown;
@@ -127,18 +122,16 @@ export function decodePapPacket(bytes: Uint8Array): PapPacket {
   }
 }
 
+/** The Code of each PAP packet kind (RFC 1334 §2.2). */
+const PAP_CODES = {
+  'authenticate-request': PapCode.AuthenticateRequest,
+  'authenticate-ack': PapCode.AuthenticateAck,
+  'authenticate-nak': PapCode.AuthenticateNak,
+} as const;
+
 /** The Code of a PAP packet value. */
 export function papCode(p: PapPacket): number {
-  switch (p.kind) {
-    case 'authenticate-request':
-      return PapCode.AuthenticateRequest;
-    case 'authenticate-ack':
-      return PapCode.AuthenticateAck;
-    case 'authenticate-nak':
-      return PapCode.AuthenticateNak;
-    case 'unknown':
-      return p.code;
-  }
+  return codeOfKind(PAP_CODES, p);
 }
 
 function papDataLength(p: PapPacket): number {

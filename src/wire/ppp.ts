@@ -9,6 +9,7 @@
  * seed's `pptp_xmit` does.
  */
 
+import { outputBuffer } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /**
@@ -252,8 +253,7 @@ export function encodePppFrame(
   if (p < 0 || p > 0xffff || !(p & 1) || p & 0x100 || p === 0xff)
     throw new RangeError(`invalid PPP Protocol 0x${p.toString(16)}`);
   const len = pppFrameLength(frame, flags);
-  const buf = out ?? new Uint8Array(len);
-  if (offset + len > buf.length) throw new RangeError('encodePppFrame: output buffer too small');
+  const buf = outputBuffer(out, offset, len, 'encodePppFrame');
   const first = frame.payload.length ? frame.payload[0]! : -1;
   const hlen = encodePppHeader(p, first, flags, buf, offset);
   buf.set(frame.payload, offset + hlen);

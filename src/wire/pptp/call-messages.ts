@@ -20,6 +20,7 @@
  */
 
 import {
+  PPTP_CALL_ROWS as CALL,
   definePptpMessage,
   type PptpMessageValueOf,
   reservedField,
@@ -28,12 +29,7 @@ import {
   u16Field,
   u32Field,
 } from './fields.js';
-import {
-  PPTP_CALL_STATISTICS_LENGTH,
-  PPTP_PHONE_NUMBER_LENGTH,
-  PPTP_SUBADDRESS_LENGTH,
-  PptpMessageType,
-} from './header.js';
+import { PPTP_CALL_STATISTICS_LENGTH, PPTP_PHONE_NUMBER_LENGTH, PptpMessageType } from './header.js';
 
 /** Result Code of Outgoing-Call-Reply (RFC 2637 §2.8). */
 export enum PptpOutgoingCallResult {
@@ -104,24 +100,24 @@ export enum PptpDisconnectResult {
 /** OCRQ as a field table (RFC 2637 §2.7). */
 export const OCRQ_SPEC = definePptpMessage(PptpMessageType.OutgoingCallRequest, 'Outgoing-Call-Request', [
   // The PNS's Call ID for this session.
-  u16Field('callId', 'Call ID', 'call ID'),
+  CALL.callId,
   // Logged by both sides; "The combination of IP address and call serial number SHOULD be unique."
-  u16Field('callSerialNumber', 'Call Serial Number', 'serial'),
+  CALL.callSerialNumber,
   // Lowest and highest acceptable line speed, bits/s.
   u32Field('minimumBps', 'Minimum BPS', 'min bps'),
   u32Field('maximumBps', 'Maximum BPS', 'max bps'),
   // PptpBearer: 1 analog, 2 digital, 3 any; PptpFraming: 1 async, 2 sync, 3 either.
   u32Field('bearerType', 'Bearer Type', 'bearer', 'bearerType'),
-  u32Field('framingType', 'Framing Type', 'framing', 'framingType'),
+  CALL.framingType,
   // "The number of received data packets the PNS will buffer for this session."
-  u16Field('packetRecvWindowSize', 'Packet Recv. Window Size', 'window'),
+  CALL.packetRecvWindowSize,
   // Delay the PNS may impose on data from the PAC, in 1/10 s (§4.4).
-  u16Field('packetProcessingDelay', 'Packet Processing Delay', 'delay'),
+  CALL.packetProcessingDelay,
   // "The actual number of valid digits in the Phone Number field."
   u16Field('phoneNumberLength', 'Phone Number Length', 'phone length'),
   reservedField('reserved1', 2),
   stringField('phoneNumber', PPTP_PHONE_NUMBER_LENGTH, 'Phone Number', 'phone'),
-  stringField('subaddress', PPTP_SUBADDRESS_LENGTH, 'Subaddress', 'subaddress'),
+  CALL.subaddress,
 ]);
 
 /** Outgoing-Call-Request (OCRQ, RFC 2637 §2.7): the PNS asks the PAC to place a call. */
@@ -155,8 +151,8 @@ export const {
 /** OCRP as a field table (RFC 2637 §2.8); the Result Code is a {@link PptpOutgoingCallResult}. */
 export const OCRP_SPEC = definePptpMessage(PptpMessageType.OutgoingCallReply, 'Outgoing-Call-Reply', [
   // The PAC's Call ID for this session, and the OCRQ's (the PNS's).
-  u16Field('callId', 'Call ID', 'call ID'),
-  u16Field('peerCallId', "Peer's Call ID", 'peer call ID'),
+  CALL.callId,
+  CALL.peerCallId,
   ...resultFields({
     [PptpOutgoingCallResult.Connected]: 'Connected',
     [PptpOutgoingCallResult.GeneralError]: 'General Error',
@@ -167,15 +163,15 @@ export const OCRP_SPEC = definePptpMessage(PptpMessageType.OutgoingCallReply, 'O
     [PptpOutgoingCallResult.DoNotAccept]: 'Do Not Accept',
   }),
   // "For ISDN call attempts it is the Q.931 cause code."
-  u16Field('causeCode', 'Cause Code', 'cause'),
+  CALL.causeCode,
   // Actual connection speed, bits/s.
-  u32Field('connectSpeed', 'Connect Speed', 'speed'),
+  CALL.connectSpeed,
   // "The number of received data packets the PAC will buffer for this session."
-  u16Field('packetRecvWindowSize', 'Packet Recv. Window Size', 'window'),
+  CALL.packetRecvWindowSize,
   // Delay the PAC may impose on data from the PNS, in 1/10 s (§4.4).
-  u16Field('packetProcessingDelay', 'Packet Processing Delay', 'delay'),
+  CALL.packetProcessingDelay,
   // Vendor-specific, "used for logging purposes only".
-  u32Field('physicalChannelId', 'Physical Channel ID', 'channel'),
+  CALL.physicalChannelId,
 ]);
 
 /** Outgoing-Call-Reply (OCRP, RFC 2637 §2.8): the PAC's answer to an OCRQ. */
@@ -213,17 +209,17 @@ export const {
 /** ICRQ as a field table (RFC 2637 §2.9). */
 export const ICRQ_SPEC = definePptpMessage(PptpMessageType.IncomingCallRequest, 'Incoming-Call-Request', [
   // The PAC's Call ID for this session.
-  u16Field('callId', 'Call ID', 'call ID'),
-  u16Field('callSerialNumber', 'Call Serial Number', 'serial'),
+  CALL.callId,
+  CALL.callSerialNumber,
   // PptpBearer: 1 analog, 2 digital.
   u32Field('callBearerType', 'Call Bearer Type', 'bearer', 'bearerType'),
-  u32Field('physicalChannelId', 'Physical Channel ID', 'channel'),
+  CALL.physicalChannelId,
   u16Field('dialedNumberLength', 'Dialed Number Length', 'dialed length'),
   u16Field('dialingNumberLength', 'Dialing Number Length', 'dialing length'),
   // "The number that was dialed by the caller"; "The number from which the call was placed."
   stringField('dialedNumber', PPTP_PHONE_NUMBER_LENGTH, 'Dialed Number', 'dialed'),
   stringField('dialingNumber', PPTP_PHONE_NUMBER_LENGTH, 'Dialing Number', 'dialing'),
-  stringField('subaddress', PPTP_SUBADDRESS_LENGTH, 'Subaddress', 'subaddress'),
+  CALL.subaddress,
 ]);
 
 /** Incoming-Call-Request (ICRQ, RFC 2637 §2.9): the PAC tells the PNS a call is ringing. */
@@ -253,8 +249,8 @@ export const {
 /** ICRP as a field table (RFC 2637 §2.10); the Result Code is a {@link PptpIncomingCallResult}. */
 export const ICRP_SPEC = definePptpMessage(PptpMessageType.IncomingCallReply, 'Incoming-Call-Reply', [
   // The PNS's Call ID for this session, and the ICRQ's (the PAC's).
-  u16Field('callId', 'Call ID', 'call ID'),
-  u16Field('peerCallId', "Peer's Call ID", 'peer call ID'),
+  CALL.callId,
+  CALL.peerCallId,
   ...resultFields({
     [PptpIncomingCallResult.Connect]: 'Connect',
     [PptpIncomingCallResult.GeneralError]: 'General Error',
@@ -262,9 +258,9 @@ export const ICRP_SPEC = definePptpMessage(PptpMessageType.IncomingCallReply, 'I
   }),
   // Packets the PNS will buffer. (The RFC's text says "the PAC", a slip: this message comes
   // from the PNS and advertises its own receive window.)
-  u16Field('packetRecvWindowSize', 'Packet Recv. Window Size', 'window'),
+  CALL.packetRecvWindowSize,
   // In 1/10 s.
-  u16Field('packetTransmitDelay', 'Packet Transmit Delay', 'delay'),
+  CALL.packetTransmitDelay,
   reservedField('reserved1', 2),
 ]);
 
@@ -297,15 +293,15 @@ export const {
 /** ICCN as a field table (RFC 2637 §2.11). */
 export const ICCN_SPEC = definePptpMessage(PptpMessageType.IncomingCallConnected, 'Incoming-Call-Connected', [
   // The ICRP's Call ID (the PNS's).
-  u16Field('peerCallId', "Peer's Call ID", 'peer call ID'),
+  CALL.peerCallId,
   reservedField('reserved1', 2),
-  u32Field('connectSpeed', 'Connect Speed', 'speed'),
+  CALL.connectSpeed,
   // "The number of received data packets the PAC will buffer for this session."
-  u16Field('packetRecvWindowSize', 'Packet Recv. Window Size', 'window'),
+  CALL.packetRecvWindowSize,
   // In 1/10 s.
-  u16Field('packetTransmitDelay', 'Packet Transmit Delay', 'delay'),
+  CALL.packetTransmitDelay,
   // PptpFraming: 1 async, 2 sync.
-  u32Field('framingType', 'Framing Type', 'framing', 'framingType'),
+  CALL.framingType,
 ]);
 
 /** Incoming-Call-Connected (ICCN, RFC 2637 §2.11): the PAC answered; the call is established. */
@@ -331,7 +327,7 @@ export const {
 /** CCRQ as a field table (RFC 2637 §2.12). */
 export const CCRQ_SPEC = definePptpMessage(PptpMessageType.CallClearRequest, 'Call-Clear-Request', [
   // "The Call ID assigned by the PNS to this call."
-  u16Field('callId', 'Call ID', 'call ID'),
+  CALL.callId,
   reservedField('reserved1', 2),
 ]);
 
@@ -362,7 +358,7 @@ export const {
 /** CDN as a field table (RFC 2637 §2.13); the Result Code is a {@link PptpDisconnectResult}. */
 export const CDN_SPEC = definePptpMessage(PptpMessageType.CallDisconnectNotify, 'Call-Disconnect-Notify', [
   // "The value of the Call ID assigned by the PAC to this call."
-  u16Field('callId', 'Call ID', 'call ID'),
+  CALL.callId,
   ...resultFields({
     [PptpDisconnectResult.LostCarrier]: 'Lost Carrier',
     [PptpDisconnectResult.GeneralError]: 'General Error',
@@ -370,7 +366,7 @@ export const CDN_SPEC = definePptpMessage(PptpMessageType.CallDisconnectNotify, 
     [PptpDisconnectResult.Request]: 'Request',
   }),
   // "For ISDN calls it is the Q.931 cause code."
-  u16Field('causeCode', 'Cause Code', 'cause'),
+  CALL.causeCode,
   reservedField('reserved1', 2),
   // Vendor-specific ASCII statistics.
   stringField('callStatistics', PPTP_CALL_STATISTICS_LENGTH, 'Call Statistics', 'statistics'),

@@ -38,6 +38,7 @@ import {
   PPTP_HEADER_LENGTH,
   PPTP_MESSAGE_ABBREVIATION,
   PPTP_MESSAGE_LENGTH,
+  PPTP_SUBADDRESS_LENGTH,
   type PptpMessageType,
 } from './header.js';
 
@@ -201,6 +202,26 @@ export function resultFields(results: Readonly<Record<number, string>>) {
     u8Field('errorCode', 'Error Code', 'error', 'generalError'),
   ] as const;
 }
+
+/**
+ * The rows several call messages share (RFC 2637 §2.7–§2.15), each written
+ * once: the same RFC name, label and width wherever the field appears. A
+ * table says in a comment whose value a row carries (the PNS's or the
+ * PAC's Call ID, whose window).
+ */
+export const PPTP_CALL_ROWS = {
+  callId: u16Field('callId', 'Call ID', 'call ID'),
+  peerCallId: u16Field('peerCallId', "Peer's Call ID", 'peer call ID'),
+  callSerialNumber: u16Field('callSerialNumber', 'Call Serial Number', 'serial'),
+  causeCode: u16Field('causeCode', 'Cause Code', 'cause'),
+  connectSpeed: u32Field('connectSpeed', 'Connect Speed', 'speed'),
+  physicalChannelId: u32Field('physicalChannelId', 'Physical Channel ID', 'channel'),
+  packetRecvWindowSize: u16Field('packetRecvWindowSize', 'Packet Recv. Window Size', 'window'),
+  packetProcessingDelay: u16Field('packetProcessingDelay', 'Packet Processing Delay', 'delay'),
+  packetTransmitDelay: u16Field('packetTransmitDelay', 'Packet Transmit Delay', 'delay'),
+  framingType: u32Field('framingType', 'Framing Type', 'framing', 'framingType'),
+  subaddress: stringField('subaddress', PPTP_SUBADDRESS_LENGTH, 'Subaddress', 'subaddress'),
+} as const;
 
 /**
  * Builds a message's spec from its rows: lays the fields out one after the

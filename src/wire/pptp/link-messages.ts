@@ -4,7 +4,13 @@
  * per message its diagram and its field table.
  */
 
-import { definePptpMessage, type PptpMessageValueOf, reservedField, u16Field, u32Field } from './fields.js';
+import {
+  PPTP_CALL_ROWS as CALL,
+  definePptpMessage,
+  type PptpMessageValueOf,
+  reservedField,
+  u32Field,
+} from './fields.js';
 import { PptpMessageType } from './header.js';
 
 // ---------------------------------------------------------------------------
@@ -32,7 +38,7 @@ import { PptpMessageType } from './header.js';
 /** WEN as a field table (RFC 2637 §2.14). */
 export const WEN_SPEC = definePptpMessage(PptpMessageType.WanErrorNotify, 'WAN-Error-Notify', [
   // "The Call ID assigned by the PNS to this call."
-  u16Field('peerCallId', "Peer's Call ID", 'peer call ID'),
+  CALL.peerCallId,
   reservedField('reserved1', 2),
   u32Field('crcErrors', 'CRC Errors', 'CRC errors'),
   u32Field('framingErrors', 'Framing Errors', 'framing errors'),
@@ -72,7 +78,7 @@ export const {
 /** SLI as a field table (RFC 2637 §2.15). */
 export const SLI_SPEC = definePptpMessage(PptpMessageType.SetLinkInfo, 'Set-Link-Info', [
   // "The value of the Call ID assigned by the PAC to this call."
-  u16Field('peerCallId', "Peer's Call ID", 'peer call ID'),
+  CALL.peerCallId,
   reservedField('reserved1', 2),
   // RFC 1662 ACCMs; 0xFFFFFFFF until an SLI arrives.
   u32Field('sendAccm', 'Send ACCM', 'send ACCM', 'hex'),
