@@ -11,6 +11,7 @@
  * zero identification is filled in. Only protocol 47 reaches a GRE socket.
  */
 import type { Clock } from '../clock.js';
+import { MicrotaskFlush } from '../microtask-flush.js';
 import type { GreSocket, PacketHandlers } from '../types.js';
 import type { FaultInjector } from './faults.js';
 import { type DeliveryMode, Inbox } from './inbox.js';
@@ -213,7 +214,7 @@ export class MemoryGreSocket implements GreSocket {
   private readonly net: MemoryGreNetwork;
   private readonly inbox: Inbox;
   private pending: Uint8Array[] = [];
-  private flushScheduled = false;
+  private readonly autoFlush = new MicrotaskFlush(() => this.flush());
   private closed = false;
   private id = 0;
 
@@ -235,13 +236,7 @@ export class MemoryGreSocket implements GreSocket {
       return false;
     }
     this.pending.push(packet.slice());
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.autoFlush.schedule();
     return true;
   }
 

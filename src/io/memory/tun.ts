@@ -9,6 +9,8 @@
  * `flush()` (or the end of the current microtask); reads are delivered in
  * batches through an {@link Inbox}.
  */
+
+import { MicrotaskFlush } from '../microtask-flush.js';
 import type { PacketHandlers, TunDevice } from '../types.js';
 import { type DeliveryMode, Inbox } from './inbox.js';
 
@@ -46,7 +48,7 @@ export class MemoryTun implements TunDevice {
   private readonly txQueue: number;
   private readonly maxPacket: number;
   private pending: Uint8Array[] = [];
-  private flushScheduled = false;
+  private readonly autoFlush = new MicrotaskFlush(() => this.flush());
   private closed = false;
 
   constructor(opts: MemoryTunOptions = {}) {
@@ -75,13 +77,7 @@ export class MemoryTun implements TunDevice {
       return false;
     }
     this.pending.push(packet.slice());
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.autoFlush.schedule();
     return true;
   }
 
