@@ -10,7 +10,7 @@
 
 import { u16 } from '../wire/bytes.js';
 import { type CcpPacket, type CcpResetPacket, ccpPacketFromCp, decodeCcpOption } from '../wire/ccp.js';
-import { type CpOption, decodeCpPacket } from '../wire/cp.js';
+import { type CpOption, type CpPacket, decodeCpPacket } from '../wire/cp.js';
 import { decodeNcpCommon, type LcpPacket, lcpPacketFromCp, type NcpPacket } from '../wire/lcp.js';
 import { MppeView } from '../wire/mppe.js';
 import { PppFrameView, PppProtocol } from '../wire/ppp.js';
@@ -185,32 +185,49 @@ function ncpFields(p: NcpPacket, optionFieldOf: (o: CpOption, i: number) => Fiel
   }
 }
 
+/**
+ * A control-protocol layer: the Code, Identifier and Length header, then the
+ * packet as `decode` reads it, shown by `show`. A packet `decode` refuses is
+ * malformed, shown with its header.
+ */
+function cpLayer<P>(
+  protocol: string,
+  info: Uint8Array,
+  decode: (cp: CpPacket) => P,
+  show: (p: P, fields: Field[]) => void,
+): Layer {
+  const cp = decodeCpPacket(info);
+  const fields = headerFields(cp, CP_CODE_NAMES);
+  let p: P;
+  try {
+    p = decode(cp);
+  } catch (e) {
+    return malformedLayer(protocol, e, info, fields);
+  }
+  show(p, fields);
+  return { protocol, fields };
+}
+
 /** IPCP or IPv6CP (codes 1–7 only). */
 function ncpLayer(
   protocol: string,
   info: Uint8Array,
   optionFieldOf: (o: CpOption, i: number) => Field,
 ): Layer {
-  const cp = decodeCpPacket(info);
-  const fields = headerFields(cp, CP_CODE_NAMES);
-  let p: NcpPacket;
-  try {
-    p = decodeNcpCommon(cp) ?? { kind: 'unknown', code: cp.code, identifier: cp.identifier, data: cp.data };
-  } catch (e) {
-    return malformedLayer(protocol, e, info, fields);
-  }
-  return { protocol, fields: [...fields, ...ncpFields(p, optionFieldOf)] };
+  return cpLayer(
+    protocol,
+    info,
+    (cp): NcpPacket =>
+      decodeNcpCommon(cp) ?? { kind: 'unknown', code: cp.code, identifier: cp.identifier, data: cp.data },
+    (p, fields) => fields.push(...ncpFields(p, optionFieldOf)),
+  );
 }
 
 function lcpLayer(info: Uint8Array, session: PppSessionState): Layer {
-  const cp = decodeCpPacket(info);
-  const fields = headerFields(cp, CP_CODE_NAMES);
-  let p: LcpPacket;
-  try {
-    p = lcpPacketFromCp(cp);
-  } catch (e) {
-    return malformedLayer('LCP', e, info, fields);
-  }
+  return cpLayer('LCP', info, lcpPacketFromCp, (p, fields) => lcpFields(p, fields, session));
+}
+
+function lcpFields(p: LcpPacket, fields: Field[], session: PppSessionState): void {
   switch (p.kind) {
     case 'protocol-reject':
       fields.push(
@@ -252,7 +269,6 @@ function lcpLayer(info: Uint8Array, session: PppSessionState): Layer {
       fields.push(...ncpFields(p, lcpOptionField));
       if (p.kind === 'configure-ack') rememberAuth(p.options, session);
   }
-  return { protocol: 'LCP', fields };
 }
 
 /** An acknowledged Authentication-Protocol option fixes how CHAP Responses read. */
@@ -268,33 +284,29 @@ function isCcpReset(p: CcpPacket): p is CcpResetPacket {
 }
 
 function ccpLayer(info: Uint8Array, session: PppSessionState): Layer {
-  const cp = decodeCpPacket(info);
-  const fields = headerFields(cp, CP_CODE_NAMES);
-  let packet: CcpPacket;
-  try {
-    packet = ccpPacketFromCp(cp);
-  } catch (e) {
-    return malformedLayer('CCP', e, info, fields);
-  }
-  if (isCcpReset(packet)) {
-    fields.push(...byteCount('dataLength', packet.data, 'data'));
-    return { protocol: 'CCP', fields };
-  }
-  const p = packet;
-  if (p.kind === 'configure-ack') {
-    for (const o of p.options) {
-      try {
-        const v = decodeCcpOption(o);
-        if (v.kind === 'mppe') {
-          session.mppe = v;
-          session.decryptor = undefined; // a (re)negotiation starts the keys afresh
-        }
-      } catch {
-        // shown as a malformed option below
+  return cpLayer('CCP', info, ccpPacketFromCp, (p, fields) => {
+    if (isCcpReset(p)) {
+      fields.push(...byteCount('dataLength', p.data, 'data'));
+      return;
+    }
+    if (p.kind === 'configure-ack') rememberMppe(p.options, session);
+    fields.push(...ncpFields(p, ccpOptionField));
+  });
+}
+
+/** An acknowledged MPPE option fixes how MPPE packets read (and, with a password, decrypt). */
+function rememberMppe(options: readonly CpOption[], session: PppSessionState): void {
+  for (const o of options) {
+    try {
+      const v = decodeCcpOption(o);
+      if (v.kind === 'mppe') {
+        session.mppe = v;
+        session.decryptor = undefined; // a (re)negotiation starts the keys afresh
       }
+    } catch {
+      // shown as a malformed option
     }
   }
-  return { protocol: 'CCP', fields: [...fields, ...ncpFields(p, ccpOptionField)] };
 }
 
 // ─── MPPE (RFC 3078 §3) ─────────────────────────────────────────────────────
