@@ -11,7 +11,7 @@
  * zero identification is filled in. Only protocol 47 reaches a GRE socket.
  */
 import type { Clock } from '../clock.js';
-import { MicrotaskFlush } from '../microtask-flush.js';
+import { PacketBatch } from '../microtask-flush.js';
 import type { GreSocket, PacketHandlers } from '../types.js';
 import type { FaultInjector } from './faults.js';
 import { type DeliveryMode, Inbox } from './inbox.js';
@@ -213,8 +213,7 @@ export class MemoryGreSocket implements GreSocket {
   sendDropped = 0;
   private readonly net: MemoryGreNetwork;
   private readonly inbox: Inbox;
-  private pending: Uint8Array[] = [];
-  private readonly autoFlush = new MicrotaskFlush(() => this.flush());
+  private readonly pending = new PacketBatch(() => this.flush());
   private closed = false;
   private id = 0;
 
@@ -235,14 +234,12 @@ export class MemoryGreSocket implements GreSocket {
       this.sendDropped++;
       return false;
     }
-    this.pending.push(packet.slice());
-    this.autoFlush.schedule();
+    this.pending.push(packet);
     return true;
   }
 
   flush(): void {
-    const out = this.pending;
-    this.pending = [];
+    const out = this.pending.take();
     for (const p of out) this.net.route(this, p);
     if (out.length > 0) this.net.afterBatch();
   }
@@ -255,7 +252,7 @@ export class MemoryGreSocket implements GreSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
+    this.pending.clear();
     this.inbox.close();
     this.net.unregister(this);
   }

@@ -10,7 +10,7 @@
  * batches through an {@link Inbox}.
  */
 
-import { MicrotaskFlush } from '../microtask-flush.js';
+import { PacketBatch } from '../microtask-flush.js';
 import type { PacketHandlers, TunDevice } from '../types.js';
 import { type DeliveryMode, Inbox } from './inbox.js';
 
@@ -47,8 +47,7 @@ export class MemoryTun implements TunDevice {
   private readonly inbox: Inbox;
   private readonly txQueue: number;
   private readonly maxPacket: number;
-  private pending: Uint8Array[] = [];
-  private readonly autoFlush = new MicrotaskFlush(() => this.flush());
+  private readonly pending = new PacketBatch(() => this.flush());
   private closed = false;
 
   constructor(opts: MemoryTunOptions = {}) {
@@ -76,14 +75,12 @@ export class MemoryTun implements TunDevice {
       this.stats.writeDropped++;
       return false;
     }
-    this.pending.push(packet.slice());
-    this.autoFlush.schedule();
+    this.pending.push(packet);
     return true;
   }
 
   flush(): void {
-    const out = this.pending;
-    this.pending = [];
+    const out = this.pending.take();
     for (const p of out) {
       this.stats.written++;
       if (this.onHostPacket) this.onHostPacket(p);
@@ -127,7 +124,7 @@ export class MemoryTun implements TunDevice {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
+    this.pending.clear();
     this.inbox.close();
   }
 }
