@@ -10,7 +10,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailure } from '../ppp/auth/index.js';
 import type { PppPhase } from '../ppp/unit-types.js';
 import { type TrafficSums, TrafficTotals } from '../session/traffic.js';
-import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/traffic-metrics.js';
+import {
+  readCounter,
+  readGauge,
+  registerProcessMetrics,
+  registerTrafficMetrics,
+} from '../session/traffic-metrics.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import type { RadiusAuthResult } from './radius-auth.js';
 import { registerRadiusAuthMetrics } from './radius-metrics.js';
@@ -99,22 +104,8 @@ export class ServerMetrics implements ServerObserver {
       buckets: HANDSHAKE_BUCKETS,
       registers: [r],
     });
-    new Gauge({
-      name: 'pptp_control_connections',
-      help: 'Open PPTP control connections.',
-      registers: [r],
-      collect: function (this: Gauge) {
-        this.set(self.server.connectionCount);
-      },
-    });
-    new Gauge({
-      name: 'pptp_pool_addresses_free',
-      help: 'Addresses free in the pool.',
-      registers: [r],
-      collect: function (this: Gauge) {
-        this.set(self.server.poolAvailable);
-      },
-    });
+    readGauge(r, 'pptp_control_connections', 'Open PPTP control connections.', () => server.connectionCount);
+    readGauge(r, 'pptp_pool_addresses_free', 'Addresses free in the pool.', () => server.poolAvailable);
     registerTrafficMetrics(r, () => this.traffic);
     if (server.usesRadius) this.radiusResult = registerRadiusAuthMetrics(r, () => server.radiusAuth);
     server.observers.push(this);
