@@ -5,7 +5,7 @@
  * the session state is what MPPE decryption later needs.
  */
 
-import { type ChapPacket, decodeChapPacket } from '../wire/chap.js';
+import { type ChapChallengeResponse, type ChapPacket, decodeChapPacket } from '../wire/chap.js';
 import { decodeCpPacket } from '../wire/cp.js';
 import { ChapAlgorithm } from '../wire/lcp.js';
 import {
@@ -108,7 +108,7 @@ export function chapLayer(info: Uint8Array, session: PppSessionState, from: stri
       if (p.name.length) fields.push(quoted('name', p.name));
       break;
     case 'response':
-      fields.push(quoted('name', p.name), chapResponseField(p.value, p.name, version, session));
+      fields.push(quoted('name', p.name), chapResponseField(p, version, session));
       break;
     case 'success':
       // RFC 2759 §5 / RFC 2433 §6: the keys of this exchange are the ones MPPE will use.
@@ -129,11 +129,11 @@ export function chapLayer(info: Uint8Array, session: PppSessionState, from: stri
 
 /** A CHAP Response Value: an MS-CHAP v1/v2 Response (49 bytes, RFC 2433 §5, RFC 2759 §4) or plain hex. */
 function chapResponseField(
-  value: Uint8Array,
-  name: Uint8Array,
+  response: ChapChallengeResponse,
   version: 1 | 2 | undefined,
   session: PppSessionState,
 ): Field {
+  const { value, name } = response;
   if (version === 2 && value.length === 49) {
     const r = decodeMsChapV2Response(value);
     rememberResponse(session, 2, r.ntResponse, name, r.peerChallenge);
