@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandArgs, usageError } from './args.js';
 
 export const INSTALL_UNITS_USAGE = `usage: pptp-ts install-units [--prefix DIR] [--print]
 
@@ -52,9 +52,8 @@ export function renderUnits(command = installedCommand()): Map<string, string> {
 }
 
 export function runInstallUnits(argv: readonly string[]): number {
-  let values: { prefix?: string; print?: boolean; help?: boolean };
-  try {
-    values = parseArgs({
+  const args = commandArgs(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -63,17 +62,12 @@ export function runInstallUnits(argv: readonly string[]): number {
         print: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    }).values;
-  } catch (err) {
-    process.stderr.write(
-      `pptp-ts install-units: ${(err as Error).message}\n(see pptp-ts install-units --help)\n`,
-    );
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(INSTALL_UNITS_USAGE);
-    return 0;
-  }
+    },
+    INSTALL_UNITS_USAGE,
+    usageError('install-units', '(see pptp-ts install-units --help)\n'),
+  );
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const units = renderUnits();
   if (values.print) {
     for (const [name, text] of units) process.stdout.write(`# ${name}\n${text}\n`);

@@ -5,7 +5,6 @@
  * on stdout.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Registry } from 'prom-client';
 import { RealClock } from '../io/clock.js';
 import { fullCollection, IdleCollector } from '../io/idle-collect.js';
@@ -20,6 +19,7 @@ import { convertPptpd, type PptpdConversion, pptpdOptionFile } from '../server/p
 import { RadiusAccounting, wallClock } from '../server/radius-accounting.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/server-env.js';
+import { commandArgs } from './args.js';
 import { type ServeOperations, startServeOperations } from './serve-ops.js';
 
 export const SERVE_USAGE = `usage: pptp-ts serve --config FILE [options]
@@ -103,18 +103,8 @@ function usage(msg: string): number {
 }
 
 export async function runServe(argv: readonly string[]): Promise<number> {
-  let values: {
-    config?: string;
-    'pptpd-conf'?: string;
-    secrets?: string;
-    'print-config'?: boolean;
-    check?: boolean;
-    'log-level'?: string;
-    'log-format'?: string;
-    help?: boolean;
-  };
-  try {
-    const parsed = parseArgs({
+  const args = commandArgs(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -128,15 +118,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-    values = parsed.values;
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(SERVE_USAGE);
-    return SERVE_EXIT.ok;
-  }
+    },
+    SERVE_USAGE,
+    usage,
+  );
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const pptpd = values['pptpd-conf'];
   if (pptpd !== undefined && values.config !== undefined)
     return usage('--config and --pptpd-conf exclude each other');

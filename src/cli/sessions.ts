@@ -3,10 +3,10 @@
  * control socket of a running `pptp-ts serve` (or, for `status`, of a
  * `pptp-ts connect --control PATH`). docs/operations.md "Management".
  */
-import { parseArgs } from 'node:util';
 import { controlRequest } from '../io/control-socket.js';
 import { DEFAULT_CONTROL_SOCKET } from '../server/config.js';
 import type { SessionRow } from '../server/management.js';
+import { commandArgs } from './args.js';
 
 export const MANAGE_USAGE = `usage: pptp-ts sessions [--json] [--socket PATH]
        pptp-ts kick ID|USER|ADDRESS [--reason TEXT] [--socket PATH]
@@ -79,10 +79,8 @@ export function sessionsTable(rows: readonly SessionRow[]): string {
 }
 
 export async function runManage(cmd: string, argv: readonly string[]): Promise<number> {
-  let values: { json?: boolean; socket?: string; reason?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    const p = parseArgs({
+  const args = commandArgs(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: true,
@@ -92,16 +90,12 @@ export async function runManage(cmd: string, argv: readonly string[]): Promise<n
         reason: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-    values = p.values;
-    positionals = p.positionals;
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(MANAGE_USAGE);
-    return 0;
-  }
+    },
+    MANAGE_USAGE,
+    usage,
+  );
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   if (cmd !== 'kick' && positionals.length > 0) return usage(`${cmd} takes no arguments`);
   if (cmd !== 'kick' && values.reason !== undefined) return usage('--reason is for kick');
   if (cmd === 'kick' && positionals.length !== 1) return usage('kick needs one ID, USER or ADDRESS');

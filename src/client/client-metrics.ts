@@ -4,8 +4,13 @@
  * module, loaded only when metrics are asked for, so a client without them
  * never loads prom-client.
  */
-import { Gauge, Registry } from 'prom-client';
-import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/traffic-metrics.js';
+import { Registry } from 'prom-client';
+import {
+  readCounter,
+  readGauge,
+  registerProcessMetrics,
+  registerTrafficMetrics,
+} from '../session/traffic-metrics.js';
 import type { ClientTracker } from './operations.js';
 
 /** The client's metrics registry: the traffic metrics, `pptp_client_up`, attempts, the process. */
@@ -14,14 +19,7 @@ export function clientMetrics(t: ClientTracker): { registry: Registry; refresh: 
   registerProcessMetrics(registry);
   let sums = t.traffic();
   registerTrafficMetrics(registry, () => sums);
-  new Gauge({
-    name: 'pptp_client_up',
-    help: '1 while the tunnel is up.',
-    registers: [registry],
-    collect: function (this: Gauge) {
-      this.set(t.up ? 1 : 0);
-    },
-  });
+  readGauge(registry, 'pptp_client_up', '1 while the tunnel is up.', () => (t.up ? 1 : 0));
   readCounter(registry, 'pptp_client_connect_attempts_total', 'Connection attempts.', () => t.attempts);
   return {
     registry,

@@ -79,15 +79,7 @@ export interface DissectorStats {
 }
 
 /** Where a frame came from, carried as the TCP reassembler's tag. */
-interface FrameInfo {
-  readonly frameNumber: number;
-  readonly timestamp: Timestamp;
-  readonly relativeSeconds: number;
-  readonly capturedLength: number;
-  readonly originalLength: number;
-  readonly interfaceId: number;
-  readonly link: string;
-}
+type FrameInfo = Omit<DecodedPacket, 'layers'>;
 
 /** Decoder errors that a snap-length cut explains: the bytes simply are not there. */
 const CUT_CODES: ReadonlySet<string> = new Set([WireErrorCode.Truncated, WireErrorCode.LengthTooLarge]);

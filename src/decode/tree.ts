@@ -78,6 +78,23 @@ export function kv(key: string, value: Scalar, label: string = key, display: str
   return { key, value, text: label ? `${label} ${display}` : display };
 }
 
+/** Peer-supplied bytes shown quoted (`label "text"`), escaped by `printable`. */
+export function quoted(key: string, b: Uint8Array, label: string = key, max = 256): Field {
+  const text = printable(b, max);
+  return kv(key, text, label, `"${text}"`);
+}
+
+/** The same for a string that came from the network, escaped by `printableString`. */
+export function quotedString(key: string, s: string, label: string = key): Field {
+  const text = printableString(s);
+  return kv(key, text, label, `"${text}"`);
+}
+
+/** `label N bytes` for data that is counted, not shown; none when there is no data. */
+export function byteCount(key: string, b: Uint8Array, label: string): Field[] {
+  return b.length ? [kv(key, b.length, label, `${b.length} bytes`)] : [];
+}
+
 /** A scalar shown exactly as `text`. */
 export function shown(key: string, value: Scalar, text: string): Field {
   return { key, value, text };

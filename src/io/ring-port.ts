@@ -18,6 +18,7 @@
  */
 import { closeSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
+import { MicrotaskFlush } from './microtask-flush.js';
 import { loadAddon, type NativePort, PortEvent } from './native.js';
 import type { PacketHandlers } from './types.js';
 
@@ -137,7 +138,7 @@ export class RingPort {
   private readonly minTxLength: number;
   private txCount = 0;
   private waitingWritable = false;
-  private flushScheduled = false;
+  private readonly autoFlush = new MicrotaskFlush(() => this.flush());
   private reading = false;
   /** {@link pauseReceive}: no more packets are delivered (and none read) until {@link resumeReceive}. */
   private rxPaused = false;
@@ -284,13 +285,7 @@ export class RingPort {
     }
     const i = this.txCount++;
     this.txLen[i] = 0;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.autoFlush.schedule();
     return i;
   }
 

@@ -163,9 +163,9 @@ export class PptpCall {
     this.expectStart('pns', 'outgoing');
     this.framing = opts.framingType ?? PptpFraming.Any;
     const phoneNumber = opts.phoneNumber ?? '';
-    out.push({
-      kind: 'send',
-      message: {
+    this.sendAndWait(
+      out,
+      {
         type: PptpMessageType.OutgoingCallRequest,
         callId: this.callId,
         callSerialNumber: this.callSerialNumber,
@@ -179,9 +179,9 @@ export class PptpCall {
         phoneNumber,
         subaddress: opts.subaddress ?? '',
       },
-    });
-    this.setState('wait_reply', 'sent OCRQ');
-    out.push({ kind: 'startTimer', id: this.timerId, ms: this.ctx.callSetupTimeoutMs });
+      'wait_reply',
+      'sent OCRQ',
+    );
   }
 
   /**
@@ -221,9 +221,9 @@ export class PptpCall {
     this.expectStart('pac', 'incoming');
     const dialed = opts.dialedNumber ?? '';
     const dialing = opts.dialingNumber ?? '';
-    out.push({
-      kind: 'send',
-      message: {
+    this.sendAndWait(
+      out,
+      {
         type: PptpMessageType.IncomingCallRequest,
         callId: this.callId,
         callSerialNumber: this.callSerialNumber,
@@ -235,18 +235,18 @@ export class PptpCall {
         dialingNumber: dialing,
         subaddress: opts.subaddress ?? '',
       },
-    });
-    this.setState('wait_reply', 'sent ICRQ');
-    out.push({ kind: 'startTimer', id: this.timerId, ms: this.ctx.callSetupTimeoutMs });
+      'wait_reply',
+      'sent ICRQ',
+    );
   }
 
   /** PNS, incoming: an acceptable ICRQ. "Receive Incoming Call Req./Send Incoming Call Reply OK" (§3.2.3.2): idle → wait_connect. */
   acceptIncoming(out: PptpActionSink, request: PptpIncomingCallRequest): void {
     this.expectStart('pns', 'incoming');
     this.peerCallId = request.callId;
-    out.push({
-      kind: 'send',
-      message: {
+    this.sendAndWait(
+      out,
+      {
         type: PptpMessageType.IncomingCallReply,
         callId: this.callId,
         peerCallId: request.callId,
@@ -255,8 +255,15 @@ export class PptpCall {
         packetRecvWindowSize: this.ctx.packetRecvWindowSize,
         packetTransmitDelay: this.ctx.packetProcessingDelay,
       },
-    });
-    this.setState('wait_connect', 'sent ICRP Connect');
+      'wait_connect',
+      'sent ICRP Connect',
+    );
+  }
+
+  /** Sends a set-up message, then waits in `state` for its answer, for at most the call set-up time. */
+  private sendAndWait(out: PptpActionSink, message: PptpMessage, state: PptpCallState, reason: string): void {
+    out.push({ kind: 'send', message });
+    this.setState(state, reason);
     out.push({ kind: 'startTimer', id: this.timerId, ms: this.ctx.callSetupTimeoutMs });
   }
 

@@ -40,6 +40,7 @@ import {
   mergedWithDefaults,
   PPTP_DEFAULT_LIMITS,
   PPTP_DEFAULT_TIMERS,
+  type PptpActionSink,
   type PptpCallParameters,
   type PptpCloseReason,
   type PptpControlAction,
@@ -359,11 +360,7 @@ export class PptpControlConnection {
    * call cap or the Call ID space is exhausted.
    */
   placeCall(opts: PptpOutgoingCallOptions = {}): { callId: number; actions: PptpControlAction[] } {
-    const call = this.newLocalCall('pns', 'outgoing');
-    const out = actionSink(this.running, this.log);
-    call.startOutgoing(out, opts);
-    this.afterCallChange(out);
-    return { callId: call.callId, actions: out.actions };
+    return this.openCall('pns', 'outgoing', (call, out) => call.startOutgoing(out, opts));
   }
 
   /**
@@ -372,9 +369,18 @@ export class PptpControlConnection {
    * and for tests. Throws like {@link placeCall}.
    */
   ringIncomingCall(opts: PptpIncomingCallOptions = {}): { callId: number; actions: PptpControlAction[] } {
-    const call = this.newLocalCall('pac', 'incoming');
+    return this.openCall('pac', 'incoming', (call, out) => call.startIncoming(out, opts));
+  }
+
+  /** Opens a call of ours: `start` sends its first message; then what that changes on the connection. */
+  private openCall(
+    role: PptpRole,
+    direction: 'outgoing' | 'incoming',
+    start: (call: PptpCall, out: PptpActionSink) => void,
+  ): { callId: number; actions: PptpControlAction[] } {
+    const call = this.newLocalCall(role, direction);
     const out = actionSink(this.running, this.log);
-    call.startIncoming(out, opts);
+    start(call, out);
     this.afterCallChange(out);
     return { callId: call.callId, actions: out.actions };
   }

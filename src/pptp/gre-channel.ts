@@ -280,18 +280,7 @@ export class GreChannel {
     writeGreDataHeader(buf, start, this.peerCallId, frameLen, seq, ack);
     const ipPayload = offset + length - start;
     start -= IPV4_MIN_HEADER_LENGTH;
-    writeIpv4Header(
-      buf,
-      start,
-      ipPayload,
-      this.ipId,
-      this.df,
-      this.ttl,
-      IpProtocol.Gre,
-      this.localAddress,
-      this.peerAddress,
-    );
-    this.ipId = (this.ipId + 1) & 0xffff;
+    this.writeOuterHeader(buf, start, ipPayload);
     this.counters.txPackets++;
     this.counters.txBytes += length;
     this.sink.transmit(buf.subarray(start, offset + length));
@@ -308,10 +297,17 @@ export class GreChannel {
       b,
       IPV4_MIN_HEADER_LENGTH,
     );
+    this.writeOuterHeader(b, 0, greLen);
+    this.counters.txAckOnly++;
+    this.sink.transmit(b);
+  }
+
+  /** The outer IPv4 header of a GRE packet at `start`, each with the next Identification. */
+  private writeOuterHeader(buf: Uint8Array, start: number, payloadLength: number): void {
     writeIpv4Header(
-      b,
-      0,
-      greLen,
+      buf,
+      start,
+      payloadLength,
       this.ipId,
       this.df,
       this.ttl,
@@ -320,8 +316,6 @@ export class GreChannel {
       this.peerAddress,
     );
     this.ipId = (this.ipId + 1) & 0xffff;
-    this.counters.txAckOnly++;
-    this.sink.transmit(b);
   }
 
   /** Sends queued frames while the window allows. */

@@ -37,6 +37,17 @@ export interface DasServerPort {
   setIdleTimeout?(id: number, seconds: number): boolean;
 }
 
+/** What {@link DasService.start} and {@link DasService.create} take. */
+export interface DasServiceOptions {
+  readonly config: ServerConfig;
+  readonly server: DasServerPort;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly epochSeconds?: () => number;
+  /** Accounting's Acct-Session-Id of a session (server id), when accounting runs. */
+  readonly acctSessionIdOf?: (id: number) => string | undefined;
+}
+
 export const DAS_DISCONNECT_REASON = 'disconnected by RADIUS (Disconnect-Request)';
 export const DAS_SESSION_TIMEOUT_REASON = 'session timeout';
 
@@ -62,15 +73,7 @@ export class DasService {
   ) {}
 
   /** Opens the listener of `config.radius.das`; undefined when the config has none. */
-  static async start(o: {
-    config: ServerConfig;
-    server: DasServerPort;
-    clock: Clock;
-    log: Logger;
-    epochSeconds?: () => number;
-    /** Accounting's Acct-Session-Id of a session (server id), when accounting runs. */
-    acctSessionIdOf?: (id: number) => string | undefined;
-  }): Promise<DasService | undefined> {
+  static async start(o: DasServiceOptions): Promise<DasService | undefined> {
     const das = o.config.radius?.das;
     if (!das) return undefined;
     const at = parseRadiusAddress(das.listen, 3799);
@@ -87,14 +90,7 @@ export class DasService {
   }
 
   /** The service without a listener: datagrams go to {@link handle} (tests drive it so). */
-  static create(o: {
-    config: ServerConfig;
-    server: DasServerPort;
-    clock: Clock;
-    log: Logger;
-    epochSeconds?: () => number;
-    acctSessionIdOf?: (id: number) => string | undefined;
-  }): DasService {
+  static create(o: DasServiceOptions): DasService {
     const clients = o.config.radius?.das?.clients ?? [];
     const engine = new DasEngine({ clients, ...nasIdentity(o.config) });
     return new DasService(

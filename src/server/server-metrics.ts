@@ -10,7 +10,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailure } from '../ppp/auth/index.js';
 import type { PppPhase } from '../ppp/unit-types.js';
 import { type TrafficSums, TrafficTotals } from '../session/traffic.js';
-import { readCounter, registerProcessMetrics, registerTrafficMetrics } from '../session/traffic-metrics.js';
+import {
+  readCounter,
+  readGauge,
+  registerProcessMetrics,
+  registerTrafficMetrics,
+} from '../session/traffic-metrics.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import type { RadiusAuthResult } from './radius-auth.js';
 import { registerRadiusAuthMetrics } from './radius-metrics.js';
@@ -20,6 +25,39 @@ const PHASES: readonly PppPhase[] = ['Dead', 'Establish', 'Authenticate', 'Netwo
 
 /** Handshake (TCP accept → network phase) buckets, seconds. */
 export const HANDSHAKE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
+/** A Prometheus counter read from one of the server's own counters (`PptpServer.counters`). */
+type ServerCounterMetric = readonly [name: string, help: string, key: keyof PptpServer['counters']];
+
+/** The server's own counters, each read at scrape time. */
+const SERVER_COUNTERS: readonly ServerCounterMetric[] = [
+  ['pptp_sessions_started_total', 'Calls that started a PPP session.', 'sessionsStarted'],
+  ['pptp_sessions_up_total', 'Sessions that reached the network phase.', 'sessionsUp'],
+  ['pptp_sessions_ended_total', 'Sessions that ended, for any reason.', 'sessionsEnded'],
+  ['pptp_calls_refused_total', 'Calls refused: max-sessions reached or shutting down.', 'callsRefused'],
+  ['pptp_control_connections_accepted_total', 'Control connections accepted.', 'connectionsAccepted'],
+  [
+    'pptp_control_connections_refused_total',
+    'Control connections refused at accept (per-address limit, shutting down).',
+    'connectionsRefused',
+  ],
+  ['pptp_handshake_timeouts_total', 'Connections closed: no session came up in time.', 'handshakeTimeouts'],
+  [
+    'pptp_spoofed_packets_dropped_total',
+    "Packets whose inner source was not the session's address.",
+    'spoofedDropped',
+  ],
+  [
+    'pptp_client_to_client_dropped_total',
+    'Session-to-session packets the policy refused.',
+    'clientToClientDropped',
+  ],
+  [
+    'pptp_no_session_dropped_total',
+    'Packets from the interface for an address no session has.',
+    'noSessionDropped',
+  ],
+];
 
 export class ServerMetrics implements ServerObserver {
   readonly registry = new Registry();
@@ -47,19 +85,7 @@ export class ServerMetrics implements ServerObserver {
       },
     });
     const s = server.counters;
-    readCounter(
-      r,
-      'pptp_sessions_started_total',
-      'Calls that started a PPP session.',
-      () => s.sessionsStarted,
-    );
-    readCounter(r, 'pptp_sessions_up_total', 'Sessions that reached the network phase.', () => s.sessionsUp);
-    readCounter(
-      r,
-      'pptp_sessions_ended_total',
-      'Sessions that ended, for any reason.',
-      () => s.sessionsEnded,
-    );
+    for (const [name, help, key] of SERVER_COUNTERS) readCounter(r, name, help, () => s[key]);
     this.failures = new Counter({
       name: 'pptp_session_setup_failures_total',
       help: 'Sessions that ended before the network phase, by reason.',
@@ -78,64 +104,8 @@ export class ServerMetrics implements ServerObserver {
       buckets: HANDSHAKE_BUCKETS,
       registers: [r],
     });
-    readCounter(
-      r,
-      'pptp_calls_refused_total',
-      'Calls refused: max-sessions reached or shutting down.',
-      () => s.callsRefused,
-    );
-    new Gauge({
-      name: 'pptp_control_connections',
-      help: 'Open PPTP control connections.',
-      registers: [r],
-      collect: function (this: Gauge) {
-        this.set(self.server.connectionCount);
-      },
-    });
-    readCounter(
-      r,
-      'pptp_control_connections_accepted_total',
-      'Control connections accepted.',
-      () => s.connectionsAccepted,
-    );
-    readCounter(
-      r,
-      'pptp_control_connections_refused_total',
-      'Control connections refused at accept (per-address limit, shutting down).',
-      () => s.connectionsRefused,
-    );
-    readCounter(
-      r,
-      'pptp_handshake_timeouts_total',
-      'Connections closed: no session came up in time.',
-      () => s.handshakeTimeouts,
-    );
-    readCounter(
-      r,
-      'pptp_spoofed_packets_dropped_total',
-      "Packets whose inner source was not the session's address.",
-      () => s.spoofedDropped,
-    );
-    readCounter(
-      r,
-      'pptp_client_to_client_dropped_total',
-      'Session-to-session packets the policy refused.',
-      () => s.clientToClientDropped,
-    );
-    readCounter(
-      r,
-      'pptp_no_session_dropped_total',
-      'Packets from the interface for an address no session has.',
-      () => s.noSessionDropped,
-    );
-    new Gauge({
-      name: 'pptp_pool_addresses_free',
-      help: 'Addresses free in the pool.',
-      registers: [r],
-      collect: function (this: Gauge) {
-        this.set(self.server.poolAvailable);
-      },
-    });
+    readGauge(r, 'pptp_control_connections', 'Open PPTP control connections.', () => server.connectionCount);
+    readGauge(r, 'pptp_pool_addresses_free', 'Addresses free in the pool.', () => server.poolAvailable);
     registerTrafficMetrics(r, () => this.traffic);
     if (server.usesRadius) this.radiusResult = registerRadiusAuthMetrics(r, () => server.radiusAuth);
     server.observers.push(this);

@@ -6,7 +6,7 @@
  * of the sessions that ended ({@link TrafficTotals.add} at a session's
  * end). Nothing here runs per packet.
  */
-import { Counter, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 import type { TrafficSums } from './traffic.js';
 
 /**
@@ -46,6 +46,18 @@ export function readCounter(
       const v = read();
       if (typeof v === 'number') this.inc(v);
       else for (const [labels, n] of v) this.inc(labels, n);
+    },
+  });
+}
+
+/** A gauge whose value is set at scrape time from `read`. */
+export function readGauge(registry: Registry, name: string, help: string, read: () => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(read());
     },
   });
 }

@@ -20,8 +20,8 @@
  * sockets; `runDnsServer` is the `pptp-ts demo dns-server` command.
  */
 import { createSocket } from 'node:dgram';
-import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
+import { commandArgs, usageError } from '../args.js';
 
 /** One resource record of the zone. Names are absolute, without the trailing dot. */
 export type ZoneRecord =
@@ -252,24 +252,20 @@ function rcodeOf(a: Uint8Array | undefined): string {
 
 /** `pptp-ts demo dns-server`: runs until SIGINT/SIGTERM; logs one line per query on stdout. */
 export async function runDnsServer(argv: string[]): Promise<number> {
-  let values: { listen?: string; port?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
+  const args = commandArgs(
+    {
       args: argv,
       options: {
         listen: { type: 'string' },
         port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (e) {
-    process.stderr.write(`pptp-ts demo dns-server: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+    usageError('demo dns-server', USAGE),
+  );
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const port = Number(values.port ?? 53);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`pptp-ts demo dns-server: bad --port ${values.port}\n`);

@@ -12,8 +12,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
+import { commandArgs, usageError } from '../args.js';
 import { DEMO_DNS_ADDRESS, DEMO_QUERY_NAME } from './dns-server.js';
 
 /** One answer record, as text. */
@@ -152,10 +152,8 @@ prints the answer. Defaults: ${DEMO_QUERY_NAME}, server ${DEMO_DNS_ADDRESS}, typ
 
 /** `pptp-ts demo resolve`: exit 0 with an answer, 1 on no answer or an error rcode, 2 on usage errors. */
 export async function runResolve(argv: string[]): Promise<number> {
-  let values: { server?: string; type?: string; json?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
+  const args = commandArgs(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -164,15 +162,12 @@ export async function runResolve(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (e) {
-    process.stderr.write(`pptp-ts demo resolve: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+    usageError('demo resolve', USAGE),
+  );
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   const type = (values.type ?? 'A').toUpperCase();
   if (type !== 'A' && type !== 'AAAA' && type !== 'NS' && type !== 'SOA') {
     process.stderr.write(`pptp-ts demo resolve: --type must be A, AAAA, NS or SOA\n`);

@@ -11,6 +11,7 @@
  * zero identification is filled in. Only protocol 47 reaches a GRE socket.
  */
 import type { Clock } from '../clock.js';
+import { PacketBatch } from '../microtask-flush.js';
 import type { GreSocket, PacketHandlers } from '../types.js';
 import type { FaultInjector } from './faults.js';
 import { type DeliveryMode, Inbox } from './inbox.js';
@@ -212,8 +213,7 @@ export class MemoryGreSocket implements GreSocket {
   sendDropped = 0;
   private readonly net: MemoryGreNetwork;
   private readonly inbox: Inbox;
-  private pending: Uint8Array[] = [];
-  private flushScheduled = false;
+  private readonly pending = new PacketBatch(() => this.flush());
   private closed = false;
   private id = 0;
 
@@ -234,20 +234,12 @@ export class MemoryGreSocket implements GreSocket {
       this.sendDropped++;
       return false;
     }
-    this.pending.push(packet.slice());
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.pending.push(packet);
     return true;
   }
 
   flush(): void {
-    const out = this.pending;
-    this.pending = [];
+    const out = this.pending.take();
     for (const p of out) this.net.route(this, p);
     if (out.length > 0) this.net.afterBatch();
   }
@@ -260,7 +252,7 @@ export class MemoryGreSocket implements GreSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
+    this.pending.clear();
     this.inbox.close();
     this.net.unregister(this);
   }

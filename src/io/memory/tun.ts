@@ -9,6 +9,8 @@
  * `flush()` (or the end of the current microtask); reads are delivered in
  * batches through an {@link Inbox}.
  */
+
+import { PacketBatch } from '../microtask-flush.js';
 import type { PacketHandlers, TunDevice } from '../types.js';
 import { type DeliveryMode, Inbox } from './inbox.js';
 
@@ -45,8 +47,7 @@ export class MemoryTun implements TunDevice {
   private readonly inbox: Inbox;
   private readonly txQueue: number;
   private readonly maxPacket: number;
-  private pending: Uint8Array[] = [];
-  private flushScheduled = false;
+  private readonly pending = new PacketBatch(() => this.flush());
   private closed = false;
 
   constructor(opts: MemoryTunOptions = {}) {
@@ -74,20 +75,12 @@ export class MemoryTun implements TunDevice {
       this.stats.writeDropped++;
       return false;
     }
-    this.pending.push(packet.slice());
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.pending.push(packet);
     return true;
   }
 
   flush(): void {
-    const out = this.pending;
-    this.pending = [];
+    const out = this.pending.take();
     for (const p of out) {
       this.stats.written++;
       if (this.onHostPacket) this.onHostPacket(p);
@@ -131,7 +124,7 @@ export class MemoryTun implements TunDevice {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
+    this.pending.clear();
     this.inbox.close();
   }
 }

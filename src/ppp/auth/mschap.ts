@@ -24,7 +24,7 @@ import {
   parseMsChapFailure,
 } from '../../wire/mschap.js';
 import { digestsEqual, printable, redacted } from './auth-util.js';
-import type { ChapVariant, FailureReading, VerifySecret } from './chap.js';
+import type { ChapVariant, FailureReading, FailureText, VerifySecret } from './chap.js';
 import type { AuthFailureReason, MppeKeyMaterial, PeerCredentials } from './types.js';
 
 /** pppd's success text. */
@@ -106,6 +106,65 @@ export function ntHashOf(secret: VerifySecret | PeerCredentials['secret']): Uint
   return 'ntHash' in secret ? secret.ntHash : ntPasswordHash(secret.password);
 }
 
+/** Why an NT hash could not be had: the shape both versions refuse with. */
+type NoNtHash = { readonly ok: false; readonly reason: AuthFailureReason; readonly detail: string };
+
+/** The authenticator's NT hash of the stored secret, or the refusal when it cannot be hashed. */
+export function verifierNtHash(
+  secret: VerifySecret,
+): { readonly ok: true; readonly ntHash: Uint8Array } | NoNtHash {
+  try {
+    return { ok: true, ntHash: ntHashOf(secret) };
+  } catch {
+    return { ok: false, reason: 'no-usable-secret', detail: 'stored password cannot be hashed' };
+  }
+}
+
+/**
+ * What the peer checks in both versions before it answers a Challenge: its
+ * size (`rule`: the RFC section that asks for `length` octets) and that the
+ * password can be hashed (at most 256 characters). The NT hash, or the refusal.
+ */
+export function responderNtHash(
+  challenge: Uint8Array,
+  length: number,
+  variant: string,
+  rule: string,
+  secret: PeerCredentials['secret'],
+): { readonly ok: true; readonly ntHash: Uint8Array } | NoNtHash {
+  if (challenge.length !== length) {
+    return {
+      ok: false,
+      reason: 'protocol-error',
+      detail: `${variant} challenge of ${challenge.length} octets, ${rule} says ${length}`,
+    };
+  }
+  try {
+    return { ok: true, ntHash: ntHashOf(secret) };
+  } catch {
+    return {
+      ok: false,
+      reason: 'no-usable-secret',
+      detail: 'password too long for MS-CHAP (256 characters)',
+    };
+  }
+}
+
+/**
+ * The Failure message of both versions (RFC 2433 §8, RFC 2759 §6): `E=` from
+ * the reason, `R=`, `C=` the next challenge, `V=0` (no password change), and
+ * `M=` when there is a text.
+ */
+export function msChapFailureMessage(f: FailureText, text: string | undefined): Uint8Array {
+  return formatMsChapFailure({
+    error: msChapErrorFor(f.reason),
+    retry: f.retry,
+    challenge: f.challenge,
+    version: 0,
+    message: text,
+  });
+}
+
 /** MS-CHAP v1 key material (RFC 3079 §2.3): NT hash and the 8-octet challenge. Redacted for logs. */
 /**
  * Copies of `a` and `b` as two views of one buffer: a link keeps its key
@@ -145,12 +204,9 @@ export const msChapV1: ChapVariant = {
         detail: 'the peer asked for LAN Manager authentication, which is not supported',
       };
     }
-    let ntHash: Uint8Array;
-    try {
-      ntHash = ntHashOf(secret);
-    } catch {
-      return { ok: false, reason: 'no-usable-secret', detail: 'stored password cannot be hashed' };
-    }
+    const hashed = verifierNtHash(secret);
+    if (!hashed.ok) return hashed;
+    const { ntHash } = hashed;
     if (!digestsEqual(r.ntResponse, challengeResponse(challenge, ntHash))) {
       return { ok: false, reason: 'wrong-password', detail: 'NT response mismatch' };
     }
@@ -158,33 +214,18 @@ export const msChapV1: ChapVariant = {
   },
 
   // pppd: "E=691 R=1 C=<challenge> V=0" (no M= for version 1, unless a decider gave a text).
-  failureMessage: ({ reason, retry, challenge, text }) =>
-    formatMsChapFailure({
-      error: msChapErrorFor(reason),
-      retry,
-      challenge,
-      version: 0,
-      message: text,
-    }),
+  failureMessage: (f) => msChapFailureMessage(f, f.text),
 
   respond(challenge, _identifier, credentials) {
-    if (challenge.length !== MSCHAP_CHALLENGE_LENGTH) {
-      return {
-        ok: false,
-        reason: 'protocol-error',
-        detail: `MS-CHAP challenge of ${challenge.length} octets, RFC 2433 §5 says 8`,
-      };
-    }
-    let ntHash: Uint8Array;
-    try {
-      ntHash = ntHashOf(credentials.secret);
-    } catch {
-      return {
-        ok: false,
-        reason: 'no-usable-secret',
-        detail: 'password too long for MS-CHAP (256 characters)',
-      };
-    }
+    const hashed = responderNtHash(
+      challenge,
+      MSCHAP_CHALLENGE_LENGTH,
+      'MS-CHAP',
+      'RFC 2433 §5',
+      credentials.secret,
+    );
+    if (!hashed.ok) return hashed;
+    const { ntHash } = hashed;
     const value = encodeMsChapV1Response({
       lmResponse: new Uint8Array(24),
       ntResponse: challengeResponse(challenge, ntHash),

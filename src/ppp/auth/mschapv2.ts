@@ -23,7 +23,6 @@ import { ChapAlgorithm } from '../../wire/lcp.js';
 import {
   decodeMsChapV2Response,
   encodeMsChapV2Response,
-  formatMsChapFailure,
   MSCHAPV2_CHALLENGE_LENGTH,
   parseMsChapV2Success,
   toUpperHex,
@@ -33,10 +32,11 @@ import type { ChapVariant } from './chap.js';
 import {
   copyPair,
   MSCHAP_SUCCESS_TEXT,
-  msChapErrorFor,
+  msChapFailureMessage,
   msChapFailureText,
-  ntHashOf,
   readMsChapFailure,
+  responderNtHash,
+  verifierNtHash,
 } from './mschap.js';
 import type { MppeKeyMaterial } from './types.js';
 
@@ -60,12 +60,9 @@ export const msChapV2: ChapVariant = {
       if (!(e instanceof WireError)) throw e;
       return { ok: false, reason: 'protocol-error', detail: e.message };
     }
-    let ntHash: Uint8Array;
-    try {
-      ntHash = ntHashOf(secret);
-    } catch {
-      return { ok: false, reason: 'no-usable-secret', detail: 'stored password cannot be hashed' };
-    }
+    const hashed = verifierNtHash(secret);
+    if (!hashed.ok) return hashed;
+    const { ntHash } = hashed;
     // RFC 2759 §8.1 GenerateNTResponse; ChallengeHash uses the user name
     // without any "DOMAIN\" (crypto strips it), from the Name on the wire.
     const expected = generateNtResponseFromHash(challenge, r.peerChallenge, name, ntHash);
@@ -87,33 +84,18 @@ export const msChapV2: ChapVariant = {
   // "E=691 R=1 C=<32 hex> V=0 M=Authentication failed": C "MUST be exactly
   // 32 octets long and MUST be present" (RFC 2759 §6); V=0: we do not
   // implement password change.
-  failureMessage: ({ reason, retry, challenge, text }) =>
-    formatMsChapFailure({
-      error: msChapErrorFor(reason),
-      retry,
-      challenge,
-      version: 0,
-      message: text ?? msChapFailureText(reason),
-    }),
+  failureMessage: (f) => msChapFailureMessage(f, f.text ?? msChapFailureText(f.reason)),
 
   respond(challenge, _identifier, credentials, random) {
-    if (challenge.length !== MSCHAPV2_CHALLENGE_LENGTH) {
-      return {
-        ok: false,
-        reason: 'protocol-error',
-        detail: `MS-CHAP-V2 challenge of ${challenge.length} octets, RFC 2759 §3 says 16`,
-      };
-    }
-    let ntHash: Uint8Array;
-    try {
-      ntHash = ntHashOf(credentials.secret);
-    } catch {
-      return {
-        ok: false,
-        reason: 'no-usable-secret',
-        detail: 'password too long for MS-CHAP (256 characters)',
-      };
-    }
+    const hashed = responderNtHash(
+      challenge,
+      MSCHAPV2_CHALLENGE_LENGTH,
+      'MS-CHAP-V2',
+      'RFC 2759 §3',
+      credentials.secret,
+    );
+    if (!hashed.ok) return hashed;
+    const { ntHash } = hashed;
     const name = utf8(credentials.name);
     const peerChallenge = random(16).slice();
     const authChallenge = challenge.slice();
