@@ -106,11 +106,15 @@ process.stdout.write(JSON.stringify({ plain, compacted, kept: keep.length }));
 
 describe('fullCollection', () => {
   it('with compact, gives back the pages a plain collection keeps', () => {
-    const r = spawnSync(process.execPath, ['--single-threaded-gc', '--import', 'tsx', '--input-type=module', '-e', FRAGMENT], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--single-threaded-gc', '--import', 'tsx', '--input-type=module', '-e', FRAGMENT],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { plain: number; compacted: number };
     // The dropped objects take some 30 MiB. Two plain collections after the drop have given back
