@@ -313,19 +313,32 @@ async function runVariant(
     log(`  one session alone: ${singleMbps.toFixed(1)} Mbit/s`);
 
     // 2. The others come up, a few at a time.
+    // A session that does not come up is measured as carrying nothing (it counts against the
+    // aggregate and the fairness), and the others go on.
     const rest = sessions.slice(1);
+    const notUp = new Map<number, string>();
     for (let k = 0; k < rest.length; k += UP_CONCURRENCY) {
-      await Promise.all(rest.slice(k, k + UP_CONCURRENCY).map(up));
+      const group = rest.slice(k, k + UP_CONCURRENCY);
+      const settled = await Promise.allSettled(group.map(up));
+      settled.forEach((r, j) => {
+        if (r.status === 'rejected') notUp.set(group[j]!.n, `did not come up: ${errorText(r.reason)}`);
+      });
     }
-    log(`  ${sessions.length} sessions up`);
+    const live = sessions.filter((x) => !notUp.has(x.n));
+    log(`  ${live.length} of ${sessions.length} sessions up`);
 
     // 3. All at once. Session 1's one-shot server has finished: start fresh ones for everybody.
-    await iperfServer(sessions);
+    await iperfServer(live);
     const tx0 = await txBytes(lab, lab.clientNs);
     const p0 = readProcTable();
     const c0 = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
     const t0 = performance.now();
-    const results = await Promise.all(sessions.map(iperfClient));
+    const byN = new Map(
+      (await Promise.all(live.map(async (x) => [x.n, await iperfClient(x)] as const))).map(([n, r]) => [
+        n,
+        r,
+      ]),
+    );
     const wallMs = performance.now() - t0;
     const p1 = readProcTable();
     const c1 = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
@@ -340,11 +353,13 @@ async function runVariant(
     const busy = total - (c1.idle - c0.idle) - (c1.iowait - c0.iowait);
     machineBusyPct = total > 0 ? (busy / total) * 100 : 0;
 
-    figures = sessions.map((x, k) => {
+    figures = sessions.map((x) => {
       const deviceTxBytes = (tx1.get(x.device) ?? 0) - (tx0.get(x.device) ?? 0);
       const base = { session: x.n, address: x.address, device: x.device, deviceTxBytes };
       try {
-        const r = parseIperfTcp(results[k]!.stdout);
+        const result = byN.get(x.n);
+        if (!result) throw new Error(notUp.get(x.n) ?? 'not measured');
+        const r = parseIperfTcp(result.stdout);
         if (deviceTxBytes < r.bytes)
           throw new Error(
             `${x.device} sent ${deviceTxBytes} bytes but iperf3 received ${r.bytes}: not through the tunnel`,
