@@ -1,0 +1,113 @@
+/**
+ * `npm run bench:busy [-- options]` (`node --import tsx bench/busy/run.ts`):
+ * many sessions through one `pptp-ts serve`, each carrying one iperf3 TCP
+ * stream at the same time (bench.ts, docs/benchmarks.md "Busy sessions").
+ * Progress on stderr, the markdown report on stdout,
+ * bench/results/busy-STAMP.{json,md} and busy-STAMP-sessions.svg.
+ *
+ * Exit status: 0 every session carried traffic and nothing was left behind
+ * (the targets are reported, not enforced: they are judged on a quiet
+ * machine); 1 otherwise (figures still written); 2 bad usage or the bench
+ * cannot run here.
+ */
+import { pathToFileURL } from 'node:url';
+import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
+import { ensureDist } from '../dist.js';
+import { type BusyOptions, BusySetupError, MAX_SESSIONS, runBusyBench } from './bench.js';
+import { renderBusyMarkdown } from './report.js';
+
+export const USAGE = `usage: npm run bench:busy -- [options]
+
+  --sessions N     sessions at once, each with its own pptp-ts connect and TUN (default 100, at most ${MAX_SESSIONS})
+  --time S         seconds each iperf3 stream measures (default 10)
+  --omit S         seconds of iperf3 warm-up left out (default 1)
+  --mppe M         both (default), on (MPPE-128 stateless) or off
+  --mtu N          MTU and MRU of every session (default 1400)
+  --out DIR        where to write the JSON, markdown and SVG (default bench/results)
+  --no-write       write no files
+  -h, --help       this text
+`;
+
+const BUSY_FLAGS = {
+  help: 'boolean',
+  sessions: 'string',
+  time: 'string',
+  omit: 'string',
+  mppe: 'string',
+  mtu: 'string',
+  out: 'string',
+  'no-write': 'boolean',
+} as const;
+
+/** Parses the command line; throws with one clear line on bad input. */
+export function parseBusyArgs(argv: readonly string[]): BusyOptions | 'help' {
+  const o: BusyOptions = {};
+  const { flags } = parseBenchArgs(argv, BUSY_FLAGS);
+  if (flags.some((f) => f.name === '--help')) return 'help';
+  for (const f of flags) {
+    switch (f.name) {
+      case '--sessions':
+        o.sessions = wholeNumber(f, 1);
+        if (o.sessions > MAX_SESSIONS) throw new Error(`--sessions: at most ${MAX_SESSIONS}`);
+        break;
+      case '--time':
+        o.timeSec = wholeNumber(f, 1);
+        break;
+      case '--omit':
+        o.omitSec = wholeNumber(f);
+        break;
+      case '--mppe': {
+        const v = flagValue(f);
+        if (v !== 'both' && v !== 'on' && v !== 'off') throw new Error(`--mppe: both, on or off, not ${v}`);
+        o.mppe = v;
+        break;
+      }
+      case '--mtu':
+        o.mtu = wholeNumber(f, 1);
+        break;
+      case '--out':
+        o.outDir = flagValue(f);
+        break;
+      case '--no-write':
+        o.outDir = null;
+        break;
+      default:
+        throw new Error(`unknown option ${f.name}`);
+    }
+  }
+  return o;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let o: BusyOptions | 'help';
+  try {
+    o = parseBusyArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench busy: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    ensureDist();
+    const result = await runBusyBench(o);
+    process.stdout.write(`\n${renderBusyMarkdown(result)}`);
+    if (result.files)
+      process.stderr.write(
+        `bench busy: wrote ${result.files.json}, ${result.files.markdown} and ${result.files.chart}\n`,
+      );
+    return result.ok ? 0 : 1;
+  } catch (e) {
+    if (e instanceof BusySetupError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
