@@ -19,6 +19,12 @@
  * through a sample → teardown (LCP Terminate, CCRQ, StopCCRQ each) →
  * server empty? → SIGTERM the server (exit 0?) → nothing left behind?
  *
+ * With `storm`, a login storm comes before the settle: open N → SIGKILL the
+ * server → wait (bounded) until the generator sees every session down and
+ * forget them → start the server again with the same configuration → its
+ * baseline → open N again with all N dialling at once; everything after
+ * that is measured on the storm's sessions and the new server (storm.ts).
+ *
  * Server memory is VmRSS from /proc/PID/status (no forced GC), plus the JS
  * heap after a full GC from a preloaded probe (probe.mjs, SIGUSR2). Server
  * CPU is utime+stime from /proc/PID/stat over the rest window.
@@ -52,6 +58,17 @@ import {
   type SessionsSettings,
   setupFigures,
 } from './report.js';
+import {
+  BENCH_POOL,
+  clientAddressList,
+  fileLimitFor,
+  generatorHeapMb,
+  POOL_ROUTE,
+  type StormFigures,
+  sessionsSpaceProblem,
+  stormOutcome,
+  stormTargetCheck,
+} from './storm.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -68,6 +85,10 @@ export interface SessionsOptions {
   generatorClock?: 'wheel' | 'node';
   /** Authenticate through a FreeRADIUS in the server's namespace instead of the chap-secrets file (radius.ts). */
   radius?: boolean;
+  /** Login storm: open N, kill and restart the server, every client redials at once (storm.ts). */
+  storm?: boolean;
+  /** TCP source addresses of the generator (default 1): one address has 64,512 ephemeral ports. */
+  clientAddresses?: number;
   /** Extra Node options for the server (e.g. `--cpu-prof`). */
   serverNodeOptions?: string[];
   /** Write a server heap snapshot at every memory reading into this directory (baseline, idle, after teardown). */
@@ -82,7 +103,6 @@ export interface SessionsOptions {
 export class SessionsSetupError extends Error {}
 
 const SERVER_TUNNEL_IP = '10.98.0.1';
-const POOL = '10.99.0.0/16';
 const USER_PREFIX = 'load';
 const PASSWORD_PREFIX = 'secret-';
 
@@ -302,8 +322,12 @@ export async function runSessionsBench(
     generatorClock: o.generatorClock ?? 'wheel',
     serverNodeOptions: o.serverNodeOptions ?? [],
     auth: o.radius ? 'radius' : 'chap-secrets',
+    ...(o.storm ? { storm: true } : {}),
+    ...(o.clientAddresses !== undefined ? { clientAddresses: o.clientAddresses } : {}),
   };
   const n = settings.sessions;
+  const space = sessionsSpaceProblem(n, settings.callsPerConnection, o.clientAddresses ?? 1);
+  if (space) throw new SessionsSetupError(space);
   if (process.getuid?.() !== 0)
     throw new SessionsSetupError('bench:sessions needs root (namespaces, TUN, raw sockets)');
   if ((await run(['prlimit', '--version'], { allowFail: true })).code !== 0)
@@ -322,7 +346,12 @@ export async function runSessionsBench(
     await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.core.somaxconn=65535']);
     await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.ipv4.tcp_max_syn_backlog=65535']);
     await lab.exec(lab.clientNs, ['sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=1024 65535']);
-    const fdHard = n + 4096;
+    const fdHard = fileLimitFor(n);
+    // The generator's source addresses: the first is the lab's; the others join it on the underlay.
+    const sources = clientAddressList(lab.clientUnderlay, o.clientAddresses ?? 1);
+    for (const a of sources.slice(1)) {
+      await lab.ip(lab.clientNs, ['addr', 'add', `${a}/24`, 'dev', lab.underlayDevice]);
+    }
 
     // The server's config and secrets.
     const secrets = join(lab.tmpDir, 'chap-secrets');
@@ -345,7 +374,7 @@ export async function runSessionsBench(
       JSON.stringify({
         listen: lab.serverUnderlay,
         'local-ip': SERVER_TUNNEL_IP,
-        pool: POOL,
+        pool: BENCH_POOL,
         ...(radius
           ? {
               radius: {
@@ -381,43 +410,47 @@ export async function runSessionsBench(
       }),
     );
     const probePath = join(lab.tmpDir, 'probe.json');
-    server = lab.spawn(
-      lab.serverNs,
-      [
-        'prlimit',
-        `--nofile=1024:${fdHard}`,
-        process.execPath,
-        '--expose-gc',
-        '--import',
-        join(ROOT, 'bench/sessions/probe.mjs'),
-        ...settings.serverNodeOptions,
-        join(ROOT, 'bin/pptp-ts.js'),
-        'serve',
-        '--config',
-        configPath,
-      ],
-      'pptp-ts serve',
-      {
-        PPTP_BENCH_PROBE: probePath,
-        ...(o.heapSnapshotDir ? { PPTP_BENCH_HEAP_SNAPSHOTS: o.heapSnapshotDir } : {}),
-      },
-    );
-    const srv = server;
-    const status = new ServerStatus(srv);
-    await waitUntil(
-      'the server to listen',
-      () => {
-        if (srv.exited()) throw new SessionsSetupError(`the server exited: ${srv.output().slice(-2000)}`);
-        return /listening on /.test(srv.output());
-      },
-      30_000,
-    ).catch((e: unknown) => {
-      throw e instanceof SessionsSetupError
-        ? e
-        : new SessionsSetupError(`${(e as Error).message}: ${srv.output().slice(-2000)}`);
-    });
+    const startServer = async (): Promise<{ srv: LabProcess; status: ServerStatus }> => {
+      server = lab.spawn(
+        lab.serverNs,
+        [
+          'prlimit',
+          `--nofile=1024:${fdHard}`,
+          process.execPath,
+          '--expose-gc',
+          '--import',
+          join(ROOT, 'bench/sessions/probe.mjs'),
+          ...settings.serverNodeOptions,
+          join(ROOT, 'bin/pptp-ts.js'),
+          'serve',
+          '--config',
+          configPath,
+        ],
+        'pptp-ts serve',
+        {
+          PPTP_BENCH_PROBE: probePath,
+          ...(o.heapSnapshotDir ? { PPTP_BENCH_HEAP_SNAPSHOTS: o.heapSnapshotDir } : {}),
+        },
+      );
+      const srv = server;
+      const status = new ServerStatus(srv);
+      await waitUntil(
+        'the server to listen',
+        () => {
+          if (srv.exited()) throw new SessionsSetupError(`the server exited: ${srv.output().slice(-2000)}`);
+          return /listening on /.test(srv.output());
+        },
+        30_000,
+      ).catch((e: unknown) => {
+        throw e instanceof SessionsSetupError
+          ? e
+          : new SessionsSetupError(`${(e as Error).message}: ${srv.output().slice(-2000)}`);
+      });
+      return { srv, status };
+    };
+    let { srv, status } = await startServer();
     await sleep(2000);
-    const baseline = await readMemory(srv.pid, probePath);
+    let baseline = await readMemory(srv.pid, probePath);
     say(
       `server ${srv.pid} listening; baseline RSS ${(baseline.rssKb / 1024).toFixed(1)} MiB; file limit ${fileLimitOf(srv.pid)}`,
     );
@@ -427,6 +460,7 @@ export async function runSessionsBench(
       server: lab.serverUnderlay,
       port: 1723,
       localAddress: lab.clientUnderlay,
+      localAddresses: sources,
       userPrefix: USER_PREFIX,
       passwordPrefix: PASSWORD_PREFIX,
       callsPerConnection: settings.callsPerConnection,
@@ -446,7 +480,7 @@ export async function runSessionsBench(
         'prlimit',
         `--nofile=${fdHard}:${fdHard}`,
         process.execPath,
-        '--max-old-space-size=8192',
+        `--max-old-space-size=${generatorHeapMb(n)}`,
         '--import',
         'tsx',
         join(ROOT, 'bench/sessions/generator.ts'),
@@ -458,8 +492,54 @@ export async function runSessionsBench(
     const gen = generator;
     const ready = await gen.next('ready', 60_000);
 
+    let storm: StormFigures | undefined;
+    let stormPhase1: { setup: ReturnType<typeof setupFigures>; killedPid: number } | undefined;
+    let stormDown = { downAfterMs: 0, stillUp: 0, forgotten: 0, restartMs: 0 };
+    if (o.storm) {
+      // Phase 1: N sessions as usual, then the server dies with them.
+      say(`storm, phase 1: opening ${n} sessions…`);
+      gen.send({ cmd: 'open', sessions: n, concurrency: settings.concurrency });
+      const first = await gen.next('opened', 600_000 + n * 100);
+      const firstSetup = setupFigures(first.startMs, first.upMs);
+      say(`phase 1: ${firstSetup.up} up, ${firstSetup.failed} failed; killing server ${srv.pid} (SIGKILL)…`);
+      const killedPid = srv.pid;
+      process.kill(killedPid, 'SIGKILL');
+      await srv.done;
+      // Bounded: every session's TCP connection was closed by the kernel with the process.
+      const k0 = performance.now();
+      let stillUp = firstSetup.up;
+      await waitUntil(
+        'the generator to see every session down',
+        async () => {
+          gen.send({ cmd: 'status' });
+          stillUp = (await gen.next('status', 60_000)).up;
+          return stillUp === 0;
+        },
+        60_000 + n * 5,
+        500,
+      ).catch((e: unknown) => say(`warning: ${(e as Error).message} (${stillUp} still up)`));
+      const downAfterMs = performance.now() - k0;
+      gen.send({ cmd: 'forget' });
+      const forgot = await gen.next('forgot', 60_000 + n * 5);
+      say(
+        `all down after ${(downAfterMs / 1000).toFixed(1)} s; ${forgot.sessions} forgotten; restarting the server…`,
+      );
+      const r0 = performance.now();
+      ({ srv, status } = await startServer());
+      const restartMs = performance.now() - r0;
+      await sleep(2000);
+      baseline = await readMemory(srv.pid, probePath);
+      say(
+        `server ${srv.pid} listening again after ${(restartMs / 1000).toFixed(1)} s; baseline RSS ${(baseline.rssKb / 1024).toFixed(1)} MiB`,
+      );
+      stormPhase1 = { setup: firstSetup, killedPid };
+      stormDown = { downAfterMs, stillUp, forgotten: forgot.sessions, restartMs };
+    }
+    // The storm: every client at once.
+    const openConcurrency = o.storm ? n : settings.concurrency;
+
     // Open.
-    say(`opening ${n} sessions…`);
+    say(`opening ${n} sessions, ${openConcurrency} at once…`);
     const o0 = performance.now();
     const os0 = cpuTicks(srv.pid);
     const og0 = cpuTicks(gen.pid);
@@ -470,7 +550,7 @@ export async function runSessionsBench(
       const r = readRss(srv.pid);
       if (r) rssRamp.push({ up, rssKb: r.rssKb });
     };
-    gen.send({ cmd: 'open', sessions: n, concurrency: settings.concurrency });
+    gen.send({ cmd: 'open', sessions: n, concurrency: openConcurrency });
     const opened: OpenedSessions = await gen.next('opened', 600_000 + n * 100);
     gen.onProgress = undefined;
     const afterOpen = readRss(srv.pid);
@@ -491,6 +571,19 @@ export async function runSessionsBench(
         `${setup.overallPerSec.toFixed(0)} sessions/s, set-up p50 ${setup.p50Ms.toFixed(0)} ms p99 ${setup.p99Ms.toFixed(0)} ms; ` +
         `generator GRE ${JSON.stringify(opened.gre)}`,
     );
+    if (stormPhase1) {
+      const outcome = stormOutcome(opened.failures, await status.read());
+      storm = {
+        first: stormPhase1.setup,
+        killedPid: stormPhase1.killedPid,
+        restartedPid: srv.pid,
+        ...stormDown,
+        outcome,
+      };
+      say(
+        `storm: ${outcome.refusedForLimit} refused for a configured limit, ${outcome.otherFailures} other failures`,
+      );
+    }
 
     // Idle memory, CPU at rest.
     say(`settling ${settings.settleSec} s…`);
@@ -519,7 +612,7 @@ export async function runSessionsBench(
     gen.send({ cmd: 'status' });
     const held = await gen.next('status', 60_000);
     const routes = await lab.ip(lab.serverNs, ['-4', 'route', 'show', 'dev', 'pptps0'], { allowFail: true });
-    const routed = routes.stdout.split('\n').filter((l) => /^10\.99\./.test(l)).length;
+    const routed = routes.stdout.split('\n').filter((l) => POOL_ROUTE.test(l)).length;
     say(`${held.up} still up, ${held.lost} lost; ${routed} client routes on the server`);
 
     gen.send({ cmd: 'ping', sample: settings.pingSample, timeoutMs: 5000 });
@@ -547,7 +640,7 @@ export async function runSessionsBench(
       allowFail: true,
     });
     const residue: string[] = [];
-    const leftRoutes = routesAfter.stdout.split('\n').filter((l) => /^10\.99\./.test(l)).length;
+    const leftRoutes = routesAfter.stdout.split('\n').filter((l) => POOL_ROUTE.test(l)).length;
     if (leftRoutes > 0) residue.push(`${leftRoutes} client routes on the server`);
     if (counters.connections) residue.push(`${counters.connections} control connections on the server`);
     if (closed.greAttached) residue.push(`${closed.greAttached} calls on the generator's GRE endpoint`);
@@ -567,6 +660,7 @@ export async function runSessionsBench(
     const partial = {
       settings,
       setup: { ...setup, serverCpuPct: setupCpu.serverPct, generatorCpuPct: setupCpu.generatorPct },
+      ...(storm ? { storm } : {}),
       lostWhileIdle: held.lost,
       rssRamp,
       ...(radiusLogins !== undefined ? { radius: { logins: radiusLogins } } : {}),
@@ -588,7 +682,10 @@ export async function runSessionsBench(
         exitCode,
       },
     };
-    const targets = evaluateSessionTargets(partial);
+    const targets = [
+      ...evaluateSessionTargets(partial),
+      ...(storm ? [stormTargetCheck(n, settings.auth ?? 'chap-secrets', setup)] : []),
+    ];
     const result: SessionsResult = {
       schema: SESSIONS_SCHEMA,
       startedAt,
@@ -609,6 +706,7 @@ export async function runSessionsBench(
       targets,
       ok:
         setup.up === n &&
+        (storm === undefined || (storm.stillUp === 0 && storm.first.up === n)) &&
         (radiusLogins === undefined || radiusLogins >= setup.up) &&
         held.lost === 0 &&
         ping.replied === ping.sessions &&
@@ -619,7 +717,7 @@ export async function runSessionsBench(
     const dir = o.outDir ?? join(ROOT, 'bench/results');
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const stamp = startedAt.replace(/[:.]/g, '-').slice(0, 19);
-    const mode = settings.auth === 'radius' ? '-radius' : '';
+    const mode = `${settings.auth === 'radius' ? '-radius' : ''}${storm ? '-storm' : ''}`;
     const json = join(dir, `sessions${mode}-${stamp}.json`);
     const markdown = join(dir, `sessions${mode}-${stamp}.md`);
     writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);

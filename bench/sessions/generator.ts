@@ -35,7 +35,12 @@ function fileLimit(): string {
 const log = createLogger('gen', { level: spec.logLevel });
 const clock: Clock = spec.clock === 'node' ? realClock : new BatchClock(realClock);
 const endpoint = new GreEndpoint(
-  RawGreSocket.open({ bindAddress: spec.localAddress, rcvbufBytes: 8 << 20, sndbufBytes: 8 << 20 }),
+  // With several source addresses the socket takes GRE for all of them (no bind address).
+  RawGreSocket.open({
+    ...(spec.localAddresses.length > 1 ? {} : { bindAddress: spec.localAddress }),
+    rcvbufBytes: 8 << 20,
+    sndbufBytes: 8 << 20,
+  }),
   clock,
   log.child('gre'),
 );
@@ -45,6 +50,7 @@ const gen = new LoadGenerator(
     server: spec.server,
     port: spec.port,
     localAddress: spec.localAddress,
+    localAddresses: spec.localAddresses,
     credentials: (i) => ({ user: `${spec.userPrefix}${i}`, password: `${spec.passwordPrefix}${i}` }),
     callsPerConnection: spec.callsPerConnection,
     lcpEchoInterval: spec.lcpEchoInterval,
@@ -90,6 +96,11 @@ async function handle(c: GeneratorCommand): Promise<boolean> {
     case 'close':
       emit({ ev: 'closed', ...(await gen.close(c.concurrency)), greAttached: endpoint.size });
       return true;
+    case 'forget': {
+      const sessions = gen.forget();
+      emit({ ev: 'forgot', sessions, greAttached: endpoint.size });
+      return true;
+    }
     case 'exit':
       return false;
   }

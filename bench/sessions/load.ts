@@ -44,6 +44,13 @@ export interface LoadConfig {
   readonly port: number;
   /** TCP source address (default: the kernel picks). */
   readonly localAddress?: string;
+  /**
+   * TCP source addresses to spread the connections over, connection `i` of
+   * an `open` from `localAddresses[i % K]` (overrides `localAddress`): one
+   * source address gives a client at most one ephemeral port range of
+   * connections to the server's port 1723.
+   */
+  readonly localAddresses?: readonly string[];
   /** Credentials of session `i` (the bench writes the matching chap-secrets). */
   credentials(i: number): { user: string; password: string };
   /** Calls per control connection (default 1: one TCP connection per session, as real clients). */
@@ -120,6 +127,8 @@ class LoadConnection {
   constructor(
     private readonly gen: LoadGenerator,
     records: SessionRecord[],
+    /** Which connection of its `open` this is (picks the source address). */
+    private readonly ordinal: number,
   ) {
     this.calls = records.map((r) => new LoadCall(r));
   }
@@ -157,7 +166,7 @@ class LoadConnection {
       failAll(`not up within ${Math.round(setupMs / 1000)} s`),
     );
     try {
-      this.socket = await cfg.tcpConnect();
+      this.socket = await cfg.tcpConnect(this.ordinal);
     } catch (err) {
       timer.cancel();
       failAll(`TCP connect: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
@@ -346,6 +355,17 @@ class LoadConnection {
     }
   }
 
+  /**
+   * Drops the connection without a word to the peer (it is gone): the TCP
+   * socket, the control engine and every session, whose calls leave the
+   * GRE endpoint.
+   */
+  drop(): void {
+    this.control?.destroy();
+    this.socket?.destroy();
+    for (const c of this.calls) c.session?.destroy();
+  }
+
   /** Sessions of this connection still passing IPv4. */
   upCalls(): LoadCall[] {
     return this.calls.filter((c) => c.session?.info !== undefined && !c.session.isDead);
@@ -465,7 +485,7 @@ export class LoadGenerator {
   readonly clock: Clock;
   readonly endpoint: GreEndpoint;
   readonly log: Logger;
-  readonly config: LoadConfig & { tcpConnect(): Promise<TcpSocket> };
+  readonly config: LoadConfig & { tcpConnect(ordinal: number): Promise<TcpSocket> };
   private readonly connections: LoadConnection[] = [];
   closing = false;
 
@@ -474,14 +494,21 @@ export class LoadGenerator {
     this.endpoint = env.endpoint;
     this.log = env.log ?? nullLogger;
     const tcp = env.tcp;
+    const sources = config.localAddresses?.length
+      ? config.localAddresses
+      : config.localAddress
+        ? [config.localAddress]
+        : [];
     this.config = {
       ...config,
       credentials: config.credentials,
-      tcpConnect: () =>
-        tcp.connect(config.server, config.port, {
+      tcpConnect: (ordinal) => {
+        const localAddress = sources.length ? sources[ordinal % sources.length] : undefined;
+        return tcp.connect(config.server, config.port, {
           timeoutMs: 15_000,
-          ...(config.localAddress ? { localAddress: config.localAddress } : {}),
-        }),
+          ...(localAddress ? { localAddress } : {}),
+        });
+      },
     };
   }
 
@@ -520,7 +547,7 @@ export class LoadGenerator {
           this.records.push(r);
           recs.push(r);
         }
-        const conn = new LoadConnection(this, recs);
+        const conn = new LoadConnection(this, recs, ci);
         this.connections.push(conn);
         await conn.open();
         for (const r of recs) {
@@ -541,6 +568,20 @@ export class LoadGenerator {
       endedAt = Math.max(endedAt, r.upAt ?? r.startedAt);
     }
     return { startedAt, endedAt, up, failed, failures };
+  }
+
+  /**
+   * Forgets every connection and session without a teardown, after the
+   * server went away (a login storm's restart): sockets closed, sessions
+   * destroyed, their Call IDs free again, and the records cleared so that
+   * the next `open` numbers its sessions (and users) from 0 again.
+   * Returns how many sessions it forgot.
+   */
+  forget(): number {
+    for (const conn of this.connections.splice(0)) conn.drop();
+    const n = this.records.length;
+    this.records.length = 0;
+    return n;
   }
 
   /** Sessions up now. */

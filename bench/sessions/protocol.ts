@@ -11,6 +11,8 @@ export interface GeneratorSpec {
   readonly port: number;
   /** Our outer address: TCP source and the raw GRE socket's bind address. */
   readonly localAddress: string;
+  /** TCP source addresses to spread the connections over (`--client-addresses`); the first is `localAddress`. */
+  readonly localAddresses: readonly string[];
   /** User `PREFIX<i>` with password `SECRET<i>` for session i (the bench writes the chap-secrets). */
   readonly userPrefix: string;
   readonly passwordPrefix: string;
@@ -29,6 +31,8 @@ export type GeneratorCommand =
   | { readonly cmd: 'status' }
   | { readonly cmd: 'ping'; readonly sample: number; readonly timeoutMs: number }
   | { readonly cmd: 'close'; readonly concurrency: number }
+  /** Drop every session without a teardown (the server is gone) and number the next ones from 0. */
+  | { readonly cmd: 'forget' }
   | { readonly cmd: 'exit' };
 
 /** Per-session setup figures, times in ms relative to the start of `open`. */
@@ -50,4 +54,5 @@ export type GeneratorEvent =
   | ({ readonly ev: 'status' } & HoldStatus & { readonly rssKb: number; readonly heapUsedKb: number })
   | ({ readonly ev: 'pinged' } & PingResult)
   | ({ readonly ev: 'closed' } & CloseResult & { readonly greAttached: number })
+  | { readonly ev: 'forgot'; readonly sessions: number; readonly greAttached: number }
   | { readonly ev: 'error'; readonly message: string };

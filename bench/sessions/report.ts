@@ -5,6 +5,7 @@
  * target checks, and the markdown report.
  */
 import type { MachineInfo } from '../lab/result.js';
+import type { StormFigures } from './storm.js';
 
 export const SESSIONS_SCHEMA = 'pptp-ts/bench-sessions/1';
 
@@ -35,6 +36,10 @@ export interface SessionsSettings {
   readonly serverNodeOptions: readonly string[];
   /** Where users are looked up: the chap-secrets file, or a FreeRADIUS (`--radius`). Absent in older results: chap-secrets. */
   readonly auth?: 'chap-secrets' | 'radius';
+  /** `--storm`: the figures are those of every client redialling at once after a server restart. */
+  readonly storm?: boolean;
+  /** `--client-addresses`: TCP source addresses the generator spreads its connections over (absent: 1). */
+  readonly clientAddresses?: number;
 }
 
 export interface SetupFigures {
@@ -102,6 +107,8 @@ export interface SessionsResult {
     readonly restCpuPct: number;
   };
   readonly setup: SetupFigures;
+  /** `--storm`: phase 1, the kill, the restart (`setup`, `failures` and the rest are the storm's). */
+  readonly storm?: StormFigures;
   readonly failures: Readonly<Record<string, number>>;
   /** Sessions that came up and were lost before the teardown, with reasons. */
   readonly lostWhileIdle: number;
@@ -253,7 +260,7 @@ export function renderSessionsMarkdown(
   const out: string[] = [];
   const viaRadius = s.auth === 'radius';
   out.push(
-    `## Sessions: ${fmt(s.sessions)} PPTP sessions on one server, ${viaRadius ? 'users in RADIUS (FreeRADIUS)' : 'users in chap-secrets'} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    `## Sessions: ${fmt(s.sessions)} PPTP sessions on one server, ${viaRadius ? 'users in RADIUS (FreeRADIUS)' : 'users in chap-secrets'}${r.storm ? ', login storm' : ''} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
   );
   out.push('');
   out.push(
@@ -263,8 +270,17 @@ export function renderSessionsMarkdown(
     `MS-CHAP-v2 + ${s.mppe ? 'MPPE-128 stateless' : 'no MPPE'}; ${s.callsPerConnection === 1 ? 'one control connection (TCP) per session' : `${s.callsPerConnection} calls per control connection`}; ` +
       `${s.concurrency} connections set up at once; LCP echo every ${s.lcpEchoIntervalSec} s, PPTP echo every ${s.pptpEchoIntervalSec} s; ` +
       `memory read ${s.settleSec} s after the last session came up; CPU at rest over ${s.restSec} s; ` +
-      `other processes used ${r.othersCpuPct.toFixed(1)} % of the CPUs meanwhile.`,
+      `other processes used ${r.othersCpuPct.toFixed(1)} % of the CPUs meanwhile` +
+      `${(s.clientAddresses ?? 1) > 1 ? `; the generator's connections spread over ${s.clientAddresses} source addresses` : ''}.`,
   );
+  const st = r.storm;
+  if (st) {
+    out.push('');
+    out.push(
+      `Login storm: ${fmt(s.sessions)} sessions opened (phase 1), the server killed (SIGKILL), restarted with the same ` +
+        "configuration, and every client redialling at once; the figures below are the storm's, on the new server.",
+    );
+  }
   out.push('');
   const ps = r.setup.perSecond;
   const sorted = [...ps].sort((a, b) => a - b);
@@ -273,6 +289,34 @@ export function renderSessionsMarkdown(
       ['figure', 'value'],
       [
         ['sessions up / asked', `${fmt(r.setup.up)} / ${fmt(s.sessions)}`],
+        ...(st
+          ? [
+              [
+                'phase 1 (before the restart)',
+                `${fmt(st.first.up)} of ${fmt(s.sessions)} up at ${fmt(st.first.overallPerSec)} sessions/s, ${s.concurrency} at once`,
+              ],
+              [
+                'server killed → generator saw every session down',
+                st.stillUp === 0
+                  ? `${fmt(st.downAfterMs / 1000, 1)} s, ${fmt(st.forgotten)} forgotten`
+                  : `${fmt(st.stillUp)} still up after ${fmt(st.downAfterMs / 1000, 1)} s`,
+              ],
+              [
+                'server restart → listening',
+                `${fmt(st.restartMs / 1000, 1)} s (pid ${st.killedPid} → ${st.restartedPid})`,
+              ],
+              [
+                'storm failures: refused for a configured limit / anything else',
+                `${fmt(st.outcome.refusedForLimit)} / ${fmt(st.outcome.otherFailures)} (the server counted ${fmt(st.outcome.serverRefusals)} refusals)`,
+              ],
+              [
+                'storm set-ups in each second',
+                r.setup.perSecond.length
+                  ? `${r.setup.perSecond.slice(0, 30).join(', ')}${r.setup.perSecond.length > 30 ? ', …' : ''}`
+                  : '— (under a second)',
+              ],
+            ]
+          : []),
         [
           'authentication',
           viaRadius

@@ -13,6 +13,7 @@ import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import { ensureDist } from '../dist.js';
 import { runSessionsBench, type SessionsOptions, SessionsSetupError } from './bench.js';
 import { renderSessionsMarkdown } from './report.js';
+import { CLIENT_PORTS_PER_ADDRESS, MAX_CLIENT_ADDRESSES, sessionsSpaceProblem } from './storm.js';
 
 export const USAGE = `usage: npm run bench:sessions -- [options]
 
@@ -24,6 +25,10 @@ export const USAGE = `usage: npm run bench:sessions -- [options]
   --no-mppe               MPPE off (default: MPPE-128 stateless required)
   --radius                users in a FreeRADIUS (in the server's namespace) instead of the
                           chap-secrets file; the report names the mode
+  --storm                 login storm: open N, SIGKILL the server, restart it, and every client
+                          redials at once (concurrency N); the figures are the storm's
+  --client-addresses K    spread the generator's TCP connections over K source addresses
+                          (default 1, at most ${MAX_CLIENT_ADDRESSES}; one address has ${CLIENT_PORTS_PER_ADDRESS} ephemeral ports)
   --settle S              wait after the last session is up before reading memory and measuring
                           CPU at rest (default 60: both keep-alives reach their steady state)
   --rest S                CPU-at-rest window (default 30)
@@ -45,6 +50,8 @@ const SESSIONS_FLAGS = {
   'pptp-echo-interval': 'string',
   'no-mppe': 'boolean',
   radius: 'boolean',
+  storm: 'boolean',
+  'client-addresses': 'string',
   settle: 'string',
   rest: 'string',
   ping: 'string',
@@ -84,6 +91,16 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
       case '--radius':
         o.radius = true;
         break;
+      case '--storm':
+        o.storm = true;
+        break;
+      case '--client-addresses': {
+        const k = int(1);
+        if (k > MAX_CLIENT_ADDRESSES)
+          throw new Error(`--client-addresses: at most ${MAX_CLIENT_ADDRESSES}, not ${k}`);
+        o.clientAddresses = k;
+        break;
+      }
       case '--settle':
         o.settleSec = int();
         break;
@@ -115,6 +132,8 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
         throw new Error(`unknown option ${f.name}`);
     }
   }
+  const space = sessionsSpaceProblem(o.sessions ?? 10_000, o.callsPerConnection ?? 1, o.clientAddresses ?? 1);
+  if (space) throw new Error(space);
   return o;
 }
 
