@@ -660,6 +660,7 @@ export async function runSessionsBench(
     const partial = {
       settings,
       setup: { ...setup, serverCpuPct: setupCpu.serverPct, generatorCpuPct: setupCpu.generatorPct },
+      sources: opened.sources,
       ...(storm ? { storm } : {}),
       lostWhileIdle: held.lost,
       rssRamp,

@@ -75,11 +75,15 @@ async function handle(c: GeneratorCommand): Promise<boolean> {
         }
       });
       const recs = gen.records.slice(first);
+      const sources: Record<string, number> = {};
+      for (const x of recs)
+        if (x.upAt !== undefined && x.source) sources[x.source] = (sources[x.source] ?? 0) + 1;
       emit({
         ev: 'opened',
         startMs: recs.map((x) => Math.round((x.startedAt - t0) * 10) / 10),
         upMs: recs.map((x) => (x.upAt === undefined ? -1 : Math.round((x.upAt - t0) * 10) / 10)),
         failures: r.failures,
+        sources,
         durationMs: r.endedAt - t0,
         gre: { ...endpoint.counters },
       });

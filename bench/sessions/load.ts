@@ -82,6 +82,8 @@ export interface SessionRecord {
   upAt: number | undefined;
   /** Why it failed or ended early, once it has. */
   failure: string | undefined;
+  /** The TCP connection's source address once connected (dotted quad). */
+  source?: string;
   /** Tunnel addresses once up. */
   localAddress: number | undefined;
   remoteAddress: number | undefined;
@@ -175,6 +177,7 @@ class LoadConnection {
     const socket = this.socket;
     socket.on('error', () => {}); // the control driver reports errors
     const local = plainIpv4(socket.localAddress) ?? '';
+    for (const c of this.calls) c.record.source = local;
     if (parseIpv4(local) === undefined) {
       timer.cancel();
       socket.destroy();

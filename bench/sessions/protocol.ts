@@ -42,6 +42,8 @@ export interface OpenedSessions {
   /** When each came up (IPCP up, MPPE up), or -1 for the failed ones. */
   readonly upMs: number[];
   readonly failures: FailureTally;
+  /** Sessions up by the TCP source address their connection came from. */
+  readonly sources: Readonly<Record<string, number>>;
   readonly durationMs: number;
   /** The generator's GRE endpoint counters at the end of the phase (rxNoCall: GRE for a call not attached yet). */
   readonly gre: Readonly<Record<string, number>>;

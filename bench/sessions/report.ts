@@ -107,6 +107,8 @@ export interface SessionsResult {
     readonly restCpuPct: number;
   };
   readonly setup: SetupFigures;
+  /** Sessions up by the generator's TCP source address (absent in older results). */
+  readonly sources?: Readonly<Record<string, number>>;
   /** `--storm`: phase 1, the kill, the restart (`setup`, `failures` and the rest are the storm's). */
   readonly storm?: StormFigures;
   readonly failures: Readonly<Record<string, number>>;
@@ -314,6 +316,16 @@ export function renderSessionsMarkdown(
                 r.setup.perSecond.length
                   ? `${r.setup.perSecond.slice(0, 30).join(', ')}${r.setup.perSecond.length > 30 ? ', …' : ''}`
                   : '— (under a second)',
+              ],
+            ]
+          : []),
+        ...(r.sources
+          ? [
+              [
+                'sessions up by client source address',
+                Object.entries(r.sources)
+                  .map(([a, k]) => `${a}: ${fmt(k)}`)
+                  .join(', ') || '—',
               ],
             ]
           : []),

@@ -170,6 +170,7 @@ describe('storm figures', () => {
       },
       generator: { fileLimit: '1/1', rssKbIdle: 1, heapUsedKbIdle: 1, restCpuPct: 0 },
       setup,
+      sources: { '198.18.0.2': 2, '198.18.0.3': 1 },
       storm: {
         first: setupFigures([0, 0, 0], [100, 200, 300]),
         killedPid: 1,
@@ -198,6 +199,7 @@ describe('storm figures', () => {
     assert.match(md, /\| storm failures: refused for a configured limit \/ anything else \| 0 \/ 0 /);
     assert.match(md, /\| storm set-ups in each second \| 1, 1 \|/);
     assert.match(md, /spread over 2 source addresses/);
+    assert.match(md, /\| sessions up by client source address \| 198\.18\.0\.2: 2, 198\.18\.0\.3: 1 \|/);
     assert.match(md, /\| login storm \(every client redials after a server restart\) \|/);
   });
 });

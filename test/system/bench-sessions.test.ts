@@ -6,6 +6,9 @@
  * With `--radius`, 20 sessions authenticated by a real FreeRADIUS: the
  * report names the mode and the set-up rate, and FreeRADIUS logged an
  * accepted Access-Request for every session (there is no chap-secrets file).
+ * With `--storm --client-addresses 2`, 60 sessions, the server SIGKILLed and
+ * restarted, and all 60 redialling at once over two source addresses: every
+ * one back up on the new server, the storm figures reported.
  * The 10,000-session figures themselves live in the benchmark, not here.
  */
 import assert from 'node:assert/strict';
@@ -100,6 +103,65 @@ describe('bench:sessions (40 sessions)', () => {
     assert.match(out, /\| set-up rate, overall \| [\d,]+ sessions\/s over [\d.,]+ s \|/);
     assert.match(out, /\| teardown \| 20 of 20 clean/);
     assert.match(out, /\| left behind \| nothing \|/);
+    assert.deepEqual(
+      namespaces().filter((n) => n.startsWith(`pptpbench-${r.pid}-`)),
+      [],
+      'its namespaces are gone (other runs on the machine may have their own)',
+    );
+  });
+
+  it('--storm --client-addresses 2: the server killed and restarted, all 60 redial at once and come back up', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/sessions/run.ts',
+        '--storm',
+        '--client-addresses',
+        '2',
+        '--sessions',
+        '60',
+        '--concurrency',
+        '20',
+        '--settle',
+        '1',
+        '--rest',
+        '2',
+        '--ping',
+        '4',
+        '--no-write',
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 240_000 },
+    );
+    assert.equal(r.status, 0, `exit ${r.status ?? r.signal}\n${r.stderr}\n${r.stdout}`);
+    const out = r.stdout;
+    assert.match(out, /^## Sessions: 60 PPTP sessions on one server, users in chap-secrets, login storm/m);
+    assert.match(
+      out,
+      /\| phase 1 \(before the restart\) \| 60 of 60 up at [\d,]+ sessions\/s, 20 at once \|/,
+    );
+    assert.match(out, /\| server killed → generator saw every session down \| [\d.,]+ s, 60 forgotten \|/);
+    const pids = /\| server restart → listening \| [\d.,]+ s \(pid (\d+) → (\d+)\) \|/.exec(out);
+    assert.ok(pids, out);
+    assert.notEqual(pids[1], pids[2], 'a new server process');
+    // Every one back up on the new server, none refused or failed.
+    assert.match(out, /\| sessions up \/ asked \| 60 \/ 60 \|/);
+    assert.match(out, /\| storm failures: refused for a configured limit \/ anything else \| 0 \/ 0 /);
+    assert.match(out, /\| set-up rate, overall \| [\d,]+ sessions\/s over [\d.,]+ s \|/);
+    assert.match(
+      out,
+      /\| set-up time p50 \/ p99 \/ max \(TCP connect → IPCP up\) \| [\d,]+ \/ [\d,]+ \/ [\d,]+ ms \|/,
+    );
+    // Both source addresses carried sessions (30 each: connections alternate).
+    assert.match(out, /\| sessions up by client source address \| 198\.18\.0\.2: 30, 198\.18\.0\.3: 30 \|/);
+    assert.match(out, /\| ping through the tunnel \| 4 of 4 sessions answered/);
+    assert.match(out, /\| teardown \| 60 of 60 clean/);
+    assert.match(out, /\| left behind \| nothing \|/);
+    assert.match(
+      out,
+      /\| login storm \(every client redials after a server restart\) \| .* \| 60 of 60 up, [\d,]+ set-ups\/s \| n\/a/,
+    );
     assert.deepEqual(
       namespaces().filter((n) => n.startsWith(`pptpbench-${r.pid}-`)),
       [],
