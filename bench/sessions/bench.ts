@@ -722,7 +722,7 @@ export async function runSessionsBench(
     const json = join(dir, `sessions${mode}-${stamp}.json`);
     const markdown = join(dir, `sessions${mode}-${stamp}.md`);
     writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
-    const charts = await sessionsCharts(result, `sessions-${stamp}`, setup.up);
+    const charts = await sessionsCharts(result, `sessions${mode}-${stamp}`, setup.up);
     for (const c of charts) writeFileSync(join(dir, c.file), c.svg);
     writeFileSync(markdown, renderSessionsMarkdown(result, charts));
     return { ...result, files: { json, markdown, charts: charts.map((c) => join(dir, c.file)) } };
