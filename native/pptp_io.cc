@@ -213,6 +213,10 @@ int OpenRawIn(void* p) {
   int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, job->protocol);
   if (fd < 0) return -errno;
   int one = 1;
+  // The FORCE variants (CAP_NET_ADMIN, which a raw socket's owner usually
+  // has) may exceed net.core.rmem_max/wmem_max; without the capability the
+  // plain ones apply, capped by those sysctls.
+  const int forced[2] = {SO_RCVBUFFORCE, SO_SNDBUFFORCE};
   const int opts[2] = {SO_RCVBUF, SO_SNDBUF};
   const char* names[2] = {"setsockopt SO_RCVBUF", "setsockopt SO_SNDBUF"};
   int r = 0;
@@ -221,7 +225,8 @@ int OpenRawIn(void* p) {
   for (int i = 0; r == 0 && i < 2; i++) {
     if (job->sizes[i] <= 0) continue;
     job->failed = names[i];
-    r = setsockopt(fd, SOL_SOCKET, opts[i], &job->sizes[i], sizeof job->sizes[i]);
+    r = setsockopt(fd, SOL_SOCKET, forced[i], &job->sizes[i], sizeof job->sizes[i]);
+    if (r < 0 && errno == EPERM) r = setsockopt(fd, SOL_SOCKET, opts[i], &job->sizes[i], sizeof job->sizes[i]);
   }
   if (r == 0 && job->bindIt) {
     job->failed = "bind";

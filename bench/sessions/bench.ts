@@ -406,6 +406,9 @@ export async function runSessionsBench(
           'max-calls-per-connection': Math.max(settings.callsPerConnection, 1),
           'auth-timeout': 120,
           'handshake-timeout': 120,
+          // A storm dials every session at once: room for all of them in the accept queue
+          // (the namespace's net.core.somaxconn is raised above).
+          'listen-backlog': Math.min(65_535, Math.max(n, 4096)),
         },
       }),
     );

@@ -24,9 +24,13 @@ const IPV4_MIN_HEADER = 20;
 export interface GreSocketOptions extends Partial<RingOptions> {
   /** Receive only packets to this local IPv4 address (and use it as the default source). */
   bindAddress?: string;
-  /** SO_RCVBUF in bytes (0 or absent: the kernel default). */
+  /**
+   * SO_RCVBUF in bytes (0 or absent: the kernel default). Set with
+   * SO_RCVBUFFORCE when the process has CAP_NET_ADMIN, so it may exceed
+   * net.core.rmem_max; otherwise the kernel caps it there.
+   */
   rcvbufBytes?: number;
-  /** SO_SNDBUF in bytes (0 or absent: the kernel default). */
+  /** SO_SNDBUF in bytes (0 or absent: the kernel default), forced the same way. */
   sndbufBytes?: number;
   /** Open the socket inside this network namespace (`ip netns` name or path); default: ours. */
   netns?: string;

@@ -39,11 +39,27 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
+export interface TcpListenOptions {
+  /**
+   * Connections the kernel completes and queues before we accept them
+   * (listen(2)'s backlog; the kernel caps it at net.core.somaxconn). When the
+   * queue is full the kernel drops new SYNs and each client waits for its
+   * retransmission (1 s, then 3 s, 7 s...): what a burst of dials meets.
+   * Absent: Node's default, 511.
+   */
+  backlog?: number;
+}
+
 export interface TcpTransport {
   /** Opens a connection; resolves once it is established. */
   connect(host: string, port: number, opts?: TcpConnectOptions): Promise<TcpSocket>;
   /** Listens on `address:port`; `onConnection` gets every accepted connection. */
-  listen(address: string, port: number, onConnection: (socket: TcpSocket) => void): Promise<TcpListener>;
+  listen(
+    address: string,
+    port: number,
+    onConnection: (socket: TcpSocket) => void,
+    opts?: TcpListenOptions,
+  ): Promise<TcpListener>;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
@@ -92,11 +108,12 @@ export const systemTcp: TcpTransport = {
     });
   },
 
-  listen(address, port, onConnection) {
+  listen(address, port, onConnection, opts = {}) {
     return new Promise((resolve, reject) => {
       const server: Server = createServer({ noDelay: true }, (s) => onConnection(s));
       server.once('error', reject);
-      server.listen({ host: address, port, exclusive: true }, () => {
+      const backlog = opts.backlog !== undefined ? { backlog: opts.backlog } : {};
+      server.listen({ host: address, port, exclusive: true, ...backlog }, () => {
         server.off('error', reject);
         const a = server.address();
         const bound = typeof a === 'object' && a ? a : { address, port };

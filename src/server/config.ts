@@ -70,6 +70,22 @@ const pppSchema = z.strictObject({
 const limitsSchema = z.strictObject({
   'max-sessions': z.number().int().min(1).max(100000).default(10000),
   'max-connections-per-address': z.number().int().min(1).max(100000).default(64),
+  /**
+   * listen(2) backlog of the control port: connections the kernel queues
+   * before we accept them, capped by net.core.somaxconn. A login storm
+   * meets it first (docs/sessions.md, "Login storm").
+   */
+  'listen-backlog': z.number().int().min(1).max(65535).default(4096),
+  /**
+   * Bytes of the GRE socket's receive and send buffers, shared by every
+   * session (set past net.core.rmem_max when the server has CAP_NET_ADMIN).
+   */
+  'gre-socket-buffer': z
+    .number()
+    .int()
+    .min(65536)
+    .max(1 << 30)
+    .default(16 << 20),
   /** Seconds from TCP accept to the PPP network phase. */
   'handshake-timeout': z.number().min(1).max(600).default(30),
   /** Calls on one control connection (Windows, pptp-linux and accel-ppp use one). */

@@ -28,8 +28,11 @@ export interface ServerEnv {
   readonly host: ServerHost;
   /** Opens a TUN interface (name or `%d` pattern). */
   openTun(name: string): TunDevice;
-  /** Opens the raw GRE socket (bound to `bindAddress` unless undefined). */
-  openGre(bindAddress: string | undefined): GreSocket;
+  /**
+   * Opens the raw GRE socket (bound to `bindAddress` unless undefined);
+   * `bufferBytes`: its receive and send buffers (`limits.gre-socket-buffer`).
+   */
+  openGre(bindAddress: string | undefined, bufferBytes?: number): GreSocket;
   /** The secrets (parsed chap-secrets); a function so a reload takes effect at the next authentication. */
   secrets(): readonly SecretEntry[];
   runHook?(script: string, name: 'ip-up' | 'ip-down', ctx: HookContext): Promise<HookResult>;

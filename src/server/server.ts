@@ -285,7 +285,11 @@ export class PptpServer {
   async start(): Promise<void> {
     const cfg = this.config;
     const bind = cfg.listen === '0.0.0.0' ? undefined : cfg.listen;
-    const endpoint = new GreEndpoint(this.env.openGre(bind), this.clock, this.log.child('gre'));
+    const endpoint = new GreEndpoint(
+      this.env.openGre(bind, cfg.limits['gre-socket-buffer']),
+      this.clock,
+      this.log.child('gre'),
+    );
     this.endpoint = endpoint;
     this.calls.endpoint = endpoint;
     this.network.endpoint = endpoint;
@@ -307,7 +311,9 @@ export class PptpServer {
       }
       endpoint.start();
       await this.startRadius();
-      this.listener = await this.env.tcp.listen(cfg.listen, cfg.port, (s) => this.conns.accept(s));
+      this.listener = await this.env.tcp.listen(cfg.listen, cfg.port, (s) => this.conns.accept(s), {
+        backlog: cfg.limits['listen-backlog'],
+      });
     } catch (err) {
       await this.closeLocal();
       throw err;

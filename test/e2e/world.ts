@@ -18,7 +18,7 @@ import { FaultInjector, type FaultOptions } from '../../src/io/memory/faults.js'
 import { MemoryGreNetwork } from '../../src/io/memory/gre.js';
 import { type MemorySocket, MemoryTcpNetwork } from '../../src/io/memory/tcp.js';
 import { MemoryTun } from '../../src/io/memory/tun.js';
-import { memoryTcp, type TcpTransport } from '../../src/io/tcp.js';
+import { memoryTcp, type TcpListenOptions, type TcpTransport } from '../../src/io/tcp.js';
 import type { Logger } from '../../src/log/logger.js';
 import { parseSecrets } from '../../src/server/chap-secrets.js';
 import { type ServerConfig, validateServerConfig } from '../../src/server/config.js';
@@ -161,23 +161,31 @@ export class World {
         this.serverTuns.push(t);
         return t;
       },
-      openGre: () => this.gre.socket(SERVER_ADDRESS),
+      openGre: (_bind, bufferBytes) => {
+        this.greBufferBytes.push(bufferBytes);
+        return this.gre.socket(SERVER_ADDRESS);
+      },
       secrets: () => entries,
     });
   }
 
   /** Server-side TCP sockets as accepted (so a test can cut one). */
   readonly serverSockets: MemorySocket[] = [];
+  /** What each server start asked of its listening socket and its GRE socket. */
+  readonly listenOptions: (TcpListenOptions | undefined)[] = [];
+  readonly greBufferBytes: (number | undefined)[] = [];
 
   private recordingTcp(): TcpTransport {
     const t = memoryTcp(this.tcp, SERVER_ADDRESS);
     return {
       connect: t.connect,
-      listen: (address, port, onConnection) =>
-        t.listen(address, port, (s) => {
+      listen: (address, port, onConnection, opts) => {
+        this.listenOptions.push(opts);
+        return t.listen(address, port, (s) => {
           this.serverSockets.push(s as MemorySocket);
           onConnection(s);
-        }),
+        });
+      },
     };
   }
 

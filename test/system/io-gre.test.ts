@@ -7,6 +7,7 @@
  * one on the wire, and only protocol 47 reaches the GRE socket.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +87,7 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
 }
 
 describe('native raw GRE socket on a real kernel', () => {
-  before(() => requireRoot('ip', 'tc', 'ping', 'tshark', 'dumpcap'));
+  before(() => requireRoot('ip', 'tc', 'ping', 'tshark', 'dumpcap', 'python3'));
   const lab = createLab('iogre');
   const dir = mkdtempSync(join(tmpdir(), 'pptp-ts-iogre-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -337,6 +338,34 @@ describe('native raw GRE socket on a real kernel', () => {
       target = readlinkSync(`/proc/self/fd/${fd}`);
     } catch {}
     assert.doesNotMatch(target, /^socket:/);
+  });
+
+  it('buffers past net.core.rmem_max/wmem_max: forced, since we have CAP_NET_ADMIN (getsockopt on a copy of the fd)', () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+    const want = 2 * Math.max(rmemMax, wmemMax) + 65536;
+    const s = RawGreSocket.open({ netns: nsA, rcvbufBytes: want, sndbufBytes: want });
+    try {
+      // Python takes a copy of our socket with pidfd_getfd(2) (syscall 438) and asks the kernel.
+      const py = [
+        'import ctypes, os, socket, sys',
+        'pid, fd = int(sys.argv[1]), int(sys.argv[2])',
+        'pidfd = os.pidfd_open(pid)',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'n = libc.syscall(438, pidfd, fd, 0)',
+        'assert n >= 0, os.strerror(ctypes.get_errno())',
+        's = socket.socket(fileno=n)',
+        'print(s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))',
+      ].join('\n');
+      const r = spawnSync('python3', ['-c', py, String(process.pid), String(s.fd)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const [rcv, snd] = r.stdout.trim().split(' ').map(Number);
+      // The kernel doubles what it is given (socket(7)); capped, it would be 2 × the sysctl.
+      assert.equal(rcv, 2 * want);
+      assert.equal(snd, 2 * want);
+    } finally {
+      s.close();
+    }
   });
 
   it('reports errors clearly', () => {
