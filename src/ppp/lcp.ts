@@ -17,7 +17,7 @@
  * Time-Remaining (accepted and reported).
  */
 
-import { randomBytes } from 'node:crypto';
+import { randomUint32 } from '../crypto/random.js';
 import type { CpOption, CpPacket } from '../wire/cp.js';
 import { WireError } from '../wire/errors.js';
 import {
@@ -84,7 +84,7 @@ export const DEFAULT_LCP_CONFIG: LcpConfig = {
   authenticate: [],
   allowAuth: ['mschap-v2'],
   maxLoopback: DEFAULT_MAX_LOOPBACK,
-  random: () => randomBytes(4).readUInt32BE(0),
+  random: randomUint32,
 };
 
 /** What LCP negotiated, frozen at This-Layer-Up. */

@@ -16,7 +16,7 @@
  * This file is the facade: configuration, start, status and management,
  * reload and the bounded shutdown.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../crypto/random.js';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Undo } from '../io/ip.js';
 import type { TcpListener } from '../io/tcp.js';
@@ -412,7 +412,7 @@ export class PptpServer {
       secrets: this.lookup,
       secretsPolicy: (peerName) => lookupSecret(this.env.secrets(), peerName, this.config.name)?.addresses,
       log: this.log.child('radius'),
-      random: this.env.random ?? ((n) => new Uint8Array(randomBytes(n))),
+      random: this.env.random ?? randomBytesPooled,
     });
     if (!this.env.openRadius) {
       this.log.log('warn', 'radius: no transport in this environment: RADIUS requests fail');

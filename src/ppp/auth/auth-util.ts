@@ -4,13 +4,14 @@
  * redaction of secret material.
  */
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from '../../crypto/random.js';
 import { fromUtf8 } from '../../wire/bytes.js';
 import type { PppFrame } from '../../wire/ppp.js';
 import type { AuthAction, RandomBytes } from './types.js';
 
-/** `crypto.randomBytes` as a plain Uint8Array. */
-export const defaultRandom: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+/** Bytes from the CSPRNG (crypto/random.ts's pool). */
+export const defaultRandom: RandomBytes = randomBytesPooled;
 
 /**
  * Constant-time equality of two secrets of possibly different lengths:
