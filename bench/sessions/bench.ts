@@ -346,7 +346,7 @@ export async function runSessionsBench(
     await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.core.somaxconn=65535']);
     await lab.exec(lab.serverNs, ['sysctl', '-q', '-w', 'net.ipv4.tcp_max_syn_backlog=65535']);
     await lab.exec(lab.clientNs, ['sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=1024 65535']);
-    const fdHard = fileLimitFor(n);
+    const fdHard = fileLimitFor(n, settings.callsPerConnection);
     // The generator's source addresses: the first is the lab's; the others join it on the underlay.
     const sources = clientAddressList(lab.clientUnderlay, o.clientAddresses ?? 1);
     for (const a of sources.slice(1)) {

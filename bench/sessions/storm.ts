@@ -78,9 +78,13 @@ export function generatorHeapMb(sessions: number): number {
   return Math.max(8192, Math.ceil((sessions * 128) / 1024));
 }
 
-/** File descriptors a side needs: one TCP connection per control connection, plus room for the rest. */
-export function fileLimitFor(sessions: number): number {
-  return sessions + 4096;
+/**
+ * File descriptors a side needs: one TCP connection per control connection
+ * (`callsPerConnection` calls each), plus room for the rest. Raising a hard
+ * limit needs CAP_SYS_RESOURCE; without it the run stops at prlimit.
+ */
+export function fileLimitFor(sessions: number, callsPerConnection = 1): number {
+  return Math.ceil(sessions / Math.max(1, callsPerConnection)) + 4096;
 }
 
 /** The storm's failures, sorted by whether the server refused them for a configured limit. */

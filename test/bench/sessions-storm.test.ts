@@ -15,6 +15,7 @@ import {
   CALL_ID_SPACE,
   CLIENT_PORTS_PER_ADDRESS,
   clientAddressList,
+  fileLimitFor,
   generatorHeapMb,
   isRefusal,
   POOL_ROUTE,
@@ -81,6 +82,8 @@ describe('the full Call ID space', () => {
     assert.equal(sessionsSpaceProblem(65535, 1, 2), undefined);
     assert.equal(generatorHeapMb(10_000), 8192);
     assert.ok(generatorHeapMb(100_000) > 8192);
+    assert.equal(fileLimitFor(10_000), 14_096, 'one connection per session');
+    assert.equal(fileLimitFor(65_535, 5), 13_107 + 4096, 'five calls on each connection');
   });
 });
 
