@@ -7,8 +7,7 @@
  */
 
 import { randomInt as cryptoRandomInt } from 'node:crypto';
-import type { LogFields, Logger } from '../log/logger.js';
-import { nullLogger } from '../log/logger.js';
+import { type LogFields, type Logger, nullLogger } from '../log/logger.js';
 import { assertNever } from '../wire/bytes.js';
 import {
   PptpEchoResult,
@@ -132,7 +131,6 @@ export class PptpControlConnection {
     this.log = config.log ?? nullLogger;
     this.randomInt = config.randomInt ?? cryptoRandomInt;
     this.start = PptpStartExchange.of(config);
-    // A bound method, not an arrow in the options (which would carry a name dictionary per connection).
     this.framer = new PptpFramer({
       maxMessageLength: this.limits.maxMessageLength,
       onUnknown: this.onUnknownMessage.bind(this),
