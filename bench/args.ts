@@ -104,3 +104,48 @@ export function finiteNumber(f: BenchFlag): number {
   if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${f.name}: not a number: ${v}`);
   return n;
 }
+
+/** An error class a bench command ends on with a message instead of a stack: its exit status, and a prefix for the message. */
+export interface BenchExit {
+  readonly error: abstract new (...args: never[]) => Error;
+  readonly status: number;
+  readonly prefix?: string;
+}
+
+/** One bench command: its name (the prefix of a command-line error), usage text, reader and run. */
+export interface BenchCommand<O> {
+  readonly name: string;
+  readonly usage: string;
+  parse(argv: readonly string[]): O | 'help';
+  /** Runs it; resolves with the exit status. */
+  run(o: O): Promise<number>;
+  /** Refused (3) or could not set up (2), as each command defines them. */
+  readonly exits: readonly BenchExit[];
+}
+
+/**
+ * The frame every bench command shares: a bad command line is one line and
+ * the usage on stderr with status 2, `--help` prints the usage, and the
+ * errors in `exits` end the run with their message and status.
+ */
+export async function benchMain<O>(argv: readonly string[], c: BenchCommand<O>): Promise<number> {
+  let o: O | 'help';
+  try {
+    o = c.parse(argv);
+  } catch (e) {
+    process.stderr.write(`${c.name}: ${(e as Error).message}\n${c.usage}`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(c.usage);
+    return 0;
+  }
+  try {
+    return await c.run(o);
+  } catch (e) {
+    const exit = c.exits.find((x) => e instanceof x.error);
+    if (!exit) throw e;
+    process.stderr.write(`${exit.prefix ?? ''}${(e as Error).message}\n`);
+    return exit.status;
+  }
+}

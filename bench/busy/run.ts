@@ -11,7 +11,7 @@
  * cannot run here.
  */
 import { pathToFileURL } from 'node:url';
-import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
+import { benchMain, flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import { ensureDist } from '../dist.js';
 import { type BusyOptions, BusySetupError, MAX_SESSIONS, runBusyBench } from './bench.js';
 import { renderBusyMarkdown } from './report.js';
@@ -78,34 +78,23 @@ export function parseBusyArgs(argv: readonly string[]): BusyOptions | 'help' {
   return o;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let o: BusyOptions | 'help';
-  try {
-    o = parseBusyArgs(argv);
-  } catch (e) {
-    process.stderr.write(`bench busy: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (o === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  try {
-    ensureDist();
-    const result = await runBusyBench(o);
-    process.stdout.write(`\n${renderBusyMarkdown(result)}`);
-    if (result.files)
-      process.stderr.write(
-        `bench busy: wrote ${result.files.json}, ${result.files.markdown} and ${result.files.chart}\n`,
-      );
-    return result.ok ? 0 : 1;
-  } catch (e) {
-    if (e instanceof BusySetupError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return benchMain(argv, {
+    name: 'bench busy',
+    usage: USAGE,
+    parse: parseBusyArgs,
+    run: async (o) => {
+      ensureDist();
+      const result = await runBusyBench(o);
+      process.stdout.write(`\n${renderBusyMarkdown(result)}`);
+      if (result.files)
+        process.stderr.write(
+          `bench busy: wrote ${result.files.json}, ${result.files.markdown} and ${result.files.chart}\n`,
+        );
+      return result.ok ? 0 : 1;
+    },
+    exits: [{ error: BusySetupError, status: 2 }],
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

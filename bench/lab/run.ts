@@ -8,7 +8,7 @@
  * 3 the machine was busy and the lab refused to measure.
  */
 import { pathToFileURL } from 'node:url';
-import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
+import { benchMain, flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import { ensureDist } from '../dist.js';
 import { type LabOptions, LabRefusedError, LabSetupError, runLab } from './lab.js';
 import { METRICS, type Metric } from './measure.js';
@@ -125,37 +125,25 @@ export function parseLabArgs(argv: readonly string[]): LabOptions | 'help' {
 }
 
 /** The command: returns the exit status. */
-export async function main(argv: readonly string[]): Promise<number> {
-  let o: LabOptions | 'help';
-  try {
-    o = parseLabArgs(argv);
-  } catch (e) {
-    process.stderr.write(`bench lab: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (o === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  try {
-    // The pptp-ts it starts is the compiled build (bin/pptp-ts.js → dist/): bring dist/ up to date.
-    ensureDist();
-    const result = await runLab(o);
-    process.stdout.write(`\n${renderMarkdown(result)}\n`);
-    if (result.files)
-      process.stderr.write(`bench lab: wrote ${result.files.json} and ${result.files.markdown}\n`);
-    return result.ok ? 0 : 1;
-  } catch (e) {
-    if (e instanceof LabRefusedError) {
-      process.stderr.write(`${e.message}\n`);
-      return 3;
-    }
-    if (e instanceof LabSetupError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return benchMain(argv, {
+    name: 'bench lab',
+    usage: USAGE,
+    parse: parseLabArgs,
+    run: async (o) => {
+      // The pptp-ts it starts is the compiled build (bin/pptp-ts.js → dist/): bring dist/ up to date.
+      ensureDist();
+      const result = await runLab(o);
+      process.stdout.write(`\n${renderMarkdown(result)}\n`);
+      if (result.files)
+        process.stderr.write(`bench lab: wrote ${result.files.json} and ${result.files.markdown}\n`);
+      return result.ok ? 0 : 1;
+    },
+    exits: [
+      { error: LabRefusedError, status: 3 },
+      { error: LabSetupError, status: 2 },
+    ],
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

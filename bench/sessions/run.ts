@@ -9,7 +9,7 @@
  * written); 2 bad usage or the bench cannot run here.
  */
 import { pathToFileURL } from 'node:url';
-import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
+import { benchMain, flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import { ensureDist } from '../dist.js';
 import { runSessionsBench, type SessionsOptions, SessionsSetupError } from './bench.js';
 import { renderSessionsMarkdown } from './report.js';
@@ -137,32 +137,21 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
   return o;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let o: SessionsOptions | 'help';
-  try {
-    o = parseSessionsArgs(argv);
-  } catch (e) {
-    process.stderr.write(`bench:sessions: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (o === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  try {
-    // The pptp-ts it starts is the compiled build (bin/pptp-ts.js → dist/): bring dist/ up to date.
-    ensureDist();
-    const r = await runSessionsBench(o);
-    process.stdout.write(`\n${renderSessionsMarkdown(r)}\n`);
-    if (r.files) process.stderr.write(`bench:sessions: wrote ${r.files.json} and ${r.files.markdown}\n`);
-    return r.ok ? 0 : 1;
-  } catch (e) {
-    if (e instanceof SessionsSetupError) {
-      process.stderr.write(`bench:sessions: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return benchMain(argv, {
+    name: 'bench:sessions',
+    usage: USAGE,
+    parse: parseSessionsArgs,
+    run: async (o) => {
+      // The pptp-ts it starts is the compiled build (bin/pptp-ts.js → dist/): bring dist/ up to date.
+      ensureDist();
+      const r = await runSessionsBench(o);
+      process.stdout.write(`\n${renderSessionsMarkdown(r)}\n`);
+      if (r.files) process.stderr.write(`bench:sessions: wrote ${r.files.json} and ${r.files.markdown}\n`);
+      return r.ok ? 0 : 1;
+    },
+    exits: [{ error: SessionsSetupError, status: 2, prefix: 'bench:sessions: ' }],
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

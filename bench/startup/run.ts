@@ -8,7 +8,7 @@
  * 3 the machine was busy (see --allow-busy).
  */
 import { pathToFileURL } from 'node:url';
-import { flagValue, parseBenchArgs, wholeNumber } from '../args.js';
+import { benchMain, flagValue, parseBenchArgs, wholeNumber } from '../args.js';
 import {
   renderStartupMarkdown,
   runStartupBench,
@@ -74,34 +74,22 @@ export function parseStartupArgs(argv: readonly string[]): StartupOptions | 'hel
   return o;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let o: StartupOptions | 'help';
-  try {
-    o = parseStartupArgs(argv);
-  } catch (e) {
-    process.stderr.write(`bench:startup: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (o === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  try {
-    const r = await runStartupBench(o);
-    process.stdout.write(`\n${renderStartupMarkdown(r)}\n`);
-    if (r.files) process.stderr.write(`bench:startup: wrote ${r.files.json} and ${r.files.markdown}\n`);
-    return 0;
-  } catch (e) {
-    if (e instanceof StartupRefusedError) {
-      process.stderr.write(`${e.message}\n`);
-      return 3;
-    }
-    if (e instanceof StartupSetupError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return benchMain(argv, {
+    name: 'bench:startup',
+    usage: USAGE,
+    parse: parseStartupArgs,
+    run: async (o) => {
+      const r = await runStartupBench(o);
+      process.stdout.write(`\n${renderStartupMarkdown(r)}\n`);
+      if (r.files) process.stderr.write(`bench:startup: wrote ${r.files.json} and ${r.files.markdown}\n`);
+      return 0;
+    },
+    exits: [
+      { error: StartupRefusedError, status: 3 },
+      { error: StartupSetupError, status: 2 },
+    ],
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -556,16 +556,23 @@ export class CallLifecycle {
     );
   }
 
-  /** A live call, for status output and tests. */
-  statusOf(call: ServerCall): ServerSessionStatus {
+  /** Who a call is: the fields status lines and session details both start with. */
+  private identityOf(call: ServerCall) {
     return {
       id: call.id,
       callId: call.callId,
       peer: call.conn.remote,
       user: call.user,
       address: call.address === undefined ? undefined : ipv4ToString(call.address),
-      up: call.info !== undefined,
       ifname: this.ifnameOf(call),
+    };
+  }
+
+  /** A live call, for status output and tests. */
+  statusOf(call: ServerCall): ServerSessionStatus {
+    return {
+      ...this.identityOf(call),
+      up: call.info !== undefined,
       spoofedDropped: call.spoofed,
       greOutOfWindow: call.session.stats.gre.rxOutOfWindow,
       greResyncs: call.session.stats.gre.rxResyncs,
@@ -578,12 +585,7 @@ export class CallLifecycle {
     const info = call.info;
     const accounting = call.auth?.accounting?.();
     return {
-      id: call.id,
-      callId: call.callId,
-      peer: call.conn.remote,
-      user: call.user,
-      address: call.address === undefined ? undefined : ipv4ToString(call.address),
-      ifname: this.ifnameOf(call),
+      ...this.identityOf(call),
       phase: call.session.unit.phase,
       up: info !== undefined,
       startedAt: call.startedAt,

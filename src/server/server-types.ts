@@ -99,6 +99,32 @@ export interface ServerCounters {
   notIpv4Dropped: number;
 }
 
+/** Every server-wide counter at 0 (a new server, or a test's). */
+export function zeroServerCounters(): ServerCounters {
+  return {
+    connectionsAccepted: 0,
+    connectionsRefused: 0,
+    handshakeTimeouts: 0,
+    sessionsStarted: 0,
+    sessionsUp: 0,
+    sessionsEnded: 0,
+    callsRefused: 0,
+    callsRefusedPerConnection: 0,
+    callsRefusedPerAddress: 0,
+    callsRefusedStarting: 0,
+    callsRefusedStartingPerAddress: 0,
+    authTimeouts: 0,
+    authFailures: 0,
+    controlWriteOverflows: 0,
+    hostSetupFailures: 0,
+    spoofedDropped: 0,
+    clientToClientDropped: 0,
+    clientToClientForwarded: 0,
+    noSessionDropped: 0,
+    notIpv4Dropped: 0,
+  };
+}
+
 /** A live call, for status output and tests. */
 export interface ServerSessionStatus {
   /** Unique for the server's lifetime (Call IDs are unique only per peer address, and reused). */

@@ -37,7 +37,13 @@ import type { IdleWatch } from './idle-timeout.js';
 import { IpPool, parsePoolSpec } from './ip-pool.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 import { RadiusAuthenticator } from './radius-auth.js';
-import type { ServerCall, ServerCounters, ServerEnv, ServerSessionStatus } from './server-types.js';
+import {
+  type ServerCall,
+  type ServerCounters,
+  type ServerEnv,
+  type ServerSessionStatus,
+  zeroServerCounters,
+} from './server-types.js';
 import { cancelSessionLimit } from './session-limits.js';
 import { TunRouter } from './tun-router.js';
 
@@ -55,28 +61,7 @@ export {
 export { ipv6SourceAllowed } from './tun-router.js';
 
 export class PptpServer {
-  readonly counters: ServerCounters = {
-    connectionsAccepted: 0,
-    connectionsRefused: 0,
-    handshakeTimeouts: 0,
-    sessionsStarted: 0,
-    sessionsUp: 0,
-    sessionsEnded: 0,
-    callsRefused: 0,
-    callsRefusedPerConnection: 0,
-    callsRefusedPerAddress: 0,
-    callsRefusedStarting: 0,
-    callsRefusedStartingPerAddress: 0,
-    authTimeouts: 0,
-    authFailures: 0,
-    controlWriteOverflows: 0,
-    hostSetupFailures: 0,
-    spoofedDropped: 0,
-    clientToClientDropped: 0,
-    clientToClientForwarded: 0,
-    noSessionDropped: 0,
-    notIpv4Dropped: 0,
-  };
+  readonly counters: ServerCounters = zeroServerCounters();
   /**
    * Who hears of session starts, ends and authentication failures (metrics,
    * src/server/observer.ts). Never called per packet.

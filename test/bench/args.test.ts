@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { finiteNumber, parseBenchArgs, wholeNumber } from '../../bench/args.js';
+import { benchMain, finiteNumber, parseBenchArgs, wholeNumber } from '../../bench/args.js';
 
 const SPEC = { help: 'boolean', rounds: 'string', 'allow-busy': 'boolean', nice: 'string' } as const;
 
@@ -53,5 +53,79 @@ describe('bench argument reader', () => {
     assert.throws(() => wholeNumber(f('0'), 1), /not a whole number ≥ 1: 0/);
     assert.equal(finiteNumber(f('-2.5')), -2.5);
     for (const bad of ['', 'x', 'Infinity']) assert.throws(() => finiteNumber(f(bad)), /not a number/);
+  });
+});
+
+describe('benchMain', () => {
+  class Refused extends Error {}
+  class SetupFailed extends Error {}
+  /** Runs benchMain with stdout and stderr captured. */
+  async function run(argv: string[], outcome: () => Promise<number>) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const w = [process.stdout.write, process.stderr.write];
+    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
+    try {
+      const status = await benchMain(argv, {
+        name: 'bench:t',
+        usage: 'usage: t [--n N]\n',
+        parse: (a) => {
+          if (a.includes('--help')) return 'help';
+          if (a.includes('--bad')) throw new Error('--bad: no such flag');
+          return { n: a.length };
+        },
+        run: outcome,
+        exits: [
+          { error: Refused, status: 3 },
+          { error: SetupFailed, status: 2, prefix: 'bench:t: ' },
+        ],
+      });
+      return { status, out: out.join(''), err: err.join('') };
+    } finally {
+      [process.stdout.write, process.stderr.write] = w as [
+        typeof process.stdout.write,
+        typeof process.stderr.write,
+      ];
+    }
+  }
+
+  it('a bad command line: one line naming it, the usage, status 2, and nothing run', async () => {
+    let ran = false;
+    const r = await run(['--bad'], async () => {
+      ran = true;
+      return 0;
+    });
+    assert.deepEqual(r, { status: 2, out: '', err: 'bench:t: --bad: no such flag\nusage: t [--n N]\n' });
+    assert.equal(ran, false);
+  });
+
+  it('--help prints the usage on stdout with status 0', async () => {
+    assert.deepEqual(await run(['--help'], async () => 9), { status: 0, out: 'usage: t [--n N]\n', err: '' });
+  });
+
+  it("returns the run's status", async () => {
+    assert.equal((await run([], async () => 1)).status, 1);
+  });
+
+  it('ends on the listed errors with their message, prefix and status; rethrows any other', async () => {
+    assert.deepEqual(
+      await run([], async () => {
+        throw new Refused('the machine is busy');
+      }),
+      { status: 3, out: '', err: 'the machine is busy\n' },
+    );
+    assert.deepEqual(
+      await run([], async () => {
+        throw new SetupFailed('needs root');
+      }),
+      { status: 2, out: '', err: 'bench:t: needs root\n' },
+    );
+    await assert.rejects(
+      run([], async () => {
+        throw new TypeError('a bug');
+      }),
+      TypeError,
+    );
   });
 });

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import type { TunDevice } from '../../src/io/types.js';
 import type { LogFields, Logger, LogLevel } from '../../src/log/logger.js';
 import type { ServerConfig } from '../../src/server/config.js';
-import type { ServerCall, ServerCounters } from '../../src/server/server-types.js';
+import { type ServerCall, zeroServerCounters } from '../../src/server/server-types.js';
 import { TunRouter } from '../../src/server/tun-router.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
 import { PppProtocol } from '../../src/wire/ppp.js';
@@ -22,31 +22,6 @@ function ipv4(src: string, dst: string, length = 28): Uint8Array {
   new DataView(p.buffer).setUint32(12, parseIpv4(src)!);
   new DataView(p.buffer).setUint32(16, parseIpv4(dst)!);
   return p;
-}
-
-function counters(): ServerCounters {
-  return {
-    connectionsAccepted: 0,
-    connectionsRefused: 0,
-    handshakeTimeouts: 0,
-    sessionsStarted: 0,
-    sessionsUp: 0,
-    sessionsEnded: 0,
-    callsRefused: 0,
-    callsRefusedPerConnection: 0,
-    callsRefusedPerAddress: 0,
-    callsRefusedStarting: 0,
-    callsRefusedStartingPerAddress: 0,
-    authTimeouts: 0,
-    authFailures: 0,
-    controlWriteOverflows: 0,
-    hostSetupFailures: 0,
-    spoofedDropped: 0,
-    clientToClientDropped: 0,
-    clientToClientForwarded: 0,
-    noSessionDropped: 0,
-    notIpv4Dropped: 0,
-  };
 }
 
 class RecordingLog implements Logger {
@@ -89,7 +64,7 @@ function fakeTun(name: string): TunDevice & { written: Uint8Array[] } {
 
 function setup(clientToClient = false) {
   const config = { 'client-to-client': clientToClient } as { 'client-to-client': boolean };
-  const c = counters();
+  const c = zeroServerCounters();
   const log = new RecordingLog();
   const router = new TunRouter(config as unknown as ServerConfig, c, log);
   const shared = fakeTun('pptps0');
