@@ -731,7 +731,10 @@ export class Lab {
     // --immediate-mode: libpcap's default TPACKET_V3 ring hands packets over a block at a time,
     // and tcpdump stopped by SIGTERM does not drain the block being filled: a short case lost
     // everything after its first milliseconds ("8 packets captured, 35 received by filter").
-    const argv = ['tcpdump', '-i', iface, '--immediate-mode', '-U', '-s', '0', '-w', file];
+    // -B: a 32 MiB kernel buffer (the default is 2 MiB), so a burst of a megabyte through the tunnel
+    // on a busy machine is not dropped before tcpdump reads it (a stateful MPPE flow with one packet
+    // missing from the capture cannot be decrypted past it).
+    const argv = ['tcpdump', '-i', iface, '--immediate-mode', '-U', '-B', '32768', '-s', '0', '-w', file];
     if (opts.filter) argv.push(opts.filter);
     const proc = this.spawn(argv);
     this.captures.push(proc);
