@@ -120,6 +120,11 @@ describe('two pptp-ts serve, one FreeRADIUS with SQL users, pool and accounting'
         String(size),
         '-W',
         '5',
+        // -w: wait for every reply until this deadline; without it, once some replies have come,
+        // ping waits only two round trips after its last request, and a reply a busy server sends a
+        // millisecond later is counted as lost.
+        '-w',
+        '30',
         LOCAL_IP[serverOf(i)],
       ],
       { allowFail: true, timeoutMs: 60_000 },
