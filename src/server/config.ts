@@ -64,6 +64,19 @@ const pppSchema = z.strictObject({
 });
 
 /**
+ * SO_RCVBUF/SO_SNDBUF of the server's one GRE socket unless the config says
+ * (`limits.gre-socket-buffer`). Every session's packets share it: with the
+ * kernel's default (about 200 KiB, some 300 small packets) a burst of
+ * set-ups while the event loop computes MS-CHAP-v2 responses overflowed it,
+ * and each lost LCP/IPCP packet cost its session a 3 s restart time-out;
+ * 4 MiB (net.core.rmem_max here) still dropped 7,442 packets when 10,000
+ * clients redialled at once (docs/sessions.md, "Login storm"). It is set
+ * with SO_RCVBUFFORCE, so the server's CAP_NET_ADMIN takes it past
+ * rmem_max; memory is charged only for packets waiting in it.
+ */
+export const DEFAULT_GRE_SOCKET_BUFFER_BYTES = 16 << 20;
+
+/**
  * Resource limits (docs/client-server.md "Limits"). Names follow accel-ppp's
  * where it has the same limit (`max-sessions`, `max-starting`).
  */
@@ -85,7 +98,7 @@ const limitsSchema = z.strictObject({
     .int()
     .min(65536)
     .max(1 << 30)
-    .default(16 << 20),
+    .default(DEFAULT_GRE_SOCKET_BUFFER_BYTES),
   /** Seconds from TCP accept to the PPP network phase. */
   'handshake-timeout': z.number().min(1).max(600).default(30),
   /** Calls on one control connection (Windows, pptp-linux and accel-ppp use one). */

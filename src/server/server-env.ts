@@ -13,6 +13,7 @@ import { openTunPreferringOffload } from '../io/tun.js';
 import type { Logger } from '../log/logger.js';
 import { BatchClock } from '../session/timers.js';
 import { parseSecrets, type SecretEntry } from './chap-secrets.js';
+import { DEFAULT_GRE_SOCKET_BUFFER_BYTES } from './config.js';
 import { systemServerHost } from './server-host.js';
 import type { ServerEnv } from './server-types.js';
 
@@ -23,19 +24,6 @@ export function loadSecrets(path: string): SecretEntry[] {
     readSecretFile: (p) => readFileSync(p, 'utf8'),
   });
 }
-
-/**
- * SO_RCVBUF/SO_SNDBUF of the server's one GRE socket when the config does
- * not say (`limits.gre-socket-buffer`). Every session's packets share it:
- * with the kernel's default (about 200 KiB, some 300 small packets) a burst
- * of set-ups while the event loop computes MS-CHAP-v2 responses overflowed
- * it, and each lost LCP/IPCP packet cost its session a 3 s restart time-out;
- * 4 MiB (net.core.rmem_max here) still dropped 7,442 packets when 10,000
- * clients redialled at once (docs/sessions.md, "Login storm"). Set with
- * SO_RCVBUFFORCE, so the server's CAP_NET_ADMIN takes it past rmem_max;
- * memory is charged only for packets waiting in it.
- */
-export const SERVER_GRE_SOCKET_BUFFER_BYTES = 16 << 20;
 
 export interface SystemServerEnv extends ServerEnv {
   /** Re-reads the secrets file; on error keeps the old secrets and rethrows. */
@@ -57,7 +45,7 @@ export function systemServerEnv(o: { log: Logger; secretsPath?: string; clock?: 
       openTunPreferringOffload({ name }, (err) =>
         o.log.log('warn', 'TUN offloads unavailable, using a plain TUN', { error: err.message }),
       ),
-    openGre: (bindAddress, bufferBytes = SERVER_GRE_SOCKET_BUFFER_BYTES) =>
+    openGre: (bindAddress, bufferBytes = DEFAULT_GRE_SOCKET_BUFFER_BYTES) =>
       RawGreSocket.open({
         ...(bindAddress ? { bindAddress } : {}),
         rcvbufBytes: bufferBytes,
