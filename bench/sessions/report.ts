@@ -9,7 +9,7 @@ import type { StormFigures } from './storm.js';
 
 export const SESSIONS_SCHEMA = 'pptp-ts/bench-sessions/1';
 
-/** Issue 6, "Sessions". */
+/** The session targets: concurrent sessions, set-up rate, RSS per idle session, CPU at rest (docs/sessions.md). */
 export const SESSION_TARGETS = {
   sessions: 10_000,
   setupsPerSec: 300,
@@ -185,7 +185,7 @@ export function cpuPctOfCore(ticks: number, wallMs: number, hz = 100): number {
   return wallMs > 0 ? (ticks / hz / (wallMs / 1000)) * 100 : Number.NaN;
 }
 
-/** Issue 6's session targets against a result's figures. */
+/** The session targets against a result's figures. */
 export function evaluateSessionTargets(
   r: Pick<SessionsResult, 'settings' | 'setup' | 'server' | 'lostWhileIdle'>,
 ): TargetCheck[] {
