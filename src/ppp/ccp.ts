@@ -53,7 +53,13 @@ import { CcpCode, CcpOptionType, decodeCcpOption, encodeCcpOption, type MppeOpti
 import type { CpOption, CpPacket } from '../wire/cp.js';
 import { WireError } from '../wire/errors.js';
 import { PppProtocol } from '../wire/ppp.js';
-import type { CpPolicy, ExtraCodeVerdict, PolicyContext, RequestVerdict } from './fsm-policy.js';
+import type {
+  CodeRejectVerdict,
+  CpPolicy,
+  ExtraCodeVerdict,
+  PolicyContext,
+  RequestVerdict,
+} from './fsm-policy.js';
 
 /** MPPE session key length in bits (RFC 3078 §2: L, M, S). */
 export type MppeKeyBits = 40 | 56 | 128;
@@ -439,8 +445,8 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
     }
   }
 
-  onCodeReject(code: number): boolean {
-    return code === CcpCode.ResetRequest || code === CcpCode.ResetAck;
+  onCodeReject(code: number): CodeRejectVerdict {
+    return code === CcpCode.ResetRequest || code === CcpCode.ResetAck ? 'acceptable' : 'never-sent';
   }
 
   codeName(code: number): string | undefined {

@@ -36,6 +36,9 @@ export interface RequestVerdict {
  *    Identification, CCP Reset-Request...). It may have sent packets via
  *    the context.
  */
+/** How a Code-Reject of a code beyond 1–7 is taken (see {@link CpPolicy.onCodeReject}). */
+export type CodeRejectVerdict = 'acceptable' | 'catastrophic' | 'never-sent';
+
 export type ExtraCodeVerdict =
   | { readonly event: 'RUC' }
   | { readonly event: 'RXR'; readonly reply?: CpPacket }
@@ -106,11 +109,13 @@ export interface CpPolicy<N = never> {
   /** Codes beyond 1–7. Absent: every other code is unknown (RUC). */
   extraCode?(packet: CpPacket, ctx: PolicyContext<N>): ExtraCodeVerdict;
   /**
-   * The peer Code-Rejected one of our extended codes. Return true when that
-   * is acceptable (RXJ+: stop sending it), false when catastrophic (RXJ-).
-   * Codes 1–7 are always catastrophic (RFC 1661 §4.3).
+   * The peer Code-Rejected `code`, beyond 1–7 (those are always
+   * catastrophic, RFC 1661 §4.3). 'acceptable' (RXJ+: stop sending it) or
+   * 'catastrophic' (RXJ-) for a code this automaton sends; 'never-sent'
+   * for any other, and then the Code-Reject is discarded. Absent: the
+   * automaton sends no code beyond 1–7.
    */
-  onCodeReject?(code: number, ctx: PolicyContext<N>): boolean;
+  onCodeReject?(code: number, ctx: PolicyContext<N>): CodeRejectVerdict;
   /** Human name of a code for logs. */
   codeName?(code: number): string | undefined;
 }

@@ -41,7 +41,7 @@ import {
 import { WireError } from '../wire/errors.js';
 import { latin1Equals } from './byte-string.js';
 import { type FsmAction, FsmActions } from './fsm-actions.js';
-import type { ExtraCodeVerdict, PolicyContext } from './fsm-policy.js';
+import type { CodeRejectVerdict, ExtraCodeVerdict, PolicyContext } from './fsm-policy.js';
 import { NEGOTIATING } from './fsm-table.js';
 import { peerText } from './text.js';
 
@@ -405,14 +405,24 @@ export class Fsm<N = never> extends FsmActions<N> {
     const code = pkt.data[0]!;
     // RFC 1661 §4.3: "The RXJ- event arises when the rejected value is catastrophic, such as a
     // Code-Reject of Configure-Request".
-    const acceptable =
-      code > CpCode.CodeReject &&
-      (this.policy.onCodeReject ? this.policy.onCodeReject(code, this.ctx) : true);
-    this.log.log(acceptable ? 'info' : 'warn', `peer Code-Rejected ${this.codeName(code)}`, { code });
-    if (acceptable) this.step('RXJ+', { packet: pkt });
-    else {
-      this.step('RXJ-', { packet: pkt, reason: `peer rejected ${this.codeName(code)}` });
+    const verdict: CodeRejectVerdict =
+      code >= CpCode.ConfigureRequest && code <= CpCode.CodeReject
+        ? 'catastrophic'
+        : (this.policy.onCodeReject?.(code, this.ctx) ?? 'never-sent');
+    if (verdict === 'never-sent') {
+      // RFC 1661 §5.6: "The Rejected-Packet field contains a copy of the LCP packet which is being
+      // rejected" (for an NCP, of its packet). A code this automaton never sends rejects nothing of
+      // ours: most likely one of our packets was damaged on the way (PPTP's GRE has no checksum). It
+      // cannot be catastrophic, and there is nothing to stop sending, so it is discarded (pppd's
+      // fsm_rcoderej only logs any Code-Reject).
+      this.log.log('info', `Code-Reject of ${this.codeName(code)}, which we never send: discarded`, { code });
+      return;
     }
+    this.log.log(verdict === 'acceptable' ? 'info' : 'warn', `peer Code-Rejected ${this.codeName(code)}`, {
+      code,
+    });
+    if (verdict === 'acceptable') this.step('RXJ+', { packet: pkt });
+    else this.step('RXJ-', { packet: pkt, reason: `peer rejected ${this.codeName(code)}` });
   }
 
   private receiveExtraCode(pkt: CpPacket): void {

@@ -33,7 +33,13 @@ import {
   lcpPacketFromCp,
 } from '../wire/lcp.js';
 import { PppProtocol } from '../wire/ppp.js';
-import type { CpPolicy, ExtraCodeVerdict, PolicyContext, RequestVerdict } from './fsm-policy.js';
+import type {
+  CodeRejectVerdict,
+  CpPolicy,
+  ExtraCodeVerdict,
+  PolicyContext,
+  RequestVerdict,
+} from './fsm-policy.js';
 import { peerText } from './text.js';
 
 /** Default MRU (RFC 1661 §6.1: "The default value is 1500 octets"). */
@@ -555,10 +561,10 @@ export class LcpPolicy implements CpPolicy<LcpNote> {
     }
   }
 
-  onCodeReject(code: number, ctx: PolicyContext<LcpNote>): boolean {
+  onCodeReject(code: number, ctx: PolicyContext<LcpNote>): CodeRejectVerdict {
     if (code === LcpCode.EchoRequest) ctx.note({ kind: 'echo-rejected' });
-    // Codes 8–13 are LCP extensions: losing them is not fatal (RXJ+).
-    return code >= LcpCode.ProtocolReject && code <= LcpCode.TimeRemaining;
+    // Codes 8–13 are LCP extensions: losing them is not fatal (RXJ+). We send no other.
+    return code >= LcpCode.ProtocolReject && code <= LcpCode.TimeRemaining ? 'acceptable' : 'never-sent';
   }
 
   codeName(code: number): string | undefined {

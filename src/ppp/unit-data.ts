@@ -60,6 +60,18 @@ function protocolOfIpPacket(p: Uint8Array, off: number): number | undefined {
   return v === 4 ? PppProtocol.Ipv4 : v === 6 ? PppProtocol.Ipv6 : undefined;
 }
 
+/** Resends allowed per packet sent: a flood of Reset-Requests costs at most this many packets each. */
+export const RESET_RESENDS_PER_PACKET = 3;
+
+/** The last packet of a stateful MPPE transmitter, in clear. */
+export interface LastSent {
+  buf: Uint8Array;
+  length: number;
+  protocol: number;
+  /** Resends left before the next new packet. */
+  budget: number;
+}
+
 interface QueuedPacket {
   buf: Uint8Array;
   offset: number;
@@ -88,6 +100,7 @@ export abstract class PppUnitDataPath {
     protocolRejects: 0,
     resetRequestsSent: 0,
     resetRequestsReceived: 0,
+    resetResends: 0,
   };
   protected phaseValue: PppPhase = 'Dead';
   protected readonly settings: UnitSettings;
@@ -96,6 +109,13 @@ export abstract class PppUnitDataPath {
   protected decryptor: MppeDecryptor | undefined;
   protected readonly v4: NetProto = { mode: 'QUEUE', queue: [] };
   protected readonly v6: NetProto = { mode: 'QUEUE', queue: [] };
+  /**
+   * Stateful MPPE transmit only: the last network-layer packet we sent, in
+   * clear, so a Reset-Request can be answered at once (see
+   * {@link resendLastFlushed}). Undefined on every other link.
+   */
+  protected lastSent: LastSent | undefined;
+  private resending = false;
 
   // What the control plane provides.
   /** LCP's negotiation: the MTU a packet must fit. */
@@ -243,6 +263,14 @@ export abstract class PppUnitDataPath {
     let frameProtocol = protocol;
     let start = offset;
     if (enc) {
+      const last = this.lastSent;
+      if (last && !this.resending) {
+        if (last.buf.length < len) last.buf = new Uint8Array(len);
+        last.buf.set(buf.subarray(offset, end));
+        last.length = len;
+        last.protocol = protocol;
+        last.budget = RESET_RESENDS_PER_PACKET;
+      }
       start = enc.encrypt(protocol, buf, offset, end);
       frameProtocol = PppProtocol.Compressed;
     } else if (this.settings.mppeRequired) {
@@ -255,6 +283,37 @@ export abstract class PppUnitDataPath {
     if (this.channel.sendInPlace) this.channel.sendInPlace(buf, start, end - start, frameProtocol);
     else this.channel.send({ protocol: frameProtocol, payload: buf.subarray(start, end) });
     return true;
+  }
+
+  /**
+   * Stateful MPPE, on the peer's Reset-Request: sends our last packet again
+   * now, so that it carries the FLUSHED bit (RFC 3078 §8.2: the sender
+   * "MUST ... set the FLUSHED bit in the next packet sent") without waiting
+   * for the next packet from above. Until a flushed packet arrives the peer
+   * discards everything from us; when the loss took the last packet of a
+   * burst (a TCP sender's last segment, the ACK it waits for), nothing would
+   * come before the upper layer's retransmission time-out, and each time-out
+   * doubles the next. IP may duplicate packets (RFC 791), so a copy the peer
+   * happened to get already is harmless. Bounded: at most
+   * {@link RESET_RESENDS_PER_PACKET} resends per packet sent.
+   */
+  protected resendLastFlushed(): void {
+    const last = this.lastSent;
+    if (!last || last.length === 0 || last.budget === 0) return;
+    if (this.netProto(last.protocol)?.mode !== 'PASS') return;
+    last.budget--;
+    const room = this.headroom;
+    const buf = txScratch(room + last.length);
+    buf.set(last.buf.subarray(0, last.length), room);
+    const busy = shared.txBusy;
+    shared.txBusy = true;
+    this.resending = true;
+    try {
+      if (this.transmit(last.protocol, buf, room, room + last.length)) this.counters.resetResends++;
+    } finally {
+      this.resending = false;
+      shared.txBusy = busy;
+    }
   }
 
   private netProto(protocol: number): NetProto | undefined {

@@ -184,6 +184,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
         stateless: n.tx.stateless,
         masterKey: keys.sendKey,
       });
+      if (!n.tx.stateless) this.lastSent = { buf: new Uint8Array(0), length: 0, protocol: 0, budget: 0 };
     }
     if (n.rx) {
       this.decryptor = new MppeDecryptor({
@@ -198,6 +199,8 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
     this.encryptor?.wipe();
     this.encryptor = undefined;
     this.decryptor = undefined;
+    this.lastSent?.buf.fill(0);
+    this.lastSent = undefined;
     this.out.push({ kind: 'stopTimer', id: UNIT_TIMER.ccpReset });
   }
 
@@ -319,8 +322,9 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
         return;
       case 'reset-request':
         this.counters.resetRequestsReceived++;
-        // RFC 3078 §8.2: our *transmitter* re-initialises and flushes the next packet.
+        // RFC 3078 §8.2: our *transmitter* re-initialises and flushes the next packet, which we send now.
         this.encryptor?.resetRequested();
+        this.resendLastFlushed();
         return;
       case 'reset-ack':
         return;

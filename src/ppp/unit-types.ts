@@ -246,6 +246,8 @@ export interface PppCounters {
   /** CCP Reset-Requests we sent and received. */
   resetRequestsSent: number;
   resetRequestsReceived: number;
+  /** Stateful MPPE: our last packet sent again, flushed, to answer a Reset-Request at once. */
+  resetResends: number;
 }
 
 /** Timer ids of the unit's own timers (the automata use `<name>.restart`, the auth engines `auth.*`). */

@@ -239,6 +239,17 @@ describe('CCP: Reset-Request / Reset-Ack (RFC 1962 §3.1)', () => {
     h.deliver(cp(14, 0x33, ''));
     expectActions(h, ['note {"kind":"reset-request","identifier":51}', 'send Reset-Ack id=51']);
   });
+  it('a Code-Reject of Reset-Request is RXJ+; of a code CCP never sends (a damaged Reset-Request) it is discarded', () => {
+    const { h, fsm } = opened();
+    h.deliver(cp(7, 0x40, '8e 33 00 04'));
+    expectNothing(h);
+    assert.equal(fsm.state, 'Opened');
+    h.deliver(cp(7, 0x41, '0e 33 00 04'));
+    expectNothing(h);
+    assert.equal(fsm.state, 'Opened');
+    h.deliver(cp(7, 0x42, '01 02 00 04'));
+    assert.notEqual(fsm.state, 'Opened', 'a Code-Reject of Configure-Request is catastrophic');
+  });
   it('a Reset-Ack is reported', () => {
     const { h } = opened();
     h.deliver(cp(15, 0x34, ''));

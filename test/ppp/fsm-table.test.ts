@@ -109,7 +109,8 @@ const MAX_TERMINATE = 3;
 
 /**
  * A small policy: accepts option 1, Naks option 2, Rejects option 3; Echo-
- * Request (9) is RXR with a reply, code 0x33 is unknown.
+ * Request (9) is RXR with a reply, code 0x33 is unknown. It sends Echo-
+ * Requests too, so a Code-Reject of one is acceptable (RXJ+).
  */
 function probePolicy(): CpPolicy<never> {
   return {
@@ -133,6 +134,7 @@ function probePolicy(): CpPolicy<never> {
         return { event: 'RXR', reply: { code: 10, identifier: packet.identifier, data: packet.data } };
       return { event: 'RUC' };
     },
+    onCodeReject: (code) => (code === 9 ? 'acceptable' : 'never-sent'),
   };
 }
 

@@ -67,6 +67,8 @@ function testPolicy(notes: Notes, mru = 1500): CpPolicy<string> {
       }
       return { event: 'RUC' };
     },
+    // The test policy sends Echo-Requests (9), so losing them is acceptable; it sends no other extra code.
+    onCodeReject: (code) => (code === 9 ? 'acceptable' : 'never-sent'),
   };
 }
 
@@ -357,13 +359,33 @@ describe('automaton: scripted exchanges', () => {
 
   it('a Code-Reject of an extended code is RXJ+, of Configure-Request RXJ- (tlf)', () => {
     const { fsm, h } = setup();
-    start(fsm, h);
+    const id = start(fsm, h);
+    h.deliver(cp(2, id, '01 04 05 dc'));
+    assert.equal(fsm.state, 'AckRcvd');
+    // RXJ+ in Ack-Rcvd goes back to Req-Sent (RFC 1661 §4.1's table: "6").
     h.deliver(cp(7, 1, '09 01 00 08 00 00 00 00'));
     expectNothing(h);
     assert.equal(fsm.state, 'ReqSent');
     h.deliver(cp(7, 2, '01 01 00 04'));
     expectActions(h, ['finished peer rejected Configure-Request', 'stopTimer']);
     assert.equal(fsm.state, 'Stopped');
+  });
+
+  it('a Code-Reject of a code we never send (one of ours damaged on the way) is discarded, in any state', () => {
+    const { fsm, h } = setup();
+    const id = start(fsm, h);
+    h.deliver(cp(2, id, '01 04 05 dc'));
+    // 0x8e: a Reset-Request (14) with its top bit flipped. Neither RXJ+ (back to Req-Sent) nor RXJ-.
+    h.deliver(cp(7, 1, '8e 05 00 04'));
+    h.deliver(cp(7, 2, '00 05 00 04'));
+    expectNothing(h);
+    assert.equal(fsm.state, 'AckRcvd');
+    h.deliver(cp(1, 5, '01 04 05 dc'));
+    h.drain();
+    assert.equal(fsm.state, 'Opened');
+    h.deliver(cp(7, 3, '8e 05 00 04'));
+    expectNothing(h);
+    assert.equal(fsm.state, 'Opened');
   });
 
   it('Echo-Request is answered only in Opened; Discard-Request reaches the policy', () => {

@@ -296,6 +296,14 @@ describe('LCP: extra codes', () => {
     assert.equal(fsm.state, 'Opened');
   });
 
+  it('a Code-Reject of a code LCP never sends (0x89: a damaged Echo-Request) keeps the link', () => {
+    const { fsm, h } = lcp();
+    open(fsm, h);
+    h.deliver(cp(7, 4, '89 01 00 08 11 11 11 11'));
+    expectNothing(h);
+    assert.equal(fsm.state, 'Opened');
+  });
+
   it('builds Echo-Requests and Protocol-Rejects truncated to the peer’s MRU', () => {
     const { fsm, h, policy } = lcp();
     open(fsm, h, '01 04 00 80');

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { FaultInjector } from '../../src/io/memory/faults.js';
 import type { AuthMethod } from '../../src/ppp/auth/index.js';
 import type { PppFailureCode, PppUnitOptions } from '../../src/ppp/unit.js';
+import { RESET_RESENDS_PER_PACKET } from '../../src/ppp/unit-data.js';
 import { bytesEqual, parseIpv4 } from '../../src/wire/bytes.js';
 import { decodeCpPacket } from '../../src/wire/cp.js';
 import { cp } from './helpers.js';
@@ -571,7 +572,7 @@ describe('unit: phases, demultiplexing and npmode', () => {
     assert.equal(pair.units.b.counters.rxDropped, 1);
   });
 
-  it('stateful MPPE: a lost packet triggers a CCP Reset-Request and the next flushed packet resyncs', () => {
+  it('stateful MPPE: a lost packet triggers a CCP Reset-Request; the sender resends its last packet flushed, which resyncs', () => {
     const pair = new LinkPair({ ...CLIENT_BASE, mppeStateful: true }, { ...SERVER_BASE, mppeStateful: true });
     pair.start();
     assert.ok(pair.run(() => pair.bothPassing()));
@@ -588,15 +589,21 @@ describe('unit: phases, demultiplexing and npmode', () => {
       return false;
     });
     pair.units.a.sendPacket(ipv4Packet(100, 2)); // lost (held forever)
-    pair.units.a.sendPacket(ipv4Packet(100, 3)); // gap: dropped, Reset-Request
+    pair.units.a.sendPacket(ipv4Packet(100, 3)); // gap: dropped, Reset-Request; a resends it flushed
     pair.runFor(10);
     assert.equal(pair.units.b.counters.resetRequestsSent, 1);
     assert.equal(pair.units.a.counters.resetRequestsReceived, 1);
-    pair.units.a.sendPacket(ipv4Packet(100, 4)); // flushed: accepted
+    assert.equal(pair.units.a.counters.resetResends, 1);
+    assert.equal(pair.units.b.mppe.decryptor?.awaitingFlush, false, 'resynced without new data from above');
+    pair.units.a.sendPacket(ipv4Packet(100, 4)); // in sequence
     pair.runFor(10);
     assert.deepEqual(
       pair.delivered.b.map((d) => d.packet[20]),
-      [ipv4Packet(100, 1)[20], ipv4Packet(100, 4)[20]],
+      [1, 3, 4].map((i) => ipv4Packet(100, i)[20]),
+    );
+    assertIntact(
+      pair.delivered.b,
+      [1, 2, 3, 4].map((i) => ipv4Packet(100, i)),
     );
     // The Reset-Request concerned a→b only: a's transmitter flushed once, the b→a direction never resynced.
     assert.equal(pair.units.a.mppe.encryptor?.counters.resets, 1);
@@ -633,9 +640,10 @@ describe('unit: phases, demultiplexing and npmode', () => {
     assert.equal(pair.units.b.mppe.decryptor?.counters.garbage, 1);
     for (let i = 3; i <= 5; i++) pair.units.a.sendPacket(ipv4Packet(100, i));
     pair.runFor(10);
+    // Packet 2 came again, flushed and intact, answering the Reset-Request.
     assert.deepEqual(
       pair.delivered.b.map((d) => d.packet[20]),
-      [1, 3, 4, 5].map((i) => ipv4Packet(100, i)[20]),
+      [1, 2, 3, 4, 5].map((i) => ipv4Packet(100, i)[20]),
     );
   });
 
@@ -660,11 +668,49 @@ describe('unit: phases, demultiplexing and npmode', () => {
     });
     pair.units.a.sendPacket(ipv4Packet(100, 2));
     pair.units.a.sendPacket(ipv4Packet(100, 3));
-    pair.runFor(1500);
+    pair.runFor(900);
+    assert.equal(pair.units.b.mppe.decryptor?.awaitingFlush, true, 'the first Reset-Request was lost');
+    pair.runFor(600);
     assert.equal(pair.units.b.counters.resetRequestsSent, 2);
+    // The repeat reached a, which resent packet 3 flushed.
+    assert.equal(pair.units.b.mppe.decryptor?.awaitingFlush, false);
     pair.units.a.sendPacket(ipv4Packet(100, 4));
     pair.runFor(10);
-    assert.equal(pair.delivered.b.length, 2);
+    assert.deepEqual(
+      pair.delivered.b.map((d) => d.packet[20]),
+      [1, 3, 4].map((i) => ipv4Packet(100, i)[20]),
+    );
+  });
+
+  it('stateful MPPE: Reset-Requests draw at most three resends per packet sent; stateless links never resend', () => {
+    const pair = new LinkPair({ ...CLIENT_BASE, mppeStateful: true }, { ...SERVER_BASE, mppeStateful: true });
+    pair.start();
+    assert.ok(pair.run(() => pair.bothPassing()));
+    pair.units.a.sendPacket(ipv4Packet(100, 1));
+    pair.runFor(10);
+    const resetRequest = (id: number) => ({ protocol: 0x80fd, payload: new Uint8Array([14, id, 0, 4]) });
+    for (let id = 1; id <= 10; id++) pair.act('a', pair.units.a.receive(resetRequest(id)));
+    pair.runFor(10);
+    assert.equal(pair.units.a.counters.resetResends, RESET_RESENDS_PER_PACKET);
+    assert.equal(pair.delivered.b.length, 1 + RESET_RESENDS_PER_PACKET);
+    pair.units.a.sendPacket(ipv4Packet(100, 2));
+    pair.act('a', pair.units.a.receive(resetRequest(11)));
+    pair.runFor(10);
+    assert.equal(
+      pair.units.a.counters.resetResends,
+      RESET_RESENDS_PER_PACKET + 1,
+      'a new packet renews the allowance',
+    );
+    assertIntact(pair.delivered.b, [ipv4Packet(100, 1), ipv4Packet(100, 2)]);
+
+    const stateless = new LinkPair(CLIENT_BASE, SERVER_BASE);
+    stateless.start();
+    assert.ok(stateless.run(() => stateless.bothPassing()));
+    stateless.units.a.sendPacket(ipv4Packet(100, 1));
+    stateless.act('a', stateless.units.a.receive(resetRequest(1)));
+    stateless.runFor(10);
+    assert.equal(stateless.units.a.counters.resetResends, 0);
+    assert.equal(stateless.delivered.b.length, 1);
   });
 
   it('counters: rx/tx packets and bytes count network-layer packets only', () => {
