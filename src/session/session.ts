@@ -283,7 +283,7 @@ export class PppSession implements GreEndpointMember {
 
   private onUnitTimer(id: string): void {
     this.run(this.unit.timeout(id));
-    this.afterOutput();
+    this.afterTimerOutput();
   }
 
   /** Starts PPP (LCP Configure-Request goes out). */
@@ -388,6 +388,19 @@ export class PppSession implements GreEndpointMember {
     this.endpoint.flush();
   }
 
+  /**
+   * After a timer sent something: re-arm the channel timer and leave the
+   * flush to the socket, which sends what was queued at the end of the
+   * microtask. A clock that fires many sessions' timers in one callback
+   * (the server's BatchClock: thousands of idle sessions' keep-alives)
+   * then sends them all in one batch (one sendmmsg) instead of one system
+   * call per session.
+   */
+  private afterTimerOutput(): void {
+    if (this.destroyed) return;
+    this.armChannel();
+  }
+
   /** The negotiated session while IPv4 passes. */
   get info(): SessionInfo | undefined {
     return this.upInfo;
@@ -476,7 +489,7 @@ export class PppSession implements GreEndpointMember {
       this.channelTimer = undefined;
       if (this.destroyed) return;
       this.channel.poll(this.clock.now());
-      this.afterOutput();
+      this.afterTimerOutput();
     });
   }
 }

@@ -15,7 +15,7 @@ import type { PptpCallParameters, PptpCloseReason } from '../../src/pptp/control
 import { ControlDriver } from '../../src/session/control-driver.js';
 import { GreEndpoint } from '../../src/session/gre-endpoint.js';
 import { PppSession, type SessionInfo } from '../../src/session/session.js';
-import { TimerSet } from '../../src/session/timers.js';
+import { BatchClock, TimerSet } from '../../src/session/timers.js';
 import { parseIpv4 } from '../../src/wire/bytes.js';
 import { PptpMessageType } from '../../src/wire/pptp/index.js';
 
@@ -286,5 +286,78 @@ describe('PppSession', () => {
     assert.equal(s.a.timerCount + s.b.timerCount, 0);
     assert.equal(s.epA.size + s.epB.size, 0);
     assert.equal(s.clock.pendingTimers, 0);
+  });
+});
+
+describe('PppSession timers on one BatchClock', () => {
+  it('keep-alives due together leave in one socket flush (one sendmmsg), not one per session', async () => {
+    const manual = new ManualClock();
+    const clock = new BatchClock(manual);
+    const net = new MemoryGreNetwork();
+    const sockA = net.socket('192.0.2.1');
+    const epA = new GreEndpoint(sockA, clock);
+    const epB = new GreEndpoint(net.socket('192.0.2.2'), clock);
+    epA.start();
+    epB.start();
+    // Count the flushes of A's socket that sent something (what would be sendmmsg calls).
+    let flushes = 0;
+    const flush = sockA.flush.bind(sockA);
+    sockA.flush = () => {
+      const before = net.stats.sent;
+      flush();
+      if (net.stats.sent > before) flushes++;
+    };
+    const N = 10;
+    const sessions: PppSession[] = [];
+    const up = new Set<number>();
+    for (let i = 0; i < N; i++) {
+      const a = new PppSession({
+        call: call(100 + i, 200 + i),
+        localAddress: '192.0.2.1',
+        peerAddress: '192.0.2.2',
+        ppp: { user: 'alice', password: 'pw', lcpEchoInterval: 30 },
+        endpoint: epA,
+        clock,
+        ports: { deliver: () => {} },
+        events: { up: () => up.add(i) },
+      });
+      const b = new PppSession({
+        call: call(200 + i, 100 + i),
+        localAddress: '192.0.2.2',
+        peerAddress: '192.0.2.1',
+        ppp: {
+          lookup: SECRETS,
+          localAddress: parseIpv4('10.1.0.1'),
+          remoteAddress: parseIpv4(`10.1.0.${10 + i}`),
+          lcpEchoInterval: 0,
+        },
+        endpoint: epB,
+        clock,
+        ports: { deliver: () => {} },
+      });
+      sessions.push(a, b);
+    }
+    for (const s of sessions) s.start();
+    for (let i = 0; i < 50 && up.size < N; i++) {
+      await settle();
+      manual.advance(10);
+    }
+    assert.equal(up.size, N, 'every session up');
+    // Let the set-up's acknowledgment timers run out, then wait for the first keep-alives.
+    manual.advance(1000);
+    await settle();
+    const clients = sessions.filter((_, k) => k % 2 === 0);
+    const controlBefore = clients.reduce((n, s) => n + s.stats.ppp.txControl, 0);
+    flushes = 0;
+    for (let t = 0; t < 120 && flushes === 0; t++) {
+      manual.advance(1000);
+      await settle();
+    }
+    const echoes = clients.reduce((n, s) => n + s.stats.ppp.txControl, 0) - controlBefore;
+    assert.equal(echoes, N, 'each client sent one Echo-Request');
+    assert.equal(flushes, 1, 'the batch of keep-alives left in one flush');
+    for (const s of sessions) s.destroy();
+    epA.close();
+    epB.close();
   });
 });
