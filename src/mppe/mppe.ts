@@ -329,7 +329,10 @@ export type MppeDropReason =
   | 'notFlushed'
   /** Coherency count equal to or just behind the last accepted one (duplicate or reordered). */
   | 'late'
-  /** Stateless jump beyond `maxRekeysPerPacket`: the keys advanced by the cap only. */
+  /**
+   * Stateless jump beyond `maxRekeysPerPacket`: the first such packet moves
+   * nothing; one that follows it in sequence advances the keys by the cap.
+   */
   | 'rekeyLimit'
   /** Stateful gap: RFC 3078 §8.2 "the receiver MUST drop the packet and send a CCP Reset-Request". */
   | 'lost'
@@ -399,6 +402,10 @@ export class MppeDecryptor {
   #coherencyCount = MPPE_COHERENCY_COUNT_MODULO - 1;
   /** Stateful: a gap was seen and we wait for a FLUSHED packet. */
   #discard = false;
+  /** Stateless: the count of the last packet that was more than the cap ahead (-1: none since the last in range). */
+  #farCount = -1;
+  /** The peer has sent a protocol field compressed to one octet (so a jump's check must allow that form). */
+  #peerCompresses = false;
   /** Scratch key state for the 'linux' re-sync trials (stateful only, made at the first one). */
   #trial: MppeKeyState | undefined;
   readonly #bits: MppeKeyBits;
@@ -458,12 +465,18 @@ export class MppeDecryptor {
       if (!flushed) return this.#drop('notFlushed');
       if (late) return this.#drop('late');
       // RFC 3078 §8.1: "the receiver MUST perform N = C1 - C2 key changes
-      // before decrypting the packet" — bounded per packet.
-      const n = Math.min(distance, this.#maxRekeys);
-      for (let i = 0; i < n; i++) keys.changeKey();
-      this.counters.rekeys += n;
-      this.#coherencyCount = (this.#coherencyCount + n) & MPPE_BIT.COHERENCY_COUNT_MASK;
-      if (n < distance) return this.#drop('rekeyLimit');
+      // before decrypting the packet" — bounded per packet, and a jump only
+      // once the packet shows it is real (see #statelessJump).
+      if (distance === 1) {
+        keys.changeKey();
+        this.counters.rekeys++;
+        this.#farCount = -1;
+      } else if (distance > this.#maxRekeys) {
+        return this.#statelessFarJump(cc);
+      } else if (!this.#statelessJump(buf, view.payloadStart, end, distance)) {
+        return this.#drop('badProtocol');
+      }
+      this.#coherencyCount = cc;
     } else if (this.#discard || distance !== 1) {
       // Duplicated or reordered: the RC4 stream is still where it was, so
       // drop without asking for a reset (Linux would reset here).
@@ -523,6 +536,7 @@ export class MppeDecryptor {
     if ((b0 & 1) === 1) {
       this.protocol = b0;
       this.payloadOffset = p + 1;
+      if (b0 >= MPPE_MIN_PROTOCOL && b0 <= MPPE_MAX_PROTOCOL) this.#peerCompresses = true;
     } else {
       // RFC 1661 §2: "All Protocols MUST be odd; the least significant bit of
       // the least significant octet MUST equal "1"."
@@ -568,6 +582,60 @@ export class MppeDecryptor {
       if (peek[0] === 0 && (b1 & 1) === 1 && b1 >= MPPE_MIN_PROTOCOL && b1 <= MPPE_MAX_PROTOCOL) return extra;
     }
     return 0;
+  }
+
+  /**
+   * Stateless, a packet `distance` (2 to the cap) ahead: a loss burst, or a
+   * count damaged on the way (GRE carries no checksum; one flipped bit of
+   * the coherency count is a jump of up to 2048). Trusting a damaged count
+   * would put the keys ahead of the sender's, and every genuine packet after
+   * it would then be "late" until the sender caught up: through a stalled
+   * TCP flow, a black hole. So the key changes are made on scratch state
+   * and kept only if the packet decrypts under them to a valid protocol
+   * field (0x00 and an odd octet in 0x21–0xFA; one octet alone only from a
+   * peer that compresses it). True when kept (the keys are then ready for
+   * this packet); false leaves the keys as they were.
+   */
+  #statelessJump(buf: Uint8Array, p: number, end: number, distance: number): boolean {
+    if (end - p < 2) return false;
+    this.#trial ??= new MppeKeyState(this.#bits, new Uint8Array(16), true);
+    const trial = this.#trial;
+    trial.copyFrom(this.#keys);
+    for (let i = 0; i < distance; i++) trial.changeKey();
+    this.counters.rekeys += distance;
+    const peek = PEEK_SCRATCH;
+    peek[0] = buf[p]!;
+    peek[1] = buf[p + 1]!;
+    trial.rc4.process(peek, 0, 2);
+    const b0 = peek[0]!;
+    const b1 = peek[1]!;
+    const inRange = (b: number) => (b & 1) === 1 && b >= MPPE_MIN_PROTOCOL && b <= MPPE_MAX_PROTOCOL;
+    if (!(b0 === 0 ? inRange(b1) : this.#peerCompresses && inRange(b0))) return false;
+    this.#keys.copyFrom(trial);
+    // The peek moved the RC4 stream on by two bytes: start it again from the new session key.
+    this.#keys.reinitialize();
+    this.#farCount = -1;
+    return true;
+  }
+
+  /**
+   * Stateless, a packet more than the cap ahead. A real burst that long is
+   * followed by packets in sequence with it; a damaged count is not. So the
+   * first one moves nothing; one whose count follows the previous far one
+   * (by 1 to the cap) advances the keys by the cap (bounded CPU per packet,
+   * as before) and the burst re-syncs over a few packets.
+   */
+  #statelessFarJump(cc: number): MppeReceiveVerdict {
+    const step = (cc - this.#farCount) & MPPE_BIT.COHERENCY_COUNT_MASK;
+    const follows = this.#farCount >= 0 && step >= 1 && step <= this.#maxRekeys;
+    this.#farCount = cc;
+    if (follows) {
+      const n = this.#maxRekeys;
+      for (let i = 0; i < n; i++) this.#keys.changeKey();
+      this.counters.rekeys += n;
+      this.#coherencyCount = (this.#coherencyCount + n) & MPPE_BIT.COHERENCY_COUNT_MASK;
+    }
+    return this.#drop('rekeyLimit');
   }
 
   /** Stateful, packet `cc` in sequence: the key change or re-initialisation it calls for. */

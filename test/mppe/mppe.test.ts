@@ -212,7 +212,7 @@ describe('stateless loss: N = C1 − C2 key changes (RFC 3078 §8.1)', () => {
     });
   }
 
-  it('a burst longer than the cap costs a few extra drops, then re-syncs (keys advance by the cap)', () => {
+  it('a burst longer than the cap costs a few extra drops, then re-syncs (keys advance by the cap once packets follow in sequence)', () => {
     const cfg = { bits: 128 as const, stateless: true, masterKey: KEY };
     const enc = new MppeEncryptor(cfg);
     const dec = new MppeDecryptor(cfg);
@@ -225,11 +225,19 @@ describe('stateless loss: N = C1 − C2 key changes (RFC 3078 §8.1)', () => {
       if (typeof r === 'object') assertPlain(r, p, `packet ${i}`);
       verdicts.push(typeof r === 'object' ? 'ok' : dec.lastDrop!);
     }
-    // Packet 1010 is 1001 ahead: 256 changes (drop), 1011: 746 ahead → 256 (drop),
-    // 1012: 491 → 256 (drop), 1013: 236 ahead → within the cap: decrypted.
-    assert.deepEqual(verdicts.slice(10, 15), ['rekeyLimit', 'rekeyLimit', 'rekeyLimit', 'ok', 'ok']);
-    assert.ok(verdicts.slice(13).every((v) => v === 'ok'));
-    assert.equal(dec.counters.dropped.rekeyLimit, 3);
+    // Packet 1010 is 1001 ahead: nothing moves (it could be a damaged count); 1011 follows it:
+    // 256 changes (drop); 1012: 747 ahead → 256 (drop), 1013: 492 → 256 (drop), 1014: 237 ahead
+    // → within the cap: decrypted.
+    assert.deepEqual(verdicts.slice(10, 16), [
+      'rekeyLimit',
+      'rekeyLimit',
+      'rekeyLimit',
+      'rekeyLimit',
+      'ok',
+      'ok',
+    ]);
+    assert.ok(verdicts.slice(14).every((v) => v === 'ok'));
+    assert.equal(dec.counters.dropped.rekeyLimit, 4);
   });
 });
 
@@ -540,7 +548,7 @@ describe('hostile input', () => {
     assertPlain(ourDecrypt(dec, good), plain[0]!, 'the genuine packet afterwards');
   });
 
-  it('a forged count far ahead costs exactly the cap in key changes and the next 256 packets', () => {
+  it('a forged count far ahead costs that packet and no key change; the genuine ones go on', () => {
     const cfg = { bits: 128 as const, stateless: true, masterKey: KEY };
     const enc = new MppeEncryptor(cfg);
     const dec = new MppeDecryptor(cfg);
@@ -551,24 +559,56 @@ describe('hostile input', () => {
     forged[1] = 3000 & 0xff;
     assert.equal(ourDecrypt(dec, forged), 'drop');
     assert.equal(dec.lastDrop, 'rekeyLimit');
-    assert.equal(dec.counters.rekeys, 1 + DEFAULT_MAX_REKEYS_PER_PACKET);
-    let dropped = 0;
-    for (let i = 1; i < 600; i++) {
-      const r = ourDecrypt(dec, ourEncrypt(enc, plain[i]!));
-      if (i <= DEFAULT_MAX_REKEYS_PER_PACKET) {
-        assert.equal(r, 'drop', `packet ${i}`);
-        assert.equal(dec.lastDrop, 'late');
-        dropped++;
-      } else assertPlain(r, plain[i]!, `packet ${i}`);
+    assert.equal(dec.counters.rekeys, 1);
+    for (let i = 1; i < 600; i++)
+      assertPlain(ourDecrypt(dec, ourEncrypt(enc, plain[i]!)), plain[i]!, `packet ${i}`);
+  });
+
+  it('a forged count within the cap costs at most the cap in trial key changes and that packet only', () => {
+    const cfg = { bits: 128 as const, stateless: true, masterKey: KEY };
+    const enc = new MppeEncryptor(cfg);
+    const dec = new MppeDecryptor(cfg);
+    const plain = stream(33, 50, 20);
+    assertPlain(ourDecrypt(dec, ourEncrypt(enc, plain[0]!)), plain[0]!, 'first');
+    const forged = new Uint8Array(40);
+    forged[0] = 0x90;
+    forged[1] = 200;
+    assert.ok(200 <= DEFAULT_MAX_REKEYS_PER_PACKET, 'a jump within the cap');
+    assert.equal(ourDecrypt(dec, forged), 'drop');
+    assert.equal(dec.lastDrop, 'badProtocol');
+    assert.ok(dec.counters.rekeys <= 1 + 200);
+    for (let i = 1; i < 50; i++)
+      assertPlain(ourDecrypt(dec, ourEncrypt(enc, plain[i]!)), plain[i]!, `packet ${i}`);
+  });
+
+  it('one flipped bit in a coherency count (GRE has no checksum) loses that packet only, in any of the 12 bits', () => {
+    for (let bit = 0; bit < 12; bit++) {
+      const cfg = { bits: 128 as const, stateless: true, masterKey: KEY };
+      const enc = new MppeEncryptor(cfg);
+      const dec = new MppeDecryptor(cfg);
+      const plain = stream(40 + bit, 400, 60);
+      let lost = 0;
+      for (const [i, p] of plain.entries()) {
+        const info = ourEncrypt(enc, p);
+        if (i === 100) {
+          const cc = (((info[0]! & 0x0f) << 8) | info[1]!) ^ (1 << bit);
+          info[0] = (info[0]! & 0xf0) | (cc >> 8);
+          info[1] = cc & 0xff;
+        }
+        const r = ourDecrypt(dec, info);
+        if (typeof r === 'object') assertPlain(r, p, `bit ${bit}, packet ${i}`);
+        else lost++;
+      }
+      assert.equal(lost, 1, `bit ${bit}: only the damaged packet is lost`);
     }
-    assert.equal(dropped, DEFAULT_MAX_REKEYS_PER_PACKET);
   });
 
   it('the cap is configurable', () => {
     const dec = new MppeDecryptor({ bits: 40, stateless: true, masterKey: KEY, maxRekeysPerPacket: 3 });
-    const forged = Uint8Array.from([0x90, 10, 0, 0]);
-    assert.equal(dec.decrypt(forged), 'drop');
-    assert.equal(dec.counters.rekeys, 3);
+    assert.equal(dec.decrypt(Uint8Array.from([0x90, 10, 0, 0])), 'drop');
+    assert.equal(dec.counters.rekeys, 0, 'a first far packet moves nothing');
+    assert.equal(dec.decrypt(Uint8Array.from([0x90, 11, 0, 0])), 'drop');
+    assert.equal(dec.counters.rekeys, 3, 'one in sequence with it: the cap');
     assert.throws(
       () => new MppeDecryptor({ bits: 40, stateless: true, masterKey: KEY, maxRekeysPerPacket: 0 }),
       RangeError,
