@@ -10,6 +10,13 @@
 export interface Timer {
   /** Stops the timer if it has not fired yet. Idempotent. */
   cancel(): void;
+  /**
+   * Optional: arms this timer again, pending, fired or cancelled, to run
+   * the same function `ms` from now, with no new allocation (a periodic
+   * timer re-armed from its own callback then makes no garbage). Clocks
+   * without it are used through {@link Clock.setTimer} again.
+   */
+  restart?(ms: number): void;
 }
 
 export interface Clock {

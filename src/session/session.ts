@@ -183,7 +183,9 @@ export class PppSession implements GreEndpointMember {
   private readonly ports: SessionPorts;
   private readonly events: SessionEvents;
   private readonly log: Logger;
+  /** The GRE channel's timer; kept after it fires, so that a clock whose timers restart in place re-arms it without garbage. */
   private channelTimer: Timer | undefined;
+  private channelTimerArmed = false;
   private channelTimerAt = 0;
   private upInfo: SessionInfo | undefined;
   private deadFailure: PppFailure | undefined;
@@ -368,6 +370,7 @@ export class PppSession implements GreEndpointMember {
     this.timers.stopAll();
     this.channelTimer?.cancel();
     this.channelTimer = undefined;
+    this.channelTimerArmed = false;
     this.peerWait?.cancel();
     this.peerWait = undefined;
     this.channel.close();
@@ -425,7 +428,7 @@ export class PppSession implements GreEndpointMember {
 
   /** Running timers (hygiene checks). */
   get timerCount(): number {
-    return this.timers.size + (this.channelTimer ? 1 : 0) + (this.peerWait ? 1 : 0);
+    return this.timers.size + (this.channelTimerArmed ? 1 : 0) + (this.peerWait ? 1 : 0);
   }
 
   private run(actions: readonly UnitAction[]): void {
@@ -482,14 +485,22 @@ export class PppSession implements GreEndpointMember {
   private armChannel(): void {
     const at = this.channel.pollAt();
     if (at === undefined) return;
-    if (this.channelTimer && this.channelTimerAt <= at) return;
-    this.channelTimer?.cancel();
+    if (this.channelTimerArmed && this.channelTimerAt <= at) return;
     this.channelTimerAt = at;
-    this.channelTimer = this.clock.setTimer(at - this.clock.now(), () => {
-      this.channelTimer = undefined;
-      if (this.destroyed) return;
-      this.channel.poll(this.clock.now());
-      this.afterTimerOutput();
-    });
+    this.channelTimerArmed = true;
+    const ms = at - this.clock.now();
+    const t = this.channelTimer;
+    if (t?.restart) t.restart(ms);
+    else {
+      t?.cancel();
+      this.channelTimer = this.clock.setTimer(ms, () => this.onChannelTimer());
+    }
+  }
+
+  private onChannelTimer(): void {
+    this.channelTimerArmed = false;
+    if (this.destroyed) return;
+    this.channel.poll(this.clock.now());
+    this.afterTimerOutput();
   }
 }

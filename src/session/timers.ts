@@ -12,6 +12,8 @@ interface TimerEntry<Id> {
   timer: Timer | undefined;
   fn: () => void;
   next: TimerEntry<Id> | undefined;
+  /** Pending (not fired, not stopped). */
+  active: boolean;
 }
 
 export class TimerSet<Id extends string = string> {
@@ -26,49 +28,71 @@ export class TimerSet<Id extends string = string> {
     private readonly fire: (id: Id) => void,
   ) {}
 
-  /** (Re)starts timer `id`, due in `ms`. */
+  /**
+   * (Re)starts timer `id`, due in `ms`. A timer restarted from its own
+   * callback (a keep-alive's period) keeps its entry, callback and clock
+   * timer: with a clock whose timers restart in place, a periodic timer
+   * makes no garbage (on a server, no old-space garbage from every idle
+   * session's keep-alives for the collector to mark).
+   */
   start(id: Id, ms: number): void {
     let e = this.find(id);
-    if (e) e.timer!.cancel();
-    else {
+    if (e === undefined) {
       const entry: TimerEntry<Id> = {
         id,
         timer: undefined,
         fn: () => {
           // A cancelled timer never fires (Clock): this is the entry's current one.
-          this.unlink(entry);
+          entry.active = false;
+          this.count--;
           this.fire(id);
+          // Not restarted by its own callback: forget it (a one-shot timer holds nothing after).
+          if (!entry.active) this.unlink(entry);
         },
         next: this.head,
+        active: false,
       };
       this.head = entry;
-      this.count++;
       e = entry;
     }
-    e.timer = this.clock.setTimer(ms, e.fn);
+    const t = e.timer;
+    if (t?.restart) t.restart(ms);
+    else {
+      t?.cancel();
+      e.timer = this.clock.setTimer(ms, e.fn);
+    }
+    if (!e.active) {
+      e.active = true;
+      this.count++;
+    }
   }
 
   stop(id: Id): void {
     const e = this.find(id);
-    if (!e) return;
+    if (!e?.active) return;
     e.timer!.cancel();
+    e.active = false;
+    this.count--;
     this.unlink(e);
   }
 
   stopAll(): void {
-    for (let e = this.head; e; e = e.next) e.timer!.cancel();
+    for (let e = this.head; e; e = e.next) {
+      e.timer?.cancel();
+      e.active = false;
+    }
     this.head = undefined;
     this.count = 0;
   }
 
   has(id: Id): boolean {
-    return this.find(id) !== undefined;
+    return this.find(id)?.active === true;
   }
 
   /** Ids of the running timers (hygiene checks). */
   ids(): Id[] {
     const out: Id[] = [];
-    for (let e = this.head; e; e = e.next) out.push(e.id);
+    for (let e = this.head; e; e = e.next) if (e.active) out.push(e.id);
     return out;
   }
 
@@ -81,6 +105,7 @@ export class TimerSet<Id extends string = string> {
     return undefined;
   }
 
+  /** Removes an entry that is not active (its count was taken already). */
   private unlink(entry: TimerEntry<Id>): void {
     if (this.head === entry) this.head = entry.next;
     else {
@@ -90,7 +115,6 @@ export class TimerSet<Id extends string = string> {
       e.next = entry.next;
     }
     entry.timer = undefined;
-    this.count--;
   }
 }
 
@@ -128,12 +152,17 @@ class BatchTimer implements Timer {
 
   constructor(
     readonly clock: BatchClock,
-    readonly deadline: number,
+    public deadline: number,
     readonly fn: () => void,
   ) {}
 
   cancel(): void {
     this.clock.remove(this);
+  }
+
+  restart(ms: number): void {
+    this.clock.remove(this);
+    this.clock.schedule(this, ms);
   }
 }
 
@@ -190,8 +219,15 @@ export class BatchClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): Timer {
+    const t = new BatchTimer(this, 0, fn);
+    this.schedule(t, ms);
+    return t;
+  }
+
+  /** Links an unlinked timer into the bucket of its new deadline, `ms` from now (set and restart). */
+  schedule(t: BatchTimer, ms: number): void {
     const deadline = batchDeadline(this.base.now(), ms);
-    const t = new BatchTimer(this, deadline, fn);
+    t.deadline = deadline;
     let b = this.buckets.get(deadline);
     if (b === undefined) {
       b = { deadline, head: undefined, tail: undefined, size: 0 };
@@ -200,7 +236,6 @@ export class BatchClock implements Clock {
     }
     this.relink(t, b);
     if (!this.running && deadline < this.baseAt) this.arm(deadline);
-    return t;
   }
 
   /** Timers set and neither fired nor cancelled. */

@@ -253,6 +253,55 @@ describe('BatchClock', () => {
     assert.equal(batch.pendingTimers, 0);
   });
 
+  it('restart() re-arms a timer in place: pending (moved), fired (again) or cancelled (revived)', () => {
+    const manual = new ManualClock(0);
+    const batch = new BatchClock(manual);
+    const fired: number[] = [];
+    const t = batch.setTimer(100, () => fired.push(batch.now()));
+    t.restart?.(50); // pending: moved earlier
+    manual.advance(60);
+    assert.deepEqual(fired, [50]);
+    t.restart?.(30); // fired: armed again
+    manual.advance(40);
+    assert.deepEqual(fired, [50, 90]);
+    t.restart?.(10);
+    t.cancel();
+    manual.advance(20);
+    assert.deepEqual(fired, [50, 90], 'cancelled');
+    t.restart?.(10); // cancelled: revived
+    manual.advance(20);
+    assert.deepEqual(fired, [50, 90, 130]);
+    assert.equal(batch.pendingTimers, 0);
+  });
+
+  it('a TimerSet timer restarted from its own callback (a keep-alive) reuses its clock timer', () => {
+    const manual = new ManualClock(0);
+    const batch = new BatchClock(manual);
+    let made = 0;
+    const counting: Clock = {
+      now: () => batch.now(),
+      setTimer: (ms, fn) => {
+        made++;
+        return batch.setTimer(ms, fn);
+      },
+    };
+    const fired: string[] = [];
+    const t = new TimerSet(counting, (id) => {
+      fired.push(`${id}@${batch.now()}`);
+      if (id === 'echo') t.start('echo', 1000);
+    });
+    t.start('echo', 1000);
+    t.start('once', 500);
+    manual.advance(5000);
+    assert.deepEqual(fired, ['once@500', 'echo@1000', 'echo@2000', 'echo@3000', 'echo@4000', 'echo@5000']);
+    assert.equal(made, 2, 'one clock timer per id, however often the keep-alive ran');
+    assert.deepEqual(t.ids(), ['echo']);
+    assert.equal(t.has('once'), false);
+    t.stop('echo');
+    assert.equal(t.size, 0);
+    assert.equal(batch.pendingTimers, 0);
+  });
+
   it('on the real clock: fires in order, cancels, and leaves no Node timer behind', async () => {
     const batch = new BatchClock(new RealClock());
     const log: string[] = [];
