@@ -19,6 +19,21 @@ export interface Timer {
   restart?(ms: number): void;
 }
 
+/**
+ * Arms `timer` again for `ms` from now with its own function, in place when
+ * the clock supports it ({@link Timer.restart}); otherwise cancels it and
+ * sets a new one on `clock` for `fn` (the timer's function). Returns the
+ * timer that is now armed.
+ */
+export function rearmTimer(clock: Clock, timer: Timer | undefined, ms: number, fn: () => void): Timer {
+  if (timer?.restart) {
+    timer.restart(ms);
+    return timer;
+  }
+  timer?.cancel();
+  return clock.setTimer(ms, fn);
+}
+
 export interface Clock {
   /** Monotonic time in milliseconds (arbitrary origin; only differences mean anything). */
   now(): number;

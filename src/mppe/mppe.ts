@@ -310,6 +310,26 @@ function receiveView(): MppeView {
 /** Two decrypted octets for the re-sync trials (shared: synchronous). */
 const PEEK_SCRATCH = new Uint8Array(2);
 
+/** An odd protocol in the range MPPE encrypts (RFC 3078 §3: 0x0021–0x00FA). */
+function encryptableProtocolOctet(b: number): boolean {
+  return (b & 1) === 1 && b >= MPPE_MIN_PROTOCOL && b <= MPPE_MAX_PROTOCOL;
+}
+
+/**
+ * Whether the packet at `buf[p..)` (at least 2 bytes) decrypts under `trial`
+ * to a plausible protocol field: 0x00 and an encryptable octet, or that octet
+ * alone when `oneOctet` allows the compressed form. Moves `trial`'s RC4
+ * stream on by two bytes; a key change or re-initialisation starts it again.
+ */
+function trialDecryptsProtocol(trial: MppeKeyState, buf: Uint8Array, p: number, oneOctet: boolean): boolean {
+  const peek = PEEK_SCRATCH;
+  peek[0] = buf[p]!;
+  peek[1] = buf[p + 1]!;
+  trial.rc4.process(peek, 0, 2);
+  const b0 = peek[0]!;
+  return b0 === 0 ? encryptableProtocolOctet(peek[1]!) : oneOctet && encryptableProtocolOctet(b0);
+}
+
 /** Result of {@link MppeDecryptor.decrypt}. */
 export type MppeReceiveVerdict =
   /** Decrypted: read `protocol`, `payloadOffset`, `payloadEnd`. */
@@ -536,7 +556,7 @@ export class MppeDecryptor {
     if ((b0 & 1) === 1) {
       this.protocol = b0;
       this.payloadOffset = p + 1;
-      if (b0 >= MPPE_MIN_PROTOCOL && b0 <= MPPE_MAX_PROTOCOL) this.#peerCompresses = true;
+      if (encryptableProtocolOctet(b0)) this.#peerCompresses = true;
     } else {
       // RFC 1661 §2: "All Protocols MUST be odd; the least significant bit of
       // the least significant octet MUST equal "1"."
@@ -568,18 +588,13 @@ export class MppeDecryptor {
     if (end - p < 2) return 0;
     this.#trial ??= new MppeKeyState(this.#bits, new Uint8Array(16), false);
     const trial = this.#trial;
-    const peek = PEEK_SCRATCH;
     trial.copyFrom(this.#keys);
     // Every failed re-sync cost one more Reset-Request, which a 'linux' sender answers with one more key
     // change: widen by two per failure so the guess outruns the target.
     const most = Math.min(MPPE_MAX_RESYNC_GUESS, MPPE_MAX_MISSED_RESETS + 2 * this.#failedResyncs);
     for (let extra = 0; extra <= most; extra++) {
       trial.changeKey();
-      peek[0] = buf[p]!;
-      peek[1] = buf[p + 1]!;
-      trial.rc4.process(peek, 0, 2);
-      const b1 = peek[1]!;
-      if (peek[0] === 0 && (b1 & 1) === 1 && b1 >= MPPE_MIN_PROTOCOL && b1 <= MPPE_MAX_PROTOCOL) return extra;
+      if (trialDecryptsProtocol(trial, buf, p, false)) return extra;
     }
     return 0;
   }
@@ -603,14 +618,7 @@ export class MppeDecryptor {
     trial.copyFrom(this.#keys);
     for (let i = 0; i < distance; i++) trial.changeKey();
     this.counters.rekeys += distance;
-    const peek = PEEK_SCRATCH;
-    peek[0] = buf[p]!;
-    peek[1] = buf[p + 1]!;
-    trial.rc4.process(peek, 0, 2);
-    const b0 = peek[0]!;
-    const b1 = peek[1]!;
-    const inRange = (b: number) => (b & 1) === 1 && b >= MPPE_MIN_PROTOCOL && b <= MPPE_MAX_PROTOCOL;
-    if (!(b0 === 0 ? inRange(b1) : this.#peerCompresses && inRange(b0))) return false;
+    if (!trialDecryptsProtocol(trial, buf, p, this.#peerCompresses)) return false;
     this.#keys.copyFrom(trial);
     // The peek moved the RC4 stream on by two bytes: start it again from the new session key.
     this.#keys.reinitialize();

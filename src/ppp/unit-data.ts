@@ -67,7 +67,6 @@ export const RESET_RESENDS_PER_PACKET = 3;
 export interface LastSent {
   buf: Uint8Array;
   length: number;
-  protocol: number;
   /** Resends left before the next new packet. */
   budget: number;
 }
@@ -268,7 +267,6 @@ export abstract class PppUnitDataPath {
         if (last.buf.length < len) last.buf = new Uint8Array(len);
         last.buf.set(buf.subarray(offset, end));
         last.length = len;
-        last.protocol = protocol;
         last.budget = RESET_RESENDS_PER_PACKET;
       }
       start = enc.encrypt(protocol, buf, offset, end);
@@ -300,19 +298,15 @@ export abstract class PppUnitDataPath {
   protected resendLastFlushed(): void {
     const last = this.lastSent;
     if (!last || last.length === 0 || last.budget === 0) return;
-    if (this.netProto(last.protocol)?.mode !== 'PASS') return;
+    const packet = last.buf.subarray(0, last.length);
+    // Only while the protocol passes: never queued, and no drop counted for a resend.
+    if (this.npmode(protocolOfIpPacket(packet, 0) ?? 0) !== 'PASS') return;
     last.budget--;
-    const room = this.headroom;
-    const buf = txScratch(room + last.length);
-    buf.set(last.buf.subarray(0, last.length), room);
-    const busy = shared.txBusy;
-    shared.txBusy = true;
     this.resending = true;
     try {
-      if (this.transmit(last.protocol, buf, room, room + last.length)) this.counters.resetResends++;
+      if (this.sendPacket(packet) === 'sent') this.counters.resetResends++;
     } finally {
       this.resending = false;
-      shared.txBusy = busy;
     }
   }
 

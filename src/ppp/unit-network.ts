@@ -184,7 +184,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
         stateless: n.tx.stateless,
         masterKey: keys.sendKey,
       });
-      if (!n.tx.stateless) this.lastSent = { buf: new Uint8Array(0), length: 0, protocol: 0, budget: 0 };
+      if (!n.tx.stateless) this.lastSent = { buf: new Uint8Array(0), length: 0, budget: 0 };
     }
     if (n.rx) {
       this.decryptor = new MppeDecryptor({

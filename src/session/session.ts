@@ -25,7 +25,7 @@
  * one outer packet carries; the interface MTU the unit reports subtracts
  * MPPE's 4 bytes on top ({@link PppUnit.interfaceMtu}).
  */
-import type { Clock, Timer } from '../io/clock.js';
+import { type Clock, rearmTimer, type Timer } from '../io/clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import type { AuthSuccess } from '../ppp/auth/index.js';
 import type { CcpNegotiated, MppeParams } from '../ppp/ccp.js';
@@ -488,19 +488,14 @@ export class PppSession implements GreEndpointMember {
     if (this.channelTimerArmed && this.channelTimerAt <= at) return;
     this.channelTimerAt = at;
     this.channelTimerArmed = true;
-    const ms = at - this.clock.now();
-    const t = this.channelTimer;
-    if (t?.restart) t.restart(ms);
-    else {
-      t?.cancel();
-      this.channelTimer = this.clock.setTimer(ms, () => this.onChannelTimer());
-    }
+    this.channelTimer = rearmTimer(this.clock, this.channelTimer, at - this.clock.now(), this.onChannelTimer);
   }
 
-  private onChannelTimer(): void {
+  /** The channel timer's function, made once with the session (its timer re-arms in place). */
+  private readonly onChannelTimer = (): void => {
     this.channelTimerArmed = false;
     if (this.destroyed) return;
     this.channel.poll(this.clock.now());
     this.afterTimerOutput();
-  }
+  };
 }

@@ -4,7 +4,7 @@
  * One timer per id; starting a running id restarts it, as the engines
  * expect. A timer that was stopped or restarted never fires its old self.
  */
-import type { Clock, Timer } from '../io/clock.js';
+import { type Clock, rearmTimer, type Timer } from '../io/clock.js';
 
 /** One named timer of a {@link TimerSet}, with its callback made once for all its restarts. */
 interface TimerEntry<Id> {
@@ -55,12 +55,7 @@ export class TimerSet<Id extends string = string> {
       this.head = entry;
       e = entry;
     }
-    const t = e.timer;
-    if (t?.restart) t.restart(ms);
-    else {
-      t?.cancel();
-      e.timer = this.clock.setTimer(ms, e.fn);
-    }
+    e.timer = rearmTimer(this.clock, e.timer, ms, e.fn);
     if (!e.active) {
       e.active = true;
       this.count++;
@@ -149,10 +144,11 @@ class BatchTimer implements Timer {
   next: BatchTimer | undefined;
   /** The bucket it is in; undefined once fired or cancelled. */
   bucket: Bucket | undefined;
+  /** Set by {@link BatchClock.schedule}. */
+  deadline = 0;
 
   constructor(
     readonly clock: BatchClock,
-    public deadline: number,
     readonly fn: () => void,
   ) {}
 
@@ -219,7 +215,7 @@ export class BatchClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): Timer {
-    const t = new BatchTimer(this, 0, fn);
+    const t = new BatchTimer(this, fn);
     this.schedule(t, ms);
     return t;
   }
