@@ -165,7 +165,13 @@ export abstract class FsmActions<N = never> {
   protected refusalsReceived = 0;
   /** Configure-Naks and Configure-Rejects we sent since we last sent a Configure-Ack. */
   protected refusalsSent = 0;
-  protected out: FsmAction<N>[] = [];
+  /**
+   * Actions of the current input, made by the first one and handed over
+   * whole by {@link flush}: an automaton holds no array between inputs (an
+   * idle link's keep-alives then leave nothing behind that outlives a
+   * young-generation collection).
+   */
+  protected out: FsmAction<N>[] | undefined;
   protected lastStepValue: FsmStep | undefined;
   protected readonly config: FsmConfig;
   protected readonly log: Logger;
@@ -202,7 +208,7 @@ export abstract class FsmActions<N = never> {
       return this.fsm.log;
     }
     note(note: M): void {
-      this.fsm.out.push({ kind: 'note', protocol: this.fsm.policy.protocol, note });
+      this.fsm.act({ kind: 'note', protocol: this.fsm.policy.protocol, note });
     }
     send(packet: CpPacket): void {
       this.fsm.emit(packet);
@@ -274,7 +280,7 @@ export abstract class FsmActions<N = never> {
       // RFC 1661 §4.1: "The Restart timer is stopped when transitioning from any state where the timer is
       // running to a state where the timer is not running."
       this.timerRunning = false;
-      this.out.push({ kind: 'stopTimer', id: this.timerId });
+      this.act({ kind: 'stopTimer', id: this.timerId });
     }
     this.lastStepValue =
       done.length === cell.actions.length
@@ -287,19 +293,19 @@ export abstract class FsmActions<N = never> {
     switch (a) {
       case 'tlu':
         this.policy.up?.(this.ctx);
-        this.out.push({ kind: 'up', protocol });
+        this.act({ kind: 'up', protocol });
         return;
       case 'tld':
         this.policy.down?.(this.ctx);
-        this.out.push({ kind: 'down', protocol });
+        this.act({ kind: 'down', protocol });
         return;
       case 'tls':
         this.policy.starting?.(this.ctx);
-        this.out.push({ kind: 'starting', protocol });
+        this.act({ kind: 'starting', protocol });
         return;
       case 'tlf':
         this.policy.finished?.(this.ctx);
-        this.out.push({ kind: 'finished', protocol, reason: ec.reason ?? event });
+        this.act({ kind: 'finished', protocol, reason: ec.reason ?? event });
         return;
       case 'irc': {
         // RFC 1661 §4.4: "sets the Restart counter to the appropriate value (Max-Terminate or
@@ -396,7 +402,7 @@ export abstract class FsmActions<N = never> {
 
   protected startTimer(): void {
     this.timerRunning = true;
-    this.out.push({ kind: 'startTimer', id: this.timerId, ms: this.config.restartMs });
+    this.act({ kind: 'startTimer', id: this.timerId, ms: this.config.restartMs });
   }
 
   protected freshId(): number {
@@ -408,7 +414,7 @@ export abstract class FsmActions<N = never> {
     if (this.log.enabled('debug')) {
       this.log.log('debug', `sent ${this.codeName(p.code)}`, { id: p.identifier, hex: toHex(p.data, 32) });
     }
-    this.out.push({ kind: 'send', frame: { protocol: this.policy.protocol, payload: encodeCpPacket(p) } });
+    this.act({ kind: 'send', frame: { protocol: this.policy.protocol, payload: encodeCpPacket(p) } });
   }
 
   protected setState(next: FsmState, reason: string): void {
@@ -422,9 +428,16 @@ export abstract class FsmActions<N = never> {
     return CODE_NAMES[code] ?? this.policy.codeName?.(code) ?? `code ${code}`;
   }
 
+  /** Queues one action for the owner. */
+  protected act(a: FsmAction<N>): void {
+    if (this.out === undefined) this.out = [a];
+    else this.out.push(a);
+  }
+
   protected flush(): FsmAction<N>[] {
     const out = this.out;
-    this.out = [];
+    if (out === undefined) return [];
+    this.out = undefined;
     return out;
   }
 }

@@ -39,8 +39,19 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
   protected mppeMaterial: { material: MppeKeyMaterial; isServer: boolean } | undefined;
   /** Created by the first Reset-Request the link needs. */
   private ccpReset: CcpResetController | undefined;
-  /** What the current input produced for the driver. */
-  protected out: UnitAction[] = [];
+  /**
+   * What the current input produced for the driver, made by its first
+   * action and handed over whole by `flush()`: a long-lived unit holds no
+   * array between inputs, so an idle link's keep-alives leave no array
+   * behind that would outlive a young-generation collection.
+   */
+  protected out: UnitAction[] | undefined;
+
+  /** Queues one action for the driver. */
+  protected act(a: UnitAction): void {
+    if (this.out === undefined) this.out = [a];
+    else this.out.push(a);
+  }
 
   // What the unit provides.
   /** Records why the link ends and closes LCP (pppd lcp_close). */
@@ -201,7 +212,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
     this.decryptor = undefined;
     this.lastSent?.buf.fill(0);
     this.lastSent = undefined;
-    this.out.push({ kind: 'stopTimer', id: UNIT_TIMER.ccpReset });
+    this.act({ kind: 'stopTimer', id: UNIT_TIMER.ccpReset });
   }
 
   /** RFC 3078 §8.2: "send a CCP Reset-Request packet without data"; repeated (same Identifier) until a flushed packet comes. */
@@ -211,7 +222,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
     this.ccpReset ??= new CcpResetController();
     this.runCcp(this.ccpReset.request(ccp, this.ccpPolicy, fresh));
     this.counters.resetRequestsSent++;
-    this.out.push({ kind: 'startTimer', id: UNIT_TIMER.ccpReset, ms: CCP_RESET_RETRY_MS });
+    this.act({ kind: 'startTimer', id: UNIT_TIMER.ccpReset, ms: CCP_RESET_RETRY_MS });
   }
 
   protected onCcpResetTimer(): void {
@@ -262,7 +273,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
       local: ipv4ToString(n.localAddress),
       remote: ipv4ToString(n.remoteAddress),
     });
-    this.out.push({ kind: 'ipcp-up', ipcp: n });
+    this.act({ kind: 'ipcp-up', ipcp: n });
     this.updateModes();
   }
 
@@ -273,7 +284,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
   protected onIpv6cpUp(): void {
     const n = this.ipv6cpPolicy?.negotiated;
     if (!n) return;
-    this.out.push({ kind: 'ipv6cp-up', ipv6cp: n });
+    this.act({ kind: 'ipv6cp-up', ipv6cp: n });
     this.updateModes();
   }
 
@@ -298,7 +309,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
 
   /** RFC 1661 §3.7: "the fact that one NCP has Closed is not sufficient reason to cause the termination of the PPP link". */
   protected onNcpFinished(protocol: number, reason: string): void {
-    this.out.push({ kind: 'ncp-finished', protocol, reason });
+    this.act({ kind: 'ncp-finished', protocol, reason });
     this.updateModes();
   }
 
@@ -310,7 +321,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
     const n = this.ccpPolicy?.negotiated;
     if (!n) return;
     this.startMppe(n);
-    this.out.push({ kind: 'ccp-up', ccp: n });
+    this.act({ kind: 'ccp-up', ccp: n });
     this.updateModes();
   }
 

@@ -350,7 +350,7 @@ export class PppUnit extends PppUnitNetwork {
     if (next === this.phaseValue) return;
     this.log.log('info', `phase ${this.phaseValue} → ${next}`, { reason });
     this.phaseValue = next;
-    this.out.push({ kind: 'phase', phase: next });
+    this.act({ kind: 'phase', phase: next });
   }
 
   /** Records why the link ends (first reason wins) and closes LCP with it (pppd lcp_close). */
@@ -380,7 +380,7 @@ export class PppUnit extends PppUnitNetwork {
     this.stopEcho();
     this.setPhase('Dead', failure.message);
     this.updateModes();
-    this.out.push({ kind: 'dead', failure });
+    this.act({ kind: 'dead', failure });
   }
 
   /** LCP This-Layer-Up: authenticate, or go straight to the Network phase (RFC 1661 §3.5). */
@@ -388,7 +388,7 @@ export class PppUnit extends PppUnitNetwork {
     const lcp = this.lcpPolicy.negotiated!;
     this.lcp.peerMru = lcp.mtu;
     this.channel.setFraming?.({ acfc: lcp.txAcfc, pfc: lcp.txPfc });
-    this.out.push({ kind: 'lcp-up', lcp });
+    this.act({ kind: 'lcp-up', lcp });
     this.startEcho();
     if (this.settings.authenticate.length > 0 && !lcp.authPeerWith) {
       // pppd: "peer refused to authenticate: terminating link".
@@ -467,7 +467,7 @@ export class PppUnit extends PppUnitNetwork {
 
   private onAuthSuccess(result: AuthSuccess): void {
     this.authResults.push(result);
-    this.out.push({ kind: 'authenticated', result });
+    this.act({ kind: 'authenticated', result });
     if (result.mppe) {
       // Prefer keys from our authenticator side (RFC 3079 §3.3 "server"), else from our peer side.
       const isServer = result.role === 'authenticator';
@@ -500,11 +500,11 @@ export class PppUnit extends PppUnitNetwork {
     if (!this.keepalive.enabled) return;
     this.keepalive.reset();
     this.rxSinceEcho = false;
-    this.out.push({ kind: 'startTimer', id: UNIT_TIMER.echo, ms: this.keepalive.intervalMs });
+    this.act({ kind: 'startTimer', id: UNIT_TIMER.echo, ms: this.keepalive.intervalMs });
   }
 
   private stopEcho(): void {
-    if (this.keepalive.enabled) this.out.push({ kind: 'stopTimer', id: UNIT_TIMER.echo });
+    if (this.keepalive.enabled) this.act({ kind: 'stopTimer', id: UNIT_TIMER.echo });
   }
 
   private onEchoTimer(): void {
@@ -525,7 +525,7 @@ export class PppUnit extends PppUnitNetwork {
       case 'skip':
         break;
     }
-    this.out.push({ kind: 'startTimer', id: UNIT_TIMER.echo, ms: this.keepalive.intervalMs });
+    this.act({ kind: 'startTimer', id: UNIT_TIMER.echo, ms: this.keepalive.intervalMs });
   }
 
   // ─── Automaton and engine actions ─────────────────────────────────────
@@ -549,7 +549,7 @@ export class PppUnit extends PppUnitNetwork {
           break;
         case 'startTimer':
         case 'stopTimer':
-          this.out.push(a);
+          this.act(a);
           break;
         case 'up':
           this.layerUp(layer);
@@ -599,11 +599,11 @@ export class PppUnit extends PppUnitNetwork {
       this.onLcpDown();
       return;
     }
-    if (layer === 'ipcp') this.out.push({ kind: 'ipcp-down' });
-    else if (layer === 'ipv6cp') this.out.push({ kind: 'ipv6cp-down' });
+    if (layer === 'ipcp') this.act({ kind: 'ipcp-down' });
+    else if (layer === 'ipv6cp') this.act({ kind: 'ipv6cp-down' });
     else {
       this.stopMppe();
-      this.out.push({ kind: 'ccp-down' });
+      this.act({ kind: 'ccp-down' });
     }
     this.updateModes();
   }
@@ -668,7 +668,7 @@ export class PppUnit extends PppUnitNetwork {
           break;
         case 'startTimer':
         case 'stopTimer':
-          this.out.push(a);
+          this.act(a);
           break;
         case 'success':
           this.onAuthSuccess(a.result);
@@ -683,9 +683,9 @@ export class PppUnit extends PppUnitNetwork {
   }
 
   private flush(): readonly UnitAction[] {
-    if (this.out.length === 0) return EMPTY;
     const out = this.out;
-    this.out = [];
+    if (out === undefined) return EMPTY;
+    this.out = undefined;
     return out;
   }
 }

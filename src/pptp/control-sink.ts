@@ -13,8 +13,46 @@ export interface ControlSink extends PptpActionSink {
   readonly actions: PptpControlAction[];
 }
 
-/** A fresh action list over the engine's set of `running` timers. */
-export function actionSink(running: Set<PptpTimerId>, log: Logger): ControlSink {
+/**
+ * The ids of an engine's running timers, in the order they started: a
+ * handful at most, so an array. (A long-lived `Set` would make a new hash
+ * table, in the old generation where the engine lives, as its keep-alive
+ * timers start and stop: garbage for the full collector on a server at
+ * rest.)
+ */
+export class RunningTimers {
+  private readonly ids: PptpTimerId[] = [];
+
+  has(id: PptpTimerId): boolean {
+    return this.ids.includes(id);
+  }
+
+  add(id: PptpTimerId): void {
+    if (!this.ids.includes(id)) this.ids.push(id);
+  }
+
+  /** Removes `id`; false when it was not running. */
+  delete(id: PptpTimerId): boolean {
+    const ids = this.ids;
+    const i = ids.indexOf(id);
+    if (i < 0) return false;
+    for (let j = i; j < ids.length - 1; j++) ids[j] = ids[j + 1]!;
+    ids.pop();
+    return true;
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** A copy of the ids, in start order. */
+  list(): PptpTimerId[] {
+    return this.ids.slice();
+  }
+}
+
+/** A fresh action list over the engine's `running` timers. */
+export function actionSink(running: RunningTimers, log: Logger): ControlSink {
   const actions: PptpControlAction[] = [];
   return {
     actions,
@@ -33,6 +71,6 @@ export function actionSink(running: Set<PptpTimerId>, log: Logger): ControlSink 
 }
 
 /** Pushes a `stopTimer` for every running timer. */
-export function stopAllTimers(out: ControlSink, running: ReadonlySet<PptpTimerId>): void {
-  for (const id of [...running]) out.push({ kind: 'stopTimer', id });
+export function stopAllTimers(out: ControlSink, running: RunningTimers): void {
+  for (const id of running.list()) out.push({ kind: 'stopTimer', id });
 }

@@ -33,7 +33,7 @@ import type {
 import { type PptpCallMessage, PptpCallTable } from './control-calls.js';
 import { PptpProtocolError } from './control-error.js';
 import { PptpKeepalive } from './control-keepalive.js';
-import { actionSink, type ControlSink, stopAllTimers } from './control-sink.js';
+import { actionSink, type ControlSink, RunningTimers, stopAllTimers } from './control-sink.js';
 import { PptpStartExchange } from './control-start.js';
 import {
   mergedWithDefaults,
@@ -114,7 +114,7 @@ export class PptpControlConnection {
   private readonly callCtx: PptpCallContext;
   private readonly calls: PptpCallTable;
   private readonly keepalive: PptpKeepalive;
-  private readonly running = new Set<PptpTimerId>();
+  private readonly running = new RunningTimers();
   private clock = 0;
   private stopCause: PptpCloseReason | undefined;
   /** §3.1.3 winner, on the connection the loser opened: send nothing, wait for TCP close. */
@@ -190,7 +190,7 @@ export class PptpControlConnection {
 
   /** Timers the driver should have running now (for hygiene checks). */
   runningTimers(): PptpTimerId[] {
-    return [...this.running];
+    return this.running.list();
   }
 
   /**

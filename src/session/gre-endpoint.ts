@@ -22,6 +22,8 @@ export interface GreEndpointMember {
   readonly channel: GreChannel;
   /** End of a receive batch that delivered at least one packet to this call. */
   afterInput(): void;
+  /** Set by the endpoint while this call is on the current batch's list (so it is listed once). Starts false. */
+  inBatch: boolean;
 }
 
 export interface GreEndpointCounters extends GreDemuxCounters {
@@ -38,7 +40,13 @@ function claimKey(callId: number, peerAddress: number): number {
 export class GreEndpoint {
   readonly demux = new GreDemux();
   private readonly members = new Map<GreChannel, GreEndpointMember>();
-  private readonly touched = new Set<GreEndpointMember>();
+  /**
+   * The calls the current receive batch reached, each once, in slots reused
+   * batch after batch. Not a Set: clearing a long-lived Set makes a new
+   * hash table, in the old generation where the Set lives, at every batch.
+   */
+  private readonly touched: (GreEndpointMember | undefined)[] = [];
+  private touchedCount = 0;
   private readonly claims = new Set<number>();
   /** Attached channels per Call ID (several peers may use the same one), for the socket's Call ID filter. */
   private callIdUsers: Uint16Array | undefined;
@@ -64,7 +72,10 @@ export class GreEndpoint {
         const ch = this.demux.receive(packet, this.clock.now());
         if (ch === undefined) return;
         const m = this.members.get(ch);
-        if (m) this.touched.add(m);
+        if (m !== undefined && !m.inBatch) {
+          m.inBatch = true;
+          this.touched[this.touchedCount++] = m;
+        }
       },
       onBatchEnd: () => this.endBatch(),
       onError: (err) => this.log.log('error', 'GRE socket failed', { error: err.message }),
@@ -102,7 +113,11 @@ export class GreEndpoint {
   detach(member: GreEndpointMember): void {
     if (this.members.delete(member.channel)) this.allowCallId(member.channel.callId, -1);
     this.demux.remove(member.channel);
-    this.touched.delete(member);
+    if (member.inBatch) {
+      member.inBatch = false;
+      const i = this.touched.indexOf(member);
+      if (i >= 0 && i < this.touchedCount) this.touched[i] = undefined;
+    }
   }
 
   /** Keeps the socket's Call ID filter to the Call IDs of attached channels. */
@@ -150,15 +165,21 @@ export class GreEndpoint {
     if (this.closed) return;
     this.closed = true;
     this.members.clear();
-    this.touched.clear();
+    this.touched.length = 0;
+    this.touchedCount = 0;
     this.socket.close();
   }
 
   private endBatch(): void {
-    if (this.touched.size > 0) {
-      for (const m of this.touched) m.afterInput();
-      this.touched.clear();
+    // A call's afterInput may detach another call of this batch (its slot is then empty).
+    for (let i = 0; i < this.touchedCount; i++) {
+      const m = this.touched[i];
+      if (m === undefined) continue;
+      this.touched[i] = undefined;
+      m.inBatch = false;
+      m.afterInput();
     }
+    this.touchedCount = 0;
     this.flush();
   }
 }

@@ -377,6 +377,9 @@ export class PppSession implements GreEndpointMember {
     this.endpoint.detach(this);
   }
 
+  /** {@link GreEndpointMember}: listed in the GRE endpoint's current receive batch. */
+  inBatch = false;
+
   /** {@link GreEndpointMember}: end of a receive batch that reached this call. */
   afterInput(): void {
     if (this.destroyed) return;

@@ -162,9 +162,12 @@ class BatchTimer implements Timer {
   }
 }
 
+/** Emptied buckets a {@link BatchClock} keeps for reuse. */
+const SPARE_BUCKETS = 256;
+
 /** The timers due at one deadline, in the order they were set. */
 interface Bucket {
-  readonly deadline: number;
+  deadline: number;
   head: BatchTimer | undefined;
   tail: BatchTimer | undefined;
   size: number;
@@ -199,6 +202,13 @@ export class BatchClock implements Clock {
    * timer cancelled) stays until it reaches the top, where it is dropped.
    */
   private readonly heap: number[] = [];
+  /**
+   * Emptied buckets kept for the next deadlines (at most
+   * {@link SPARE_BUCKETS}): a bucket lives until its deadline, up to a
+   * keep-alive period, so a new one for every deadline would be old-space
+   * garbage on a server at rest.
+   */
+  private readonly spare: Bucket[] = [];
   private baseTimer: Timer | undefined;
   /** The deadline the base timer is armed for (Infinity: not armed). */
   private baseAt = Number.POSITIVE_INFINITY;
@@ -226,7 +236,9 @@ export class BatchClock implements Clock {
     t.deadline = deadline;
     let b = this.buckets.get(deadline);
     if (b === undefined) {
-      b = { deadline, head: undefined, tail: undefined, size: 0 };
+      b = this.spare.pop();
+      if (b === undefined) b = { deadline, head: undefined, tail: undefined, size: 0 };
+      else b.deadline = deadline;
       this.buckets.set(deadline, b);
       this.heapPush(deadline);
     }
@@ -263,7 +275,10 @@ export class BatchClock implements Clock {
     b.size--;
     this.live--;
     if (b.size > 0) return;
-    if (this.buckets.get(b.deadline) === b) this.buckets.delete(b.deadline);
+    if (this.buckets.get(b.deadline) === b) {
+      this.buckets.delete(b.deadline);
+      this.recycle(b);
+    }
     // The base timer was armed for this bucket: move it to the next one (no empty wake-up).
     if (!this.running && b.deadline === this.baseAt) this.rearm();
   }
@@ -330,6 +345,7 @@ export class BatchClock implements Clock {
           }
         }
       }
+      for (const b of due) if (b.size === 0) this.recycle(b);
       this.running = false;
       if (n > 0) {
         this.batches++;
@@ -337,6 +353,11 @@ export class BatchClock implements Clock {
       }
       this.rearm();
     }
+  }
+
+  /** Keeps an empty bucket, no longer in {@link buckets}, for a later deadline. */
+  private recycle(b: Bucket): void {
+    if (this.spare.length < SPARE_BUCKETS) this.spare.push(b);
   }
 
   /** Puts an unlinked timer at the end of bucket `b` (a new timer, or one put back after an exception). */

@@ -32,7 +32,7 @@ function member(callId: number, peerAddress: number) {
     { localAddress: 1, peerAddress, callId, peerCallId: 9 },
     { transmit() {}, deliver() {} },
   );
-  return { channel, afterInput() {} };
+  return { channel, afterInput() {}, inBatch: false };
 }
 
 describe('GreEndpoint: the socket Call ID filter follows the attached calls', () => {
