@@ -14,8 +14,8 @@
  * ```
  *
  * Phases: server up → baseline memory → open N sessions (a window of
- * `concurrency` connections in flight) → settle → idle memory → CPU at rest
- * over `restSec` (all idle, keep-alives running) → still all up? → ping
+ * `concurrency` connections in flight) → settle → CPU at rest over
+ * `restSec` (all idle, keep-alives running) → idle memory → still all up? → ping
  * through a sample → teardown (LCP Terminate, CCRQ, StopCCRQ each) →
  * server empty? → SIGTERM the server (exit 0?) → nothing left behind?
  *
@@ -588,16 +588,11 @@ export async function runSessionsBench(
       );
     }
 
-    // Idle memory, CPU at rest.
+    // CPU at rest, then idle memory: the memory reading forces a full
+    // collection in the server (the probe), whose sweeping and the memory
+    // reducer's follow-up collections would otherwise fall into the window.
     say(`settling ${settings.settleSec} s…`);
     await sleep(settings.settleSec * 1000);
-    const idle = await readMemory(srv.pid, probePath);
-    const mib = (kb: number | undefined) => ((kb ?? 0) / 1024).toFixed(1);
-    say(
-      `idle RSS ${mib(idle.rssKb)} MiB: ${perSessionKb(baseline.rssKb, idle.rssKb, setup.up).toFixed(1)} KiB per session; ` +
-        `heap ${mib(baseline.heapUsedKb)} → ${mib(idle.heapUsedKb)} MiB used after GC (${mib(baseline.heapTotalKb)} → ${mib(idle.heapTotalKb)} reserved), ` +
-        `external ${mib(baseline.externalKb)} → ${mib(idle.externalKb)} MiB`,
-    );
     say(`CPU at rest over ${settings.restSec} s…`);
     const load = sampleLoad(settings.restSec * 1000);
     const restFromUs = Number(process.hrtime.bigint() / 1000n);
@@ -611,6 +606,13 @@ export async function runSessionsBench(
     const genCpuPct = cpuPctOfCore(cpuTicks(gen.pid) - g0, restWallMs);
     const others = await load;
     say(`server ${restCpuPct.toFixed(2)} % of a core at rest (generator ${genCpuPct.toFixed(2)} %)`);
+    const idle = await readMemory(srv.pid, probePath);
+    const mib = (kb: number | undefined) => ((kb ?? 0) / 1024).toFixed(1);
+    say(
+      `idle RSS ${mib(idle.rssKb)} MiB: ${perSessionKb(baseline.rssKb, idle.rssKb, setup.up).toFixed(1)} KiB per session; ` +
+        `heap ${mib(baseline.heapUsedKb)} → ${mib(idle.heapUsedKb)} MiB used after GC (${mib(baseline.heapTotalKb)} → ${mib(idle.heapTotalKb)} reserved), ` +
+        `external ${mib(baseline.externalKb)} → ${mib(idle.externalKb)} MiB`,
+    );
 
     gen.send({ cmd: 'status' });
     const held = await gen.next('status', 60_000);

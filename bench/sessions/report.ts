@@ -271,7 +271,7 @@ export function renderSessionsMarkdown(
   out.push(
     `MS-CHAP-v2 + ${s.mppe ? 'MPPE-128 stateless' : 'no MPPE'}; ${s.callsPerConnection === 1 ? 'one control connection (TCP) per session' : `${s.callsPerConnection} calls per control connection`}; ` +
       `${s.concurrency} connections set up at once; LCP echo every ${s.lcpEchoIntervalSec} s, PPTP echo every ${s.pptpEchoIntervalSec} s; ` +
-      `memory read ${s.settleSec} s after the last session came up; CPU at rest over ${s.restSec} s; ` +
+      `CPU at rest over ${s.restSec} s from ${s.settleSec} s after the last session came up, memory read after it; ` +
       `other processes used ${r.othersCpuPct.toFixed(1)} % of the CPUs meanwhile` +
       `${(s.clientAddresses ?? 1) > 1 ? `; the generator's connections spread over ${s.clientAddresses} source addresses` : ''}.`,
   );
