@@ -6,7 +6,9 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { randomBytesPooled } from '../../crypto/random.js';
+import type { Logger } from '../../log/logger.js';
 import { fromUtf8 } from '../../wire/bytes.js';
+import { WireError } from '../../wire/errors.js';
 import type { PppFrame } from '../../wire/ppp.js';
 import type { AuthAction, RandomBytes } from './types.js';
 
@@ -89,6 +91,26 @@ const REDACTED_PROTOTYPE: object = Object.create(Object.prototype, {
 export function sendAction(protocol: number, payload: Uint8Array): AuthAction {
   const frame: PppFrame = { protocol, payload };
   return { kind: 'send', frame };
+}
+
+/**
+ * The packet `decode` reads from `payload`, or undefined when it is
+ * malformed: such a packet is silently discarded (RFC 1661 §1.2 style) and
+ * logged at debug as "`name` packet discarded".
+ */
+export function decodeOrDiscard<P>(
+  decode: (payload: Uint8Array) => P,
+  payload: Uint8Array,
+  name: string,
+  log: Logger,
+): P | undefined {
+  try {
+    return decode(payload);
+  } catch (e) {
+    if (!(e instanceof WireError)) throw e;
+    log.log('debug', `${name} packet discarded`, { error: e.message });
+    return undefined;
+  }
 }
 
 /** MD5, for CHAP (RFC 1994 §2.2 / RFC 1321). Not hot. */

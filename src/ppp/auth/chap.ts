@@ -30,12 +30,18 @@
 
 import { type Logger, nullLogger } from '../../log/logger.js';
 import { bytesEqual, utf8 } from '../../wire/bytes.js';
-import { type ChapPacket, decodeChapPacket, encodeChapPacket } from '../../wire/chap.js';
-import { WireError } from '../../wire/errors.js';
+import { decodeChapPacket, encodeChapPacket } from '../../wire/chap.js';
 import type { ChapAlgorithm } from '../../wire/lcp.js';
 import { PppProtocol } from '../../wire/ppp.js';
 import { fromLatin1Text, toLatin1 } from '../byte-string.js';
-import { decodeName, defaultRandom, printable, sendAction, stripDomain } from './auth-util.js';
+import {
+  decodeName,
+  decodeOrDiscard,
+  defaultRandom,
+  printable,
+  sendAction,
+  stripDomain,
+} from './auth-util.js';
 import {
   AUTH_DEFAULTS,
   AUTH_TIMER,
@@ -141,16 +147,6 @@ export interface ChapVariant {
   readFailure(message: Uint8Array): FailureReading;
 }
 
-function tryDecode(payload: Uint8Array, log: Logger): ChapPacket | undefined {
-  try {
-    return decodeChapPacket(payload);
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-    log.log('debug', 'CHAP packet discarded', { error: e.message });
-    return undefined;
-  }
-}
-
 // ─── Authenticator ──────────────────────────────────────────────────────────
 
 /**
@@ -235,7 +231,7 @@ export class ChapAuthenticator implements Authenticator {
     // RFC 1994 §4.1: "Any Response packets received during any other phase
     // MUST be silently discarded."
     if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodeChapPacket, payload, 'CHAP', this.log);
     if (p?.kind !== 'response') return [];
     if (p.identifier === this.lastReplyId) {
       // "any Response packets received having the current Challenge
@@ -537,7 +533,7 @@ export class ChapPeer implements AuthPeer {
 
   receive(payload: Uint8Array): AuthAction[] {
     if (this.stateValue !== 'waiting' && this.stateValue !== 'success') return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodeChapPacket, payload, 'CHAP', this.log);
     if (!p) return [];
     switch (p.kind) {
       case 'challenge':

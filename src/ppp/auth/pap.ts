@@ -17,10 +17,17 @@
 import { ntPasswordHash } from '../../crypto/mschap.js';
 import { type Logger, nullLogger } from '../../log/logger.js';
 import { utf8 } from '../../wire/bytes.js';
-import { WireError } from '../../wire/errors.js';
 import { decodePapPacket, encodePapPacket, type PapPacket } from '../../wire/pap.js';
 import { PppProtocol } from '../../wire/ppp.js';
-import { decodeName, defaultRandom, digestsEqual, printable, secretsEqual, sendAction } from './auth-util.js';
+import {
+  decodeName,
+  decodeOrDiscard,
+  defaultRandom,
+  digestsEqual,
+  printable,
+  secretsEqual,
+  sendAction,
+} from './auth-util.js';
 import {
   AUTH_DEFAULTS,
   AUTH_TIMER,
@@ -41,17 +48,6 @@ const NAK_MESSAGE = 'Login incorrect';
 
 function encode(p: PapPacket): Uint8Array {
   return encodePapPacket(p);
-}
-
-/** Decodes or returns undefined (malformed packets are silently discarded, RFC 1661 §1.2 style). */
-function tryDecode(payload: Uint8Array, log: Logger): PapPacket | undefined {
-  try {
-    return decodePapPacket(payload);
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-    log.log('debug', 'PAP packet discarded', { error: e.message });
-    return undefined;
-  }
 }
 
 // ─── Peer ───────────────────────────────────────────────────────────────────
@@ -124,7 +120,7 @@ export class PapPeer implements AuthPeer {
 
   receive(payload: Uint8Array): AuthAction[] {
     if (this.stateValue !== 'waiting') return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodePapPacket, payload, 'PAP', this.log);
     if (!p || (p.kind !== 'authenticate-ack' && p.kind !== 'authenticate-nak')) return [];
     if (!this.sentIds.has(p.identifier)) {
       this.log.log('debug', 'PAP reply with an Identifier we did not send: tossed', { id: p.identifier });
@@ -230,7 +226,7 @@ export class PapAuthenticator implements Authenticator {
     // "Any Authenticate-Request packets received during any other phase
     // MUST be silently discarded." (RFC 1334 §2.2.1)
     if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodePapPacket, payload, 'PAP', this.log);
     if (p?.kind !== 'authenticate-request') return [];
     if (this.verdict) {
       // "MUST return the same reply Code returned when the Authentication
