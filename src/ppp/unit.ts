@@ -544,12 +544,9 @@ export class PppUnit extends PppUnitNetwork {
       }
       switch (a.kind) {
         case 'send':
-          this.counters.txControl++;
-          this.channel.send(a.frame);
-          break;
         case 'startTimer':
         case 'stopTimer':
-          this.out.push(a);
+          this.engineIo(a);
           break;
         case 'up':
           this.layerUp(layer);
@@ -663,12 +660,9 @@ export class PppUnit extends PppUnitNetwork {
     for (const a of actions) {
       switch (a.kind) {
         case 'send':
-          this.counters.txControl++;
-          this.channel.send(a.frame);
-          break;
         case 'startTimer':
         case 'stopTimer':
-          this.out.push(a);
+          this.engineIo(a);
           break;
         case 'success':
           this.onAuthSuccess(a.result);
@@ -679,6 +673,16 @@ export class PppUnit extends PppUnitNetwork {
         default:
           assertNever(a, 'auth action');
       }
+    }
+  }
+
+  /** What every engine (automaton or authentication) asks alike: a control frame sent (counted), or a timer. */
+  private engineIo(a: Extract<AuthAction, { kind: 'send' | 'startTimer' | 'stopTimer' }>): void {
+    if (a.kind === 'send') {
+      this.counters.txControl++;
+      this.channel.send(a.frame);
+    } else {
+      this.out.push(a);
     }
   }
 
