@@ -253,12 +253,11 @@ function rcodeOf(a: Uint8Array | undefined): string {
 /** `pptp-ts demo dns-server`: runs until SIGINT/SIGTERM; logs one line per query on stdout. */
 export async function runDnsServer(argv: string[]): Promise<number> {
   const args = commandArgs(
+    argv,
     {
-      args: argv,
       options: {
         listen: { type: 'string' },
         port: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     USAGE,
