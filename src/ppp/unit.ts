@@ -32,7 +32,7 @@
  */
 
 import { MPPE_HEADROOM, type MppeDecryptor, type MppeEncryptor } from '../mppe/mppe.js';
-import { assertNever } from '../wire/bytes.js';
+import { assertNever, u32 } from '../wire/bytes.js';
 import { type PppFrame, PppProtocol } from '../wire/ppp.js';
 import {
   type AuthAction,
@@ -106,12 +106,7 @@ export class PppUnit extends PppUnitNetwork {
   constructor(options: PppUnitOptions, channel: PppChannel, sink: PppInterfaceSink) {
     super(options, channel, sink);
     const rnd = options.random;
-    const random32 = rnd
-      ? () => {
-          const b = rnd(4);
-          return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-        }
-      : undefined;
+    const random32 = rnd ? () => u32(rnd(4), 0) : undefined;
     this.lcpPolicy = new LcpPolicy({
       mru: options.mru ?? DEFAULT_MRU,
       mtu: options.mtu ?? DEFAULT_MRU,
