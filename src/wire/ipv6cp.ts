@@ -5,7 +5,8 @@
  * its packets are the shared {@link NcpPacket}s of lcp.ts. Options:
  * Interface-Identifier (RFC 5072 §4.1) and IPv6-Compression-Protocol (type
  * 2, from RFC 2472 §4.2; RFC 5072 removed it, but old peers still send it,
- * and the policy rejects it).
+ * and the policy rejects it). Also the link-local address an identifier
+ * gives (RFC 5072 §5).
  *
  * Ownership: `interfaceIdentifier` and `data` in decoded options are views
  * into the input.
@@ -98,4 +99,36 @@ export function encodeIpv6cpOption(o: Ipv6cpOption): CpOption {
     case 'unknown':
       return { type, data: o.data.slice() };
   }
+}
+
+/**
+ * The link-local address for an interface identifier (RFC 5072 §5):
+ * `1111111010` then 54 zero bits then the 64-bit identifier, in the usual
+ * compressed text form.
+ */
+export function linkLocalAddress(id: Uint8Array): string {
+  if (id.length !== INTERFACE_IDENTIFIER_LENGTH) throw new RangeError('interface identifier must be 8 bytes');
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i += 2) groups.push(u16(id, i).toString(16));
+  // fe80:0:0:0:<g0>:<g1>:<g2>:<g3>; compress the zero run after fe80 (and any leading zero groups of the id).
+  const all = ['fe80', '0', '0', '0', ...groups];
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < all.length; ) {
+    if (all[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < all.length && all[j] === '0') j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) return all.join(':');
+  const head = all.slice(0, bestStart).join(':');
+  const tail = all.slice(bestStart + bestLen).join(':');
+  return `${head}::${tail}`;
 }
