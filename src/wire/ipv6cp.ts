@@ -12,7 +12,7 @@
  * into the input.
  */
 
-import { u16 } from './bytes.js';
+import { ipv6ToString, u16 } from './bytes.js';
 import { type CpOption, protocolOptionData, typeOfKind } from './cp.js';
 import {
   decodeNcpPacket,
@@ -103,32 +103,14 @@ export function encodeIpv6cpOption(o: Ipv6cpOption): CpOption {
 
 /**
  * The link-local address for an interface identifier (RFC 5072 §5):
- * `1111111010` then 54 zero bits then the 64-bit identifier, in the usual
- * compressed text form.
+ * `1111111010` then 54 zero bits then the 64-bit identifier, in RFC 5952
+ * text form.
  */
 export function linkLocalAddress(id: Uint8Array): string {
   if (id.length !== INTERFACE_IDENTIFIER_LENGTH) throw new RangeError('interface identifier must be 8 bytes');
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i += 2) groups.push(u16(id, i).toString(16));
-  // fe80:0:0:0:<g0>:<g1>:<g2>:<g3>; compress the zero run after fe80 (and any leading zero groups of the id).
-  const all = ['fe80', '0', '0', '0', ...groups];
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < all.length; ) {
-    if (all[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < all.length && all[j] === '0') j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) return all.join(':');
-  const head = all.slice(0, bestStart).join(':');
-  const tail = all.slice(bestStart + bestLen).join(':');
-  return `${head}::${tail}`;
+  const address = new Uint8Array(16);
+  address[0] = 0xfe;
+  address[1] = 0x80;
+  address.set(id, 8);
+  return ipv6ToString(address);
 }
