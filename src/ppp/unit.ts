@@ -290,19 +290,13 @@ export class PppUnit extends PppUnitNetwork {
         this.receiveCompressed(frame);
         return this.flush();
       case PppProtocol.Ipcp:
-        this.counters.rxControl++;
-        if (this.ipcp) this.runIpcp(this.ipcp.receive(payload));
-        else this.protocolReject(frame);
+        this.receiveNcp(frame, 'ipcp', this.ipcp);
         return this.flush();
       case PppProtocol.Ipv6cp:
-        this.counters.rxControl++;
-        if (this.ipv6cp) this.runIpv6cp(this.ipv6cp.receive(payload));
-        else this.protocolReject(frame);
+        this.receiveNcp(frame, 'ipv6cp', this.ipv6cp);
         return this.flush();
       case PppProtocol.Ccp:
-        this.counters.rxControl++;
-        if (this.ccp) this.runCcp(this.ccp.receive(payload));
-        else this.protocolReject(frame);
+        this.receiveNcp(frame, 'ccp', this.ccp);
         return this.flush();
       default:
         // RFC 1661 §3.6: "any protocol packet which is unsupported by the implementation MUST be returned
@@ -310,6 +304,13 @@ export class PppUnit extends PppUnitNetwork {
         this.protocolReject(frame);
         return this.flush();
     }
+  }
+
+  /** A packet of IPCP, IPv6CP or CCP: to the layer's automaton while it runs, else Protocol-Reject. */
+  private receiveNcp<N>(frame: PppFrame, layer: Layer, fsm: Fsm<N> | undefined): void {
+    this.counters.rxControl++;
+    if (fsm) this.runFsm(fsm.receive(frame.payload), layer, fsm);
+    else this.protocolReject(frame);
   }
 
   /** RFC 1661 §5.7 Protocol-Reject (only in the Network phase, with LCP Opened). */
