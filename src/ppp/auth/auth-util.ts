@@ -10,7 +10,14 @@ import type { Logger } from '../../log/logger.js';
 import { fromUtf8 } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
 import type { PppFrame } from '../../wire/ppp.js';
-import type { AuthAction, RandomBytes } from './types.js';
+import type {
+  AuthAction,
+  AuthFailure,
+  AuthFailureReason,
+  AuthMethod,
+  AuthRole,
+  RandomBytes,
+} from './types.js';
 
 /** Bytes from the CSPRNG (crypto/random.ts's pool). */
 export const defaultRandom: RandomBytes = randomBytesPooled;
@@ -91,6 +98,33 @@ const REDACTED_PROTOTYPE: object = Object.create(Object.prototype, {
 export function sendAction(protocol: number, payload: Uint8Array): AuthAction {
   const frame: PppFrame = { protocol, payload };
   return { kind: 'send', frame };
+}
+
+/**
+ * A `failure` action of `engine` (its method and role): the reason, the
+ * detail for logs, and whatever else is known (peer name, the message the
+ * authenticator sent, the MS-CHAP `E=` code); unknown ones are left out.
+ */
+export function failureAction(
+  engine: { readonly method: AuthMethod; readonly role: AuthRole },
+  reason: AuthFailureReason,
+  detail: string,
+  known: {
+    readonly peerName?: string;
+    readonly message?: string | undefined;
+    readonly error?: number | undefined;
+  } = {},
+): AuthAction {
+  const failure: AuthFailure = {
+    method: engine.method,
+    role: engine.role,
+    reason,
+    detail,
+    ...(known.peerName !== undefined ? { peerName: known.peerName } : {}),
+    ...(known.message !== undefined ? { message: known.message } : {}),
+    ...(known.error !== undefined ? { error: known.error } : {}),
+  };
+  return { kind: 'failure', failure };
 }
 
 /**

@@ -38,6 +38,7 @@ import {
   decodeName,
   decodeOrDiscard,
   defaultRandom,
+  failureAction,
   printable,
   sendAction,
   stripDomain,
@@ -48,7 +49,6 @@ import {
   type AuthAction,
   type Authenticator,
   type AuthenticatorOptions,
-  type AuthFailure,
   type AuthFailureReason,
   type AuthMethod,
   type AuthPeer,
@@ -327,17 +327,7 @@ export class ChapAuthenticator implements Authenticator {
       this.identifier = (identifier + 1) & 0xff;
       after.push({ kind: 'startTimer', id: AUTH_TIMER.chapRetryWait, ms: this.retryWaitMs });
     } else {
-      after.push({
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: result.reason,
-          detail: result.detail,
-          peerName,
-          ...errorField(message),
-        },
-      });
+      after.push(failureAction(this, result.reason, result.detail, { peerName, ...errorField(message) }));
     }
     if (delay > 0) {
       // Nothing goes out until the delay is over; Responses meanwhile are tossed.
@@ -430,9 +420,7 @@ export class ChapAuthenticator implements Authenticator {
   private timedOut(detail: string): AuthAction[] {
     this.stateValue = 'failure';
     this.log.log('warn', 'CHAP authentication timed out', { method: this.method, detail });
-    return [
-      { kind: 'failure', failure: { method: this.method, role: this.role, reason: 'timed-out', detail } },
-    ];
+    return [failureAction(this, 'timed-out', detail)];
   }
 
   stop(): AuthAction[] {
@@ -609,16 +597,8 @@ export class ChapPeer implements AuthPeer {
   private fail(reason: AuthFailureReason, detail: string, message?: string, error?: number): AuthAction[] {
     this.stateValue = 'failure';
     this.log.log('warn', 'CHAP authentication failed', { method: this.method, reason, detail });
-    const failure: AuthFailure = {
-      method: this.method,
-      role: this.role,
-      reason,
-      detail,
-      peerName: this.options.credentials.name,
-      ...(message !== undefined ? { message } : {}),
-      ...(error !== undefined ? { error } : {}),
-    };
-    return [...this.stopTimer(), { kind: 'failure', failure }];
+    const peerName = this.options.credentials.name;
+    return [...this.stopTimer(), failureAction(this, reason, detail, { peerName, message, error })];
   }
 
   timeout(id: string): AuthAction[] {
@@ -640,18 +620,7 @@ export class ChapPeer implements AuthPeer {
       : 'no Challenge';
     this.stateValue = 'failure';
     this.log.log('warn', 'CHAP authentication timed out', { method: this.method, detail });
-    return [
-      {
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: 'timed-out',
-          detail,
-          peerName: this.options.credentials.name,
-        },
-      },
-    ];
+    return [failureAction(this, 'timed-out', detail, { peerName: this.options.credentials.name })];
   }
 
   stop(): AuthAction[] {

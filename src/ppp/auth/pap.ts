@@ -24,6 +24,7 @@ import {
   decodeOrDiscard,
   defaultRandom,
   digestsEqual,
+  failureAction,
   printable,
   secretsEqual,
   sendAction,
@@ -34,7 +35,6 @@ import {
   type AuthAction,
   type Authenticator,
   type AuthenticatorOptions,
-  type AuthFailure,
   type AuthFailureReason,
   type AuthPeer,
   type AuthState,
@@ -159,16 +159,8 @@ export class PapPeer implements AuthPeer {
   }
 
   private fail(reason: AuthFailureReason, detail: string, message?: string): AuthAction {
-    const failure: AuthFailure = {
-      method: this.method,
-      role: this.role,
-      reason,
-      detail,
-      peerName: this.options.credentials.name,
-      ...(message !== undefined ? { message } : {}),
-    };
     this.log.log('warn', 'PAP authentication failed', { reason, detail });
-    return { kind: 'failure', failure };
+    return failureAction(this, reason, detail, { peerName: this.options.credentials.name, message });
   }
 }
 
@@ -267,16 +259,7 @@ export class PapAuthenticator implements Authenticator {
         reason: outcome.reason,
         ...(delay > 0 ? { delayMs: delay } : {}),
       });
-      actions.push({
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: outcome.reason,
-          detail: outcome.detail,
-          peerName: rawPeerName,
-        },
-      });
+      actions.push(failureAction(this, outcome.reason, outcome.detail, { peerName: rawPeerName }));
     }
     if (delay > 0) {
       // Nothing goes out until the delay is over; Requests meanwhile are tossed.
@@ -342,17 +325,7 @@ export class PapAuthenticator implements Authenticator {
     if (id !== AUTH_TIMER.papRequestWait || this.stateValue !== 'waiting' || this.held) return [];
     this.stateValue = 'failure';
     this.log.log('warn', 'PAP: no Authenticate-Request in time');
-    return [
-      {
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: 'timed-out',
-          detail: 'no Authenticate-Request',
-        },
-      },
-    ];
+    return [failureAction(this, 'timed-out', 'no Authenticate-Request')];
   }
 
   stop(): AuthAction[] {
