@@ -89,6 +89,9 @@ export interface SessionDownEvent {
   readonly stats: TunnelStats;
 }
 
+/** A pluggable authenticator with the time-out it gets per decision. */
+type ExternalAuth = { readonly authenticator: Authenticator; readonly timeoutMs: number };
+
 /** The events of {@link PptpServerHandle}. */
 export interface ServerEvents {
   'session-up': [event: SessionUpEvent];
@@ -157,11 +160,7 @@ export class PptpServerHandle extends EventEmitter<ServerEvents> {
   private closing: Promise<void> | undefined;
 
   /** @internal Use {@link createServer}. */
-  constructor(
-    config: ServerConfig,
-    env: ServerEnv,
-    auth: { authenticator: Authenticator; timeoutMs: number } | undefined,
-  ) {
+  constructor(config: ServerConfig, env: ServerEnv, auth: ExternalAuth | undefined) {
     super();
     this.clock = env.clock;
     const log: Logger = env.log;
@@ -271,13 +270,17 @@ export class PptpServerHandle extends EventEmitter<ServerEvents> {
   }
 }
 
+/** The `authenticator` option and its time-out (default 10 s), as the handle takes them. */
+function externalAuth(options: ServerOptions): ExternalAuth | undefined {
+  return options.authenticator
+    ? { authenticator: options.authenticator, timeoutMs: options.authenticatorTimeoutMs ?? 10_000 }
+    : undefined;
+}
+
 /** @internal {@link createServer} on a given environment (tests use the in-memory one). */
 export function createServerWith(options: ServerOptions, env: ServerEnv): PptpServerHandle {
   const config = serverConfigOf(options);
-  const auth = options.authenticator
-    ? { authenticator: options.authenticator, timeoutMs: options.authenticatorTimeoutMs ?? 10_000 }
-    : undefined;
-  return new PptpServerHandle(config, env, auth);
+  return new PptpServerHandle(config, env, externalAuth(options));
 }
 
 /**
@@ -295,8 +298,5 @@ export function createServer(options: ServerOptions): PptpServerHandle {
     if (err instanceof SecretsFileError) throw new ConfigError(err.message, { cause: err });
     throw new ConfigError(`secrets: ${(err as Error).message}`, { cause: err });
   }
-  const auth = options.authenticator
-    ? { authenticator: options.authenticator, timeoutMs: options.authenticatorTimeoutMs ?? 10_000 }
-    : undefined;
-  return new PptpServerHandle(config, env, auth);
+  return new PptpServerHandle(config, env, externalAuth(options));
 }

@@ -13,7 +13,7 @@
  * Ownership: `payload`, `options` and address views point into the input.
  */
 
-import { u16, u32 } from '../wire/bytes.js';
+import { ipv6ToString, u16, u32 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
 import { IpProtocol } from '../wire/ipv4.js';
 
@@ -90,39 +90,6 @@ export function internetChecksum(parts: readonly Uint8Array[], initial = 0): num
 /** IPv4 dotted quad of 4 bytes. */
 export function ipv4BytesToString(b: Uint8Array): string {
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-}
-
-/** IPv6 text form of 16 bytes, compressed as RFC 5952 §4 says (lower case, longest zero run → `::`). */
-export function ipv6BytesToString(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(u16(b, i));
-  // RFC 5952 §4.2.3: the longest run of two or more zero groups, the first if tied.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (x: number) => x.toString(16);
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
-  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff)
-    return `::ffff:${ipv4BytesToString(b.subarray(12))}`;
-  if (bestStart < 0) return g.map(hex).join(':');
-  const head = g.slice(0, bestStart).map(hex).join(':');
-  const tail = g
-    .slice(bestStart + bestLen)
-    .map(hex)
-    .join(':');
-  return `${head}::${tail}`;
 }
 
 /** An IPv4 packet (RFC 791 §3.1). */
@@ -299,8 +266,8 @@ export function decodeIpv6Packet(b: Uint8Array): Ipv6Packet {
     payloadLength,
     nextHeader: b[6]!,
     hopLimit: b[7]!,
-    source: ipv6BytesToString(b.subarray(8, 24)),
-    destination: ipv6BytesToString(b.subarray(24, 40)),
+    source: ipv6ToString(b.subarray(8, 24)),
+    destination: ipv6ToString(b.subarray(24, 40)),
     sourceBytes: b.subarray(8, 24),
     destinationBytes: b.subarray(24, 40),
     extensionHeaders,

@@ -8,6 +8,7 @@
 
 import { u16 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
+import { rd16, rd32 } from './byte-order.js';
 
 /** LINKTYPE_* values (tcpdump.org/linktypes.html) this reader handles. */
 export enum LinkType {
@@ -250,10 +251,10 @@ export function decodeLinkFrame(linkType: number, frame: Uint8Array, fcsLength =
     case LinkType.Null:
     case LinkType.Loop: {
       need(4, 'loopback header');
-      const be = ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
+      const be = rd32(data, 0, false);
       // LINKTYPE_NULL is in the writer's byte order: a family is small, so a
       // value with high bytes set was written little-endian.
-      const family = linkType === LinkType.Loop || be <= 0xffff ? be : data[0]! | (data[1]! << 8);
+      const family = linkType === LinkType.Loop || be <= 0xffff ? be : rd16(data, 0, true);
       return {
         linkType,
         header: { kind: 'loopback', family },

@@ -25,6 +25,7 @@
 
 import { concatBytes } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
+import { rd16, rd32 } from './byte-order.js';
 import type { CapturedPacket, CaptureInterface, CaptureReader, Timestamp } from './types.js';
 import { timestampFrom } from './types.js';
 
@@ -70,17 +71,6 @@ function splitLinkTypeField(v: number): { linkType: number; fcsLength: number } 
   const fcsPresent = (v & 0x04000000) !== 0; // the "P" bit
   const fcsWords = v >>> 28; // FCS length in 16-bit words
   return { linkType: v & 0xffff, fcsLength: fcsPresent ? fcsWords * 2 : 0 };
-}
-
-/** Reads a u32 in the file's byte order. */
-function rd32(b: Uint8Array, off: number, le: boolean): number {
-  return le
-    ? (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0
-    : ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
-}
-
-function rd16(b: Uint8Array, off: number, le: boolean): number {
-  return le ? b[off]! | (b[off + 1]! << 8) : (b[off]! << 8) | b[off + 1]!;
 }
 
 /** True when `bytes` starts with one of the classic pcap magic numbers (either byte order). */

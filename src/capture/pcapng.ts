@@ -32,6 +32,7 @@
 
 import { fromUtf8 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
+import { rd16, rd32 } from './byte-order.js';
 import type { CapturedPacket, CaptureInterface, CaptureReader, Timestamp } from './types.js';
 import { timestampFromTicks } from './types.js';
 
@@ -352,14 +353,10 @@ export class PcapngReader implements CaptureReader {
   }
 
   private u32(off: number, le: boolean): number {
-    const b = this.bytes;
-    return le
-      ? (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0
-      : ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+    return rd32(this.bytes, off, le);
   }
 
   private u16(off: number, le: boolean): number {
-    const b = this.bytes;
-    return le ? b[off]! | (b[off + 1]! << 8) : (b[off]! << 8) | b[off + 1]!;
+    return rd16(this.bytes, off, le);
   }
 }

@@ -14,6 +14,7 @@
 
 import { concatBytes } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
+import { rd32 } from './byte-order.js';
 import {
   decodePcapFileHeader,
   isPcap,
@@ -74,12 +75,6 @@ class ByteQueue {
     if (this.start === this.end) this.start = this.end = 0;
     return out;
   }
-}
-
-function u32(b: Uint8Array, off: number, le: boolean): number {
-  return le
-    ? (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0
-    : ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
 }
 
 /** The file readers' "where" prefixes, which name offsets of the one-record buffer they were given. */
@@ -190,7 +185,7 @@ export class CaptureStreamReader {
     const info = this.pcapInfo!;
     const recordHeader = PCAP_RECORD_HEADER_LENGTH + (info.modified ? MODIFIED_RECORD_EXTRA : 0);
     if (q.length < recordHeader) return undefined;
-    const captured = u32(q.peek(recordHeader), PCAP_RECORD_FIELD.CAPTURED_LENGTH, info.littleEndian);
+    const captured = rd32(q.peek(recordHeader), PCAP_RECORD_FIELD.CAPTURED_LENGTH, info.littleEndian);
     // A length over the limit: let the reader refuse it, from the record header alone.
     const size = captured > PCAP_MAX_CAPTURED_LENGTH ? recordHeader : recordHeader + captured;
     if (q.length < size) return undefined;
@@ -204,9 +199,9 @@ export class CaptureStreamReader {
     const head = q.peek(12);
     const shb = isPcapng(head);
     // An SHB's own byte-order magic says how to read its length; other blocks follow their section's.
-    const le = shb ? u32(head, 8, true) === 0x1a2b3c4d : this.sectionLe;
-    const type = u32(head, 0, le);
-    const length = u32(head, 4, le);
+    const le = shb ? rd32(head, 8, true) === 0x1a2b3c4d : this.sectionLe;
+    const type = rd32(head, 0, le);
+    const length = rd32(head, 4, le);
     const at = this.offset;
     if (length < 12 || length % 4 !== 0 || length > MAX_STREAM_BLOCK) {
       throw new WireError(

@@ -53,14 +53,11 @@ export function renderUnits(command = installedCommand()): Map<string, string> {
 
 export function runInstallUnits(argv: readonly string[]): number {
   const args = commandArgs(
+    argv,
     {
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
       options: {
         prefix: { type: 'string' },
         print: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     INSTALL_UNITS_USAGE,

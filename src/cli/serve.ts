@@ -104,10 +104,8 @@ function usage(msg: string): number {
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   const args = commandArgs(
+    argv,
     {
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
       options: {
         config: { type: 'string' },
         'pptpd-conf': { type: 'string' },
@@ -116,7 +114,6 @@ export async function runServe(argv: readonly string[]): Promise<number> {
         check: { type: 'boolean' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     SERVE_USAGE,

@@ -80,15 +80,13 @@ export function sessionsTable(rows: readonly SessionRow[]): string {
 
 export async function runManage(cmd: string, argv: readonly string[]): Promise<number> {
   const args = commandArgs(
+    argv,
     {
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
+      positionals: true,
       options: {
         json: { type: 'boolean' },
         socket: { type: 'string' },
         reason: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     MANAGE_USAGE,

@@ -36,6 +36,7 @@ import {
   tcpFlowName,
 } from '../capture/tcp-reassembly.js';
 import type { CapturedPacket, Timestamp } from '../capture/types.js';
+import { u16 } from '../wire/bytes.js';
 import { WireErrorCode } from '../wire/errors.js';
 import { PPTP_TCP_PORT } from '../wire/pptp/index.js';
 import { GreSequenceTracker, greLayer } from './gre.js';
@@ -326,8 +327,8 @@ export class Dissector {
     }
     if (protocol === IpProtocol.Tcp && fragment && payload.length >= 4) {
       // A first TCP fragment still shows its ports: keep the ones of the control connection.
-      const sp = (payload[0]! << 8) | payload[1]!;
-      const dp = (payload[2]! << 8) | payload[3]!;
+      const sp = u16(payload, 0);
+      const dp = u16(payload, 2);
       if (sp === PPTP_TCP_PORT || dp === PPTP_TCP_PORT) {
         layers.push(ipLayer, dataLayer(payload, fragment));
         return layers;

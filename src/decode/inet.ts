@@ -18,12 +18,11 @@ import {
   type Ipv6Packet,
   internetChecksum,
   ipv4BytesToString,
-  ipv6BytesToString,
   type TcpSegment,
   type UdpDatagram,
 } from '../capture/inet.js';
 import { type LinkFrame, SLL_PACKET_TYPES } from '../capture/link.js';
-import { u16, u32 } from '../wire/bytes.js';
+import { ipv6ToString, u16, u32 } from '../wire/bytes.js';
 import { WireError, WireErrorCode } from '../wire/errors.js';
 import { dnsLayer } from './dns.js';
 import {
@@ -206,7 +205,7 @@ function quotedHeader(b: Uint8Array): string | undefined {
     return s;
   }
   if (b.length >= 40 && b[0]! >>> 4 === 6) {
-    return `${ipv6BytesToString(b.subarray(8, 24))} → ${ipv6BytesToString(b.subarray(24, 40))} ${named(IP_PROTOCOL_NAMES, b[6]!)}`;
+    return `${ipv6ToString(b.subarray(8, 24))} → ${ipv6ToString(b.subarray(24, 40))} ${named(IP_PROTOCOL_NAMES, b[6]!)}`;
   }
   return undefined;
 }

@@ -152,7 +152,7 @@ function rawCpHeader(protocol: number, info: Uint8Array): Field[] {
   return [
     kv('code', info[0]!, '', named(names, info[0]!)),
     kv('identifier', info[1]!, 'id'),
-    kv('length', (info[2]! << 8) | info[3]!, 'len'),
+    kv('length', u16(info, 2), 'len'),
   ];
 }
 

@@ -14,6 +14,7 @@
  * network namespace (`ip -n NAME`), which the demo and the tests use.
  */
 import { execFile } from 'node:child_process';
+import { linkLocalAddress } from '../wire/ipv6cp.js';
 
 export interface IpOptions {
   /** Run inside this network namespace (`ip -n NAME`). */
@@ -190,17 +191,6 @@ export async function addPointToPointAddress(
 }
 
 /**
- * Formats a 64-bit IPV6CP Interface-Identifier (RFC 5072 §4.1) as the
- * link-local address `fe80::/64` + identifier.
- */
-export function linkLocalFromInterfaceId(id: Uint8Array): string {
-  if (id.length !== 8) throw new RangeError(`an interface identifier is 8 bytes, got ${id.length}`);
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i += 2) groups.push(((id[i]! << 8) | id[i + 1]!).toString(16));
-  return `fe80::${groups.join(':')}`;
-}
-
-/**
  * Adds the IPV6CP link-local address (RFC 5072 §5: the address is formed
  * from the negotiated interface identifier), with the peer's as the other
  * end when known. Undo deletes it.
@@ -211,9 +201,9 @@ export async function addLinkLocalAddress(
   peerId: Uint8Array | undefined,
   opts: IpOptions = {},
 ): Promise<Undo> {
-  const local = linkLocalFromInterfaceId(localId);
+  const local = linkLocalAddress(localId);
   const spec = peerId
-    ? [local, 'peer', `${linkLocalFromInterfaceId(peerId)}/128`, 'dev', ifname]
+    ? [local, 'peer', `${linkLocalAddress(peerId)}/128`, 'dev', ifname]
     : [`${local}/64`, 'dev', ifname];
   await ip(['-6', 'addr', 'add', ...spec], opts);
   return undoable(`address ${local} on ${ifname}`, ['-6', 'addr', 'del', ...spec], opts);

@@ -53,6 +53,7 @@ import { CcpCode, CcpOptionType, decodeCcpOption, encodeCcpOption, type MppeOpti
 import type { CpOption, CpPacket } from '../wire/cp.js';
 import { WireError } from '../wire/errors.js';
 import { PppProtocol } from '../wire/ppp.js';
+import { decodeRequestOption } from './cp-options.js';
 import type {
   CodeRejectVerdict,
   CpPolicy,
@@ -289,16 +290,9 @@ export class CcpPolicy implements CpPolicy<CcpNote> {
         continue;
       }
       sawMppe = true;
-      let o: MppeOption;
-      try {
-        const d = decodeCcpOption(raw);
-        if (d.kind !== 'mppe') throw new Error('unreachable');
-        o = d;
-      } catch (e) {
-        if (!(e instanceof WireError)) throw e;
-        reject.push(raw);
-        continue;
-      }
+      const o = decodeRequestOption(raw, decodeCcpOption, reject, ctx);
+      if (!o) continue;
+      if (o.kind !== 'mppe') throw new Error('unreachable');
       const common = keyBitsOf(o).filter((k) => allowed.includes(k));
       // The strongest common key length; with none (including option 18 with every bit off, which some
       // peers send), offer our strongest so the peer can choose and confirm.

@@ -1,7 +1,7 @@
 /**
  * Decoding the Configuration Options a peer sends, the same way in every
- * NCP policy (IPCP, IPv6CP): a malformed option is normal input, never an
- * exception (docs/style.md §3).
+ * control protocol policy (LCP, IPCP, IPv6CP, CCP): a malformed option is
+ * normal input, never an exception (docs/style.md §3).
  */
 import type { CpOption } from '../wire/cp.js';
 import { WireError } from '../wire/errors.js';

@@ -232,17 +232,26 @@ export class Fsm<N = never> extends FsmActions<N> {
     return this.flush();
   }
 
-  private receiveConfigureRequest(pkt: CpPacket): void {
-    let options: CpOption[];
+  /**
+   * The options of a Configure packet, or undefined (logged) when they are malformed. RFC 1661 §6: "When
+   * the Data field is indicated by the Length to extend beyond the end of the Information field, the entire
+   * packet is silently discarded without affecting the automaton."
+   */
+  private optionsOrDiscard(pkt: CpPacket): CpOption[] | undefined {
     try {
-      options = decodeCpOptions(pkt.data);
+      return decodeCpOptions(pkt.data);
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
-      // RFC 1661 §6: "When the Data field is indicated by the Length to extend beyond the end of the
-      // Information field, the entire packet is silently discarded without affecting the automaton."
-      this.log.log('debug', 'Configure-Request with malformed options discarded', { error: e.message });
-      return;
+      this.log.log('debug', `${this.codeName(pkt.code)} with malformed options discarded`, {
+        error: e.message,
+      });
+      return undefined;
     }
+  }
+
+  private receiveConfigureRequest(pkt: CpPacket): void {
+    const options = this.optionsOrDiscard(pkt);
+    if (!options) return;
     const s = this.state;
     if (
       s === 'Opened' &&
@@ -349,16 +358,8 @@ export class Fsm<N = never> extends FsmActions<N> {
       this.step('RCN', { packet: pkt });
       return;
     }
-    let options: CpOption[];
-    try {
-      options = decodeCpOptions(pkt.data);
-    } catch (e) {
-      if (!(e instanceof WireError)) throw e;
-      this.log.log('debug', `${this.codeName(pkt.code)} with malformed options discarded`, {
-        error: e.message,
-      });
-      return;
-    }
+    const options = this.optionsOrDiscard(pkt);
+    if (!options) return;
     if (pkt.code === CpCode.ConfigureReject) {
       // RFC 1661 §5.4: "the Configuration Options in a Configure-Reject MUST be a proper subset of those
       // in the last transmitted Configure-Request. Invalid packets are silently discarded."

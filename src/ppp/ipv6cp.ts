@@ -18,6 +18,7 @@ import {
   encodeIpv6cpOption,
   INTERFACE_IDENTIFIER_LENGTH,
   Ipv6cpOptionType,
+  linkLocalAddress,
 } from '../wire/ipv6cp.js';
 import { PppProtocol } from '../wire/ppp.js';
 import { decodeNakOptions, decodeRequestOption } from './cp-options.js';
@@ -56,38 +57,6 @@ const ZERO = new Uint8Array(INTERFACE_IDENTIFIER_LENGTH);
 
 function isZero(id: Uint8Array): boolean {
   return bytesEqual(id, ZERO);
-}
-
-/**
- * The link-local address for an interface identifier (RFC 5072 §5):
- * `1111111010` then 54 zero bits then the 64-bit identifier, in the usual
- * compressed text form.
- */
-export function linkLocalAddress(id: Uint8Array): string {
-  if (id.length !== INTERFACE_IDENTIFIER_LENGTH) throw new RangeError('interface identifier must be 8 bytes');
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i += 2) groups.push(((id[i]! << 8) | id[i + 1]!).toString(16));
-  // fe80:0:0:0:<g0>:<g1>:<g2>:<g3>; compress the zero run after fe80 (and any leading zero groups of the id).
-  const all = ['fe80', '0', '0', '0', ...groups];
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < all.length; ) {
-    if (all[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < all.length && all[j] === '0') j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) return all.join(':');
-  const head = all.slice(0, bestStart).join(':');
-  const tail = all.slice(bestStart + bestLen).join(':');
-  return `${head}::${tail}`;
 }
 
 export class Ipv6cpPolicy implements CpPolicy<Ipv6cpNote> {

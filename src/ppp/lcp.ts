@@ -33,6 +33,7 @@ import {
   lcpPacketFromCp,
 } from '../wire/lcp.js';
 import { PppProtocol } from '../wire/ppp.js';
+import { decodeNakOptions, decodeRequestOption } from './cp-options.js';
 import type {
   CodeRejectVerdict,
   CpPolicy,
@@ -251,13 +252,8 @@ export class LcpPolicy implements CpPolicy<LcpNote> {
 
   onNak(options: readonly CpOption[], treatAsReject: boolean, ctx: PolicyContext<LcpNote>): boolean {
     const o = this.ours;
-    let decoded: LcpOption[];
-    try {
-      decoded = options.map(decodeLcpOption);
-    } catch (e) {
-      if (e instanceof WireError) return false;
-      throw e;
-    }
+    const decoded = decodeNakOptions(options, decodeLcpOption);
+    if (!decoded) return false;
     for (const opt of decoded) {
       switch (opt.kind) {
         case 'mru':
@@ -364,17 +360,9 @@ export class LcpPolicy implements CpPolicy<LcpNote> {
         continue;
       }
       seen.add(raw.type);
-      let opt: LcpOption;
-      try {
-        opt = decodeLcpOption(raw);
-      } catch (e) {
-        if (!(e instanceof WireError)) throw e;
-        // RFC 1661 §6 says a bad Length SHOULD draw a Nak with a proper one; like pppd we Reject it, which
-        // never loops and tells the peer exactly which option we could not parse.
-        ctx.log.log('debug', 'rejecting malformed option', { error: e.message });
-        reject.push(raw);
-        continue;
-      }
+      // A bad Length is Rejected, like pppd (see decodeRequestOption).
+      const opt = decodeRequestOption(raw, decodeLcpOption, reject, ctx);
+      if (!opt) continue;
       switch (opt.kind) {
         case 'mru':
           if (opt.mru < MIN_MRU) nak.push(encodeLcpOption({ kind: 'mru', mru: MIN_MRU }));

@@ -32,7 +32,7 @@
  */
 
 import { MPPE_HEADROOM, type MppeDecryptor, type MppeEncryptor } from '../mppe/mppe.js';
-import { assertNever } from '../wire/bytes.js';
+import { assertNever, u32 } from '../wire/bytes.js';
 import { type PppFrame, PppProtocol } from '../wire/ppp.js';
 import {
   type AuthAction,
@@ -106,12 +106,7 @@ export class PppUnit extends PppUnitNetwork {
   constructor(options: PppUnitOptions, channel: PppChannel, sink: PppInterfaceSink) {
     super(options, channel, sink);
     const rnd = options.random;
-    const random32 = rnd
-      ? () => {
-          const b = rnd(4);
-          return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-        }
-      : undefined;
+    const random32 = rnd ? () => u32(rnd(4), 0) : undefined;
     this.lcpPolicy = new LcpPolicy({
       mru: options.mru ?? DEFAULT_MRU,
       mtu: options.mtu ?? DEFAULT_MRU,
@@ -295,19 +290,13 @@ export class PppUnit extends PppUnitNetwork {
         this.receiveCompressed(frame);
         return this.flush();
       case PppProtocol.Ipcp:
-        this.counters.rxControl++;
-        if (this.ipcp) this.runIpcp(this.ipcp.receive(payload));
-        else this.protocolReject(frame);
+        this.receiveNcp(frame, 'ipcp', this.ipcp);
         return this.flush();
       case PppProtocol.Ipv6cp:
-        this.counters.rxControl++;
-        if (this.ipv6cp) this.runIpv6cp(this.ipv6cp.receive(payload));
-        else this.protocolReject(frame);
+        this.receiveNcp(frame, 'ipv6cp', this.ipv6cp);
         return this.flush();
       case PppProtocol.Ccp:
-        this.counters.rxControl++;
-        if (this.ccp) this.runCcp(this.ccp.receive(payload));
-        else this.protocolReject(frame);
+        this.receiveNcp(frame, 'ccp', this.ccp);
         return this.flush();
       default:
         // RFC 1661 §3.6: "any protocol packet which is unsupported by the implementation MUST be returned
@@ -315,6 +304,13 @@ export class PppUnit extends PppUnitNetwork {
         this.protocolReject(frame);
         return this.flush();
     }
+  }
+
+  /** A packet of IPCP, IPv6CP or CCP: to the layer's automaton while it runs, else Protocol-Reject. */
+  private receiveNcp<N>(frame: PppFrame, layer: Layer, fsm: Fsm<N> | undefined): void {
+    this.counters.rxControl++;
+    if (fsm) this.runFsm(fsm.receive(frame.payload), layer, fsm);
+    else this.protocolReject(frame);
   }
 
   /** RFC 1661 §5.7 Protocol-Reject (only in the Network phase, with LCP Opened). */
@@ -544,12 +540,9 @@ export class PppUnit extends PppUnitNetwork {
       }
       switch (a.kind) {
         case 'send':
-          this.counters.txControl++;
-          this.channel.send(a.frame);
-          break;
         case 'startTimer':
         case 'stopTimer':
-          this.act(a);
+          this.engineIo(a);
           break;
         case 'up':
           this.layerUp(layer);
@@ -663,12 +656,9 @@ export class PppUnit extends PppUnitNetwork {
     for (const a of actions) {
       switch (a.kind) {
         case 'send':
-          this.counters.txControl++;
-          this.channel.send(a.frame);
-          break;
         case 'startTimer':
         case 'stopTimer':
-          this.act(a);
+          this.engineIo(a);
           break;
         case 'success':
           this.onAuthSuccess(a.result);
@@ -679,6 +669,16 @@ export class PppUnit extends PppUnitNetwork {
         default:
           assertNever(a, 'auth action');
       }
+    }
+  }
+
+  /** What every engine (automaton or authentication) asks alike: a control frame sent (counted), or a timer. */
+  private engineIo(a: Extract<AuthAction, { kind: 'send' | 'startTimer' | 'stopTimer' }>): void {
+    if (a.kind === 'send') {
+      this.counters.txControl++;
+      this.channel.send(a.frame);
+    } else {
+      this.act(a);
     }
   }
 

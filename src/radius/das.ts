@@ -45,7 +45,7 @@ import {
   verifyRequestMessageAuthenticator,
   verifyZeroAuthenticatorRequest,
 } from '../crypto/radius.js';
-import { bytesEqual, fromUtf8, ipv4ToString, parseIpv4, u32 } from '../wire/bytes.js';
+import { bytesEqual, fromUtf8, ipv4ToString, parseIpv4, u16, u32 } from '../wire/bytes.js';
 import {
   decodeRadius,
   ErrorCause,
@@ -319,7 +319,7 @@ export class DasEngine {
       s.unexpectedCode++;
       return { result: 'dropped', kind, reason: 'unexpected-code', detail: `Code ${packet.code}` };
     }
-    const length = (data[2]! << 8) | data[3]!;
+    const length = u16(data, 2);
     // A plain Uint8Array view (not a Buffer, whose slice() would not copy): the crypto copies it.
     const raw = new Uint8Array(data.buffer, data.byteOffset, length);
     if (!verifyZeroAuthenticatorRequest(raw, secret)) {

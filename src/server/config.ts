@@ -302,6 +302,41 @@ export type ServerConfig = z.infer<typeof schema>;
 /** The config as written (defaults not yet filled in). */
 export type ServerConfigInput = z.input<typeof schema>;
 
+/** The `radius` section, defaults filled in. */
+export type RadiusConfig = NonNullable<ServerConfig['radius']>;
+
+/**
+ * Who this server is to its RADIUS servers and clients: `nas-ip-address`,
+ * else the `listen` address unless that is 0.0.0.0 (then none), and
+ * `nas-identifier`, else the server's `name`.
+ */
+export function nasOf(config: ServerConfig): {
+  readonly ip: string | undefined;
+  readonly identifier: string;
+} {
+  const r = config.radius;
+  const listen = config.listen;
+  return {
+    ip: r?.['nas-ip-address'] ?? (listen === '0.0.0.0' ? undefined : listen),
+    identifier: r?.['nas-identifier'] ?? config.name,
+  };
+}
+
+/** The retransmission settings every RADIUS client of the server takes from `radius`. */
+export function radiusRetransmission(r: RadiusConfig): {
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly deadTimeMs: number;
+  readonly maxOutstanding: number;
+} {
+  return {
+    timeoutMs: r.timeout * 1000,
+    retries: r.retries,
+    deadTimeMs: r['dead-time'] * 1000,
+    maxOutstanding: r['max-outstanding'],
+  };
+}
+
 function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {

@@ -22,7 +22,7 @@ import {
 } from '../radius/accounting.js';
 import type { SessionStats } from '../session/session.js';
 import { AcctTerminateCause } from '../wire/radius/index.js';
-import { parseRadiusAddress, type ServerConfig } from './config.js';
+import { nasOf, parseRadiusAddress, radiusRetransmission, type ServerConfig } from './config.js';
 import type { SessionEndCause } from './end-cause.js';
 import type { ServerObserver, ServerSessionDetail } from './observer.js';
 
@@ -98,20 +98,17 @@ export class RadiusAccounting implements ServerObserver {
     const log = opts.log;
     const cfg = opts.config;
     const servers = r.accounting.map((s) => ({ ...parseRadiusAddress(s.address, 1813)!, secret: s.secret }));
-    const nasIp = r['nas-ip-address'] ?? (cfg.listen === '0.0.0.0' ? undefined : cfg.listen);
+    const nas = nasOf(cfg);
     const q = r['accounting-queue'];
     const engine = new AccountingEngine({
       client: {
         servers: servers.map((s) => ({ name: `${s.host}:${s.port}`, secret: s.secret })),
         random: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),
-        timeoutMs: r.timeout * 1000,
-        retries: r.retries,
-        deadTimeMs: r['dead-time'] * 1000,
-        maxOutstanding: r['max-outstanding'],
+        ...radiusRetransmission(r),
         logger: log,
       },
-      nasIdentifier: r['nas-identifier'] ?? cfg.name,
-      ...(nasIp !== undefined ? { nasIpAddress: nasIp } : {}),
+      nasIdentifier: nas.identifier,
+      ...(nas.ip !== undefined ? { nasIpAddress: nas.ip } : {}),
       interimInterval: r['interim-interval'],
       maxRecords: q['max-records'],
       maxAgeMs: q['max-age'] * 1000,

@@ -36,7 +36,7 @@ import type {
 } from '../ppp/auth/index.js';
 import { RadiusClient, type RadiusClientAction, type RadiusRequest } from '../radius/radius-client.js';
 import type { PppSession } from '../session/session.js';
-import { ipv4ToString, toHex } from '../wire/bytes.js';
+import { ipv4ToString, toHex, u32 } from '../wire/bytes.js';
 import { ChapCode } from '../wire/chap.js';
 import { PapCode } from '../wire/pap.js';
 import { type PppFrame, PppProtocol } from '../wire/ppp.js';
@@ -543,7 +543,7 @@ function replyText(p: RadiusPacket): string | undefined {
 
 function address4(v: Uint8Array | undefined): number | undefined {
   if (v?.length !== 4) return undefined;
-  return ((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0;
+  return u32(v, 0);
 }
 
 /** The verdict and the session's authorization from an Access-Accept, or why it cannot be used. */
@@ -639,5 +639,5 @@ export function acceptVerdict(
 function msInteger(p: RadiusPacket, type: MsAttr): number | undefined {
   const v = getMicrosoftAttribute(p, type);
   if (v?.length !== 4) return undefined;
-  return ((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0;
+  return u32(v, 0);
 }

@@ -22,7 +22,7 @@ import type { Clock, Timer } from '../io/clock.js';
 import { DasUdpListener } from '../io/das-udp.js';
 import type { Logger } from '../log/logger.js';
 import { type DasChange, DasEngine, type DasOutcome, type DasSession } from '../radius/das.js';
-import { parseRadiusAddress, type ServerConfig } from './config.js';
+import { nasOf, parseRadiusAddress, type ServerConfig } from './config.js';
 import { cleanReason } from './management.js';
 import type { ServerSessionDetail, SessionEndCause } from './observer.js';
 
@@ -53,9 +53,8 @@ export const DAS_SESSION_TIMEOUT_REASON = 'session timeout';
 
 /** The NAS identity a request's NAS-IP-Address and NAS-Identifier are checked against. */
 export function nasIdentity(config: ServerConfig): { nasIpAddresses: string[]; nasIdentifier: string } {
-  const r = config.radius;
-  const ip = r?.['nas-ip-address'] ?? (config.listen !== '0.0.0.0' ? config.listen : undefined);
-  return { nasIpAddresses: ip ? [ip] : [], nasIdentifier: r?.['nas-identifier'] ?? config.name };
+  const nas = nasOf(config);
+  return { nasIpAddresses: nas.ip ? [nas.ip] : [], nasIdentifier: nas.identifier };
 }
 
 export class DasService {

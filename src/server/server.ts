@@ -30,7 +30,7 @@ import { WarnBuckets } from './admission.js';
 import { CallLifecycle } from './call-lifecycle.js';
 import { CallNetwork } from './call-network.js';
 import { lookupSecret } from './chap-secrets.js';
-import { parseRadiusAddress, type ServerConfig } from './config.js';
+import { nasOf, parseRadiusAddress, radiusRetransmission, type ServerConfig } from './config.js';
 import { ControlConnections } from './control-connections.js';
 import type { SessionEndCause } from './end-cause.js';
 import type { IdleWatch } from './idle-timeout.js';
@@ -383,17 +383,13 @@ export class PptpServer {
     const r = this.config.radius;
     if (!r || !this.usesRadius) return;
     const servers = r.auth.map((s) => ({ ...parseRadiusAddress(s.address, 1812)!, secret: s.secret }));
-    const listen = this.config.listen;
-    const nasIp = r['nas-ip-address'] ?? (listen === '0.0.0.0' ? undefined : listen);
+    const nas = nasOf(this.config);
     const auth = new RadiusAuthenticator({
       servers,
       order: r.order,
-      nasIdentifier: r['nas-identifier'] ?? this.config.name,
-      ...(nasIp !== undefined ? { nasIpAddress: parseIpv4(nasIp)! } : {}),
-      timeoutMs: r.timeout * 1000,
-      retries: r.retries,
-      deadTimeMs: r['dead-time'] * 1000,
-      maxOutstanding: r['max-outstanding'],
+      nasIdentifier: nas.identifier,
+      ...(nas.ip !== undefined ? { nasIpAddress: parseIpv4(nas.ip)! } : {}),
+      ...radiusRetransmission(r),
       secrets: this.lookup,
       secretsPolicy: (peerName) => lookupSecret(this.env.secrets(), peerName, this.config.name)?.addresses,
       log: this.log.child('radius'),

@@ -17,16 +17,12 @@
 import type { TunDevice } from '../io/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
-import { ipv4ToString } from '../wire/bytes.js';
+import { ipv4ToString, u32 } from '../wire/bytes.js';
 import { PppProtocol } from '../wire/ppp.js';
 import type { ServerConfig } from './config.js';
 import type { ServerCall, ServerCounters } from './server-types.js';
 
 const MAX_SPOOF_LOGS_PER_SESSION = 3;
-
-function u32(p: Uint8Array, off: number): number {
-  return ((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0;
-}
 
 /** Sessions by inner IPv4 address, and the packets between them, the shared TUN and per-session TUNs. */
 export class TunRouter {

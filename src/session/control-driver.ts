@@ -27,7 +27,7 @@ import type {
   PptpPeerInfo,
   PptpTimerId,
 } from '../pptp/control-types.js';
-import { assertNever } from '../wire/bytes.js';
+import { assertNever, u32 } from '../wire/bytes.js';
 import { encodePptpMessage, PptpDisconnectResult, PptpStopReason } from '../wire/pptp/index.js';
 import { TimerSet } from './timers.js';
 
@@ -128,9 +128,7 @@ export function describeCallEndReason(r: PptpCallEndReason): string {
  */
 export function randomIntFrom(random: (n: number) => Uint8Array): (n: number) => number {
   return (n) => {
-    const b = random(4);
-    const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    return v % n;
+    return u32(random(4), 0) % n;
   };
 }
 

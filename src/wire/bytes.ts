@@ -176,6 +176,38 @@ export function parseIpv4(s: string): number | undefined {
   return v >>> 0;
 }
 
+/** IPv6 text form of 16 bytes, compressed as RFC 5952 §4 says (lower case, longest zero run → `::`). */
+export function ipv6ToString(b: Uint8Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(u16(b, i));
+  // RFC 5952 §4.2.3: the longest run of two or more zero groups, the first if tied.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (x: number) => x.toString(16);
+  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
+  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${ipv4ToString(u32(b, 12))}`;
+  if (bestStart < 0) return g.map(hex).join(':');
+  const head = g.slice(0, bestStart).map(hex).join(':');
+  const tail = g
+    .slice(bestStart + bestLen)
+    .map(hex)
+    .join(':');
+  return `${head}::${tail}`;
+}
+
 /** Exhaustiveness check for `switch` over unions (docs/style.md §4). */
 export function assertNever(x: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${String(x)}`);

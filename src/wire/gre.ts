@@ -31,7 +31,7 @@
  * Ownership: `payload` is a `subarray` view into the input.
  */
 
-import { outputBuffer, u16, u32 } from './bytes.js';
+import { outputBuffer, put16, put32, u16, u32 } from './bytes.js';
 import { WireError, WireErrorCode } from './errors.js';
 
 /** Byte offsets of the enhanced GRE header fields (RFC 2637 §4.1). */
@@ -293,26 +293,15 @@ export function encodeGreHeader(
     throw new RangeError('encodeGreHeader: output buffer too small');
   buf[offset] = GRE_FLAG.KEY | (seq !== undefined ? GRE_FLAG.SEQUENCE : 0);
   buf[offset + 1] = GRE_VERSION_ENHANCED | (ack !== undefined ? GRE_FLAG2.ACK : 0);
-  buf[offset + 2] = GRE_PROTOCOL_PPP >>> 8;
-  buf[offset + 3] = GRE_PROTOCOL_PPP & 0xff;
-  buf[offset + 4] = payloadLength >>> 8;
-  buf[offset + 5] = payloadLength & 0xff;
-  buf[offset + 6] = (h.callId >>> 8) & 0xff;
-  buf[offset + 7] = h.callId & 0xff;
+  put16(buf, offset + GRE_FIELD.PROTOCOL_TYPE, GRE_PROTOCOL_PPP);
+  put16(buf, offset + GRE_FIELD.PAYLOAD_LENGTH, payloadLength);
+  put16(buf, offset + GRE_FIELD.CALL_ID, h.callId);
   let o = offset + GRE_FIELD.OPTIONAL;
   if (seq !== undefined) {
-    buf[o] = seq >>> 24;
-    buf[o + 1] = (seq >>> 16) & 0xff;
-    buf[o + 2] = (seq >>> 8) & 0xff;
-    buf[o + 3] = seq & 0xff;
+    put32(buf, o, seq);
     o += 4;
   }
-  if (ack !== undefined) {
-    buf[o] = ack >>> 24;
-    buf[o + 1] = (ack >>> 16) & 0xff;
-    buf[o + 2] = (ack >>> 8) & 0xff;
-    buf[o + 3] = ack & 0xff;
-  }
+  if (ack !== undefined) put32(buf, o, ack);
   return hlen;
 }
 

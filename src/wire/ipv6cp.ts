@@ -5,13 +5,14 @@
  * its packets are the shared {@link NcpPacket}s of lcp.ts. Options:
  * Interface-Identifier (RFC 5072 §4.1) and IPv6-Compression-Protocol (type
  * 2, from RFC 2472 §4.2; RFC 5072 removed it, but old peers still send it,
- * and the policy rejects it).
+ * and the policy rejects it). Also the link-local address an identifier
+ * gives (RFC 5072 §5).
  *
  * Ownership: `interfaceIdentifier` and `data` in decoded options are views
  * into the input.
  */
 
-import { u16 } from './bytes.js';
+import { ipv6ToString, u16 } from './bytes.js';
 import { type CpOption, protocolOptionData, typeOfKind } from './cp.js';
 import {
   decodeNcpPacket,
@@ -98,4 +99,18 @@ export function encodeIpv6cpOption(o: Ipv6cpOption): CpOption {
     case 'unknown':
       return { type, data: o.data.slice() };
   }
+}
+
+/**
+ * The link-local address for an interface identifier (RFC 5072 §5):
+ * `1111111010` then 54 zero bits then the 64-bit identifier, in RFC 5952
+ * text form.
+ */
+export function linkLocalAddress(id: Uint8Array): string {
+  if (id.length !== INTERFACE_IDENTIFIER_LENGTH) throw new RangeError('interface identifier must be 8 bytes');
+  const address = new Uint8Array(16);
+  address[0] = 0xfe;
+  address[1] = 0x80;
+  address.set(id, 8);
+  return ipv6ToString(address);
 }

@@ -6,9 +6,8 @@ import {
   decodeTcpSegment,
   decodeUdpDatagram,
   internetChecksum,
-  ipv6BytesToString,
 } from '../../src/capture/inet.js';
-import { fromHex, toHex } from '../../src/wire/bytes.js';
+import { fromHex, ipv6ToString, toHex } from '../../src/wire/bytes.js';
 import { assertWireError } from '../helpers/codec.js';
 
 /** Writes a good checksum at `at` the slow, obvious way: sum 16-bit words, fold, complement. */
@@ -125,7 +124,7 @@ describe('IPv6', () => {
       ['00000000000000000000ffffc0000201', '::ffff:192.0.2.1'],
       ['20010DB8AAAABBBBCCCCDDDDEEEE0000', '2001:db8:aaaa:bbbb:cccc:dddd:eeee:0'],
     ];
-    for (const [hex, text] of cases) assert.equal(ipv6BytesToString(fromHex(hex)), text, hex);
+    for (const [hex, text] of cases) assert.equal(ipv6ToString(fromHex(hex)), text, hex);
   });
 
   it('walks extension headers to the upper-layer protocol', () => {

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Fsm, type FsmAction } from '../../src/ppp/fsm.js';
-import { type Ipv6cpConfig, type Ipv6cpNote, Ipv6cpPolicy, linkLocalAddress } from '../../src/ppp/ipv6cp.js';
+import { type Ipv6cpConfig, type Ipv6cpNote, Ipv6cpPolicy } from '../../src/ppp/ipv6cp.js';
 import { fromHex, toHex } from '../../src/wire/bytes.js';
+import { linkLocalAddress } from '../../src/wire/ipv6cp.js';
 import { cp, expectActions, Harness, negotiatePair, notesOf, sentPackets } from './helpers.js';
 
 /** Random source returning the given identifiers in turn. */

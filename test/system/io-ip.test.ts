@@ -12,7 +12,6 @@ import {
   addRoute,
   IpError,
   linkInfo,
-  linkLocalFromInterfaceId,
   routeGet,
   routeMtu,
   setLinkDown,
@@ -21,6 +20,7 @@ import {
   UndoStack,
 } from '../../src/io/ip.js';
 import { Tun } from '../../src/io/tun.js';
+import { linkLocalAddress } from '../../src/wire/ipv6cp.js';
 import { createLab, listNamespaces, run } from '../helpers/netns.js';
 import { requireRoot } from '../helpers/tools.js';
 
@@ -94,7 +94,7 @@ describe('io/ip.ts on a real kernel', () => {
     );
     const lid = Uint8Array.of(0x02, 0, 0, 0, 0, 0, 0, 0x11);
     const pid = Uint8Array.of(0x02, 0, 0, 0, 0, 0, 0, 0x22);
-    assert.equal(linkLocalFromInterfaceId(lid), 'fe80::200:0:0:11');
+    assert.equal(linkLocalAddress(lid), 'fe80::200:0:0:11');
     const v6 = await addLinkLocalAddress(tun!.name, lid, pid, opts);
     a = await addrs(ns, tun!.name);
     assert.ok(

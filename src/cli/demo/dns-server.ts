@@ -21,6 +21,7 @@
  */
 import { createSocket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
+import { u16 } from '../../wire/bytes.js';
 import { commandArgs, usageError } from '../args.js';
 
 /** One resource record of the zone. Names are absolute, without the trailing dot. */
@@ -137,7 +138,7 @@ function bareResponse(id: number, rcode: Rcode, rd: boolean): Uint8Array {
 export function answerQuery(zone: Zone, query: Uint8Array): Uint8Array | undefined {
   // RFC 1035 §4.1.1: without the whole header there is no ID to answer to.
   if (query.length < HEADER_LENGTH) return undefined;
-  const id = (query[0]! << 8) | query[1]!;
+  const id = u16(query, 0);
   const rd = (query[2]! & 0x01) !== 0; // RD is the low bit of the third byte
   // "QR: A one bit field that specifies whether this message is a query (0), or a response (1)."
   if ((query[2]! & 0x80) !== 0) return undefined;
@@ -253,12 +254,11 @@ function rcodeOf(a: Uint8Array | undefined): string {
 /** `pptp-ts demo dns-server`: runs until SIGINT/SIGTERM; logs one line per query on stdout. */
 export async function runDnsServer(argv: string[]): Promise<number> {
   const args = commandArgs(
+    argv,
     {
-      args: argv,
       options: {
         listen: { type: 'string' },
         port: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     USAGE,

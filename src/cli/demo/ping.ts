@@ -12,7 +12,7 @@
  * and its ICMP checksum is right.
  */
 import { RawGreSocket } from '../../io/raw-gre.js';
-import { parseIpv4 } from '../../wire/bytes.js';
+import { parseIpv4, put16, u16, u32 } from '../../wire/bytes.js';
 import { IPV4_MIN_HEADER_LENGTH, IpProtocol, internetChecksum, writeIpv4Header } from '../../wire/ipv4.js';
 
 /** ICMP types (RFC 792). */
@@ -52,14 +52,10 @@ export function echoRequest(target: number, identifier: number, sequence: number
   writeIpv4Header(p, 0, icmpLength, 0, true, 64, IpProtocol.Icmp, 0, target);
   const o = IPV4_MIN_HEADER_LENGTH;
   p[o] = ICMP_ECHO_REQUEST;
-  p[o + 4] = identifier >>> 8;
-  p[o + 5] = identifier & 0xff;
-  p[o + 6] = sequence >>> 8;
-  p[o + 7] = sequence & 0xff;
+  put16(p, o + 4, identifier);
+  put16(p, o + 6, sequence);
   for (let i = 0; i < DATA_BYTES; i++) p[o + ICMP_HEADER + i] = (0x10 + i) & 0xff;
-  const ck = internetChecksum(p, o, icmpLength);
-  p[o + 2] = ck >>> 8;
-  p[o + 3] = ck & 0xff;
+  put16(p, o + 2, internetChecksum(p, o, icmpLength));
   return p;
 }
 
@@ -74,11 +70,10 @@ export function echoReplySequence(
 ): number | undefined {
   if (packet.length < IPV4_MIN_HEADER_LENGTH || packet[0]! >> 4 !== 4) return undefined;
   const ihl = (packet[0]! & 0x0f) * 4;
-  const total = (packet[2]! << 8) | packet[3]!;
+  const total = u16(packet, 2);
   if (ihl < IPV4_MIN_HEADER_LENGTH || total > packet.length || total < ihl + ICMP_HEADER) return undefined;
   if (packet[9] !== IpProtocol.Icmp) return undefined;
-  const source = ((packet[12]! << 24) | (packet[13]! << 16) | (packet[14]! << 8) | packet[15]!) >>> 0;
-  if (source !== target) return undefined;
+  if (u32(packet, 12) !== target) return undefined;
   const o = ihl;
   if (packet[o] !== ICMP_ECHO_REPLY || packet[o + 1] !== 0) return undefined;
   // An odd length (not ours: we send 64 bytes) is padded with a zero for the sum (RFC 792).
@@ -89,8 +84,8 @@ export function echoReplySequence(
     body = even;
   }
   if (internetChecksum(body, 0, body.length) !== 0) return undefined;
-  if (((packet[o + 4]! << 8) | packet[o + 5]!) !== identifier) return undefined;
-  return (packet[o + 6]! << 8) | packet[o + 7]!;
+  if (u16(packet, o + 4) !== identifier) return undefined;
+  return u16(packet, o + 6);
 }
 
 /** Pings `target` from namespace `netns`; never throws for lost replies (the counts say so). */

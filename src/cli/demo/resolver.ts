@@ -153,14 +153,13 @@ prints the answer. Defaults: ${DEMO_QUERY_NAME}, server ${DEMO_DNS_ADDRESS}, typ
 /** `pptp-ts demo resolve`: exit 0 with an answer, 1 on no answer or an error rcode, 2 on usage errors. */
 export async function runResolve(argv: string[]): Promise<number> {
   const args = commandArgs(
+    argv,
     {
-      args: argv,
-      allowPositionals: true,
+      positionals: true,
       options: {
         server: { type: 'string' },
         type: { type: 'string' },
         json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     USAGE,

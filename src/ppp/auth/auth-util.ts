@@ -6,9 +6,18 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { randomBytesPooled } from '../../crypto/random.js';
+import type { Logger } from '../../log/logger.js';
 import { fromUtf8 } from '../../wire/bytes.js';
+import { WireError } from '../../wire/errors.js';
 import type { PppFrame } from '../../wire/ppp.js';
-import type { AuthAction, RandomBytes } from './types.js';
+import type {
+  AuthAction,
+  AuthFailure,
+  AuthFailureReason,
+  AuthMethod,
+  AuthRole,
+  RandomBytes,
+} from './types.js';
 
 /** Bytes from the CSPRNG (crypto/random.ts's pool). */
 export const defaultRandom: RandomBytes = randomBytesPooled;
@@ -89,6 +98,53 @@ const REDACTED_PROTOTYPE: object = Object.create(Object.prototype, {
 export function sendAction(protocol: number, payload: Uint8Array): AuthAction {
   const frame: PppFrame = { protocol, payload };
   return { kind: 'send', frame };
+}
+
+/**
+ * A `failure` action of `engine` (its method and role): the reason, the
+ * detail for logs, and whatever else is known (peer name, the message the
+ * authenticator sent, the MS-CHAP `E=` code); unknown ones are left out.
+ */
+export function failureAction(
+  engine: { readonly method: AuthMethod; readonly role: AuthRole },
+  reason: AuthFailureReason,
+  detail: string,
+  known: {
+    readonly peerName?: string;
+    readonly message?: string | undefined;
+    readonly error?: number | undefined;
+  } = {},
+): AuthAction {
+  const failure: AuthFailure = {
+    method: engine.method,
+    role: engine.role,
+    reason,
+    detail,
+    ...(known.peerName !== undefined ? { peerName: known.peerName } : {}),
+    ...(known.message !== undefined ? { message: known.message } : {}),
+    ...(known.error !== undefined ? { error: known.error } : {}),
+  };
+  return { kind: 'failure', failure };
+}
+
+/**
+ * The packet `decode` reads from `payload`, or undefined when it is
+ * malformed: such a packet is silently discarded (RFC 1661 §1.2 style) and
+ * logged at debug as "`name` packet discarded".
+ */
+export function decodeOrDiscard<P>(
+  decode: (payload: Uint8Array) => P,
+  payload: Uint8Array,
+  name: string,
+  log: Logger,
+): P | undefined {
+  try {
+    return decode(payload);
+  } catch (e) {
+    if (!(e instanceof WireError)) throw e;
+    log.log('debug', `${name} packet discarded`, { error: e.message });
+    return undefined;
+  }
 }
 
 /** MD5, for CHAP (RFC 1994 §2.2 / RFC 1321). Not hot. */

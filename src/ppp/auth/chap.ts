@@ -30,19 +30,25 @@
 
 import { type Logger, nullLogger } from '../../log/logger.js';
 import { bytesEqual, utf8 } from '../../wire/bytes.js';
-import { type ChapPacket, decodeChapPacket, encodeChapPacket } from '../../wire/chap.js';
-import { WireError } from '../../wire/errors.js';
+import { decodeChapPacket, encodeChapPacket } from '../../wire/chap.js';
 import type { ChapAlgorithm } from '../../wire/lcp.js';
 import { PppProtocol } from '../../wire/ppp.js';
 import { fromLatin1Text, toLatin1 } from '../byte-string.js';
-import { decodeName, defaultRandom, printable, sendAction, stripDomain } from './auth-util.js';
+import {
+  decodeName,
+  decodeOrDiscard,
+  defaultRandom,
+  failureAction,
+  printable,
+  sendAction,
+  stripDomain,
+} from './auth-util.js';
 import {
   AUTH_DEFAULTS,
   AUTH_TIMER,
   type AuthAction,
   type Authenticator,
   type AuthenticatorOptions,
-  type AuthFailure,
   type AuthFailureReason,
   type AuthMethod,
   type AuthPeer,
@@ -141,16 +147,6 @@ export interface ChapVariant {
   readFailure(message: Uint8Array): FailureReading;
 }
 
-function tryDecode(payload: Uint8Array, log: Logger): ChapPacket | undefined {
-  try {
-    return decodeChapPacket(payload);
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-    log.log('debug', 'CHAP packet discarded', { error: e.message });
-    return undefined;
-  }
-}
-
 // ─── Authenticator ──────────────────────────────────────────────────────────
 
 /**
@@ -235,7 +231,7 @@ export class ChapAuthenticator implements Authenticator {
     // RFC 1994 §4.1: "Any Response packets received during any other phase
     // MUST be silently discarded."
     if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodeChapPacket, payload, 'CHAP', this.log);
     if (p?.kind !== 'response') return [];
     if (p.identifier === this.lastReplyId) {
       // "any Response packets received having the current Challenge
@@ -331,17 +327,7 @@ export class ChapAuthenticator implements Authenticator {
       this.identifier = (identifier + 1) & 0xff;
       after.push({ kind: 'startTimer', id: AUTH_TIMER.chapRetryWait, ms: this.retryWaitMs });
     } else {
-      after.push({
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: result.reason,
-          detail: result.detail,
-          peerName,
-          ...errorField(message),
-        },
-      });
+      after.push(failureAction(this, result.reason, result.detail, { peerName, ...errorField(message) }));
     }
     if (delay > 0) {
       // Nothing goes out until the delay is over; Responses meanwhile are tossed.
@@ -434,9 +420,7 @@ export class ChapAuthenticator implements Authenticator {
   private timedOut(detail: string): AuthAction[] {
     this.stateValue = 'failure';
     this.log.log('warn', 'CHAP authentication timed out', { method: this.method, detail });
-    return [
-      { kind: 'failure', failure: { method: this.method, role: this.role, reason: 'timed-out', detail } },
-    ];
+    return [failureAction(this, 'timed-out', detail)];
   }
 
   stop(): AuthAction[] {
@@ -537,7 +521,7 @@ export class ChapPeer implements AuthPeer {
 
   receive(payload: Uint8Array): AuthAction[] {
     if (this.stateValue !== 'waiting' && this.stateValue !== 'success') return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodeChapPacket, payload, 'CHAP', this.log);
     if (!p) return [];
     switch (p.kind) {
       case 'challenge':
@@ -613,16 +597,8 @@ export class ChapPeer implements AuthPeer {
   private fail(reason: AuthFailureReason, detail: string, message?: string, error?: number): AuthAction[] {
     this.stateValue = 'failure';
     this.log.log('warn', 'CHAP authentication failed', { method: this.method, reason, detail });
-    const failure: AuthFailure = {
-      method: this.method,
-      role: this.role,
-      reason,
-      detail,
-      peerName: this.options.credentials.name,
-      ...(message !== undefined ? { message } : {}),
-      ...(error !== undefined ? { error } : {}),
-    };
-    return [...this.stopTimer(), { kind: 'failure', failure }];
+    const peerName = this.options.credentials.name;
+    return [...this.stopTimer(), failureAction(this, reason, detail, { peerName, message, error })];
   }
 
   timeout(id: string): AuthAction[] {
@@ -644,18 +620,7 @@ export class ChapPeer implements AuthPeer {
       : 'no Challenge';
     this.stateValue = 'failure';
     this.log.log('warn', 'CHAP authentication timed out', { method: this.method, detail });
-    return [
-      {
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: 'timed-out',
-          detail,
-          peerName: this.options.credentials.name,
-        },
-      },
-    ];
+    return [failureAction(this, 'timed-out', detail, { peerName: this.options.credentials.name })];
   }
 
   stop(): AuthAction[] {

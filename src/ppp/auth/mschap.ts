@@ -106,17 +106,30 @@ export function ntHashOf(secret: VerifySecret | PeerCredentials['secret']): Uint
   return 'ntHash' in secret ? secret.ntHash : ntPasswordHash(secret.password);
 }
 
-/** Why an NT hash could not be had: the shape both versions refuse with. */
-type NoNtHash = { readonly ok: false; readonly reason: AuthFailureReason; readonly detail: string };
+/** Why a Response cannot be checked or given: the shape both versions refuse with. */
+type Refusal = { readonly ok: false; readonly reason: AuthFailureReason; readonly detail: string };
 
 /** The authenticator's NT hash of the stored secret, or the refusal when it cannot be hashed. */
 export function verifierNtHash(
   secret: VerifySecret,
-): { readonly ok: true; readonly ntHash: Uint8Array } | NoNtHash {
+): { readonly ok: true; readonly ntHash: Uint8Array } | Refusal {
   try {
     return { ok: true, ntHash: ntHashOf(secret) };
   } catch {
     return { ok: false, reason: 'no-usable-secret', detail: 'stored password cannot be hashed' };
+  }
+}
+
+/** The peer's Response Value read with `decode` (either version), or the refusal of a malformed one. */
+export function decodedResponse<R>(
+  decode: (value: Uint8Array) => R,
+  value: Uint8Array,
+): { readonly ok: true; readonly response: R } | Refusal {
+  try {
+    return { ok: true, response: decode(value) };
+  } catch (e) {
+    if (!(e instanceof WireError)) throw e;
+    return { ok: false, reason: 'protocol-error', detail: e.message };
   }
 }
 
@@ -131,7 +144,7 @@ export function responderNtHash(
   variant: string,
   rule: string,
   secret: PeerCredentials['secret'],
-): { readonly ok: true; readonly ntHash: Uint8Array } | NoNtHash {
+): { readonly ok: true; readonly ntHash: Uint8Array } | Refusal {
   if (challenge.length !== length) {
     return {
       ok: false,
@@ -190,13 +203,9 @@ export const msChapV1: ChapVariant = {
   retries: true,
 
   verify({ challenge, value, secret }) {
-    let r: ReturnType<typeof decodeMsChapV1Response>;
-    try {
-      r = decodeMsChapV1Response(value);
-    } catch (e) {
-      if (!(e instanceof WireError)) throw e;
-      return { ok: false, reason: 'protocol-error', detail: e.message };
-    }
+    const decoded = decodedResponse(decodeMsChapV1Response, value);
+    if (!decoded.ok) return decoded;
+    const r = decoded.response;
     if (r.useNtResponse === 0) {
       return {
         ok: false,

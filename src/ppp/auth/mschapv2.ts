@@ -31,6 +31,7 @@ import { digestsEqual, printable, redacted } from './auth-util.js';
 import type { ChapVariant } from './chap.js';
 import {
   copyPair,
+  decodedResponse,
   MSCHAP_SUCCESS_TEXT,
   msChapFailureMessage,
   msChapFailureText,
@@ -53,13 +54,9 @@ export const msChapV2: ChapVariant = {
   retries: true,
 
   verify({ challenge, value, name, secret }) {
-    let r: ReturnType<typeof decodeMsChapV2Response>;
-    try {
-      r = decodeMsChapV2Response(value);
-    } catch (e) {
-      if (!(e instanceof WireError)) throw e;
-      return { ok: false, reason: 'protocol-error', detail: e.message };
-    }
+    const decoded = decodedResponse(decodeMsChapV2Response, value);
+    if (!decoded.ok) return decoded;
+    const r = decoded.response;
     const hashed = verifierNtHash(secret);
     if (!hashed.ok) return hashed;
     const { ntHash } = hashed;

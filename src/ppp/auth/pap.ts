@@ -17,17 +17,24 @@
 import { ntPasswordHash } from '../../crypto/mschap.js';
 import { type Logger, nullLogger } from '../../log/logger.js';
 import { utf8 } from '../../wire/bytes.js';
-import { WireError } from '../../wire/errors.js';
 import { decodePapPacket, encodePapPacket, type PapPacket } from '../../wire/pap.js';
 import { PppProtocol } from '../../wire/ppp.js';
-import { decodeName, defaultRandom, digestsEqual, printable, secretsEqual, sendAction } from './auth-util.js';
+import {
+  decodeName,
+  decodeOrDiscard,
+  defaultRandom,
+  digestsEqual,
+  failureAction,
+  printable,
+  secretsEqual,
+  sendAction,
+} from './auth-util.js';
 import {
   AUTH_DEFAULTS,
   AUTH_TIMER,
   type AuthAction,
   type Authenticator,
   type AuthenticatorOptions,
-  type AuthFailure,
   type AuthFailureReason,
   type AuthPeer,
   type AuthState,
@@ -41,17 +48,6 @@ const NAK_MESSAGE = 'Login incorrect';
 
 function encode(p: PapPacket): Uint8Array {
   return encodePapPacket(p);
-}
-
-/** Decodes or returns undefined (malformed packets are silently discarded, RFC 1661 §1.2 style). */
-function tryDecode(payload: Uint8Array, log: Logger): PapPacket | undefined {
-  try {
-    return decodePapPacket(payload);
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-    log.log('debug', 'PAP packet discarded', { error: e.message });
-    return undefined;
-  }
 }
 
 // ─── Peer ───────────────────────────────────────────────────────────────────
@@ -124,7 +120,7 @@ export class PapPeer implements AuthPeer {
 
   receive(payload: Uint8Array): AuthAction[] {
     if (this.stateValue !== 'waiting') return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodePapPacket, payload, 'PAP', this.log);
     if (!p || (p.kind !== 'authenticate-ack' && p.kind !== 'authenticate-nak')) return [];
     if (!this.sentIds.has(p.identifier)) {
       this.log.log('debug', 'PAP reply with an Identifier we did not send: tossed', { id: p.identifier });
@@ -163,16 +159,8 @@ export class PapPeer implements AuthPeer {
   }
 
   private fail(reason: AuthFailureReason, detail: string, message?: string): AuthAction {
-    const failure: AuthFailure = {
-      method: this.method,
-      role: this.role,
-      reason,
-      detail,
-      peerName: this.options.credentials.name,
-      ...(message !== undefined ? { message } : {}),
-    };
     this.log.log('warn', 'PAP authentication failed', { reason, detail });
-    return { kind: 'failure', failure };
+    return failureAction(this, reason, detail, { peerName: this.options.credentials.name, message });
   }
 }
 
@@ -230,7 +218,7 @@ export class PapAuthenticator implements Authenticator {
     // "Any Authenticate-Request packets received during any other phase
     // MUST be silently discarded." (RFC 1334 §2.2.1)
     if (this.stateValue === 'initial' || this.stateValue === 'stopped' || this.held) return [];
-    const p = tryDecode(payload, this.log);
+    const p = decodeOrDiscard(decodePapPacket, payload, 'PAP', this.log);
     if (p?.kind !== 'authenticate-request') return [];
     if (this.verdict) {
       // "MUST return the same reply Code returned when the Authentication
@@ -271,16 +259,7 @@ export class PapAuthenticator implements Authenticator {
         reason: outcome.reason,
         ...(delay > 0 ? { delayMs: delay } : {}),
       });
-      actions.push({
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: outcome.reason,
-          detail: outcome.detail,
-          peerName: rawPeerName,
-        },
-      });
+      actions.push(failureAction(this, outcome.reason, outcome.detail, { peerName: rawPeerName }));
     }
     if (delay > 0) {
       // Nothing goes out until the delay is over; Requests meanwhile are tossed.
@@ -346,17 +325,7 @@ export class PapAuthenticator implements Authenticator {
     if (id !== AUTH_TIMER.papRequestWait || this.stateValue !== 'waiting' || this.held) return [];
     this.stateValue = 'failure';
     this.log.log('warn', 'PAP: no Authenticate-Request in time');
-    return [
-      {
-        kind: 'failure',
-        failure: {
-          method: this.method,
-          role: this.role,
-          reason: 'timed-out',
-          detail: 'no Authenticate-Request',
-        },
-      },
-    ];
+    return [failureAction(this, 'timed-out', 'no Authenticate-Request')];
   }
 
   stop(): AuthAction[] {

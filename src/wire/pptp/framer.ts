@@ -24,14 +24,16 @@
  * counted in `unknownMessages`, and shown to `onUnknown` if given.
  */
 
-import { u16, u32 } from '../bytes.js';
+import { u16 } from '../bytes.js';
 import { WireError, WireErrorCode } from '../errors.js';
 import {
+  checkLengthCoversHeader,
+  checkMagicCookie,
   checkPptpDeclaredLength,
   isPptpMessageType,
   PPTP_HEADER_FIELD,
   PPTP_HEADER_LENGTH,
-  PPTP_MAGIC_COOKIE,
+  PPTP_LENGTH_REFERENCE,
   PPTP_MAX_DEFINED_MESSAGE_LENGTH,
   PptpGeneralError,
   type PptpHeader,
@@ -76,11 +78,6 @@ export class PptpFramingError extends WireError {
     super(code, detail, reference);
   }
 }
-
-const SYNC_REFERENCE =
-  'RFC 2637 §1.4: "Loss of synchronization must result in immediate closing of the control connection\'s TCP session"';
-const LENGTH_REFERENCE =
-  'RFC 2637 §2: "Length: Total length in octets of this PPTP message, including the entire PPTP header"';
 
 /** Splits a TCP 1723 byte stream into control messages. One framer per connection and direction. */
 export class PptpFramer {
@@ -184,29 +181,16 @@ export class PptpFramer {
   private frameLength(b: Uint8Array, n: number): number | undefined {
     if (n < 2) return undefined;
     const length = u16(b, PPTP_HEADER_FIELD.LENGTH);
-    if (length < PPTP_HEADER_LENGTH) {
-      throw new WireError(
-        WireErrorCode.LengthTooSmall,
-        `PPTP Length ${length} < ${PPTP_HEADER_LENGTH}-byte header`,
-        LENGTH_REFERENCE,
-      );
-    }
+    checkLengthCoversHeader(length);
     if (length > this.maxLength) {
       throw new WireError(
         WireErrorCode.LengthTooLarge,
         `PPTP Length ${length} > maximum ${this.maxLength}`,
-        LENGTH_REFERENCE,
+        PPTP_LENGTH_REFERENCE,
       );
     }
     if (n < PPTP_HEADER_FIELD.MAGIC_COOKIE + 4) return undefined;
-    const cookie = u32(b, PPTP_HEADER_FIELD.MAGIC_COOKIE);
-    if (cookie !== PPTP_MAGIC_COOKIE) {
-      throw new WireError(
-        WireErrorCode.BadMagic,
-        `PPTP Magic Cookie 0x${cookie.toString(16).padStart(8, '0')} != 0x1a2b3c4d`,
-        SYNC_REFERENCE,
-      );
-    }
+    checkMagicCookie(b);
     if (n < PPTP_HEADER_FIELD.CONTROL_MESSAGE_TYPE + 2) return undefined;
     const cls = u16(b, PPTP_HEADER_FIELD.PPTP_MESSAGE_TYPE);
     const type = u16(b, PPTP_HEADER_FIELD.CONTROL_MESSAGE_TYPE);

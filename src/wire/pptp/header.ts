@@ -220,24 +220,36 @@ export interface PptpHeader {
   readonly controlMessageType: number;
 }
 
-const LENGTH_REFERENCE =
+/** The Length field's definition, cited by every Length error. */
+export const PPTP_LENGTH_REFERENCE =
   'RFC 2637 §2: "Length: Total length in octets of this PPTP message, including the entire PPTP header"';
 const MAGIC_REFERENCE =
   'RFC 2637 §1.4: "Loss of synchronization must result in immediate closing of the control connection\'s TCP session"';
 
 /**
  * Throws `WireError` (BadMagic) unless the Magic Cookie of the header at the
- * start of `bytes` (≥ 12 bytes) is 0x1A2B3C4D: "Its basic purpose is to
+ * start of `bytes` (≥ 8 bytes) is 0x1A2B3C4D: "Its basic purpose is to
  * allow the receiver to ensure that it is properly synchronized with the
  * TCP data stream" (RFC 2637 §1.4).
  */
-function checkMagicCookie(bytes: Uint8Array): void {
+export function checkMagicCookie(bytes: Uint8Array): void {
   const cookie = u32(bytes, PPTP_HEADER_FIELD.MAGIC_COOKIE);
   if (cookie !== PPTP_MAGIC_COOKIE) {
     throw new WireError(
       WireErrorCode.BadMagic,
       `PPTP Magic Cookie 0x${cookie.toString(16).padStart(8, '0')} != 0x1a2b3c4d`,
       MAGIC_REFERENCE,
+    );
+  }
+}
+
+/** Throws `WireError` (LengthTooSmall) when a Length does not even cover the 12-byte header it is part of. */
+export function checkLengthCoversHeader(length: number): void {
+  if (length < PPTP_HEADER_LENGTH) {
+    throw new WireError(
+      WireErrorCode.LengthTooSmall,
+      `PPTP Length ${length} < ${PPTP_HEADER_LENGTH}-byte header`,
+      PPTP_LENGTH_REFERENCE,
     );
   }
 }
@@ -281,18 +293,12 @@ export class PptpHeaderView {
     }
     checkMagicCookie(bytes);
     const length = u16(bytes, PPTP_HEADER_FIELD.LENGTH);
-    if (length < PPTP_HEADER_LENGTH) {
-      throw new WireError(
-        WireErrorCode.LengthTooSmall,
-        `PPTP Length ${length} < ${PPTP_HEADER_LENGTH}-byte header`,
-        LENGTH_REFERENCE,
-      );
-    }
+    checkLengthCoversHeader(length);
     if (length > bytes.length) {
       throw new WireError(
         WireErrorCode.Truncated,
         `PPTP Length ${length} > ${bytes.length} bytes present`,
-        LENGTH_REFERENCE,
+        PPTP_LENGTH_REFERENCE,
       );
     }
     return new PptpHeaderView(bytes);
@@ -370,7 +376,7 @@ export function checkPptpDeclaredLength(length: number, type: PptpMessageType): 
     throw new WireError(
       length < need ? WireErrorCode.LengthTooSmall : WireErrorCode.LengthTooLarge,
       `${PPTP_MESSAGE_ABBREVIATION[type]}: Length ${length}, the message is ${need} bytes`,
-      LENGTH_REFERENCE,
+      PPTP_LENGTH_REFERENCE,
     );
   }
 }
@@ -383,7 +389,7 @@ export function checkPptpLength(bytes: Uint8Array, type: PptpMessageType): void 
     throw new WireError(
       WireErrorCode.Truncated,
       `${PPTP_MESSAGE_ABBREVIATION[type]}: Length ${length} > ${bytes.length} bytes present`,
-      LENGTH_REFERENCE,
+      PPTP_LENGTH_REFERENCE,
     );
   }
 }
