@@ -134,6 +134,17 @@ function isCompleteConfig(c: Partial<FsmConfig>): c is FsmConfig {
   return true;
 }
 
+/** One Restart timer id string per protocol name, made once: no string built per timer action or expiry. */
+const RESTART_TIMER_IDS = new Map<string, string>();
+function restartTimerId(name: string): string {
+  let id = RESTART_TIMER_IDS.get(name);
+  if (id === undefined) {
+    id = `${name}.restart`;
+    RESTART_TIMER_IDS.set(name, id);
+  }
+  return id;
+}
+
 /** Default MRU of the peer (RFC 1661 §6.1): Code-Reject data is truncated to fit it. */
 const DEFAULT_MRU = 1500;
 
@@ -245,7 +256,7 @@ export abstract class FsmActions<N = never> {
 
   /** Restart timer id used in `startTimer`/`stopTimer` actions. */
   get timerId(): string {
-    return `${this.policy.name}.restart`;
+    return restartTimerId(this.policy.name);
   }
 
   /** The effective configuration. */

@@ -235,11 +235,12 @@ export class PppUnit extends PppUnitNetwork {
 
   /** A timer the unit asked for fired. */
   timeout(id: string): readonly UnitAction[] {
-    if (id === this.lcp.timerId) this.runLcp(this.lcp.timeout());
+    // The keep-alive first: at rest it is nearly every expiry.
+    if (id === UNIT_TIMER.echo) this.onEchoTimer();
+    else if (id === this.lcp.timerId) this.runLcp(this.lcp.timeout());
     else if (this.ipcp && id === this.ipcp.timerId) this.runIpcp(this.ipcp.timeout());
     else if (this.ipv6cp && id === this.ipv6cp.timerId) this.runIpv6cp(this.ipv6cp.timeout());
     else if (this.ccp && id === this.ccp.timerId) this.runCcp(this.ccp.timeout());
-    else if (id === UNIT_TIMER.echo) this.onEchoTimer();
     else if (id === UNIT_TIMER.ccpReset) this.onCcpResetTimer();
     else if (id.startsWith('auth.')) {
       if (this.authenticator) this.runAuth(this.authenticator.timeout(id));
