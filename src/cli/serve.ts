@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Registry } from 'prom-client';
+import { busyPollSettings, setBusyPoll } from '../io/busy-poll.js';
 import { RealClock } from '../io/clock.js';
 import { fullCollection, IdleCollector } from '../io/idle-collect.js';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
@@ -221,6 +222,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
   const server = new PptpServer(config, env);
   try {
+    const busy = config['busy-poll'];
+    if (busy['spin-us'] > 0) {
+      setBusyPoll(busyPollSettings(busy['spin-us'], busy['max-us']));
+      log.log('info', 'busy-poll on', { spinMicros: busy['spin-us'], maxMicros: busy['max-us'] });
+    }
     await server.start();
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
