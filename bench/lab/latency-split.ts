@@ -27,6 +27,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Contender, TunnelPlan } from './contender.js';
 import { CONTENDERS, VARIANTS } from './contenders/index.js';
 import { Lab, type LabProcess } from './netns.js';
@@ -240,7 +241,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(`latency-split: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
