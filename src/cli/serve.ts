@@ -21,6 +21,7 @@ import { RadiusAccounting, wallClock } from '../server/radius-accounting.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/server-env.js';
 import { commandArgs } from './args.js';
+import { registerBusyPollMetrics } from './busy-poll-metrics.js';
 import { type ServeOperations, startServeOperations } from './serve-ops.js';
 
 export const SERVE_USAGE = `usage: pptp-ts serve --config FILE [options]
@@ -221,9 +222,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     }
   }
   const server = new PptpServer(config, env);
+  const busy = config['busy-poll'];
+  const busyPoll = busy['spin-us'] > 0;
   try {
-    const busy = config['busy-poll'];
-    if (busy['spin-us'] > 0) {
+    if (busyPoll) {
       setBusyPoll(busyPollSettings(busy['spin-us'], busy['max-us']));
       log.log('info', 'busy-poll on', { spinMicros: busy['spin-us'], maxMicros: busy['max-us'] });
     }
@@ -251,12 +253,15 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       log,
       logOptions,
       levelFixed: level !== undefined,
-      ...(accounting
+      ...(accounting || busyPoll
         ? {
-            extraMetrics: (r: Registry) => accounting.registerMetrics(r),
-            acctSessionIdOf: (id: number) => accounting.acctSessionIdOf(id),
+            extraMetrics: (r: Registry) => {
+              accounting?.registerMetrics(r);
+              if (busyPoll) registerBusyPollMetrics(r);
+            },
           }
         : {}),
+      ...(accounting ? { acctSessionIdOf: (id: number) => accounting.acctSessionIdOf(id) } : {}),
     });
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
