@@ -886,6 +886,7 @@ class Port : public Napi::ObjectWrap<Port> {
       int r = poll(b.fds.data(), b.fds.size(), 0);
       b.polls++;
       if (r > 0) {
+        bool delivered = false;
         for (size_t i = 0; i < b.fds.size(); i++) {
           if (b.fds[i].revents == 0) continue;
           Port* p = b.fdPorts[i];
@@ -894,12 +895,17 @@ class Port : public Napi::ObjectWrap<Port> {
           Napi::Object keep = p->Value();
           if (p->Receive() > 0) {
             b.batches++;
-            hit = true;
+            delivered = true;
           }
           (void)keep;
         }
         now = MonoNs();
-        deadline = std::min(now + b.spinNs, hard);
+        // Only a delivery restarts the window: a socket that stays readable
+        // with nothing for JS (a flood the Call ID filter drops) does not.
+        if (delivered) {
+          hit = true;
+          deadline = std::min(now + b.spinNs, hard);
+        }
       } else {
         if (r < 0 && errno != EINTR) break;
         sched_yield();
