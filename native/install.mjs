@@ -24,6 +24,8 @@ const REQUIRED = [
   'dupFd',
   'attachPptpGreFilter',
   'sdNotify',
+  'setBusyPoll',
+  'busyPollStats',
   'Port',
 ];
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labCharts } from '../charts.js';
 import type { Contender, TunnelPlan } from './contender.js';
-import { CONTENDERS } from './contenders/index.js';
+import { CONTENDERS, VARIANTS } from './contenders/index.js';
 import { which } from './contenders/util.js';
 import { machineInfo } from './machine.js';
 import { METRICS, type MeasureConfig, type Metric, measureTunnel, waitReachable } from './measure.js';
@@ -129,6 +129,7 @@ function settingsOf(o: LabOptions): LabSettings {
 function pickContenders(o: LabOptions): Contender[] {
   const all = [...(o.contenderList ?? CONTENDERS)];
   if (!o.contenders) return all;
+  if (!o.contenderList) all.push(...VARIANTS);
   const unknown = o.contenders.filter((id) => !all.some((c) => c.id === id));
   if (unknown.length > 0) {
     throw new LabSetupError(

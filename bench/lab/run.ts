@@ -21,7 +21,8 @@ export const USAGE = `usage: node --import tsx bench/lab/run.ts [options]
   --duration S          seconds per iperf3 run (default 5)
   --omit S              seconds of iperf3 warm-up left out (default 1)
   --only ID,ID          contenders to run: veth, vxlan, socat, openvpn, wireguard-go,
-                        pptp-ts, pptp-ts-mppe128 (default: all)
+                        pptp-ts, pptp-ts-mppe128 (default: all); variants only
+                        when named: pptp-ts[-mppe128]-bp100|-bp300|-bp1000 (busy-poll µs)
   --metrics M,M         ${METRICS.join(', ')} (default: all)
   --mtu N               inner MTU of every tunnel (default 1440)
   --udp-rate R          offered UDP rate, e.g. 0 (unlimited, default), 800M, 2G

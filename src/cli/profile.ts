@@ -36,6 +36,7 @@ const profileSchema = z.strictObject({
   mppe: str.optional(),
   'ignore-peer-window': z.boolean().optional(),
   ipv6: z.boolean().optional(),
+  'busy-poll': z.union([z.number().int().nonnegative(), str]).optional(),
   'default-route': z.boolean().optional(),
   route: z.array(str).optional(),
   'no-host-route': z.boolean().optional(),

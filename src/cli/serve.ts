@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Registry } from 'prom-client';
+import { busyPollSettings, setBusyPoll } from '../io/busy-poll.js';
 import { RealClock } from '../io/clock.js';
 import { fullCollection, IdleCollector } from '../io/idle-collect.js';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
@@ -20,6 +21,7 @@ import { RadiusAccounting, wallClock } from '../server/radius-accounting.js';
 import { PptpServer } from '../server/server.js';
 import { systemServerEnv } from '../server/server-env.js';
 import { commandArgs } from './args.js';
+import { registerBusyPollMetrics } from './busy-poll-metrics.js';
 import { type ServeOperations, startServeOperations } from './serve-ops.js';
 
 export const SERVE_USAGE = `usage: pptp-ts serve --config FILE [options]
@@ -217,7 +219,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     }
   }
   const server = new PptpServer(config, env);
+  const busy = config['busy-poll'];
+  const busyPoll = busy['spin-us'] > 0;
   try {
+    if (busyPoll) {
+      setBusyPoll(busyPollSettings(busy['spin-us'], busy['max-us']));
+      log.log('info', 'busy-poll on', { spinMicros: busy['spin-us'], maxMicros: busy['max-us'] });
+    }
     await server.start();
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
@@ -242,12 +250,15 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       log,
       logOptions,
       levelFixed: level !== undefined,
-      ...(accounting
+      ...(accounting || busyPoll
         ? {
-            extraMetrics: (r: Registry) => accounting.registerMetrics(r),
-            acctSessionIdOf: (id: number) => accounting.acctSessionIdOf(id),
+            extraMetrics: (r: Registry) => {
+              accounting?.registerMetrics(r);
+              if (busyPoll) registerBusyPollMetrics(r);
+            },
           }
         : {}),
+      ...(accounting ? { acctSessionIdOf: (id: number) => accounting.acctSessionIdOf(id) } : {}),
     });
   } catch (err) {
     process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);

@@ -87,6 +87,20 @@ export interface NativePort {
   setCallIdFilter(filter: Uint8Array | undefined): void;
 }
 
+/** Counters of the busy-poll (see {@link PptpIoAddon.setBusyPoll}), since the thread loaded the addon. */
+export interface NativeBusyPollStats {
+  /** Spins started (wake-ups that delivered packets while the busy-poll was on). */
+  spins: number;
+  /** Spins that found at least one more batch. */
+  hits: number;
+  /** Batches delivered from inside a spin (each one call into JS). */
+  batches: number;
+  /** poll(2) calls made while spinning. */
+  polls: number;
+  /** Time spent spinning, batches handled inside included. */
+  spinMicros: number;
+}
+
 /** The addon's exports. */
 export interface PptpIoAddon {
   /**
@@ -144,6 +158,16 @@ export interface PptpIoAddon {
    * sd_notify(3) does. Non-blocking: a full queue throws EAGAIN.
    */
   sdNotify(socketPath: string, message: string): void;
+  /**
+   * The busy-poll of this thread's Ports (io/busy-poll.ts): after a wake-up
+   * that delivered packets, keep polling every stream and datagram Port of
+   * the thread without sleeping until `spinMicros` pass with nothing new,
+   * at most `maxMicros` per wake-up. `0, 0` turns it off (the default).
+   * Integers, spin 0..10000, max spin..100000; a TypeError otherwise.
+   */
+  setBusyPoll(spinMicros: number, maxMicros: number): void;
+  /** This thread's busy-poll counters. */
+  busyPollStats(): NativeBusyPollStats;
   Port: new (
     fd: number,
     mode: boolean | PortMode,
@@ -185,6 +209,8 @@ export const REQUIRED_ADDON_FUNCTIONS = [
   'dupFd',
   'attachPptpGreFilter',
   'sdNotify',
+  'setBusyPoll',
+  'busyPollStats',
   'Port',
 ] as const;
 

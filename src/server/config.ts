@@ -17,6 +17,7 @@
  * ```
  */
 import { z } from 'zod';
+import { BUSY_POLL_MAX_SPIN_MICROS, BUSY_POLL_MAX_TOTAL_MICROS, busyPollSettings } from '../io/busy-poll.js';
 import { parseListenAddress } from '../io/metrics-http.js';
 import { DEFAULT_RECEIVE_WINDOW } from '../pptp/gre-sequencer.js';
 import { parseIpv4 } from '../wire/bytes.js';
@@ -268,6 +269,26 @@ const schema = z.strictObject({
       'reorder-timeout-ms': 300,
     }),
   limits: limitsSchema.prefault({}),
+  /**
+   * The data path's busy-poll (src/io/busy-poll.ts, docs/performance.md
+   * "Latency"): after traffic, keep polling the TUN and GRE socket without
+   * sleeping until `spin-us` pass with nothing new, at most `max-us` per
+   * wake-up (default 4 × `spin-us`). 0 (the default): off. Read at start.
+   */
+  'busy-poll': z
+    .strictObject({
+      'spin-us': z.number().int().min(0).max(BUSY_POLL_MAX_SPIN_MICROS).default(0),
+      'max-us': z.number().int().min(0).max(BUSY_POLL_MAX_TOTAL_MICROS).optional(),
+    })
+    .refine((b) => b['max-us'] === undefined || b['max-us'] >= b['spin-us'], {
+      message: 'max-us must be at least spin-us',
+      path: ['max-us'],
+    })
+    .transform((b) => ({
+      'spin-us': b['spin-us'],
+      'max-us': busyPollSettings(b['spin-us'], b['max-us']).maxMicros,
+    }))
+    .prefault({}),
   radius: radiusSchema.optional(),
   /** May clients reach each other's tunnel addresses? */
   'client-to-client': z.boolean().default(false),

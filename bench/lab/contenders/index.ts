@@ -18,3 +18,17 @@ export const CONTENDERS: readonly Contender[] = [
   pptpTs('off'),
   pptpTs('mppe-128-stateless'),
 ];
+
+/**
+ * Variants run only when named in `--only` (not part of a full run): pptp-ts
+ * with the data path's busy-poll at both ends, for latency A/B runs
+ * (docs/performance.md "Latency").
+ */
+export const VARIANTS: readonly Contender[] = [
+  pptpTs('off', 100),
+  pptpTs('off', 300),
+  pptpTs('off', 1000),
+  pptpTs('mppe-128-stateless', 100),
+  pptpTs('mppe-128-stateless', 300),
+  pptpTs('mppe-128-stateless', 1000),
+];

@@ -35,7 +35,13 @@ export const CLIENT_MPPE_FLAGS: Record<PptpMppe, readonly string[]> = {
 };
 
 /** The server's config file (src/server/config.ts schema) for one variant. */
-export function serverConfig(lab: Lab, plan: TunnelPlan, mppe: PptpMppe, secretsPath: string): object {
+export function serverConfig(
+  lab: Lab,
+  plan: TunnelPlan,
+  mppe: PptpMppe,
+  secretsPath: string,
+  busyPollMicros = 0,
+): object {
   return {
     listen: lab.serverUnderlay,
     name: 'pptp-ts',
@@ -48,6 +54,7 @@ export function serverConfig(lab: Lab, plan: TunnelPlan, mppe: PptpMppe, secrets
         ? { nomppe: true, 'require-mppe-128': false, mtu: plan.mtu, mru: plan.mtu }
         : { 'require-mppe-128': true, 'mppe-stateful': false, mtu: plan.mtu, mru: plan.mtu },
     log: { level: 'warn' },
+    ...(busyPollMicros > 0 ? { 'busy-poll': { 'spin-us': busyPollMicros } } : {}),
   };
 }
 
@@ -163,16 +170,24 @@ function hasIpv4(lab: Lab, ns: string, dev: string): Promise<boolean> {
   });
 }
 
-/** A pptp-ts contender: `mppe` picks the variant. */
-export function pptpTs(mppe: PptpMppe): Contender {
-  const variant = mppe === 'off' ? 'MPPE off' : 'MPPE-128 stateless';
+/**
+ * A pptp-ts contender: `mppe` picks the variant; `busyPollMicros` > 0 turns
+ * the data path's busy-poll on at both ends (`busy-poll.spin-us` in the
+ * server's config, `--busy-poll` for the client), with its own id
+ * (`pptp-ts-bpN`, `pptp-ts-mppe128-bpN`) so that it runs interleaved with
+ * the plain variant for an A/B in one sitting (contenders/index.ts VARIANTS).
+ */
+export function pptpTs(mppe: PptpMppe, busyPollMicros = 0): Contender {
+  const bp = busyPollMicros > 0 ? `-bp${busyPollMicros}` : '';
+  const variant = `${mppe === 'off' ? 'MPPE off' : 'MPPE-128 stateless'}${bp ? `, busy-poll ${busyPollMicros} µs` : ''}`;
+  const bpFlags = busyPollMicros > 0 ? ['--busy-poll', String(busyPollMicros)] : [];
   return {
-    id: mppe === 'off' ? 'pptp-ts' : 'pptp-ts-mppe128',
+    id: `${mppe === 'off' ? 'pptp-ts' : 'pptp-ts-mppe128'}${bp}`,
     label: `pptp-ts, ${variant}`,
     kind: 'subject',
     config:
       `pptp-ts serve --config (one user, MS-CHAPv2, ${mppe === 'off' ? 'nomppe' : 'require-mppe-128, stateless'}) ` +
-      `and pptp-ts connect SERVER --user --password-file --ifname --mtu ${CLIENT_MPPE_FLAGS[mppe].join(' ')}`,
+      `and pptp-ts connect SERVER --user --password-file --ifname --mtu ${[...CLIENT_MPPE_FLAGS[mppe], ...bpFlags].join(' ')}`,
     unavailable: () => pptpCliMissing(),
     verify(lab, tunnel) {
       return verifyMppeOnWire(lab, tunnel, mppe, (tunnel.notes ?? []).join('\n'));
@@ -190,8 +205,10 @@ export function pptpTs(mppe: PptpMppe): Contender {
       writeFileSync(secrets, secretsFile(USER, password, plan.clientAddress), { mode: 0o600 });
       const passwordFile = join(lab.tmpDir, 'password');
       writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-      const config = join(lab.tmpDir, `pptp-ts-${mppe}.json`);
-      writeFileSync(config, JSON.stringify(serverConfig(lab, plan, mppe, secrets), null, 2), { mode: 0o600 });
+      const config = join(lab.tmpDir, `pptp-ts-${mppe}${bp}.json`);
+      writeFileSync(config, JSON.stringify(serverConfig(lab, plan, mppe, secrets, busyPollMicros), null, 2), {
+        mode: 0o600,
+      });
 
       const procs: LabProcess[] = [];
       const down = async () => {
@@ -236,6 +253,7 @@ export function pptpTs(mppe: PptpMppe): Contender {
             String(plan.mtu),
             '--no-host-route',
             ...CLIENT_MPPE_FLAGS[mppe],
+            ...bpFlags,
           ],
           'pptp-ts connect',
         );

@@ -1,0 +1,36 @@
+/**
+ * The busy-poll's counters on the server's metrics endpoint
+ * (src/cli/busy-poll-metrics.ts): read at each scrape, in seconds where
+ * Prometheus wants seconds, valid exposition text (`promtool check metrics`).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { registerBusyPollMetrics } from '../../src/cli/busy-poll-metrics.js';
+import type { BusyPollStats } from '../../src/io/busy-poll.js';
+
+describe('busy-poll metrics', () => {
+  it('show the counters as they are at each scrape', async () => {
+    const stats: BusyPollStats = { spins: 7, hits: 5, batches: 9, polls: 1234, spinMicros: 2_500_000 };
+    const r = new Registry();
+    registerBusyPollMetrics(r, () => stats);
+    let text = await r.metrics();
+    assert.match(text, /^pptp_busy_poll_spins_total 7$/m);
+    assert.match(text, /^pptp_busy_poll_hits_total 5$/m);
+    assert.match(text, /^pptp_busy_poll_batches_total 9$/m);
+    assert.match(text, /^pptp_busy_poll_seconds_total 2\.5$/m);
+    stats.spins = 8;
+    stats.spinMicros = 3_000_000;
+    text = await r.metrics();
+    assert.match(text, /^pptp_busy_poll_spins_total 8$/m);
+    assert.match(text, /^pptp_busy_poll_seconds_total 3$/m);
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.notEqual(
+      promtool.error?.message.includes('ENOENT'),
+      true,
+      'promtool: apt-get install -y prometheus',
+    );
+    assert.equal(promtool.status, 0, `promtool: ${promtool.stdout}${promtool.stderr}`);
+  });
+});
