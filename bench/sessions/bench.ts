@@ -56,6 +56,7 @@ import {
   SESSIONS_SCHEMA,
   type SessionsResult,
   type SessionsSettings,
+  type StormFigures,
   setupFigures,
 } from './report.js';
 import {
@@ -64,7 +65,6 @@ import {
   fileLimitFor,
   generatorHeapMb,
   POOL_ROUTE,
-  type StormFigures,
   sessionsSpaceProblem,
   stormOutcome,
   stormTargetCheck,

@@ -5,7 +5,34 @@
  * target checks, and the markdown report.
  */
 import type { MachineInfo } from '../lab/result.js';
-import type { StormFigures } from './storm.js';
+
+/** The storm's failures, sorted by whether the server refused them for a configured limit. */
+export interface StormOutcome {
+  /** Set-ups the server refused (call or control connection refused) and counted as refused for a limit. */
+  readonly refusedForLimit: number;
+  /** Every other failure: refusals the server did not count, time-outs, TCP errors... */
+  readonly otherFailures: number;
+  /** The server's refusal counters (callsRefused + connectionsRefused): max-sessions, per-address and starting limits. */
+  readonly serverRefusals: number;
+}
+
+/** What the storm adds to a result. */
+export interface StormFigures {
+  /** Phase 1: the N sessions opened before the server was killed. */
+  readonly first: SetupFigures;
+  /** The server killed (SIGKILL), and the one started after it. */
+  readonly killedPid: number;
+  readonly restartedPid: number;
+  /** SIGKILL → the generator saw every session down, ms (or the wait's bound when some were still up). */
+  readonly downAfterMs: number;
+  /** Sessions the generator still saw up when the wait ended (0: all down). */
+  readonly stillUp: number;
+  /** Sessions the generator forgot before redialling. */
+  readonly forgotten: number;
+  /** Restart → listening, ms. */
+  readonly restartMs: number;
+  readonly outcome: StormOutcome;
+}
 
 export const SESSIONS_SCHEMA = 'pptp-ts/bench-sessions/1';
 

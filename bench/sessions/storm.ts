@@ -10,7 +10,7 @@
  * have the same room towards the one server. The bench sizes everything
  * else to let it get there.
  */
-import type { SetupFigures, TargetCheck } from './report.js';
+import type { SetupFigures, StormOutcome, TargetCheck } from './report.js';
 
 /** The most sessions one server can hold: non-zero 16-bit Call IDs. */
 export const CALL_ID_SPACE = 65_535;
@@ -87,16 +87,6 @@ export function fileLimitFor(sessions: number, callsPerConnection = 1): number {
   return Math.ceil(sessions / Math.max(1, callsPerConnection)) + 4096;
 }
 
-/** The storm's failures, sorted by whether the server refused them for a configured limit. */
-export interface StormOutcome {
-  /** Set-ups the server refused (call or control connection refused) and counted as refused for a limit. */
-  readonly refusedForLimit: number;
-  /** Every other failure: refusals the server did not count, time-outs, TCP errors... */
-  readonly otherFailures: number;
-  /** The server's refusal counters (callsRefused + connectionsRefused): max-sessions, per-address and starting limits. */
-  readonly serverRefusals: number;
-}
-
 /** Whether a generator failure text is the server refusing (OCRP / SCCRP result not "connected"/"success"). */
 export function isRefusal(failureKey: string): boolean {
   return /refused the (call|control connection)/.test(failureKey);
@@ -122,24 +112,6 @@ export function stormOutcome(
   const serverRefusals = (counters.callsRefused ?? 0) + (counters.connectionsRefused ?? 0);
   const refusedForLimit = Math.min(refusals, serverRefusals);
   return { refusedForLimit, otherFailures: total - refusedForLimit, serverRefusals };
-}
-
-/** What the storm adds to a result. */
-export interface StormFigures {
-  /** Phase 1: the N sessions opened before the server was killed. */
-  readonly first: SetupFigures;
-  /** The server killed (SIGKILL), and the one started after it. */
-  readonly killedPid: number;
-  readonly restartedPid: number;
-  /** SIGKILL → the generator saw every session down, ms (or the wait's bound when some were still up). */
-  readonly downAfterMs: number;
-  /** Sessions the generator still saw up when the wait ended (0: all down). */
-  readonly stillUp: number;
-  /** Sessions the generator forgot before redialling. */
-  readonly forgotten: number;
-  /** Restart → listening, ms. */
-  readonly restartMs: number;
-  readonly outcome: StormOutcome;
 }
 
 /** The storm target: 10,000 clients redialling at once, ≥ 2,000 set-ups/s, users in chap-secrets. */
