@@ -89,6 +89,11 @@ export function registerTrafficMetrics(registry: Registry, current: () => Traffi
     },
     ['direction'],
   );
+  c(
+    'pptp_mppe_reset_resends_total',
+    "Stateful MPPE: our last packet sent again, flushed, on the peer's Reset-Request.",
+    (t) => t.resetResends,
+  );
   c('pptp_gre_lost_total', 'GRE sequence numbers given up as lost.', (t) => t.greLost);
   c('pptp_gre_reordered_total', 'GRE packets held in the reorder buffer.', (t) => t.greReordered);
   c(

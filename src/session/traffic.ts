@@ -18,6 +18,7 @@ const FIELDS = {
   txDropped: (s: SessionStats) => s.ppp.txDropped,
   resetSent: (s: SessionStats) => s.ppp.resetRequestsSent,
   resetReceived: (s: SessionStats) => s.ppp.resetRequestsReceived,
+  resetResends: (s: SessionStats) => s.ppp.resetResends,
   greLost: (s: SessionStats) => s.gre.rxLost,
   greReordered: (s: SessionStats) => s.gre.rxReordered,
   greDuplicate: (s: SessionStats) => s.gre.rxDuplicate,
