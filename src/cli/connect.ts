@@ -431,7 +431,9 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
       log.log('info', 'busy-poll on', { ...cmd.busyPoll });
     }
     if (cmd.metrics) {
-      metrics = await (await import('./connect-metrics.js')).startClientMetrics(cmd.metrics, tracker, log);
+      metrics = await (await import('./connect-metrics.js')).startClientMetrics(cmd.metrics, tracker, log, {
+        busyPoll: cmd.busyPoll !== undefined,
+      });
     }
     if (cmd.control) {
       control = await listenControlSocket(

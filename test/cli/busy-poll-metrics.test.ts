@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { registerBusyPollMetrics } from '../../src/cli/busy-poll-metrics.js';
+import { clientRegistry } from '../../src/cli/connect-metrics.js';
+import { ClientTracker } from '../../src/client/operations.js';
 import type { BusyPollStats } from '../../src/io/busy-poll.js';
 
 describe('busy-poll metrics', () => {
@@ -32,5 +34,15 @@ describe('busy-poll metrics', () => {
       'promtool: apt-get install -y prometheus',
     );
     assert.equal(promtool.status, 0, `promtool: ${promtool.stdout}${promtool.stderr}`);
+  });
+
+  it("are on a client's registry with --busy-poll, and only then", async () => {
+    for (const busyPoll of [true, false]) {
+      const m = clientRegistry(new ClientTracker(), { busyPoll });
+      m.refresh();
+      const text = await m.registry.metrics();
+      assert.match(text, /^pptp_receive_bytes_total /m, 'the traffic metrics are there either way');
+      assert.equal(/^pptp_busy_poll_spins_total \d+$/m.test(text), busyPoll, `busyPoll ${busyPoll}`);
+    }
   });
 });
