@@ -26,6 +26,8 @@ import { ServerMetrics } from '../server/server-metrics.js';
 export interface ServeOperations {
   /** Re-reads what can be re-read; returns what it did (for the log and `pptp-ts reload`). */
   reload(): string[];
+  /** Where the Dynamic Authorization listener is bound (with `radius.das`). */
+  readonly dasAddress: { readonly address: string; readonly port: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,14 @@ const RESTART_ONLY = [
   'control-socket',
   'radius',
 ] as const;
+
+/** Both have a Dynamic Authorization section, and nothing of `radius` differs but its client list. */
+function onlyDasClientsDiffer(a: ServerConfig['radius'], b: ServerConfig['radius']): boolean {
+  if (!a?.das || !b?.das) return false;
+  const without = (r: NonNullable<ServerConfig['radius']>) =>
+    JSON.stringify({ ...r, das: { ...r.das, clients: [] } });
+  return without(a) === without(b);
+}
 
 export async function startServeOperations(o: {
   server: PptpServer;
@@ -89,14 +99,35 @@ export async function startServeOperations(o: {
         done.push(`log.level ${next.log.level}`);
       }
       done.push(...server.applyReload(next));
-      const needRestart = RESTART_ONLY.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]));
+      let needRestart: string[] = RESTART_ONLY.filter(
+        (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+      );
+      // Of `radius`, a reload takes the Dynamic Authorization clients alone (RFC 5176 §2.3: the
+      // server answers the clients it is configured with); anything else in it needs a restart.
+      let radiusTaken = false;
+      if (das && needRestart.includes('radius') && onlyDasClientsDiffer(current.radius, next.radius)) {
+        const clients = next.radius?.das?.clients ?? [];
+        try {
+          das.setClients(clients);
+          radiusTaken = true;
+          needRestart = needRestart.filter((k) => k !== 'radius');
+          done.push(`radius.das.clients (${clients.length})`);
+          log.log('info', 'dynamic authorization clients re-read', { clients: clients.length });
+        } catch (err) {
+          log.log('error', 'dynamic authorization clients not re-read (the old ones stay)', {
+            error: (err as Error).message,
+          });
+          done.push(`radius.das.clients: ${(err as Error).message}`);
+        }
+      }
       if (needRestart.length) {
         log.log('warn', 'changed keys that take effect only after a restart', {
           keys: needRestart.join(','),
         });
         done.push(`restart needed for: ${needRestart.join(', ')}`);
       }
-      current = { ...next, ...Object.fromEntries(RESTART_ONLY.map((k) => [k, current[k]])) } as ServerConfig;
+      const kept = RESTART_ONLY.filter((k) => !(k === 'radius' && radiusTaken));
+      current = { ...next, ...Object.fromEntries(kept.map((k) => [k, current[k]])) } as ServerConfig;
     }
     log.log('info', 'reloaded', { what: done.join('; ') });
     return done;
@@ -139,6 +170,9 @@ export async function startServeOperations(o: {
   }
   return {
     reload,
+    get dasAddress() {
+      return das?.address;
+    },
     close: async () => {
       das?.close();
       await control?.close();

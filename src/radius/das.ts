@@ -275,11 +275,7 @@ export class DasEngine {
   private tokensAt: number | undefined;
 
   constructor(private readonly config: DasConfig) {
-    for (const c of config.clients) {
-      if (parseIpv4(c.address) === undefined) throw new RangeError(`das: client address ${c.address}`);
-      if (!c.secret) throw new RangeError('das: empty secret');
-      this.secrets.set(c.address, c.secret);
-    }
+    this.setClients(config.clients);
     this.cacheMs = config.cacheMs ?? DAS_DEFAULTS.cacheMs;
     this.maxCache = config.maxCacheEntries ?? DAS_DEFAULTS.maxCacheEntries;
     this.rate = config.ratePerSecond ?? DAS_DEFAULTS.ratePerSecond;
@@ -287,6 +283,20 @@ export class DasEngine {
     this.window = config.timestampWindowS ?? DAS_DEFAULTS.timestampWindowS;
     this.nasIps = new Set(config.nasIpAddresses);
     this.tokens = this.burst;
+  }
+
+  /**
+   * Replaces the clients allowed to send requests (a reload). All are
+   * checked before any is taken: a bad list throws and the old one stays.
+   * A client no longer listed is unknown from its next datagram on.
+   */
+  setClients(clients: readonly DasClientConfig[]): void {
+    for (const c of clients) {
+      if (parseIpv4(c.address) === undefined) throw new RangeError(`das: client address ${c.address}`);
+      if (!c.secret) throw new RangeError('das: empty secret');
+    }
+    this.secrets.clear();
+    for (const c of clients) this.secrets.set(c.address, c.secret);
   }
 
   /** Replies held for duplicate detection (bounded by `maxCacheEntries`). */

@@ -21,7 +21,13 @@ import { Counter, type Registry } from 'prom-client';
 import type { Clock, Timer } from '../io/clock.js';
 import { DasUdpListener } from '../io/das-udp.js';
 import type { Logger } from '../log/logger.js';
-import { type DasChange, DasEngine, type DasOutcome, type DasSession } from '../radius/das.js';
+import {
+  type DasChange,
+  type DasClientConfig,
+  DasEngine,
+  type DasOutcome,
+  type DasSession,
+} from '../radius/das.js';
 import { nasOf, parseRadiusAddress, type ServerConfig } from './config.js';
 import { cleanReason } from './management.js';
 import type { ServerSessionDetail, SessionEndCause } from './observer.js';
@@ -100,6 +106,11 @@ export class DasService {
       o.epochSeconds ?? (() => Date.now() / 1000),
       o.acctSessionIdOf,
     );
+  }
+
+  /** A reload's new client list (throws, keeping the old list, when one is unusable). */
+  setClients(clients: readonly DasClientConfig[]): void {
+    this.engine.setClients(clients);
   }
 
   /** Where the listener is bound. */

@@ -392,3 +392,33 @@ describe('DAS engine: duplicates and bounds', () => {
     assert.deepEqual(later, ['nak', 'nak', 'dropped']);
   });
 });
+
+describe('DAS engine: a reload of the client list', () => {
+  const NEW = { address: '10.1.1.2', port: 40001 };
+
+  it('answers a client added by the reload, and no longer the one it removed', () => {
+    const e = engine();
+    e.setClients([{ address: NEW.address, secret: 'new-secret' }]);
+    const o = send(e, request(DISCONNECT, 1, [text(1, 'bob')], { secret: 'new-secret' }), { from: NEW });
+    assert.deepEqual(ids(o), [2]);
+    const old = send(e, request(DISCONNECT, 2, [text(1, 'bob')]));
+    assert.equal(old.result, 'dropped');
+    assert.ok(old.result === 'dropped' && old.reason === 'unknown-client');
+  });
+
+  it('keeps the old list when the new one has an unusable entry', () => {
+    const e = engine();
+    assert.throws(
+      () =>
+        e.setClients([
+          { address: NEW.address, secret: 'new-secret' },
+          { address: 'not-an-address', secret: 'x' },
+        ]),
+      /client address not-an-address/,
+    );
+    assert.throws(() => e.setClients([{ address: NEW.address, secret: '' }]), /empty secret/);
+    assert.deepEqual(ids(send(e, request(DISCONNECT, 3, [text(1, 'bob')]))), [2]);
+    const added = send(e, request(DISCONNECT, 4, [text(1, 'bob')], { secret: 'new-secret' }), { from: NEW });
+    assert.ok(added.result === 'dropped' && added.reason === 'unknown-client');
+  });
+});
