@@ -20,6 +20,7 @@ import {
   pptpMessageName,
 } from '../wire/pptp/index.js';
 import { PptpCall, type PptpCallContext } from './call.js';
+import { CallIdMap } from './call-id-map.js';
 import { PptpProtocolError } from './control-error.js';
 import type {
   PptpActionSink,
@@ -89,7 +90,7 @@ const INCOMING_REQUEST: CallRequestKind<PptpIncomingCallRequest> = {
 
 /** The live calls of one control connection, by our Call ID. */
 export class PptpCallTable {
-  private readonly calls = new Map<number, PptpCall>();
+  private readonly calls = new CallIdMap<PptpCall>();
   private readonly quarantine: number[] = [];
   private serialNext: number;
 

@@ -8,10 +8,12 @@
  * ({@link Connection}) and one {@link ConnectionHooks} (engine configuration
  * and event handlers, methods on the prototype), not a dozen closures.
  */
+
 import type { Clock } from '../io/clock.js';
 import { plainIpv4, type TcpSocket } from '../io/tcp.js';
 import type { Logger } from '../log/logger.js';
 import type { RandomBytes } from '../ppp/auth/index.js';
+import { CallIdMap } from '../pptp/call-id-map.js';
 import type {
   PptpAdmission,
   PptpCallEndReason,
@@ -196,7 +198,7 @@ export class ControlConnections {
       local,
       acceptedAt: this.clock.now(),
       driver: undefined as unknown as ControlDriver,
-      calls: new Map(),
+      calls: new CallIdMap(),
       handshakeTimer: undefined,
       closed: false,
       log,

@@ -3,6 +3,7 @@
  * ({@link ServerEnv}), what it counts and reports, and the two records it
  * keeps per control connection and per call (docs/client-server.md).
  */
+
 import type { Clock, Timer } from '../io/clock.js';
 import type { HookContext, HookResult } from '../io/hooks.js';
 import type { Undo } from '../io/ip.js';
@@ -11,6 +12,7 @@ import type { GreSocket, TunDevice } from '../io/types.js';
 import type { Logger } from '../log/logger.js';
 import type { RandomBytes } from '../ppp/auth/index.js';
 import type { Ipv6cpNegotiated } from '../ppp/ipv6cp.js';
+import type { CallIdMap } from '../pptp/call-id-map.js';
 import type { ControlDriver } from '../session/control-driver.js';
 import type { PppSession, SessionInfo, SessionStats } from '../session/session.js';
 import type { RateLimitedLogger } from './admission.js';
@@ -161,7 +163,7 @@ export interface Connection {
   /** Clock time of the TCP accept (handshake duration). */
   readonly acceptedAt: number;
   driver: ControlDriver;
-  readonly calls: Map<number, ServerCall>;
+  readonly calls: CallIdMap<ServerCall>;
   handshakeTimer: Timer | undefined;
   closed: boolean;
   /** The connection's rate-limited logger (flushed when it closes). */
