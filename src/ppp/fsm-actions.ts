@@ -164,8 +164,12 @@ export abstract class FsmActions<N = never> {
   /** Identifier and data of our last Terminate-Request. */
   protected terminateId = 0;
   protected terminateData: Uint8Array = NO_BYTES;
-  /** The peer's Configure-Request we acknowledged last (for the duplicate check in Opened). */
-  protected lastAcked: { identifier: number; data: string } | undefined;
+  /**
+   * Identifier (-1: none) and options of the peer's Configure-Request we acknowledged last (for
+   * the duplicate check in Opened); two fields, not an object, as every session keeps them.
+   */
+  protected lastAckedId = -1;
+  protected lastAckedData = '';
   /** A reply to the current request was accepted (pppd seen_ack). */
   protected replySeen = false;
   /** Configure-Naks we sent without sending a Configure-Ack (Max-Failure). */
@@ -286,7 +290,10 @@ export abstract class FsmActions<N = never> {
       done.push(a);
     }
     this.setState(cell.next, `${event}${done.length ? ` / ${done.join(',')}` : ''}`);
-    if (from === 'Opened' && cell.next !== 'Opened') this.lastAcked = undefined;
+    if (from === 'Opened' && cell.next !== 'Opened') {
+      this.lastAckedId = -1;
+      this.lastAckedData = '';
+    }
     if (this.timerRunning && !TIMER_STATES.has(cell.next)) {
       // RFC 1661 §4.1: "The Restart timer is stopped when transitioning from any state where the timer is
       // running to a state where the timer is not running."
@@ -339,7 +346,8 @@ export abstract class FsmActions<N = never> {
       case 'sca':
         this.naksSent = 0;
         this.refusalsSent = 0;
-        this.lastAcked = { identifier: ec.packet!.identifier, data: toLatin1(ec.packet!.data) };
+        this.lastAckedId = ec.packet!.identifier;
+        this.lastAckedData = toLatin1(ec.packet!.data);
         // RFC 1661 §5.2: "The acknowledged Configuration Options MUST NOT be reordered or modified in any way."
         this.emit({ code: CpCode.ConfigureAck, identifier: ec.packet!.identifier, data: ec.packet!.data });
         return;

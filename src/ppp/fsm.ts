@@ -253,12 +253,7 @@ export class Fsm<N = never> extends FsmActions<N> {
     const options = this.optionsOrDiscard(pkt);
     if (!options) return;
     const s = this.state;
-    if (
-      s === 'Opened' &&
-      this.lastAcked &&
-      pkt.identifier === this.lastAcked.identifier &&
-      latin1Equals(pkt.data, this.lastAcked.data)
-    ) {
+    if (s === 'Opened' && pkt.identifier === this.lastAckedId && latin1Equals(pkt.data, this.lastAckedData)) {
       // Deliberate deviation from the table (RCR in Opened: tld,scr,sca/8): a request with the Identifier
       // and options we already acknowledged can only be a retransmission or a network duplicate, because
       // RFC 1661 §5.1 says "The Identifier field MUST be changed ... whenever a valid reply has been
