@@ -81,21 +81,39 @@ async function addBatchedClientRoute(
   mtu: number,
 ): Promise<Undo> {
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`MTU out of range: ${mtu}`);
-  const dest = `${client}/32`;
-  await batch.run(['route', 'add', dest, 'dev', ifname, 'src', local, 'mtu', String(mtu)]);
-  let done = false;
-  return {
-    description: `route ${dest} dev ${ifname} src ${local} mtu ${mtu}`,
-    async undo() {
-      if (done) return;
-      try {
-        await batch.run(['route', 'del', dest, 'dev', ifname]);
-      } catch (err) {
-        if (!(err instanceof IpError && ROUTE_GONE.some((re) => re.test(err.stderr)))) throw err;
-      }
-      done = true;
-    },
-  };
+  await batch.run(['route', 'add', `${client}/32`, 'dev', ifname, 'src', local, 'mtu', String(mtu)]);
+  return new BatchedRoute(batch, ifname, client, local, mtu);
+}
+
+/**
+ * The undo of {@link addBatchedClientRoute}. A class, its description made
+ * when asked: every session keeps one for its whole life, and a closure, its
+ * context and a description string each would be most of a kilobyte.
+ */
+class BatchedRoute implements Undo {
+  private done = false;
+
+  constructor(
+    private readonly batch: IpBatch,
+    private readonly ifname: string,
+    private readonly client: string,
+    private readonly local: string,
+    private readonly mtu: number,
+  ) {}
+
+  get description(): string {
+    return `route ${this.client}/32 dev ${this.ifname} src ${this.local} mtu ${this.mtu}`;
+  }
+
+  async undo(): Promise<void> {
+    if (this.done) return;
+    try {
+      await this.batch.run(['route', 'del', `${this.client}/32`, 'dev', this.ifname]);
+    } catch (err) {
+      if (!(err instanceof IpError && ROUTE_GONE.some((re) => re.test(err.stderr)))) throw err;
+    }
+    this.done = true;
+  }
 }
 
 /** The host's own stack, through `ip` (optionally inside a network namespace). */
