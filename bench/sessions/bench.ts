@@ -413,6 +413,8 @@ export async function runSessionsBench(
       }),
     );
     const probePath = join(lab.tmpDir, 'probe.json');
+    // The server writes its snapshots there; a missing folder would make the probe fail.
+    if (o.heapSnapshotDir) mkdirSync(o.heapSnapshotDir, { recursive: true });
     const startServer = async (): Promise<{ srv: LabProcess; status: ServerStatus }> => {
       server = lab.spawn(
         lab.serverNs,
