@@ -156,8 +156,11 @@ export class GreSequencer {
   private readonly ackEvery: number;
 
   readonly ato: AdaptiveTimeout;
+  /** The config's one setting read after construction (the config object is not kept: one per session). */
+  private readonly ackTimeoutMs: number;
 
-  constructor(private readonly config: GreSequencerConfig) {
+  constructor(config: GreSequencerConfig) {
+    this.ackTimeoutMs = config.ackTimeoutMs;
     this.seqSent = config.initialSequenceNumber >>> 0;
     this.ackRecv = this.seqSent;
     this.writtenOff = this.seqSent;
@@ -244,7 +247,7 @@ export class GreSequencer {
     }
     if (!this.ackPending) return false;
     if (++this.unacked >= this.ackEvery) return true;
-    if (this.ackDeadline < 0) this.ackDeadline = now + this.config.ackTimeoutMs;
+    if (this.ackDeadline < 0) this.ackDeadline = now + this.ackTimeoutMs;
     return false;
   }
 

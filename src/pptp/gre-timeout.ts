@@ -41,11 +41,16 @@ export class AdaptiveTimeout {
   private rttMs: number;
   private devMs = 0;
   private atoMs: number;
+  // The bounds as fields, not the config object: one estimator per session.
+  private readonly minMs: number;
+  private readonly maxMs: number;
 
-  constructor(private readonly config: AdaptiveTimeoutConfig) {
+  constructor(config: AdaptiveTimeoutConfig) {
     if (!(config.minTimeoutMs > 0) || !(config.maxTimeoutMs >= config.minTimeoutMs)) {
       throw new RangeError('AdaptiveTimeout: need 0 < minTimeoutMs <= maxTimeoutMs');
     }
+    this.minMs = config.minTimeoutMs;
+    this.maxMs = config.maxTimeoutMs;
     this.rttMs = Math.max(0, config.initialRttMs);
     this.atoMs = this.bound(this.rttMs);
   }
@@ -75,13 +80,13 @@ export class AdaptiveTimeout {
   backOff(): void {
     // Keep RTT itself bounded so repeated back-offs cannot overflow to Infinity.
     this.rttMs = Math.min(
-      ATO_DELTA * Math.max(this.rttMs, this.config.minTimeoutMs),
-      this.config.maxTimeoutMs,
+      ATO_DELTA * Math.max(this.rttMs, this.minMs),
+      this.maxMs,
     );
     this.atoMs = this.bound(this.rttMs + ATO_CHI * this.devMs);
   }
 
   private bound(x: number): number {
-    return Math.max(this.config.minTimeoutMs, Math.min(x, this.config.maxTimeoutMs));
+    return Math.max(this.minMs, Math.min(x, this.maxMs));
   }
 }
