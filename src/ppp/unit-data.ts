@@ -80,7 +80,8 @@ interface QueuedPacket {
 /** Everything about one network protocol's transmit side. */
 interface NetProto {
   mode: NpMode;
-  queue: QueuedPacket[];
+  /** Made by the first packet queued: most sessions never queue one. */
+  queue: QueuedPacket[] | undefined;
 }
 
 /** The data path of one PPP link; the control plane lives in the subclass {@link PppUnit}. */
@@ -106,8 +107,8 @@ export abstract class PppUnitDataPath {
   protected readonly log: Logger;
   protected encryptor: MppeEncryptor | undefined;
   protected decryptor: MppeDecryptor | undefined;
-  protected readonly v4: NetProto = { mode: 'QUEUE', queue: [] };
-  protected readonly v6: NetProto = { mode: 'QUEUE', queue: [] };
+  protected readonly v4: NetProto = { mode: 'QUEUE', queue: undefined };
+  protected readonly v6: NetProto = { mode: 'QUEUE', queue: undefined };
   /**
    * Stateful MPPE transmit only: the last network-layer packet we sent, in
    * clear, so a Reset-Request can be answered at once (see
@@ -215,6 +216,7 @@ export abstract class PppUnitDataPath {
       case 'PASS':
         return this.transmit(protocol, buf, offset, end) ? 'sent' : 'dropped';
       case 'QUEUE':
+        np.queue ??= [];
         if (np.queue.length >= this.settings.queueLimit) {
           this.counters.txDropped++;
           return 'dropped';
@@ -324,7 +326,8 @@ export abstract class PppUnitDataPath {
     np.mode = mode;
     if (mode === 'QUEUE') return;
     const queued = np.queue;
-    np.queue = [];
+    np.queue = undefined;
+    if (!queued) return;
     if (mode === 'PASS') {
       for (const q of queued) this.transmit(protocol, q.buf, q.offset, q.end);
     } else {

@@ -87,13 +87,13 @@ export const targets: FuzzTarget[] = [
     check: () => {
       if (!live) return;
       const u = live.units.b as unknown as {
-        v4: { queue: unknown[] };
-        v6: { queue: unknown[] };
+        v4: { queue: unknown[] | undefined };
+        v6: { queue: unknown[] | undefined };
         authResults: unknown[];
       };
       // The unit's npmode queues hold at most queueLimit (32) packets each; one authentication per direction.
       for (const q of [u.v4.queue, u.v6.queue])
-        if (q.length > 32) throw new Error(`npmode queue of ${q.length}`);
+        if (q && q.length > 32) throw new Error(`npmode queue of ${q.length}`);
       if (u.authResults.length > 2) throw new Error(`${u.authResults.length} authentication results`);
     },
   },
