@@ -22,6 +22,7 @@ import { type IpcpNote, IpcpPolicy } from './ipcp.js';
 import { type Ipv6cpNote, Ipv6cpPolicy } from './ipv6cp.js';
 import { DEFAULT_MRU } from './lcp.js';
 import { PppUnitDataPath } from './unit-data.js';
+import { sharedList } from './unit-settings.js';
 import { type NpMode, type PppFailure, UNIT_TIMER, type UnitAction } from './unit-types.js';
 
 /** The automata a unit runs. */
@@ -76,7 +77,7 @@ export abstract class PppUnitNetwork extends PppUnitDataPath {
     const mppeKeyBits = allowedBits ? s.mppeKeyBits.filter((k) => allowedBits.includes(k)) : s.mppeKeyBits;
     const mppeRequired = s.mppeRequired || (policy?.mppeRequired ?? false);
     // The link's settings from now on (the data path reads `mppeRequired`: nothing unencrypted passes).
-    s.mppeKeyBits = mppeKeyBits;
+    s.mppeKeyBits = sharedList('mppe', mppeKeyBits);
     s.mppeRequired = mppeRequired;
     if (mppeKeyBits.length === 0 && mppeRequired) {
       this.fail({

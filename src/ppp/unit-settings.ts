@@ -15,10 +15,10 @@ import type { PppUnitOptions } from './unit-types.js';
 /** Resolved settings. `mppeKeyBits` and `mppeRequired` may narrow once the peer has authenticated. */
 export interface UnitSettings {
   fsm: FsmConfig;
-  authenticate: AuthMethod[];
-  allowAuth: AuthMethod[];
+  authenticate: readonly AuthMethod[];
+  allowAuth: readonly AuthMethod[];
   credentials: PeerCredentials | undefined;
-  mppeKeyBits: MppeKeyBits[];
+  mppeKeyBits: readonly MppeKeyBits[];
   mppeRequired: boolean;
   mppeStateful: boolean;
   ipv4: boolean;
@@ -26,16 +26,45 @@ export interface UnitSettings {
   queueLimit: number;
 }
 
+/**
+ * Values that many units share, each made once: a server resolves the same
+ * settings for every session, and a copy of each list and of the automaton
+ * timers per session would be some 0.2 KiB each. Frozen, so that no unit
+ * can change another's. Bounded: the inputs are a handful of flags and
+ * numbers from the configuration, and the table is emptied when full.
+ */
+const shared = new Map<string, unknown>();
+const SHARED_MAX = 256;
+
+/** The one frozen copy of `make()`'s value for `key`. */
+function sharedValue<T>(key: string, make: () => T): T {
+  let v = shared.get(key) as T | undefined;
+  if (v === undefined) {
+    if (shared.size >= SHARED_MAX) shared.clear();
+    v = Object.freeze(make());
+    shared.set(key, v);
+  }
+  return v;
+}
+
+/** The shared frozen list equal to `list` (MPPE key lengths or authentication methods). */
+export function sharedList<T extends string | number>(kind: string, list: readonly T[]): readonly T[] {
+  return sharedValue(`${kind}:${list.join(',')}`, () => [...list]);
+}
+
 /** Reads the options once; throws a TypeError for a contradiction (require-* without a lookup). */
 export function resolveUnitSettings(o: PppUnitOptions): UnitSettings {
-  const fsm: FsmConfig = {
-    ...DEFAULT_FSM_CONFIG,
-    ...(o.lcpRestart !== undefined ? { restartMs: o.lcpRestart * 1000 } : {}),
-    ...(o.lcpMaxConfigure !== undefined ? { maxConfigure: o.lcpMaxConfigure } : {}),
-    ...(o.lcpMaxTerminate !== undefined ? { maxTerminate: o.lcpMaxTerminate } : {}),
-    ...(o.lcpMaxFailure !== undefined ? { maxFailure: o.lcpMaxFailure } : {}),
-    ...(o.passive !== undefined ? { passive: o.passive } : {}),
-  };
+  const fsm: FsmConfig = sharedValue(
+    `fsm:${o.lcpRestart},${o.lcpMaxConfigure},${o.lcpMaxTerminate},${o.lcpMaxFailure},${o.passive}`,
+    () => ({
+      ...DEFAULT_FSM_CONFIG,
+      ...(o.lcpRestart !== undefined ? { restartMs: o.lcpRestart * 1000 } : {}),
+      ...(o.lcpMaxConfigure !== undefined ? { maxConfigure: o.lcpMaxConfigure } : {}),
+      ...(o.lcpMaxTerminate !== undefined ? { maxTerminate: o.lcpMaxTerminate } : {}),
+      ...(o.lcpMaxFailure !== undefined ? { maxFailure: o.lcpMaxFailure } : {}),
+      ...(o.passive !== undefined ? { passive: o.passive } : {}),
+    }),
+  );
   const anyRequire = o.requirePap || o.requireChap || o.requireMschap || o.requireMschapV2;
   const lists = authListsFrom({
     requirePap: o.requirePap,
@@ -85,10 +114,10 @@ export function resolveUnitSettings(o: PppUnitOptions): UnitSettings {
   }
   return {
     fsm,
-    authenticate: lists.authenticate,
-    allowAuth,
+    authenticate: sharedList('auth', lists.authenticate),
+    allowAuth: sharedList('auth', allowAuth),
     credentials,
-    mppeKeyBits,
+    mppeKeyBits: sharedList('mppe', mppeKeyBits),
     mppeRequired,
     mppeStateful: o.mppeStateful ?? false,
     ipv4: !o.noip,
