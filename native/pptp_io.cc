@@ -8,7 +8,8 @@
 //                                   -> { fd, ifindex, hwType }  AF_PACKET capture of one interface
 //   setTunOffload(fd, offloads)     TUNSETVNETLE + TUNSETVNETHDRSZ + TUNSETOFFLOAD
 //   dupFd(fd) -> fd                 F_DUPFD_CLOEXEC (one fd driven from two threads)
-//   attachPptpGreFilter(fd)         SO_ATTACH_FILTER: only enhanced GRE (RFC 2637 §4.1) passes
+//   attachPptpGreFilter(fd, callId?) SO_ATTACH_FILTER: only enhanced GRE (RFC 2637 §4.1) passes,
+//                                   and with callId only GRE for that Call ID
 //   sdNotify(socketPath, message)   one AF_UNIX datagram to $NOTIFY_SOCKET (systemd)
 // (netns: create the fd inside another network namespace, from a helper
 // thread, so the JS thread never leaves its own.)
@@ -426,36 +427,64 @@ Napi::Value DupFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
-// attachPptpGreFilter(fd: number): attaches a classic BPF program to a raw
-// IPv4 GRE socket so the kernel queues only enhanced GRE as RFC 2637 §4.1
-// defines it: C, R, s and Recur clear, K set (first octet & 0xEF == 0x20),
-// no other flags and version 1 (second octet & 0x7F == 0x01), Protocol Type
-// 0x880B. Everything else (other GRE users, garbage, truncated packets: a
-// load past the end returns 0) is dropped in the kernel and never costs a
-// wake-up. The program is fixed, so it holds for any number of calls; the
-// Call ID check is the Port's bitmap (setCallIdFilter). Offsets are from the
-// IPv4 header, which is where a raw socket's filter starts.
+// attachPptpGreFilter(fd: number, callId?: number): attaches a classic BPF
+// program to a raw IPv4 GRE socket so the kernel queues only enhanced GRE as
+// RFC 2637 §4.1 defines it: C, R, s and Recur clear, K set (first octet &
+// 0xEF == 0x20), no other flags and version 1 (second octet & 0x7F == 0x01),
+// Protocol Type 0x880B. Everything else (other GRE users, garbage, truncated
+// packets: a load past the end returns 0) is dropped in the kernel and never
+// costs a wake-up. Offsets are from the IPv4 header, which is where a raw
+// socket's filter starts.
+//
+// With `callId` (0..65535), the program also requires the GRE header's Call
+// ID field to equal it. RFC 2637 §4.1: the Key field's low 16 bits carry the
+// "Peer's Call ID for the session to which this packet belongs", i.e. the
+// Call ID the receiver chose, so a socket that serves one call (a client's)
+// can name its own Call ID here: GRE for other calls to the same address
+// (another client process on this host, whose raw socket Linux hands a copy
+// of every packet, raw_v4_input) is then dropped in the kernel rather than
+// waking this process. Without it, the Call ID check is the Port's bitmap
+// (setCallIdFilter). A new program replaces the one attached before
+// (SO_ATTACH_FILTER swaps it atomically), so calling again narrows or widens
+// the filter at any time.
 Napi::Value AttachPptpGreFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    ThrowType(env, "attachPptpGreFilter(fd: number)");
+  const bool hasCallId = info.Length() >= 2 && !info[1].IsUndefined();
+  if (info.Length() < 1 || !info[0].IsNumber() || (hasCallId && !info[1].IsNumber())) {
+    ThrowType(env, "attachPptpGreFilter(fd: number, callId?: number)");
     return env.Undefined();
   }
-  static struct sock_filter code[] = {
-      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),          // X = IPv4 header length
-      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),           // A = GRE octet 0
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xef),       //   ignore S
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20, 0, 6), //   K only
-      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1),           // A = GRE octet 1
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x7f),       //   ignore A
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x01, 0, 3), //   flags 0, version 1
-      BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),           // A = Protocol Type
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x880b, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),           // accept, whole packet
-      BPF_STMT(BPF_RET | BPF_K, 0),                    // drop
-  };
+  uint32_t callId = 0;
+  if (hasCallId) {
+    double v = info[1].As<Napi::Number>().DoubleValue();
+    if (!(v >= 0 && v <= 0xffff) || v != static_cast<double>(static_cast<uint32_t>(v))) {
+      ThrowType(env, "attachPptpGreFilter: callId must be an integer 0..65535");
+      return env.Undefined();
+    }
+    callId = static_cast<uint32_t>(v);
+  }
+  // The Call ID test is two instructions in front of "accept"; every jump to
+  // "drop" skips them too, hence `extra` in the false branches.
+  const uint8_t extra = hasCallId ? 2 : 0;
+  struct sock_filter code[13];
+  size_t n = 0;
+  code[n++] = BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0);                   // X = IPv4 header length
+  code[n++] = BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0);                    // A = GRE octet 0
+  code[n++] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xef);                //   ignore S
+  code[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20, 0, 6 + extra);  //   K only
+  code[n++] = BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1);                    // A = GRE octet 1
+  code[n++] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x7f);                //   ignore A
+  code[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x01, 0, 3 + extra);  //   flags 0, version 1
+  code[n++] = BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2);                    // A = Protocol Type
+  code[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x880b, 0, 1 + extra);
+  if (hasCallId) {
+    code[n++] = BPF_STMT(BPF_LD | BPF_H | BPF_IND, 6);                  // A = Call ID (Key, low half)
+    code[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, callId, 0, 1);
+  }
+  code[n++] = BPF_STMT(BPF_RET | BPF_K, 0xffffffff);                    // accept, whole packet
+  code[n++] = BPF_STMT(BPF_RET | BPF_K, 0);                             // drop
   struct sock_fprog prog;
-  prog.len = sizeof code / sizeof code[0];
+  prog.len = static_cast<unsigned short>(n);
   prog.filter = code;
   if (setsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
     ThrowErrno(env, "setsockopt SO_ATTACH_FILTER", errno);

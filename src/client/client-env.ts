@@ -46,17 +46,18 @@ export function systemClientEnv(o: SystemClientEnvOptions): ClientEnv {
         log.log('warn', 'TUN offloads unavailable, using a plain TUN', { error: err.message }),
       ),
     openGre: (localAddress) => {
-      const endpoint = new GreEndpoint(
-        RawGreSocket.open({
-          bindAddress: localAddress,
-          rcvbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
-          sndbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
-          pptpFilter: true,
-        }),
-        clock,
-        log.child('gre'),
-      );
-      return { endpoint, release: () => endpoint.close() };
+      const socket = RawGreSocket.open({
+        bindAddress: localAddress,
+        rcvbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
+        sndbufBytes: CLIENT_GRE_SOCKET_BUFFER_BYTES,
+        pptpFilter: true,
+      });
+      const endpoint = new GreEndpoint(socket, clock, log.child('gre'));
+      return {
+        endpoint,
+        release: () => endpoint.close(),
+        restrictToCallId: (callId) => socket.restrictToCallId(callId),
+      };
     },
     resolve: async (name) => (await lookup(name, { family: 4 })).address,
     runHook: (script, name, ctx) => runHook(script, name, ctx, log),

@@ -205,6 +205,23 @@ export class PptpClient {
     this.startControl(socket, local, server, pathMtu);
   }
 
+  /**
+   * Once our Call ID is chosen (the Outgoing-Call-Request carries it), an
+   * owned GRE socket takes only GRE for it: other clients' GRE to the same
+   * local address is dropped in the kernel (RawGreSocket.restrictToCallId).
+   * Failing that, the socket's Call ID bitmap still drops it, later.
+   */
+  private restrictGre(callId: number): void {
+    try {
+      this.gre?.restrictToCallId?.(callId);
+    } catch (err) {
+      this.log.log('warn', 'cannot restrict the GRE socket to our Call ID', {
+        callId,
+        error: (err as Error).message,
+      });
+    }
+  }
+
   /** The control connection over `socket`, and our call once it is established. */
   private startControl(socket: TcpSocket, local: string, server: string, pathMtu: number): void {
     const o = this.opts;
@@ -234,7 +251,9 @@ export class PptpClient {
             this.callId = control.placeCall();
           } catch (err) {
             this.finish(ExitCode.NegotiationFailed, `cannot place the call: ${(err as Error).message}`);
+            return;
           }
+          this.restrictGre(this.callId);
         },
         callUp: (call) => {
           this.callId ??= call.callId;

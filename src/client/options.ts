@@ -80,6 +80,12 @@ export interface GreLease {
   readonly endpoint: GreEndpoint;
   /** Closes it (an owned endpoint) or does nothing (a shared one). */
   release(): void;
+  /**
+   * An owned endpoint serves our one call: its socket may take only GRE
+   * for our Call ID from here on (a kernel filter, `RawGreSocket.restrictToCallId`).
+   * Absent for a shared endpoint, which serves other calls too.
+   */
+  restrictToCallId?(callId: number): void;
 }
 
 /** Everything the client does to the outside world. */

@@ -147,11 +147,13 @@ export interface PptpIoAddon {
   /** `fcntl(F_DUPFD_CLOEXEC)`: a second fd for the same TUN or socket (e.g. one Port per thread). */
   dupFd(fd: number): number;
   /**
-   * Attaches the fixed classic BPF program (SO_ATTACH_FILTER) that lets only
+   * Attaches the classic BPF program (SO_ATTACH_FILTER) that lets only
    * enhanced GRE (RFC 2637 §4.1: K set, C/R/s/Recur clear, version 1,
-   * protocol 0x880B) into a raw GRE socket's queue.
+   * protocol 0x880B) into a raw GRE socket's queue; with `callId`, only
+   * such GRE whose Call ID field (the Key's low 16 bits) equals it. Replaces
+   * the program attached before. A TypeError for a `callId` not 0..65535.
    */
-  attachPptpGreFilter(fd: number): void;
+  attachPptpGreFilter(fd: number, callId?: number): void;
   /**
    * Sends `message` as one datagram to the AF_UNIX socket `socketPath`
    * (`$NOTIFY_SOCKET`: a path, or `@name` in the abstract namespace), as

@@ -79,6 +79,24 @@ export class RawGreSocket extends RingPortDevice implements GreSocket {
     f[id >>> 3] = allowed ? f[id >>> 3]! | bit : f[id >>> 3]! & ~bit;
   }
 
+  /**
+   * Narrows the kernel filter to GRE for Call ID `callId` alone, or widens
+   * it back to all enhanced GRE (`undefined`): `attachPptpGreFilter` again,
+   * with the Call ID check in the program. RFC 2637 §4.1: the Call ID field
+   * of a GRE packet is the receiver's own Call ID ("Peer's Call ID for the
+   * session to which this packet belongs"), so a socket that serves one call
+   * names that call's. Every raw socket bound to an address gets a copy of
+   * every GRE packet to it (Linux `raw_v4_input`); with this, GRE for the
+   * other calls on that address (other client processes) is dropped in the
+   * kernel instead of waking this one. Packets queued before the change stay
+   * queued (the Call ID bitmap, {@link setCallIdAllowed}, still sees them).
+   */
+  restrictToCallId(callId: number | undefined): void {
+    if (callId !== undefined && !(Number.isInteger(callId) && callId >= 0 && callId <= 0xffff))
+      throw new RangeError(`Call ID ${callId} is not 0..65535`);
+    loadAddon().attachPptpGreFilter(this.port.fd, callId);
+  }
+
   /** GRE packets the Call ID filter dropped before JS. */
   get filteredPackets(): number {
     return this.callIdFilterView ? this.callIdFilterView.getFloat64(CALL_ID_BITMAP_BYTES, true) : 0;

@@ -419,6 +419,31 @@ describe('client ↔ server over in-memory links', () => {
     await w2.server.shutdown();
   });
 
+  it('an owned GRE endpoint is restricted to our Call ID when the call is placed, before it comes up', async () => {
+    const w = new World();
+    await w.start();
+    const restricted: { callId: number; attached: number }[] = [];
+    const c = w.startClient(
+      {},
+      {
+        openGre: (local) => {
+          const endpoint = new GreEndpoint(w.gre.socket(local), w.clock);
+          return {
+            endpoint,
+            release: () => endpoint.close(),
+            restrictToCallId: (callId) => restricted.push({ callId, attached: endpoint.size }),
+          };
+        },
+      },
+    );
+    await w.wait(c.up);
+    const callId = (c.client as unknown as { callId: number }).callId;
+    assert.deepEqual(restricted, [{ callId, attached: 0 }], 'once, with our Call ID, before the channel');
+    c.client.stop();
+    assert.equal((await w.wait(c.outcome)).code, ExitCode.Ok);
+    await w.server.shutdown();
+  });
+
   it('clients that share one GRE endpoint never pick the same Call ID', async () => {
     const w = new World();
     await w.start();

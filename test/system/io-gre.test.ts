@@ -325,6 +325,68 @@ describe('native raw GRE socket on a real kernel', () => {
     }
   });
 
+  it("restricted to a Call ID, a socket gets only that call's GRE: the others are dropped in the kernel", async () => {
+    // Three sockets bound to the same address, as client processes on one host are: Linux hands
+    // each a copy of every GRE packet to that address (raw_v4_input). Two are restricted to their
+    // own Call ID (RFC 2637 §4.1: the Call ID field is the receiver's), the third is not.
+    const CALL_A = 0x0a0a;
+    const CALL_C = 0x0c0c;
+    const tx = RawGreSocket.open({ netns: nsA, bindAddress: A });
+    const a = RawGreSocket.open({ netns: nsB, bindAddress: B, pptpFilter: true });
+    const c = RawGreSocket.open({ netns: nsB, bindAddress: B, pptpFilter: true });
+    const all = RawGreSocket.open({ netns: nsB, bindAddress: B, pptpFilter: true });
+    const got = new Map<RawGreSocket, number[]>([
+      [a, []],
+      [c, []],
+      [all, []],
+    ]);
+    try {
+      for (const [s, list] of got) s.start({ onPacket: (p) => list.push((p[20 + 6]! << 8) | p[20 + 7]!) });
+      a.restrictToCallId(CALL_A);
+      c.restrictToCallId(CALL_C);
+      const forCall = (callId: number, ackOnly = false) => {
+        const p = grePacket(1, ackOnly ? 0 : 20);
+        p[26] = callId >>> 8;
+        p[27] = callId & 0xff;
+        if (ackOnly) {
+          p[20] = 0x20; // K only: no sequence number
+          p[21] = 0x81; // A, version 1: the acknowledgment number follows the Call ID
+        }
+        return p;
+      };
+      const send = async (ids: readonly number[], expectAll: number) => {
+        for (const id of ids) tx.send(forCall(id));
+        tx.flush();
+        await until(() => got.get(all)!.length >= expectAll, 2000);
+        await new Promise((r) => setTimeout(r, 100));
+      };
+      await send([CALL_A, CALL_C, 0x0d0d, CALL_A], 4);
+      tx.send(forCall(CALL_C, true));
+      tx.flush();
+      await until(() => got.get(all)!.length >= 5, 2000);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(
+        got.get(all),
+        [CALL_A, CALL_C, 0x0d0d, CALL_A, CALL_C],
+        'the unrestricted socket gets them all',
+      );
+      assert.deepEqual(got.get(a), [CALL_A, CALL_A], 'A gets only its own');
+      assert.deepEqual(got.get(c), [CALL_C, CALL_C], 'C gets only its own, an ack-only packet too');
+      // Dropped by the kernel: no Call ID bitmap is on, so nothing was filtered in the addon.
+      assert.equal(a.filteredPackets + c.filteredPackets, 0);
+      // Widened again: all enhanced GRE reaches A.
+      a.restrictToCallId(undefined);
+      await send([CALL_C, 0x0d0d], 7);
+      assert.deepEqual(got.get(a), [CALL_A, CALL_A, CALL_C, 0x0d0d]);
+      assert.deepEqual(got.get(c), [CALL_C, CALL_C, CALL_C]);
+      assert.throws(() => a.restrictToCallId(0x10000), /Call ID 65536 is not 0\.\.65535/);
+      assert.throws(() => a.restrictToCallId(1.5), RangeError);
+    } finally {
+      tx.close();
+      for (const s of got.keys()) s.close();
+    }
+  });
+
   it('close is idempotent, refuses sends, and the fds are gone', () => {
     const s = RawGreSocket.open({ netns: nsA });
     const fd = s.fd;
