@@ -8,7 +8,12 @@ import { EventEmitter } from 'node:events';
 import { type ClientUpInfo, PptpClient } from '../client/client.js';
 import { systemClientEnv } from '../client/client-env.js';
 import { ExitCode } from '../client/exit-codes.js';
-import type { ClientEnv, ClientOptions, MppePolicy } from '../client/options.js';
+import {
+  type ClientEnv,
+  type ClientOptions,
+  localAddressProblem,
+  type MppePolicy,
+} from '../client/options.js';
 import type { ClientOutcome } from '../client/outcome.js';
 import type { AuthMethod } from '../ppp/auth/index.js';
 import {
@@ -41,6 +46,12 @@ export interface ConnectOptions {
   readonly server: string;
   /** TCP port (default 1723). */
   readonly port?: number;
+  /**
+   * The local IPv4 address to connect from (`--local-address`); the GRE
+   * socket is bound to it too. Not the tunnel's address, which is
+   * {@link TunnelUp.localAddress}. Default: the one the route picks.
+   */
+  readonly localAddress?: string;
   readonly user: string;
   /** The password (a Buffer is read as UTF-8). Never logged. */
   readonly password: string | Uint8Array;
@@ -156,6 +167,10 @@ function checkOptions(o: ConnectOptions): void {
     }
   };
   int('port', o.port, 1, 65535);
+  if (o.localAddress !== undefined) {
+    const problem = typeof o.localAddress === 'string' ? localAddressProblem(o.localAddress) : 'not a string';
+    if (problem) throw new ConfigError(`localAddress: ${problem}`);
+  }
   int('mtu', o.mtu, 576, 65535);
   int('mru', o.mru, 576, 65535);
   if (o.interface !== undefined && !/^[A-Za-z0-9_.%-]{1,15}$/.test(o.interface)) {
@@ -180,6 +195,7 @@ function clientOptions(o: ConnectOptions): ClientOptions {
     user: o.user,
     password: typeof o.password === 'string' ? o.password : Buffer.from(o.password).toString('utf8'),
     ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
     ...(o.interface !== undefined ? { ifname: o.interface } : {}),
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
     ...(o.mru !== undefined ? { mru: o.mru } : {}),

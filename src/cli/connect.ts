@@ -10,7 +10,7 @@ import { systemClientEnv } from '../client/client-env.js';
 import { PPP_RESOLV_CONF } from '../client/client-host.js';
 import { EXIT_CODE_TABLE, ExitCode } from '../client/exit-codes.js';
 import { ClientTracker } from '../client/operations.js';
-import type { ClientOptions, MppePolicy } from '../client/options.js';
+import { type ClientOptions, localAddressProblem, type MppePolicy } from '../client/options.js';
 import { ClientSupervisor } from '../client/supervisor.js';
 import { type BusyPollSettings, parseBusyPoll, setBusyPoll } from '../io/busy-poll.js';
 import { type ControlSocket, listenControlSocket } from '../io/control-socket.js';
@@ -39,6 +39,9 @@ authentication
                            separated: mschap-v2 (default), mschap, chap, pap
 tunnel
   --port N                 TCP port (default 1723)
+  --local-address ADDR     connect (and so send and receive GRE) from this
+                           local IPv4 address (pptp-linux --localbind);
+                           default: the one the route to SERVER picks
   --ifname NAME            interface name or pattern (default pptp%d)
   --mtu N, --mru N         pppd mtu/mru (capped by the path MTU − 40)
   --mppe SPEC              required|optional|off, key lengths 40,56,128,
@@ -226,6 +229,11 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
   const mtu = int('mtu', v.mtu, 576, 65535);
   const mru = int('mru', v.mru, 576, 65535);
   const port = int('port', v.port, 1, 65535);
+  const localAddress = v['local-address'];
+  if (localAddress !== undefined) {
+    const problem = localAddressProblem(localAddress);
+    if (problem) throw new UsageError(`--local-address: ${problem}`);
+  }
   const lcpEchoInterval = seconds('lcp-echo-interval', v['lcp-echo-interval']);
   const lcpEchoFailure = int('lcp-echo-failure', v['lcp-echo-failure'], 0, 1000);
   const pptpEchoInterval = seconds('pptp-echo-interval', v['pptp-echo-interval']);
@@ -237,6 +245,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
     auth,
     mppe: parseMppeSpec(v.mppe ?? 'required,128,stateless'),
     ...(port !== undefined ? { port } : {}),
+    ...(localAddress !== undefined ? { localAddress } : {}),
     ...(v.ifname !== undefined ? { ifname: v.ifname } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
     ...(mru !== undefined ? { mru } : {}),
@@ -281,6 +290,7 @@ function parse(argv: readonly string[]) {
       'password-file': { type: 'string' },
       auth: { type: 'string' },
       port: { type: 'string' },
+      'local-address': { type: 'string' },
       ifname: { type: 'string' },
       mtu: { type: 'string' },
       mru: { type: 'string' },

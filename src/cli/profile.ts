@@ -30,6 +30,7 @@ const profileSchema = z.strictObject({
     .min(1)
     .optional(),
   port: z.number().int().min(1).max(65535).optional(),
+  'local-address': str.optional(),
   ifname: str.optional(),
   mtu: z.number().int().optional(),
   mru: z.number().int().optional(),

@@ -191,7 +191,7 @@ export class PptpClient {
     const { socket, localAddress: local } = await connectTcp(
       server,
       port,
-      o.connectTimeoutMs ?? 15_000,
+      { timeoutMs: o.connectTimeoutMs ?? 15_000, localAddress: o.localAddress },
       env,
       signal,
       (made) => {

@@ -13,6 +13,7 @@ import type { AuthMethod, RandomBytes } from '../ppp/auth/index.js';
 import type { PppUnitOptions } from '../ppp/unit.js';
 import type { GreEndpoint } from '../session/gre-endpoint.js';
 import type { GreTuning } from '../session/session.js';
+import { parseIpv4 } from '../wire/bytes.js';
 import type { ClientHost } from './client-host.js';
 
 /** MPPE policy (`--mppe`): required/optional/off, allowed strengths, stateful or not. */
@@ -29,6 +30,13 @@ export interface ClientOptions {
   readonly server: string;
   /** TCP port (default 1723, RFC 2637 §2). */
   readonly port?: number;
+  /**
+   * The local IPv4 address to connect from (pptp-linux `--localbind`). The
+   * GRE socket is bound to the address the control connection comes from,
+   * so this chooses both. Default: the one the route to the server picks.
+   * Checked with {@link localAddressProblem}.
+   */
+  readonly localAddress?: string;
   /** pppd `user`. */
   readonly user: string;
   /** pppd `password` (never from the command line: see cli/connect.ts). */
@@ -105,4 +113,19 @@ export interface ClientEnv {
   /** Human-readable status lines (the CLI prints them on stdout). */
   print?(line: string): void;
   readonly random?: RandomBytes;
+}
+
+/**
+ * What is wrong with `address` as {@link ClientOptions.localAddress}, or
+ * undefined: it must be a dotted-quad IPv4 address a host can have, so not
+ * in 0.0.0.0/8 ("this network", RFC 1122 §3.2.1.3: not a source to
+ * bind to) nor multicast, reserved or broadcast (224.0.0.0 and up).
+ */
+export function localAddressProblem(address: string): string | undefined {
+  const v = parseIpv4(address);
+  if (v === undefined) return `'${address}' is not an IPv4 address (a.b.c.d)`;
+  if (v >>> 24 === 0) return `'${address}' is in 0.0.0.0/8, not an address to connect from`;
+  if (v >>> 24 >= 224)
+    return `'${address}' is multicast, reserved or broadcast, not an address to connect from`;
+  return undefined;
 }

@@ -86,15 +86,18 @@ export async function routeMtu(server: string, env: ClientEnv, signal: AbortSign
 export async function connectTcp(
   server: string,
   port: number,
-  timeoutMs: number,
+  how: { readonly timeoutMs: number; readonly localAddress?: string | undefined },
   env: ClientEnv,
   signal: AbortSignal,
   made: (socket: TcpSocket) => void,
 ): Promise<{ readonly socket: TcpSocket; readonly localAddress: string }> {
+  const bind = how.localAddress;
   let socket: TcpSocket;
   try {
-    socket = await unlessAborted(signal, env.tcp.connect(server, port, { timeoutMs }), (late) =>
-      late.destroy(),
+    socket = await unlessAborted(
+      signal,
+      env.tcp.connect(server, port, { timeoutMs: how.timeoutMs, ...(bind ? { localAddress: bind } : {}) }),
+      (late) => late.destroy(),
     );
   } catch (err) {
     if (signal.aborted) throw err;
@@ -104,7 +107,9 @@ export async function connectTcp(
         ? `connection refused by ${server}:${port}`
         : code === 'ETIMEDOUT'
           ? `no answer from ${server}:${port} (timed out)`
-          : `cannot reach ${server}:${port}: ${(err as Error).message}`;
+          : bind && code === 'EADDRNOTAVAIL'
+            ? `cannot connect from ${bind}: not an address of this host`
+            : `cannot reach ${server}:${port}${bind ? ` from ${bind}` : ''}: ${(err as Error).message}`;
     throw new ClientFailure(ExitCode.ConnectFailed, what);
   }
   made(socket);
@@ -112,6 +117,12 @@ export async function connectTcp(
   const localAddress = plainIpv4(socket.localAddress);
   if (!localAddress || parseIpv4(localAddress) === undefined) {
     throw new ClientFailure(ExitCode.ConnectFailed, `the connection to ${server} is not over IPv4`);
+  }
+  if (bind && localAddress !== bind) {
+    throw new ClientFailure(
+      ExitCode.ConnectFailed,
+      `the connection to ${server} comes from ${localAddress}, not ${bind}`,
+    );
   }
   return { socket, localAddress };
 }

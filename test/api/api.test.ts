@@ -401,6 +401,15 @@ describe('library API: connect() and createServer() in memory', () => {
     config(() => connect({ server: SERVER_ADDRESS, user: '', password: 'x' }), /user/);
     config(() => connect({ server: SERVER_ADDRESS, user: 'a', password: 'x', port: 70000 }), /port/);
     config(
+      () => connect({ server: SERVER_ADDRESS, user: 'a', password: 'x', localAddress: '10.0.0' }),
+      /^localAddress: '10\.0\.0' is not an IPv4 address/,
+    );
+    config(
+      () =>
+        connect({ server: SERVER_ADDRESS, user: 'a', password: 'x', localAddress: 7 as unknown as string }),
+      /^localAddress: not a string/,
+    );
+    config(
       () => connect({ server: SERVER_ADDRESS, user: 'a', password: 'x', mppe: 'sometimes' as 'off' }),
       /mppe/,
     );

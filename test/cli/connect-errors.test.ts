@@ -4,7 +4,7 @@
  * connection fails before anything on the host is touched.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,71 @@ describe('pptp-ts connect errors', () => {
     const reason = `connection refused by 127.0.0.1:${port}`;
     assert.equal(r.stderr.split(reason).length - 1, 1, `the reason once:\n${r.stderr}`);
     assert.ok(r.stderr.endsWith(`pptp-ts connect: ${reason}\n`), r.stderr);
+  });
+
+  it('a --local-address the host does not have: the reason naming it once, exit 8', async () => {
+    const port = await closedPort();
+    // 192.0.2.0/24 (RFC 5737) is on no interface here: bind() fails with EADDRNOTAVAIL.
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'connect',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--local-address',
+        '192.0.2.99',
+        '--user',
+        'alice',
+        '--password-file',
+        pw,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.status, ExitCode.ConnectFailed, r.stderr);
+    assert.ok(
+      r.stderr.endsWith('pptp-ts connect: cannot connect from 192.0.2.99: not an address of this host\n'),
+      r.stderr,
+    );
+  });
+
+  it('connects from --local-address: the server sees the connection come from it', async () => {
+    const from: (string | undefined)[] = [];
+    const server = createServer((s) => {
+      from.push(s.remoteAddress);
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'connect',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--local-address',
+          '127.0.0.2',
+          '--user',
+          'alice',
+          '--password-file',
+          pw,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill(), 60_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearTimeout(timer);
+      assert.deepEqual(from, ['127.0.0.2'], stderr);
+      assert.notEqual(code, 0, 'the server hung up at once');
+    } finally {
+      server.close();
+    }
   });
 
   it('an unreadable password file: the reason once, no "ENOENT ENOENT"', () => {

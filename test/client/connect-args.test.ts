@@ -32,6 +32,18 @@ describe('pptp-ts connect arguments', () => {
     assert.deepEqual(c.options.routes, []);
     assert.equal(c.persist, false);
     assert.equal(c.maxfail, 10);
+    assert.equal(c.options.localAddress, undefined, 'the route chooses the local address');
+  });
+
+  it('--local-address: the IPv4 address to connect (and send GRE) from', () => {
+    assert.equal(
+      parseConnectArgs(['srv', '--user', 'a', '--local-address', '198.18.1.2']).options.localAddress,
+      '198.18.1.2',
+    );
+    assert.equal(
+      parseConnectArgs(['srv', '--user', 'a', '--local-address=127.0.0.2']).options.localAddress,
+      '127.0.0.2',
+    );
   });
 
   it('takes pppd-named options', () => {
@@ -87,6 +99,22 @@ describe('pptp-ts connect arguments', () => {
     [['srv', '--user', 'a', '--mppe', 'maybe'], /--mppe: 'maybe'/],
     [['srv', '--user', 'a', '--log-level', 'loud'], /--log-level/],
     [['srv', '--user', 'a', '--ifname', 'a name with spaces'], /--ifname/],
+    [
+      ['srv', '--user', 'a', '--local-address', '198.18.1.256'],
+      /^--local-address: '198\.18\.1\.256' is not an IPv4 address/,
+    ],
+    [['srv', '--user', 'a', '--local-address', 'eth0'], /^--local-address: 'eth0' is not an IPv4 address/],
+    [['srv', '--user', 'a', '--local-address', '::1'], /^--local-address: '::1' is not an IPv4 address/],
+    [
+      ['srv', '--user', 'a', '--local-address', '0.0.0.0'],
+      /^--local-address: '0\.0\.0\.0' is in 0\.0\.0\.0\/8/,
+    ],
+    [['srv', '--user', 'a', '--local-address', '224.0.0.1'], /^--local-address: '224\.0\.0\.1' is multicast/],
+    [
+      ['srv', '--user', 'a', '--local-address', '255.255.255.255'],
+      /^--local-address: '255\.255\.255\.255' is multicast/,
+    ],
+    [['srv', '--user', 'a', '--local-address'], /--local-address/],
   ] as const) {
     it(`refuses ${args.join(' ')}`, () => {
       assert.throws(
@@ -134,6 +162,20 @@ describe('pptp-ts connect arguments', () => {
     });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^pptp-ts connect: Unknown option '--wrong'/);
+    const addr = spawnSync(
+      process.execPath,
+      [BIN, 'connect', 'srv', '--user', 'a', '--local-address', '10.1.2'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      },
+    );
+    assert.equal(addr.status, 2);
+    assert.equal(
+      addr.stderr,
+      "pptp-ts connect: --local-address: '10.1.2' is not an IPv4 address (a.b.c.d)\n(see pptp-ts connect --help)\n",
+    );
     const nopw = spawnSync(process.execPath, [BIN, 'connect', 'srv', '--user', 'a'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],

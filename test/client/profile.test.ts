@@ -24,6 +24,7 @@ const FULL = {
   'password-file': '/etc/pptp-ts/office.password',
   auth: ['mschap-v2', 'mschap'],
   port: 1724,
+  'local-address': '192.0.2.44',
   ifname: 'office0',
   mtu: 1400,
   mppe: 'required,128,stateful',
@@ -52,6 +53,7 @@ describe('client profiles', () => {
     assert.equal(cmd.passwordFile, '/etc/pptp-ts/office.password');
     assert.deepEqual(cmd.options.auth, ['mschap-v2', 'mschap']);
     assert.equal(cmd.options.port, 1724);
+    assert.equal(cmd.options.localAddress, '192.0.2.44');
     assert.equal(cmd.options.ifname, 'office0');
     assert.equal(cmd.options.mtu, 1400);
     assert.deepEqual(cmd.options.mppe, { mode: 'required', bits: [128], stateful: true });

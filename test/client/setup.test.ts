@@ -102,7 +102,7 @@ describe('client set-up steps under one AbortSignal', () => {
     const d = deferred<TcpSocket>();
     const made: TcpSocket[] = [];
     const env = envWith({ tcp: { connect: () => d.promise, listen: () => Promise.reject(new Error('no')) } });
-    const step = connectTcp('198.51.100.1', 1723, 1000, env, c.signal, (s) => made.push(s));
+    const step = connectTcp('198.51.100.1', 1723, { timeoutMs: 1000 }, env, c.signal, (s) => made.push(s));
     const reason = ended();
     c.abort(reason);
     await assert.rejects(step, (err) => err === reason);
@@ -119,7 +119,7 @@ describe('client set-up steps under one AbortSignal', () => {
     err.code = 'ECONNREFUSED';
     const env = envWith({ tcp: { connect: () => Promise.reject(err), listen: () => Promise.reject(err) } });
     await assert.rejects(
-      connectTcp('198.51.100.1', 1723, 1000, env, new AbortController().signal, () => {}),
+      connectTcp('198.51.100.1', 1723, { timeoutMs: 1000 }, env, new AbortController().signal, () => {}),
       (e) =>
         e instanceof ClientFailure &&
         e.code === ExitCode.ConnectFailed &&
@@ -134,10 +134,53 @@ describe('client set-up steps under one AbortSignal', () => {
       tcp: { connect: () => Promise.resolve(s), listen: () => Promise.reject(new Error('no')) },
     });
     await assert.rejects(
-      connectTcp('198.51.100.1', 1723, 1000, env, new AbortController().signal, (m) => made.push(m)),
+      connectTcp('198.51.100.1', 1723, { timeoutMs: 1000 }, env, new AbortController().signal, (m) =>
+        made.push(m),
+      ),
       (e) => e instanceof ClientFailure && e.code === ExitCode.ConnectFailed,
     );
     assert.deepEqual(made, [s], 'the caller owns it, so its teardown closes it');
+  });
+
+  it('connectTcp: with a local address, connects from it and refuses a connection from another', async () => {
+    const asked: (string | undefined)[] = [];
+    const from = (address: string) =>
+      envWith({
+        tcp: {
+          connect: (_h, _p, o) => {
+            asked.push(o?.localAddress);
+            return Promise.resolve(fakeSocket(address));
+          },
+          listen: () => Promise.reject(new Error('no')),
+        },
+      });
+    const signal = new AbortController().signal;
+    const how = { timeoutMs: 1000, localAddress: '198.18.1.2' };
+    const r = await connectTcp('198.51.100.1', 1723, how, from('198.18.1.2'), signal, () => {});
+    assert.equal(r.localAddress, '198.18.1.2');
+    await assert.rejects(
+      connectTcp('198.51.100.1', 1723, how, from('198.18.0.2'), signal, () => {}),
+      (e) =>
+        e instanceof ClientFailure &&
+        e.code === ExitCode.ConnectFailed &&
+        e.message === 'the connection to 198.51.100.1 comes from 198.18.0.2, not 198.18.1.2',
+    );
+    await connectTcp('198.51.100.1', 1723, { timeoutMs: 1000 }, from('198.18.0.2'), signal, () => {});
+    assert.deepEqual(asked, ['198.18.1.2', '198.18.1.2', undefined]);
+  });
+
+  it('connectTcp: a local address the host does not have is a connect failure naming it', async () => {
+    const err: NodeJS.ErrnoException = new Error('connect EADDRNOTAVAIL');
+    err.code = 'EADDRNOTAVAIL';
+    const env = envWith({ tcp: { connect: () => Promise.reject(err), listen: () => Promise.reject(err) } });
+    const how = { timeoutMs: 1000, localAddress: '198.18.9.9' };
+    await assert.rejects(
+      connectTcp('198.51.100.1', 1723, how, env, new AbortController().signal, () => {}),
+      (e) =>
+        e instanceof ClientFailure &&
+        e.code === ExitCode.ConnectFailed &&
+        e.message === 'cannot connect from 198.18.9.9: not an address of this host',
+    );
   });
 
   it('openTunnel: an interface that cannot be opened is a set-up failure, the GRE endpoint already handed over', () => {
