@@ -7,6 +7,7 @@
  * server ns: pptp-ts serve (compiled), one shared TUN, local 198.19.0.1,
  *            user busyN gets the fixed address of session N
  * client ns: N × pptp-ts connect (compiled), each with its own TUN pbusyN
+ *            and its own underlay address 198.18.M.K (--local-address)
  *
  * 1. session 1 alone: iperf3 TCP ×1 for --time s → the single-session figure
  * 2. sessions 2..N come up (a few at a time)
@@ -18,6 +19,13 @@
  *
  * Each session's TUN counter must have sent at least the bytes its iperf3
  * receiver counted: a session whose traffic went elsewhere fails.
+ *
+ * One underlay address per client, as separate hosts would have: every raw
+ * GRE socket bound to an address gets a copy of every GRE packet to that
+ * address (Linux `raw_v4_input`), so clients sharing one address would
+ * each be handed, and have to drop, all the sessions' GRE. (Each client's
+ * kernel filter keeps only its own Call ID: docs/native-io.md. The copies
+ * are still made, one per socket on the address, in the kernel.)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +78,29 @@ export class BusySetupError extends Error {
 export function sessionAddress(i: number): string {
   const k = i - 1;
   return `198.19.${1 + Math.floor(k / 250)}.${(k % 250) + 2}`;
+}
+
+/**
+ * Client i's (1-based) underlay address, which its `pptp-ts connect
+ * --local-address` binds to: 250 to a /24 from 198.18.1.2, next to the
+ * lab's underlay 198.18.0.0/24 (RFC 2544's range; the tunnels use 198.19).
+ */
+export function clientUnderlayAddress(i: number): string {
+  const k = i - 1;
+  return `198.18.${1 + Math.floor(k / 250)}.${(k % 250) + 2}`;
+}
+
+/** The prefix that holds every {@link clientUnderlayAddress} (and the lab's underlay): the server's route back. */
+export const CLIENT_UNDERLAY_ROUTE = '198.18.0.0/16';
+
+/**
+ * `ip -batch` lines that give the client namespace's `dev` the clients'
+ * underlay addresses (host addresses: the lab's /24 route reaches the server).
+ */
+export function clientAddressBatch(n: number, dev: string): string {
+  let out = '';
+  for (let i = 1; i <= n; i++) out += `addr add ${clientUnderlayAddress(i)}/32 dev ${dev}\n`;
+  return out;
 }
 
 /** The server's pool: exactly the sessions' addresses, as ranges. */
@@ -129,6 +160,19 @@ async function txBytes(lab: Lab, ns: string): Promise<Map<string, number>> {
   return out;
 }
 
+/** The remote addresses of the established TCP connections to local port `port` in `ns`. */
+async function tcpPeers(lab: Lab, ns: string, port: number): Promise<Set<string>> {
+  const r = await lab.exec(ns, ['ss', '-Htn4', 'state', 'established', `( sport = :${port} )`], {
+    timeoutMs: 5000,
+  });
+  const peers = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /(\d+\.\d+\.\d+\.\d+):\d+\s*$/.exec(line.trim());
+    if (m) peers.add(m[1]!);
+  }
+  return peers;
+}
+
 /** Ports listening on TCP in `ns`. */
 async function listening(lab: Lab, ns: string): Promise<Set<number>> {
   const r = await lab.exec(ns, ['ss', '-Hltn'], { timeoutMs: 5000 });
@@ -148,6 +192,8 @@ interface Session {
   readonly n: number;
   readonly address: string;
   readonly device: string;
+  /** The client's own underlay address (`--local-address`). */
+  readonly underlay: string;
   client?: LabProcess;
 }
 
@@ -164,6 +210,7 @@ async function runVariant(
     n: k + 1,
     address: sessionAddress(k + 1),
     device: `pbusy${k + 1}`,
+    underlay: clientUnderlayAddress(k + 1),
   }));
   let singleMbps = 0;
   let figures: SessionFigure[] = [];
@@ -195,16 +242,15 @@ async function runVariant(
         mppe === 'off'
           ? { nomppe: true, 'require-mppe-128': false, mtu: s.mtu, mru: s.mtu }
           : { 'require-mppe-128': true, 'mppe-stateful': false, mtu: s.mtu, mru: s.mtu },
-      // Every client comes from the one client namespace address.
-      limits: {
-        'max-connections-per-address': Math.max(n, 1),
-        'max-calls-per-address': Math.max(n, 1),
-        'max-starting-per-address': Math.max(UP_CONCURRENCY, 8),
-      },
+      // Every client comes from its own address: the per-address limits stay at their defaults.
       log: { level: 'warn' },
     };
     const configPath = join(lab.tmpDir, 'server.json');
     writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
+    const batch = join(lab.tmpDir, 'client-addresses');
+    writeFileSync(batch, clientAddressBatch(n, lab.underlayDevice));
+    await lab.ip(lab.clientNs, ['-batch', batch]);
+    await lab.ip(lab.serverNs, ['route', 'add', CLIENT_UNDERLAY_ROUTE, 'dev', lab.underlayDevice]);
 
     const srv = lab.spawn(
       lab.serverNs,
@@ -230,6 +276,8 @@ async function runVariant(
           BIN,
           'connect',
           lab.serverUnderlay,
+          '--local-address',
+          x.underlay,
           '--user',
           `busy${x.n}`,
           '--password-file',
@@ -326,6 +374,8 @@ async function runVariant(
     }
     const live = sessions.filter((x) => !notUp.has(x.n));
     log(`  ${live.length} of ${sessions.length} sessions up`);
+    // Each client's control connection (and so its GRE) must come from its own address.
+    const peers = await tcpPeers(lab, lab.serverNs, 1723);
 
     // 3. All at once. Session 1's one-shot server has finished: start fresh ones for everybody.
     await iperfServer(live);
@@ -355,10 +405,18 @@ async function runVariant(
 
     figures = sessions.map((x) => {
       const deviceTxBytes = (tx1.get(x.device) ?? 0) - (tx0.get(x.device) ?? 0);
-      const base = { session: x.n, address: x.address, device: x.device, deviceTxBytes };
+      const ownAddress = peers.has(x.underlay);
+      const base = {
+        session: x.n,
+        address: x.address,
+        device: x.device,
+        ...(ownAddress ? { underlay: x.underlay } : {}),
+        deviceTxBytes,
+      };
       try {
         const result = byN.get(x.n);
         if (!result) throw new Error(notUp.get(x.n) ?? 'not measured');
+        if (!ownAddress) throw new Error(`the server saw no control connection from ${x.underlay}`);
         const r = parseIperfTcp(result.stdout);
         if (deviceTxBytes < r.bytes)
           throw new Error(

@@ -42,6 +42,11 @@ export interface SessionFigure {
   readonly session: number;
   readonly address: string;
   readonly device: string;
+  /**
+   * The client's own underlay address (`--local-address`), when the server
+   * saw its control connection come from it (absent in older results).
+   */
+  readonly underlay?: string;
   /** Receiver goodput, Mbit/s; 0 when the run failed (see error). */
   readonly mbps: number;
   /** Payload bytes the iperf3 receiver got. */

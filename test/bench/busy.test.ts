@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { poolSpec, sessionAddress } from '../../bench/busy/bench.js';
+import {
+  CLIENT_UNDERLAY_ROUTE,
+  clientAddressBatch,
+  clientUnderlayAddress,
+  MAX_SESSIONS,
+  poolSpec,
+  sessionAddress,
+} from '../../bench/busy/bench.js';
 import {
   BUSY_SCHEMA,
   type BusyResult,
@@ -185,6 +192,33 @@ describe('session addresses', () => {
     assert.equal(pool.length, n);
     const asInt = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
     assert.deepEqual(new Set(pool), new Set(addrs.map(asInt)));
+  });
+
+  it('gives every client its own underlay address, inside the route back, clear of the lab and the tunnels', () => {
+    const n = MAX_SESSIONS;
+    const under = Array.from({ length: n }, (_, k) => clientUnderlayAddress(k + 1));
+    assert.equal(new Set(under).size, n);
+    assert.equal(under[0], '198.18.1.2');
+    assert.equal(under[249], '198.18.1.251');
+    assert.equal(under[250], '198.18.2.2');
+    const asInt = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0) >>> 0;
+    const [net, bits] = CLIENT_UNDERLAY_ROUTE.split('/') as [string, string];
+    const mask = (0xffffffff << (32 - Number(bits))) >>> 0;
+    const tunnels = new Set(Array.from({ length: n }, (_, k) => sessionAddress(k + 1)));
+    for (const a of under) {
+      assert.doesNotMatch(a, /\.(0|1|255)$/);
+      assert.equal((asInt(a) & mask) >>> 0, asInt(net), `${a} in ${CLIENT_UNDERLAY_ROUTE}`);
+      assert.equal(asInt(a) >>> 17, asInt('198.18.0.0') >>> 17, `${a} in RFC 2544's 198.18.0.0/15`);
+      assert.ok(!a.startsWith('198.18.0.'), `${a} clear of the lab's underlay 198.18.0.0/24`);
+      assert.ok(!tunnels.has(a), `${a} is no tunnel address`);
+    }
+  });
+
+  it("adds the clients' addresses in one ip -batch, as host addresses on the underlay device", () => {
+    assert.equal(
+      clientAddressBatch(3, 'veth0'),
+      'addr add 198.18.1.2/32 dev veth0\naddr add 198.18.1.3/32 dev veth0\naddr add 198.18.1.4/32 dev veth0\n',
+    );
   });
 });
 

@@ -3,8 +3,10 @@
  * `pptp-ts connect` clients through one `pptp-ts serve`, MPPE-128, each
  * carrying an iperf3 TCP stream for 2 s at the same time. Every session must
  * have carried traffic (iperf3's receiver and the session's own TUN counter
- * agree), the figures must be in the JSON, and nothing may be left behind
- * (namespaces, processes). The real figures live in the benchmark, not here.
+ * agree), each client's control connection must have reached the server
+ * from its own underlay address (`--local-address`), the figures must be in
+ * the JSON, and nothing may be left behind (namespaces, processes). The real
+ * figures live in the benchmark, not here.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -80,6 +82,11 @@ describe('bench:busy (3 sessions, 2 s, MPPE on)', () => {
       assert.deepEqual(
         v.sessions.map((s) => s.address),
         ['198.19.1.2', '198.19.1.3', '198.19.1.4'],
+      );
+      assert.deepEqual(
+        v.sessions.map((s) => s.underlay),
+        ['198.18.1.2', '198.18.1.3', '198.18.1.4'],
+        'the server saw each client from its own address',
       );
       for (const s of v.sessions) {
         assert.equal(s.error, undefined, `session ${s.session}: ${s.error}`);
