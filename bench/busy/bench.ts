@@ -44,6 +44,7 @@ import {
   busyChart,
   renderBusyMarkdown,
   type SessionFigure,
+  streamsOverlap,
   summarizeVariant,
   type VariantResult,
 } from './report.js';
@@ -216,6 +217,8 @@ async function runVariant(
   let figures: SessionFigure[] = [];
   let serverCpuPct = 0;
   let machineBusyPct = 0;
+  let busyWallSec: number | undefined;
+  let overlapSec: number | undefined;
   let error: string | undefined;
   const iperfServers: LabProcess[] = [];
   let server: LabProcess | undefined;
@@ -402,6 +405,17 @@ async function runVariant(
     const total = ticks(c1) - ticks(c0);
     const busy = total - (c1.idle - c0.idle) - (c1.iowait - c0.iowait);
     machineBusyPct = total > 0 ? (busy / total) * 100 : 0;
+    busyWallSec = wallMs / 1000;
+    overlapSec = streamsOverlap(
+      live.map((x) => {
+        try {
+          return parseIperfTcp(byN.get(x.n)?.stdout ?? '').startedAtSec;
+        } catch {
+          return undefined;
+        }
+      }),
+      s.omitSec + s.timeSec,
+    );
 
     figures = sessions.map((x) => {
       const deviceTxBytes = (tx1.get(x.device) ?? 0) - (tx0.get(x.device) ?? 0);
@@ -458,6 +472,8 @@ async function runVariant(
     sessions: figures,
     serverCpuPct,
     machineBusyPct,
+    ...(busyWallSec !== undefined ? { busyWallSec } : {}),
+    ...(overlapSec !== undefined ? { overlapSec } : {}),
     summary: summarizeVariant(singleMbps, figures),
     residue,
     ...(error !== undefined ? { error } : {}),

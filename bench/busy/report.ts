@@ -67,6 +67,15 @@ export interface VariantResult {
   readonly serverCpuPct: number;
   /** Everything busy on the machine during the busy phase, percent of all CPUs. */
   readonly machineBusyPct: number;
+  /** Wall time of the busy phase, from starting the iperf3 clients until the last finished, s. */
+  readonly busyWallSec?: number;
+  /**
+   * Seconds during which every measured stream ran at the same time (warm-up
+   * included), from iperf3's start stamps (whole seconds): the streams start
+   * as fast as the loaded machine spawns them, so on a busy machine the
+   * sessions are not all busy together for the whole run.
+   */
+  readonly overlapSec?: number;
   readonly summary: VariantSummary;
   /** Things left behind after the variant, before they were removed; empty when clean. */
   readonly residue: readonly string[];
@@ -89,6 +98,20 @@ export interface VariantSummary {
 }
 
 /** Summarizes one variant's per-session figures against its single-session figure. */
+/**
+ * Seconds during which every stream ran: the latest start to the earliest
+ * end, each stream running `durationSec` from its start (0 when some never
+ * overlapped; undefined without a start for every stream).
+ */
+export function streamsOverlap(
+  startsSec: readonly (number | undefined)[],
+  durationSec: number,
+): number | undefined {
+  if (startsSec.length === 0 || startsSec.some((s) => s === undefined)) return undefined;
+  const s = startsSec as readonly number[];
+  return Math.max(0, Math.min(...s) + durationSec - Math.max(...s));
+}
+
 export function summarizeVariant(
   singleMbps: number,
   sessions: readonly { mbps: number; bytes: number; error?: string }[],
@@ -167,6 +190,11 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
       `| Jain's fairness index | ${f3(m.jain)} (target ${yes(m.jainTargetMet)}) |`,
       `| server CPU (pptp-ts serve) | ${f1(v.serverCpuPct)} % of one core |`,
       `| machine busy | ${f1(v.machineBusyPct)} % of all CPUs |`,
+      ...(v.overlapSec !== undefined && v.busyWallSec !== undefined
+        ? [
+            `| all streams running together | ${v.overlapSec} s of each stream's ${r.settings.omitSec + r.settings.timeSec} s (busy phase ${f1(v.busyWallSec)} s) |`,
+          ]
+        : []),
       `| left behind | ${v.residue.length === 0 ? 'nothing' : v.residue.join(', ')} |`,
       ...(v.error ? [`| error | ${v.error.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`] : []),
       '',

@@ -24,6 +24,8 @@ export interface TcpRun {
   /** iperf3's own CPU use (percent of one core) on the sending and receiving host. */
   readonly senderCpuPct: number;
   readonly receiverCpuPct: number;
+  /** When the test started, s since the epoch, whole seconds (`start.timestamp.timesecs`), if given. */
+  readonly startedAtSec?: number;
 }
 
 /** One UDP run: what was offered and what arrived. */
@@ -93,7 +95,15 @@ export function parseIperfTcp(text: string): TcpRun {
     streams: num(test, 'num_streams', 'start.test_start'),
     senderCpuPct: num(cpu, 'host_total', 'end.cpu_utilization_percent'),
     receiverCpuPct: num(cpu, 'remote_total', 'end.cpu_utilization_percent'),
+    ...startedAt(start),
   };
+}
+
+function startedAt(start: Json): { startedAtSec?: number } {
+  const t = start.timestamp;
+  if (typeof t !== 'object' || t === null) return {};
+  const s = (t as Json).timesecs;
+  return typeof s === 'number' && Number.isFinite(s) ? { startedAtSec: s } : {};
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   jainIndex,
   renderBusyMarkdown,
   type SessionFigure,
+  streamsOverlap,
   summarizeVariant,
 } from '../../bench/busy/report.js';
 import { parseBusyArgs } from '../../bench/busy/run.js';
@@ -63,6 +64,18 @@ const session = (n: number, mbps: number, error?: string): SessionFigure => ({
   retransmits: 0,
   deviceTxBytes: Math.round(mbps * 1e6) + 100,
   ...(error ? { error } : {}),
+});
+
+describe('streamsOverlap', () => {
+  it('is the latest start to the earliest end', () => {
+    assert.equal(streamsOverlap([100, 100, 100], 11), 11);
+    assert.equal(streamsOverlap([100, 103, 101], 11), 8);
+    assert.equal(streamsOverlap([100, 125], 11), 0, 'never together');
+  });
+  it('is unknown without a start for every stream, or without streams', () => {
+    assert.equal(streamsOverlap([100, undefined], 11), undefined);
+    assert.equal(streamsOverlap([], 11), undefined);
+  });
 });
 
 describe('summarizeVariant', () => {
@@ -119,6 +132,8 @@ function result(): BusyResult {
         sessions: on,
         serverCpuPct: 87.5,
         machineBusyPct: 99,
+        busyWallSec: 4.25,
+        overlapSec: 2,
         summary: summarizeVariant(500, on),
         residue: [],
       },
@@ -154,6 +169,8 @@ describe('renderBusyMarkdown', () => {
     );
     assert.match(md, /\| server CPU \(pptp-ts serve\) \| 87\.5 % of one core \|/);
     assert.match(md, /\| left behind \| interface pbusy3 in ns-cli \|/);
+    assert.match(md, /\| all streams running together \| 2 s of each stream's 3 s \(busy phase 4\.3 s\) \|/);
+    assert.equal(md.match(/all streams running together/g)?.length, 1, 'only where it was measured');
   });
   it('lists every session under both variants, a failure escaped', () => {
     assert.match(md, /^\| 1 \| 200\.0 \| 400\.0 \|$/m);

@@ -111,6 +111,11 @@ describe('bench:busy (3 sessions, 2 s, MPPE on)', () => {
       assert.equal(typeof v.summary.aggregateTargetMet, 'boolean');
       assert.equal(typeof v.summary.jainTargetMet, 'boolean');
       assert.ok(v.serverCpuPct > 0, `server CPU ${v.serverCpuPct}`);
+      assert.ok(v.busyWallSec !== undefined && v.busyWallSec >= 3, `busy phase ${v.busyWallSec} s`);
+      assert.ok(
+        v.overlapSec !== undefined && v.overlapSec >= 0 && v.overlapSec <= 3,
+        `streams together ${v.overlapSec} s`,
+      );
 
       assert.deepEqual(v.residue, []);
       assert.deepEqual(res.leftBehind, []);

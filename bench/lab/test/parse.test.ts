@@ -33,6 +33,8 @@ describe('parseIperfTcp', () => {
     assert.ok(r.mbps > 0 && r.sentMbps > 0);
     assert.equal(r.retransmits, raw.end.sum_sent.retransmits);
     assert.ok(r.senderCpuPct > 0 && r.receiverCpuPct > 0);
+    assert.equal(r.startedAtSec, raw.start.timestamp.timesecs);
+    assert.equal(r.startedAtSec, 1795721392);
   });
 
   it('sums the streams: the total equals the per-stream receivers added up', () => {
