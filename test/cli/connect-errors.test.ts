@@ -43,26 +43,28 @@ describe('pptp-ts connect errors', () => {
     assert.ok(r.stderr.endsWith(`pptp-ts connect: ${reason}\n`), r.stderr);
   });
 
+  /** `pptp-ts connect 127.0.0.1` on `port` from `local`. */
+  const connectFrom = (local: string, port: number) => [
+    BIN,
+    'connect',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--local-address',
+    local,
+    '--user',
+    'alice',
+    '--password-file',
+    pw,
+  ];
+
   it('a --local-address the host does not have: the reason naming it once, exit 8', async () => {
     const port = await closedPort();
     // 192.0.2.0/24 (RFC 5737) is on no interface here: bind() fails with EADDRNOTAVAIL.
-    const r = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'connect',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--local-address',
-        '192.0.2.99',
-        '--user',
-        'alice',
-        '--password-file',
-        pw,
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
+    const r = spawnSync(process.execPath, connectFrom('192.0.2.99', port), {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, ExitCode.ConnectFailed, r.stderr);
     assert.ok(
       r.stderr.endsWith('pptp-ts connect: cannot connect from 192.0.2.99: not an address of this host\n'),
@@ -79,23 +81,9 @@ describe('pptp-ts connect errors', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          BIN,
-          'connect',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--local-address',
-          '127.0.0.2',
-          '--user',
-          'alice',
-          '--password-file',
-          pw,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
+      const child = spawn(process.execPath, connectFrom('127.0.0.2', port), {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const timer = setTimeout(() => child.kill(), 60_000);

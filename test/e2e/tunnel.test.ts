@@ -419,40 +419,16 @@ describe('client ↔ server over in-memory links', () => {
     await w2.server.shutdown();
   });
 
-  it('localAddress: the control connection and the GRE endpoint both use it', async () => {
+  it('localAddress: the control connection and the GRE endpoint use it; the owned endpoint takes only our Call ID from the call on', async () => {
     const w = new World();
     await w.start();
     const greAt: string[] = [];
+    const restricted: { callId: number; attached: number }[] = [];
     const c = w.startClient(
       { localAddress: '192.0.2.77' },
       {
         openGre: (local) => {
           greAt.push(local);
-          const endpoint = new GreEndpoint(w.gre.socket(local), w.clock);
-          return { endpoint, release: () => endpoint.close() };
-        },
-      },
-    );
-    await w.wait(c.up);
-    assert.deepEqual(greAt, ['192.0.2.77']);
-    assert.deepEqual(
-      w.server.sessions().map((x) => x.peer),
-      ['192.0.2.77'],
-      'the server sees the call, and its GRE, from that address',
-    );
-    c.client.stop();
-    assert.equal((await w.wait(c.outcome)).code, ExitCode.Ok);
-    await w.server.shutdown();
-  });
-
-  it('an owned GRE endpoint is restricted to our Call ID when the call is placed, before it comes up', async () => {
-    const w = new World();
-    await w.start();
-    const restricted: { callId: number; attached: number }[] = [];
-    const c = w.startClient(
-      {},
-      {
-        openGre: (local) => {
           const endpoint = new GreEndpoint(w.gre.socket(local), w.clock);
           return {
             endpoint,
@@ -463,6 +439,12 @@ describe('client ↔ server over in-memory links', () => {
       },
     );
     await w.wait(c.up);
+    assert.deepEqual(greAt, ['192.0.2.77']);
+    assert.deepEqual(
+      w.server.sessions().map((x) => x.peer),
+      ['192.0.2.77'],
+      'the server sees the call, and its GRE, from that address',
+    );
     const callId = (c.client as unknown as { callId: number }).callId;
     assert.deepEqual(restricted, [{ callId, attached: 0 }], 'once, with our Call ID, before the channel');
     c.client.stop();
