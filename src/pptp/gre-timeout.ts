@@ -79,10 +79,7 @@ export class AdaptiveTimeout {
   /** An acknowledgment time-out occurred: back off (§4.4.2). */
   backOff(): void {
     // Keep RTT itself bounded so repeated back-offs cannot overflow to Infinity.
-    this.rttMs = Math.min(
-      ATO_DELTA * Math.max(this.rttMs, this.minMs),
-      this.maxMs,
-    );
+    this.rttMs = Math.min(ATO_DELTA * Math.max(this.rttMs, this.minMs), this.maxMs);
     this.atoMs = this.bound(this.rttMs + ATO_CHI * this.devMs);
   }
 

@@ -49,11 +49,14 @@ describe('CallIdMap', () => {
     m.set(5, 'd');
     assert.deepEqual([...m.keys()], [9, 11, 5]);
     m.set(9, 'e');
-    assert.deepEqual([...m], [
-      [9, 'e'],
-      [11, 'c'],
-      [5, 'd'],
-    ]);
+    assert.deepEqual(
+      [...m],
+      [
+        [9, 'e'],
+        [11, 'c'],
+        [5, 'd'],
+      ],
+    );
   });
 
   it('allows deleting every entry while iterating, as Map does', () => {
