@@ -45,3 +45,15 @@ export function requireRoot(...tools: string[]): void {
   }
   requireTools(...tools);
 }
+
+/**
+ * Asserts that `text` is valid Prometheus exposition text by the real
+ * parser (`promtool check metrics`, Debian `prometheus`); a missing
+ * promtool fails with its install line.
+ */
+export function checkMetricsWithPromtool(text: string): void {
+  requireTools('promtool');
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`promtool check metrics: exit ${r.status}: ${r.stdout}${r.stderr}`);
+}

@@ -14,7 +14,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createLab, type NetnsLab, type Spawned } from '../helpers/netns.js';
-import { requireRoot } from '../helpers/tools.js';
+import { checkMetricsWithPromtool, requireRoot, requireTools } from '../helpers/tools.js';
 import {
   CLIENT_IP,
   PPTP_TS,
@@ -34,11 +34,6 @@ import {
 const FILTER = join(ROOT, 'contrib', 'fail2ban', 'filter.d', 'pptp-ts.conf');
 const METRICS_PORT = 9723;
 const TRAFFIC_BYTES = 3 * 1024 * 1024;
-
-function requireTool(cmd: string, pkg: string): void {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`]);
-  assert.equal(r.status, 0, `${cmd} is missing: apt-get install -y ${pkg}`);
-}
 
 async function startServerWith(lab: NetnsLab, ns: string, config: string, args: string[]): Promise<Spawned> {
   const s = lab.spawn(ns, [...PPTP_TS, 'serve', '--config', config, ...args]);
@@ -88,15 +83,9 @@ function sample(text: string, name: string, labels = ''): number {
   return Number(m[1]);
 }
 
-function promtool(text: string): void {
-  requireTool('promtool', 'prometheus');
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  assert.equal(r.status, 0, `promtool check metrics: ${r.stdout}${r.stderr}`);
-}
-
 /** fail2ban-regex over `log` with the shipped filter: the addresses it would ban, one per match. */
 function fail2banAddresses(log: string): string[] {
-  requireTool('fail2ban-regex', 'fail2ban');
+  requireTools('fail2ban-regex');
   const r = spawnSync('fail2ban-regex', ['-o', 'ip', log, FILTER], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean);
@@ -165,7 +154,7 @@ describe('operations: metrics, management socket, event logs, fail2ban', () => {
       await sink.kill();
 
       const text = await scrape(lab, ns.server);
-      promtool(text);
+      checkMetricsWithPromtool(text);
       assert.equal(sample(text, 'pptp_sessions', 'phase="network"'), 3);
       assert.equal(sample(text, 'pptp_sessions_up_total'), 3);
       assert.equal(sample(text, 'pptp_control_connections'), 3);
@@ -254,7 +243,7 @@ describe('operations: metrics, management socket, event logs, fail2ban', () => {
       await failLogin(lab, ns.client, dir, EVIL_USER, 'ppf1');
 
       const after = await scrape(lab, ns.server);
-      promtool(after);
+      checkMetricsWithPromtool(after);
       // carol before the reload (unknown user), alice (wrong password), the crafted name (unknown).
       assert.equal(sample(after, 'pptp_auth_failures_total', 'method="mschap-v2",reason="unknown-user"'), 2);
       assert.equal(
@@ -328,7 +317,7 @@ describe('operations: metrics, management socket, event logs, fail2ban', () => {
       await sink.waitFor(/sink \d+ [0-9a-f]{64}/, 60_000);
       await sink.kill();
       const text = await scrape(lab, ns.client, 9724);
-      promtool(text);
+      checkMetricsWithPromtool(text);
       assert.equal(sample(text, 'pptp_client_up'), 1);
       assert.equal(sample(text, 'pptp_client_connect_attempts_total'), 1);
       assert.ok(sample(text, 'pptp_transmit_bytes_total') - before >= TRAFFIC_BYTES);
