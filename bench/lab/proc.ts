@@ -64,6 +64,12 @@ function busyTicks(t: CpuTimes): number {
   return totalTicks(t) - t.idle - t.iowait;
 }
 
+/** Share of all CPUs busy between two /proc/stat readings, percent; 0 when no tick passed. */
+export function busyPercent(before: CpuTimes, after: CpuTimes): number {
+  const total = totalTicks(after) - totalTicks(before);
+  return total > 0 ? ((busyTicks(after) - busyTicks(before)) / total) * 100 : 0;
+}
+
 /** The fields of /proc/PID/stat the lab uses (proc(5) numbering in comments). */
 export interface PidStat {
   readonly pid: number;

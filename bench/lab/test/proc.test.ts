@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
+  busyPercent,
   type CpuTimes,
   computeLoad,
   cpuByProcess,
@@ -69,6 +70,13 @@ describe('parseCpuTimes', () => {
   it('rejects text without a well-formed cpu line', () => {
     assert.throws(() => parseCpuTimes('cpu0 1 2 3 4\n'), /no aggregate/);
     assert.throws(() => parseCpuTimes('cpu  1 2 x 4\n'), /malformed/);
+  });
+  it('gives the busy share between two readings: everything but idle and iowait', () => {
+    const a = parseCpuTimes('cpu  10 1 20 300 4 5 6 7\n');
+    // +30 user, +10 system, +50 idle, +10 iowait: 40 busy of 100 ticks
+    const b = parseCpuTimes('cpu  40 1 30 350 14 5 6 7\n');
+    assert.equal(busyPercent(a, b), 40);
+    assert.equal(busyPercent(a, a), 0, 'no tick passed');
   });
 });
 
