@@ -9,16 +9,29 @@
  * client ns: N × pptp-ts connect (compiled), each with its own TUN pbusyN
  *            and its own underlay address 198.18.M.K (--local-address)
  *
- * 1. session 1 alone: iperf3 TCP ×1 for --time s → the single-session figure
+ * 1. session 1 alone: one iperf3 TCP stream, measured over a window → the
+ *    single-session figure
  * 2. sessions 2..N come up (a few at a time)
  * 3. N iperf3 servers (ports 5201..5200+N) on the server side; N iperf3
  *    clients, each bound to its tunnel address and device, started together
- * 4. every session's goodput, the aggregate, Jain's index, the server's CPU
+ * 4. the common window: once every stream flows (each TUN's tx counter
+ *    rises) and --omit s have passed, every TUN counter is read, --time s
+ *    later again; each session's rate, the aggregate, Jain's index, the
+ *    server's CPU, all over that window
  * 5. everything stopped by PID, namespaces deleted, checked gone
  * ```
  *
- * Each session's TUN counter must have sent at least the bytes its iperf3
- * receiver counted: a session whose traffic went elsewhere fails.
+ * Why a window: on a loaded machine starting N iperf3 clients takes tens of
+ * seconds, so the streams' own averages cover different seconds and their
+ * sum is no rate the sessions reached together. Each stream is given a
+ * duration (`-t`) that covers a bounded start-up allowance, the warm-up,
+ * the window and a margin, and ends by itself: iperf3 reports its
+ * receiver's byte count (the through-the-tunnel check below) only for a
+ * test that ends normally, not for one stopped by a signal.
+ *
+ * Each session's TUN counter must have sent, over the whole stream, at
+ * least the bytes its iperf3 receiver counted: a session whose traffic went
+ * elsewhere fails.
  *
  * One underlay address per client, as separate hosts would have: every raw
  * GRE socket bound to an address gets a copy of every GRE packet to that
@@ -33,20 +46,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { which } from '../lab/contenders/util.js';
 import { machineInfo } from '../lab/machine.js';
-import { Lab, type LabProcess, run, waitUntil } from '../lab/netns.js';
+import { type ExecResult, Lab, type LabProcess, run, waitUntil } from '../lab/netns.js';
 import { parseIperfTcp } from '../lab/parse.js';
-import { type CpuTimes, cpuByProcess, parseCpuTimes, readProcTable, withDescendants } from '../lab/proc.js';
+import { busyPercent, cpuPercent, parseCpuTimes, readProcTable, withDescendants } from '../lab/proc.js';
 import {
   BUSY_SCHEMA,
   type BusyMppe,
   type BusyResult,
   type BusySettings,
+  type BusyWindow,
   busyChart,
+  type CounterSample,
+  describeWindow,
+  flowingDevices,
   renderBusyMarkdown,
   type SessionFigure,
-  streamsOverlap,
   summarizeVariant,
   type VariantResult,
+  windowRates,
 } from './report.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pptp-ts.js', import.meta.url));
@@ -57,6 +74,28 @@ const BASE_PORT = 5200;
 /** Sessions brought up at once (each start is a Node process: the machine is the limit). */
 const UP_CONCURRENCY = 4;
 export const MAX_SESSIONS = 1000;
+/** Between two readings of the counters while waiting for the streams to flow. */
+const POLL_MS = 1000;
+/** Each stream's `-t` beyond allowance + warm-up + window: the last poll and the readings take time too. */
+const STREAM_MARGIN_SEC = 5;
+
+/**
+ * Bound on the wait for `streams` iperf3 streams, started together, all to
+ * flow, s: starting one iperf3 takes about 0.2–0.4 s on the loaded 2-core
+ * machine (100 took 20–40 s), so half a second each and 5 s on top.
+ */
+export function startAllowanceSec(streams: number): number {
+  return Math.ceil(5 + streams / 2);
+}
+
+/**
+ * Each iperf3 stream's `-t`: long enough that the first stream started is
+ * still running when the window closes, however late the last one flowed
+ * within the allowance.
+ */
+export function streamSeconds(allowanceSec: number, omitSec: number, timeSec: number): number {
+  return allowanceSec + omitSec + timeSec + STREAM_MARGIN_SEC;
+}
 
 export interface BusyOptions {
   sessions?: number;
@@ -151,14 +190,32 @@ function checkHost(): void {
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Bytes each interface in `ns` has sent (`ip -s -j link`), by name. */
-async function txBytes(lab: Lab, ns: string): Promise<Map<string, number>> {
+/** Bytes each interface in `ns` has sent (`ip -s -j link`, one call for all), by name, and when. */
+async function txBytes(lab: Lab, ns: string): Promise<CounterSample> {
+  const before = performance.now();
   const r = await lab.ip(ns, ['-s', '-j', 'link', 'show']);
-  const out = new Map<string, number>();
+  const atMs = (before + performance.now()) / 2;
+  const tx = new Map<string, number>();
   for (const l of JSON.parse(r.stdout) as { ifname: string; stats64?: { tx?: { bytes?: number } } }[]) {
-    out.set(l.ifname, l.stats64?.tx?.bytes ?? 0);
+    tx.set(l.ifname, l.stats64?.tx?.bytes ?? 0);
   }
-  return out;
+  return { atMs, tx };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What `measureStreams` measured: the window, and each stream's whole run. */
+interface StreamsRun {
+  readonly window: BusyWindow;
+  /** Each session's rate and bytes over the window, by session number (0 for one not flowing). */
+  readonly rate: Map<number, { mbps: number; bytes: number }>;
+  /** Each iperf3 client's output, by session number. */
+  readonly results: Map<number, ExecResult>;
+  /** TUN bytes over the whole run, from before the first stream started to after the last ended. */
+  readonly wholeTx: (device: string) => number;
+  readonly serverCpuPct: number;
+  readonly machineBusyPct: number;
+  readonly wallSec: number;
 }
 
 /** The remote addresses of the established TCP connections to local port `port` in `ns`. */
@@ -214,11 +271,13 @@ async function runVariant(
     underlay: clientUnderlayAddress(k + 1),
   }));
   let singleMbps = 0;
+  let singleIperfMbps = 0;
+  let singleWindow: BusyWindow | undefined;
+  let busyWindow: BusyWindow | undefined;
   let figures: SessionFigure[] = [];
   let serverCpuPct = 0;
   let machineBusyPct = 0;
   let busyWallSec: number | undefined;
-  let overlapSec: number | undefined;
   let error: string | undefined;
   const iperfServers: LabProcess[] = [];
   let server: LabProcess | undefined;
@@ -331,7 +390,7 @@ async function runVariant(
       );
     };
 
-    const iperfClient = (x: Session) =>
+    const iperfClient = (x: Session, streamSec: number, allowanceSec: number) =>
       lab.exec(
         lab.clientNs,
         [
@@ -345,23 +404,121 @@ async function runVariant(
           '--bind-dev',
           x.device,
           '-t',
-          String(s.timeSec),
+          String(streamSec),
           '-O',
           String(s.omitSec),
           '--connect-timeout',
           '10000',
           '-J',
         ],
-        { allowFail: true, timeoutMs: (s.timeSec + s.omitSec + 60) * 1000 },
+        { allowFail: true, timeoutMs: (streamSec + allowanceSec + 60) * 1000 },
       );
 
-    // 1. One session alone.
+    /**
+     * Starts one stream per session of `group` together, waits (bounded)
+     * until each flows, the warm-up, then reads every TUN counter at the
+     * start and the end of the window; waits for the streams to end.
+     */
+    const measureStreams = async (group: readonly Session[]): Promise<StreamsRun> => {
+      const allowanceSec = startAllowanceSec(group.length);
+      const streamSec = streamSeconds(allowanceSec, s.omitSec, s.timeSec);
+      const whole0 = await txBytes(lab, lab.clientNs);
+      const startMs = performance.now();
+      const endedAt = new Map<number, number>();
+      const pending = group.map((x) =>
+        iperfClient(x, streamSec, allowanceSec).then((r) => {
+          endedAt.set(x.n, performance.now());
+          return [x.n, r] as const;
+        }),
+      );
+
+      const measure = async () => {
+        // 1. Bounded: until every stream flows (or has ended without, or the allowance runs out).
+        const flowing = new Set<number>();
+        let prev = whole0;
+        const waiting = () => group.filter((x) => !flowing.has(x.n) && !endedAt.has(x.n));
+        while (waiting().length > 0 && performance.now() - startMs < allowanceSec * 1000) {
+          await sleep(POLL_MS);
+          const cur = await txBytes(lab, lab.clientNs);
+          const moved = new Set(
+            flowingDevices(
+              prev,
+              cur,
+              waiting().map((x) => x.device),
+            ),
+          );
+          for (const x of group) if (moved.has(x.device)) flowing.add(x.n);
+          prev = cur;
+        }
+        const allFlowingAfterSec =
+          flowing.size === group.length ? (performance.now() - startMs) / 1000 : undefined;
+        // 2. The warm-up, then the window.
+        await sleep(s.omitSec * 1000);
+        const a = await txBytes(lab, lab.clientNs);
+        const p0 = readProcTable();
+        const c0 = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
+        await sleep(Math.max(0, s.timeSec * 1000 - (performance.now() - a.atMs)));
+        const b = await txBytes(lab, lab.clientNs);
+        const p1 = readProcTable();
+        const c1 = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
+        const w = windowRates(
+          a,
+          b,
+          group.map((x) => x.device),
+        );
+        const endedInside = group
+          .filter((x) => flowing.has(x.n) && (endedAt.get(x.n) ?? Number.POSITIVE_INFINITY) <= b.atMs)
+          .map((x) => x.n);
+        const rate = new Map<number, { mbps: number; bytes: number }>();
+        group.forEach((x, k) => {
+          const counts = flowing.has(x.n) && !endedInside.includes(x.n);
+          rate.set(x.n, counts ? { mbps: w.mbps[k]!, bytes: w.bytes[k]! } : { mbps: 0, bytes: 0 });
+        });
+        const window: BusyWindow = {
+          streams: group.length,
+          seconds: w.seconds,
+          warmupSec: s.omitSec,
+          ...(allFlowingAfterSec !== undefined ? { allFlowingAfterSec } : {}),
+          allowanceSec,
+          streamSec,
+          notFlowing: group.filter((x) => !flowing.has(x.n)).map((x) => x.n),
+          endedInside,
+        };
+        return {
+          window,
+          rate,
+          serverCpuPct: cpuPercent(p0, p1, withDescendants(p1, [srv.pid]), b.atMs - a.atMs),
+          machineBusyPct: busyPercent(c0, c1),
+        };
+      };
+
+      // 3. Every stream ends by itself (its -t), so iperf3 reports what its receiver got; even
+      // when a reading failed, none is left running (each ends by its -t or its time-out).
+      const measured = await measure().finally(() => Promise.allSettled(pending));
+      const results = new Map(await Promise.all(pending));
+      const whole1 = await txBytes(lab, lab.clientNs);
+      return {
+        ...measured,
+        results,
+        wholeTx: (device) => (whole1.tx.get(device) ?? 0) - (whole0.tx.get(device) ?? 0),
+        wallSec: (performance.now() - startMs) / 1000,
+      };
+    };
+
+    // 1. One session alone, measured as the busy phase is.
     const first = sessions[0]!;
     await up(first);
     await iperfServer([first]);
-    const alone = parseIperfTcp((await iperfClient(first)).stdout);
-    singleMbps = alone.mbps;
-    log(`  one session alone: ${singleMbps.toFixed(1)} Mbit/s`);
+    const alone = await measureStreams([first]);
+    singleWindow = alone.window;
+    singleMbps = alone.rate.get(first.n)!.mbps;
+    singleIperfMbps = parseIperfTcp(alone.results.get(first.n)?.stdout ?? '').mbps;
+    if (singleMbps === 0)
+      throw new Error(`session 1 alone carried nothing in its window (${describeWindow(alone.window)})`);
+    log(
+      `  one session alone: ${singleMbps.toFixed(1)} Mbit/s over ${alone.window.seconds.toFixed(1)} s ` +
+        `(iperf3 ${singleIperfMbps.toFixed(1)} Mbit/s)`,
+    );
 
     // 2. The others come up, a few at a time.
     // A session that does not come up is measured as carrying nothing (it counts against the
@@ -382,43 +539,18 @@ async function runVariant(
 
     // 3. All at once. Session 1's one-shot server has finished: start fresh ones for everybody.
     await iperfServer(live);
-    const tx0 = await txBytes(lab, lab.clientNs);
-    const p0 = readProcTable();
-    const c0 = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
-    const t0 = performance.now();
-    const byN = new Map(
-      (await Promise.all(live.map(async (x) => [x.n, await iperfClient(x)] as const))).map(([n, r]) => [
-        n,
-        r,
-      ]),
-    );
-    const wallMs = performance.now() - t0;
-    const p1 = readProcTable();
-    const c1 = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
-    const tx1 = await txBytes(lab, lab.clientNs);
-    serverCpuPct = cpuByProcess(p0, p1, withDescendants(p1, [srv.pid]), wallMs).reduce(
-      (a, p) => a + p.pctOfCore,
-      0,
-    );
-    const ticks = (t: CpuTimes) =>
-      t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal;
-    const total = ticks(c1) - ticks(c0);
-    const busy = total - (c1.idle - c0.idle) - (c1.iowait - c0.iowait);
-    machineBusyPct = total > 0 ? (busy / total) * 100 : 0;
-    busyWallSec = wallMs / 1000;
-    overlapSec = streamsOverlap(
-      live.map((x) => {
-        try {
-          return parseIperfTcp(byN.get(x.n)?.stdout ?? '').startedAtSec;
-        } catch {
-          return undefined;
-        }
-      }),
-      s.omitSec + s.timeSec,
-    );
+    const busyRun = await measureStreams(live);
+    busyWindow = busyRun.window;
+    serverCpuPct = busyRun.serverCpuPct;
+    machineBusyPct = busyRun.machineBusyPct;
+    busyWallSec = busyRun.wallSec;
+    log(`  window: ${describeWindow(busyRun.window)}`);
 
+    const notFlowing = new Set(busyRun.window.notFlowing);
+    const ended = new Set(busyRun.window.endedInside);
     figures = sessions.map((x) => {
-      const deviceTxBytes = (tx1.get(x.device) ?? 0) - (tx0.get(x.device) ?? 0);
+      const deviceTxBytes = busyRun.wholeTx(x.device);
+      const inWindow = busyRun.rate.get(x.n) ?? { mbps: 0, bytes: 0 };
       const ownAddress = peers.has(x.underlay);
       const base = {
         session: x.n,
@@ -426,9 +558,10 @@ async function runVariant(
         device: x.device,
         ...(ownAddress ? { underlay: x.underlay } : {}),
         deviceTxBytes,
+        windowBytes: inWindow.bytes,
       };
       try {
-        const result = byN.get(x.n);
+        const result = busyRun.results.get(x.n);
         if (!result) throw new Error(notUp.get(x.n) ?? 'not measured');
         if (!ownAddress) throw new Error(`the server saw no control connection from ${x.underlay}`);
         const r = parseIperfTcp(result.stdout);
@@ -436,9 +569,17 @@ async function runVariant(
           throw new Error(
             `${x.device} sent ${deviceTxBytes} bytes but iperf3 received ${r.bytes}: not through the tunnel`,
           );
-        return { ...base, mbps: r.mbps, bytes: r.bytes, retransmits: r.retransmits };
+        const counted = { ...base, iperfMbps: r.mbps, bytes: r.bytes, retransmits: r.retransmits };
+        if (notFlowing.has(x.n))
+          return {
+            ...counted,
+            mbps: 0,
+            error: `not flowing ${busyRun.window.allowanceSec} s after the start`,
+          };
+        if (ended.has(x.n)) return { ...counted, mbps: 0, error: 'its stream ended inside the window' };
+        return { ...counted, mbps: inWindow.mbps };
       } catch (e) {
-        return { ...base, mbps: 0, bytes: 0, retransmits: 0, error: errorText(e) };
+        return { ...base, mbps: 0, iperfMbps: 0, bytes: 0, retransmits: 0, error: errorText(e) };
       }
     });
   } catch (e) {
@@ -469,11 +610,13 @@ async function runVariant(
   return {
     mppe,
     singleMbps,
+    singleIperfMbps,
+    ...(singleWindow ? { singleWindow } : {}),
     sessions: figures,
+    ...(busyWindow ? { window: busyWindow } : {}),
     serverCpuPct,
     machineBusyPct,
     ...(busyWallSec !== undefined ? { busyWallSec } : {}),
-    ...(overlapSec !== undefined ? { overlapSec } : {}),
     summary: summarizeVariant(singleMbps, figures),
     residue,
     ...(error !== undefined ? { error } : {}),

@@ -1,14 +1,16 @@
 /**
  * The busy-sessions bench's figures, pure (numbers in, numbers and text
- * out) so the tests can feed them by hand: Jain's fairness index, the
- * summary of one variant's run against its single-session figure, the
- * targets, the markdown report and the per-session chart.
+ * out) so the tests can feed them by hand: the common measuring window
+ * (which sessions flow, each one's rate from two readings of the TUN
+ * counters), Jain's fairness index, the summary of one variant's run
+ * against its single-session figure, the targets, the markdown report and
+ * the per-session chart.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { type Chart, renderSvg } from '../charts.js';
 
 /** Schema tag of the result file. */
-export const BUSY_SCHEMA = 'pptp-ts/bench-busy/1';
+export const BUSY_SCHEMA = 'pptp-ts/bench-busy/2';
 
 /** The targets: all sessions together carry at least this share of one session alone... */
 export const TARGET_AGGREGATE_RATIO = 0.9;
@@ -34,6 +36,60 @@ export function jainIndex(xs: readonly number[]): number {
   return (sum * sum) / (xs.length * squares);
 }
 
+/** One reading of every TUN's tx byte counter (`ip -s -j link` in the client namespace). */
+export interface CounterSample {
+  /** When it was read, ms on a monotonic clock (the middle of the `ip` call). */
+  readonly atMs: number;
+  /** Bytes sent so far, by interface name. */
+  readonly tx: ReadonlyMap<string, number>;
+}
+
+/**
+ * Bytes `device` sent from sample `a` to sample `b`: 0 when the device is
+ * missing from either (its client gone) or its counter went back (a new
+ * device under the old name): neither is traffic of the session measured.
+ */
+export function sentBetween(a: CounterSample, b: CounterSample, device: string): number {
+  const x = a.tx.get(device);
+  const y = b.tx.get(device);
+  if (x === undefined || y === undefined || y < x) return 0;
+  return y - x;
+}
+
+/**
+ * A session counts as flowing once its TUN sent at least this much between
+ * two readings about a second apart: more than iperf3's control exchange,
+ * LCP echoes and TCP handshakes (a few hundred bytes), about 0.25 Mbit/s.
+ */
+export const FLOWING_BYTES = 32 * 1024;
+
+/** The devices (of `devices`) that sent at least `minBytes` from `a` to `b`. */
+export function flowingDevices(
+  a: CounterSample,
+  b: CounterSample,
+  devices: readonly string[],
+  minBytes = FLOWING_BYTES,
+): string[] {
+  return devices.filter((d) => sentBetween(a, b, d) >= minBytes);
+}
+
+/** Every device's traffic over one window, between two counter samples. */
+export interface WindowRates {
+  readonly seconds: number;
+  /** Bytes each device sent in the window, in the order asked. */
+  readonly bytes: readonly number[];
+  /** The same as Mbit/s (1e6 bit/s) over the window. */
+  readonly mbps: readonly number[];
+}
+
+/** The rate of each of `devices` over the window from `a` to `b`: bytes × 8 / (t1 − t0). */
+export function windowRates(a: CounterSample, b: CounterSample, devices: readonly string[]): WindowRates {
+  const seconds = (b.atMs - a.atMs) / 1000;
+  if (!(seconds > 0)) throw new Error(`measuring window of ${seconds} s`);
+  const bytes = devices.map((d) => sentBetween(a, b, d));
+  return { seconds, bytes, mbps: bytes.map((x) => (x * 8) / seconds / 1e6) };
+}
+
 export type BusyMppe = 'on' | 'off';
 
 /** One session of the busy phase. */
@@ -47,35 +103,65 @@ export interface SessionFigure {
    * saw its control connection come from it (absent in older results).
    */
   readonly underlay?: string;
-  /** Receiver goodput, Mbit/s; 0 when the run failed (see error). */
+  /**
+   * What the session's TUN sent over the common measuring window, Mbit/s (IP
+   * packets, headers included); 0 when the session failed or did not flow
+   * by the start-up allowance (see error).
+   */
   readonly mbps: number;
-  /** Payload bytes the iperf3 receiver got. */
+  /** Bytes the session's TUN sent in the window. */
+  readonly windowBytes: number;
+  /** iperf3's own receiver goodput, Mbit/s, averaged over its whole stream (which started when it could). */
+  readonly iperfMbps: number;
+  /** Payload bytes the iperf3 receiver got over the whole stream. */
   readonly bytes: number;
   readonly retransmits: number;
-  /** Bytes the session's TUN sent during the run (kernel counter, an independent check). */
+  /** Bytes the session's TUN sent over the whole stream (kernel counter, the through-the-tunnel check). */
   readonly deviceTxBytes: number;
   readonly error?: string;
+}
+
+/** The common measuring window of one phase. */
+export interface BusyWindow {
+  /** iperf3 streams started (the sessions that came up). */
+  readonly streams: number;
+  /** Length, s (between the two counter readings). */
+  readonly seconds: number;
+  /** Warm-up waited once every stream flowed, before the window opened, s. */
+  readonly warmupSec: number;
+  /** Seconds from starting the iperf3 clients until every one flowed (absent when some never did). */
+  readonly allFlowingAfterSec?: number;
+  /** Bound on that wait, s. */
+  readonly allowanceSec: number;
+  /** Each iperf3 stream's `-t`, s: allowance + warm-up + window + margin. */
+  readonly streamSec: number;
+  /** Sessions not flowing by the allowance (counted as 0). */
+  readonly notFlowing: readonly number[];
+  /** Sessions whose stream ended before the window closed (counted as 0). */
+  readonly endedInside: readonly number[];
 }
 
 /** One variant's run (MPPE on or off). */
 export interface VariantResult {
   readonly mppe: BusyMppe;
-  /** The single-session TCP ×1 figure, Mbit/s (one session alone, same server, measured first). */
+  /**
+   * The single-session TCP ×1 figure, Mbit/s: session 1 alone (same server,
+   * measured first), its TUN counter over a window after its warm-up, as
+   * the busy phase's sessions are measured.
+   */
   readonly singleMbps: number;
+  /** iperf3's own goodput for that run, Mbit/s. */
+  readonly singleIperfMbps: number;
+  readonly singleWindow?: BusyWindow;
   readonly sessions: readonly SessionFigure[];
-  /** CPU of the `pptp-ts serve` process during the busy phase, percent of one core. */
+  /** The busy phase's common window (absent when the phase did not get that far). */
+  readonly window?: BusyWindow;
+  /** CPU of the `pptp-ts serve` process during the busy phase's window, percent of one core. */
   readonly serverCpuPct: number;
-  /** Everything busy on the machine during the busy phase, percent of all CPUs. */
+  /** Everything busy on the machine during the busy phase's window, percent of all CPUs. */
   readonly machineBusyPct: number;
   /** Wall time of the busy phase, from starting the iperf3 clients until the last finished, s. */
   readonly busyWallSec?: number;
-  /**
-   * Seconds during which every measured stream ran at the same time (warm-up
-   * included), from iperf3's start stamps (whole seconds): the streams start
-   * as fast as the loaded machine spawns them, so on a busy machine the
-   * sessions are not all busy together for the whole run.
-   */
-  readonly overlapSec?: number;
   readonly summary: VariantSummary;
   /** Things left behind after the variant, before they were removed; empty when clean. */
   readonly residue: readonly string[];
@@ -84,7 +170,7 @@ export interface VariantResult {
 
 export interface VariantSummary {
   readonly sessions: number;
-  /** Sessions whose iperf3 run succeeded with bytes > 0. */
+  /** Sessions that flowed in the window, through their own tunnel, with an iperf3 run that succeeded. */
   readonly carried: number;
   readonly aggregateMbps: number;
   readonly meanMbps: number;
@@ -98,20 +184,6 @@ export interface VariantSummary {
 }
 
 /** Summarizes one variant's per-session figures against its single-session figure. */
-/**
- * Seconds during which every stream ran: the latest start to the earliest
- * end, each stream running `durationSec` from its start (0 when some never
- * overlapped; undefined without a start for every stream).
- */
-export function streamsOverlap(
-  startsSec: readonly (number | undefined)[],
-  durationSec: number,
-): number | undefined {
-  if (startsSec.length === 0 || startsSec.some((s) => s === undefined)) return undefined;
-  const s = startsSec as readonly number[];
-  return Math.max(0, Math.min(...s) + durationSec - Math.max(...s));
-}
-
 export function summarizeVariant(
   singleMbps: number,
   sessions: readonly { mbps: number; bytes: number; error?: string }[],
@@ -163,6 +235,28 @@ function label(m: BusyMppe): string {
   return m === 'on' ? 'MPPE-128 stateless' : 'MPPE off';
 }
 
+function sessionList(ns: readonly number[]): string {
+  return ns.length <= 20 ? ns.join(', ') : `${ns.slice(0, 20).join(', ')} and ${ns.length - 20} more`;
+}
+
+/** How a window was taken, for the report: length, and whether every stream flowed during it. */
+export function describeWindow(w: BusyWindow): string {
+  const streams = w.streams;
+  const all = w.notFlowing.length === 0 && w.endedInside.length === 0;
+  const head = `${f1(w.seconds)} s, opened ${w.warmupSec} s after `;
+  const flowed =
+    w.allFlowingAfterSec !== undefined
+      ? `all ${streams} stream${streams === 1 ? '' : 's'} flowed (${f1(w.allFlowingAfterSec)} s after they were started)`
+      : `the ${w.allowanceSec} s start-up allowance ran out`;
+  const missing = [
+    ...(w.notFlowing.length > 0
+      ? [`NOT flowing by then: session${w.notFlowing.length === 1 ? '' : 's'} ${sessionList(w.notFlowing)}`]
+      : []),
+    ...(w.endedInside.length > 0 ? [`ended inside the window: ${sessionList(w.endedInside)}`] : []),
+  ];
+  return `${head}${flowed}; ${all ? `all ${streams} flowed throughout` : `${missing.join('; ')} (counted as 0)`}; each iperf3 ran ${w.streamSec} s`;
+}
+
 /** The markdown report: a summary table per variant, then every session's figure. */
 export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
   const s = r.settings;
@@ -170,8 +264,10 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
     `# pptp-ts, ${s.sessions} busy sessions at once`,
     '',
     `${r.startedAt}; ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, Linux ${r.machine.kernel}. ` +
-      `Each session: one \`pptp-ts connect\` (own TUN) to one \`pptp-ts serve\`, one iperf3 TCP stream, ` +
-      `${s.timeSec} s (${s.omitSec} s warm-up left out), MTU ${s.mtu}, all at the same time. ` +
+      `Each session: one \`pptp-ts connect\` (own TUN) to one \`pptp-ts serve\`, one iperf3 TCP stream, MTU ${s.mtu}. ` +
+      `All streams are started together; once every one carries traffic and ${s.omitSec} s of warm-up have passed, ` +
+      `each session's TUN counter is read at the start and the end of one ${s.timeSec} s window, ` +
+      `so every figure is a rate over the same seconds (IP packets, headers included). ` +
       `Targets: aggregate ≥ ${TARGET_AGGREGATE_RATIO * 100} % of one session alone, Jain ≥ ${TARGET_JAIN}.`,
     '',
   ];
@@ -183,17 +279,16 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
       '',
       '| figure | value |',
       '| --- | --- |',
-      `| sessions that carried traffic | ${m.carried} / ${m.sessions} |`,
-      `| one session alone, TCP ×1 | ${f1(v.singleMbps)} Mbit/s |`,
+      ...(v.window ? [`| measuring window | ${describeWindow(v.window)} |`] : []),
+      `| sessions that carried traffic in it | ${m.carried} / ${m.sessions} |`,
+      `| one session alone, TCP ×1 | ${f1(v.singleMbps)} Mbit/s over ${v.singleWindow ? `its ${f1(v.singleWindow.seconds)} s window` : 'no window'} (iperf3: ${f1(v.singleIperfMbps)} Mbit/s goodput) |`,
       `| aggregate of all sessions | ${f1(m.aggregateMbps)} Mbit/s (${f1(m.aggregateRatio * 100)} % of one alone: target ${yes(m.aggregateTargetMet)}) |`,
       `| per session, mean (min–max) | ${f1(m.meanMbps)} (${f1(m.minMbps)}–${f1(m.maxMbps)}) Mbit/s |`,
       `| Jain's fairness index | ${f3(m.jain)} (target ${yes(m.jainTargetMet)}) |`,
-      `| server CPU (pptp-ts serve) | ${f1(v.serverCpuPct)} % of one core |`,
-      `| machine busy | ${f1(v.machineBusyPct)} % of all CPUs |`,
-      ...(v.overlapSec !== undefined && v.busyWallSec !== undefined
-        ? [
-            `| all streams running together | ${v.overlapSec} s of each stream's ${r.settings.omitSec + r.settings.timeSec} s (busy phase ${f1(v.busyWallSec)} s) |`,
-          ]
+      `| server CPU (pptp-ts serve), in the window | ${f1(v.serverCpuPct)} % of one core |`,
+      `| machine busy, in the window | ${f1(v.machineBusyPct)} % of all CPUs |`,
+      ...(v.busyWallSec !== undefined
+        ? [`| busy phase | ${f1(v.busyWallSec)} s from starting the streams until the last ended |`]
         : []),
       `| left behind | ${v.residue.length === 0 ? 'nothing' : v.residue.join(', ')} |`,
       ...(v.error ? [`| error | ${v.error.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`] : []),
@@ -206,7 +301,7 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
   );
   if (chart) out.push(`![${chart.title}](${chart.file})`, '');
   out.push(
-    '### Per session (Mbit/s)',
+    "### Per session, over the window (Mbit/s; iperf3's own average over its whole stream in brackets)",
     '',
     `| session | ${r.variants.map((v) => label(v.mppe)).join(' | ')} |`,
   );
@@ -214,7 +309,10 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
   for (let i = 0; i < s.sessions; i++) {
     const cells = r.variants.map((v) => {
       const x = v.sessions[i];
-      return x ? (x.error ? `failed: ${x.error.slice(0, 80).replace(/\|/g, '\\|')}` : f1(x.mbps)) : '–';
+      if (!x) return '–';
+      return x.error
+        ? `failed: ${x.error.slice(0, 80).replace(/\|/g, '\\|')}`
+        : `${f1(x.mbps)} (${f1(x.iperfMbps)})`;
     });
     out.push(`| ${i + 1} | ${cells.join(' | ')} |`);
   }
@@ -228,7 +326,7 @@ export function busyChartSpec(r: BusyResult): TopLevelSpec {
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Throughput of each of ${r.settings.sessions} sessions at once (one TCP stream each)`,
+    title: `Throughput of each of ${r.settings.sessions} sessions over one common ${r.settings.timeSec} s window (one TCP stream each)`,
     width: Math.max(300, Math.min(1200, r.settings.sessions * 10)),
     height: 260,
     config: { font: 'DejaVu Sans, Verdana, sans-serif', view: { stroke: 'transparent' } },

@@ -1,11 +1,13 @@
 /**
  * `npm run bench:busy [-- options]` (`node --import tsx bench/busy/run.ts`):
  * many sessions through one `pptp-ts serve`, each carrying one iperf3 TCP
- * stream at the same time (bench.ts, docs/benchmarks.md "Busy sessions").
+ * stream, all measured over one common window (bench.ts, docs/benchmarks.md
+ * "Busy sessions").
  * Progress on stderr, the markdown report on stdout,
  * bench/results/busy-STAMP.{json,md} and busy-STAMP-sessions.svg.
  *
- * Exit status: 0 every session carried traffic and nothing was left behind
+ * Exit status: 0 every session flowed in the window and carried traffic
+ * through its own tunnel, and nothing was left behind
  * (the targets are reported, not enforced: they are judged on a quiet
  * machine); 1 otherwise (figures still written); 2 bad usage or the bench
  * cannot run here.
@@ -19,8 +21,8 @@ import { renderBusyMarkdown } from './report.js';
 export const USAGE = `usage: npm run bench:busy -- [options]
 
   --sessions N     sessions at once, each with its own pptp-ts connect and TUN (default 100, at most ${MAX_SESSIONS})
-  --time S         seconds each iperf3 stream measures (default 10)
-  --omit S         seconds of iperf3 warm-up left out (default 1)
+  --time S         length of the common measuring window, s (default 10)
+  --omit S         warm-up once every stream flows, before the window opens, s (default 1)
   --mppe M         both (default), on (MPPE-128 stateless) or off
   --mtu N          MTU and MRU of every session (default 1400)
   --out DIR        where to write the JSON, markdown and SVG (default bench/results)

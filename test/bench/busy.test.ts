@@ -1,6 +1,8 @@
 /**
- * bench/busy: Jain's fairness index (checked against values worked out by
- * hand from its definition, (Σx)² / (n·Σx²)), the summary and its targets,
+ * bench/busy: the common measuring window (which sessions flow, each one's
+ * rate from two hand-made counter samples), Jain's fairness index (checked
+ * against values worked out by hand from its definition, (Σx)² / (n·Σx²)),
+ * the summary and its targets,
  * the markdown report, the per-session chart (read back from the SVG's
  * aria-labels), the session addressing and the command line.
  */
@@ -13,16 +15,24 @@ import {
   MAX_SESSIONS,
   poolSpec,
   sessionAddress,
+  startAllowanceSec,
+  streamSeconds,
 } from '../../bench/busy/bench.js';
 import {
   BUSY_SCHEMA,
   type BusyResult,
+  type BusyWindow,
   busyChart,
+  type CounterSample,
+  describeWindow,
+  FLOWING_BYTES,
+  flowingDevices,
   jainIndex,
   renderBusyMarkdown,
   type SessionFigure,
-  streamsOverlap,
+  sentBetween,
   summarizeVariant,
+  windowRates,
 } from '../../bench/busy/report.js';
 import { parseBusyArgs } from '../../bench/busy/run.js';
 import { parsePoolSpec } from '../../src/server/ip-pool.js';
@@ -60,21 +70,100 @@ const session = (n: number, mbps: number, error?: string): SessionFigure => ({
   address: sessionAddress(n),
   device: `pbusy${n}`,
   mbps,
+  windowBytes: Math.round((mbps * 1e6) / 8),
+  iperfMbps: mbps * 0.9,
   bytes: error ? 0 : Math.round(mbps * 1e6),
   retransmits: 0,
   deviceTxBytes: Math.round(mbps * 1e6) + 100,
   ...(error ? { error } : {}),
 });
 
-describe('streamsOverlap', () => {
-  it('is the latest start to the earliest end', () => {
-    assert.equal(streamsOverlap([100, 100, 100], 11), 11);
-    assert.equal(streamsOverlap([100, 103, 101], 11), 8);
-    assert.equal(streamsOverlap([100, 125], 11), 0, 'never together');
+const sample = (atMs: number, tx: Record<string, number>): CounterSample => ({
+  atMs,
+  tx: new Map(Object.entries(tx)),
+});
+
+describe('the measuring window', () => {
+  // Three sessions read at t0 = 12.5 s and t1 = 22.5 s (10 s); pbusy3's counter does not move.
+  const t0 = sample(12_500, { lo: 0, veth0: 10, pbusy1: 1_000_000, pbusy2: 5_000, pbusy3: 777 });
+  const t1 = sample(22_500, {
+    lo: 0,
+    veth0: 99,
+    pbusy1: 126_000_000,
+    pbusy2: 62_505_000,
+    pbusy3: 777,
   });
-  it('is unknown without a start for every stream, or without streams', () => {
-    assert.equal(streamsOverlap([100, undefined], 11), undefined);
-    assert.equal(streamsOverlap([], 11), undefined);
+
+  it('is bytes × 8 / (t1 − t0) for each session, over the same seconds', () => {
+    const w = windowRates(t0, t1, ['pbusy1', 'pbusy2', 'pbusy3']);
+    assert.equal(w.seconds, 10);
+    assert.deepEqual(w.bytes, [125_000_000, 62_500_000, 0]);
+    // 125 MB × 8 / 10 s = 100 Mbit/s; 62.5 MB → 50; a counter that did not move → 0
+    assert.deepEqual(w.mbps, [100, 50, 0]);
+    // (100 + 50 + 0)² / (3 · (100² + 50²)) = 22500 / 37500
+    close(jainIndex(w.mbps), 0.6);
+  });
+
+  it('counts a device missing from a sample, or whose counter went back, as 0', () => {
+    const gone = sample(22_500, { pbusy1: 126_000_000 });
+    assert.equal(sentBetween(t0, gone, 'pbusy2'), 0, 'client gone');
+    assert.equal(sentBetween(t0, t1, 'pbusy9'), 0, 'never there');
+    const recreated = sample(22_500, { pbusy1: 400 });
+    assert.equal(sentBetween(t0, recreated, 'pbusy1'), 0, 'a new device under the old name');
+    assert.deepEqual(windowRates(t0, gone, ['pbusy1', 'pbusy2']).mbps, [100, 0]);
+  });
+
+  it('refuses a window of no time', () => {
+    assert.throws(() => windowRates(t1, t1, ['pbusy1']), /window of 0 s/);
+    assert.throws(() => windowRates(t1, t0, ['pbusy1']), /window of -10 s/);
+  });
+
+  it('calls a session flowing once its TUN sent a meaningful amount between two readings', () => {
+    const a = sample(0, { pbusy1: 0, pbusy2: 0, pbusy3: 5_000 });
+    const b = sample(1_000, { pbusy1: FLOWING_BYTES, pbusy2: FLOWING_BYTES - 1, pbusy3: 5_600 });
+    // pbusy2 is one byte short; pbusy3 only exchanged a few hundred bytes (handshakes, LCP echo)
+    assert.deepEqual(flowingDevices(a, b, ['pbusy1', 'pbusy2', 'pbusy3']), ['pbusy1']);
+    assert.deepEqual(flowingDevices(a, b, ['pbusy2', 'pbusy3'], 500), ['pbusy2', 'pbusy3']);
+    assert.ok(FLOWING_BYTES >= 16 * 1024, 'more than a handshake');
+  });
+
+  it('gives every stream a duration that covers the start-up allowance, the warm-up and the window', () => {
+    assert.equal(startAllowanceSec(1), 6);
+    assert.equal(startAllowanceSec(3), 7);
+    assert.equal(startAllowanceSec(100), 55);
+    // The first stream starts at 0 and runs -t; the last flows at the latest at the allowance,
+    // then come the warm-up and the window: the first must still be running then.
+    for (const n of [1, 3, 100, 1000]) {
+      const allowance = startAllowanceSec(n);
+      const t = streamSeconds(allowance, 1, 10);
+      assert.ok(t > allowance + 1 + 10, `${n} streams: -t ${t}`);
+      assert.ok(t <= allowance + 1 + 10 + 5, `${n} streams: no more than a small margin`);
+    }
+  });
+
+  it('says how long the window was and whether every stream flowed during it', () => {
+    const all: BusyWindow = {
+      streams: 100,
+      seconds: 10.02,
+      warmupSec: 1,
+      allFlowingAfterSec: 23.4,
+      allowanceSec: 55,
+      streamSec: 69,
+      notFlowing: [],
+      endedInside: [],
+    };
+    assert.equal(
+      describeWindow(all),
+      '10.0 s, opened 1 s after all 100 streams flowed (23.4 s after they were started); ' +
+        'all 100 flowed throughout; each iperf3 ran 69 s',
+    );
+    const { allFlowingAfterSec: _, ...rest } = all;
+    const some: BusyWindow = { ...rest, notFlowing: [7, 42], endedInside: [3] };
+    assert.equal(
+      describeWindow(some),
+      '10.0 s, opened 1 s after the 55 s start-up allowance ran out; NOT flowing by then: sessions 7, 42; ' +
+        'ended inside the window: 3 (counted as 0); each iperf3 ran 69 s',
+    );
   });
 });
 
@@ -116,6 +205,16 @@ describe('summarizeVariant', () => {
   });
 });
 
+const window: BusyWindow = {
+  streams: 3,
+  seconds: 1.996,
+  warmupSec: 1,
+  allowanceSec: 7,
+  streamSec: 13,
+  notFlowing: [],
+  endedInside: [],
+};
+
 function result(): BusyResult {
   const on = [session(1, 200), session(2, 180), session(3, 0, 'iperf3 | failed')];
   const off = [session(1, 400), session(2, 390), session(3, 410)];
@@ -129,17 +228,27 @@ function result(): BusyResult {
       {
         mppe: 'on',
         singleMbps: 500,
+        singleIperfMbps: 470.25,
+        singleWindow: {
+          ...window,
+          streams: 1,
+          seconds: 2.01,
+          allFlowingAfterSec: 1.1,
+          allowanceSec: 6,
+          streamSec: 12,
+        },
         sessions: on,
+        window: { ...window, notFlowing: [3] },
         serverCpuPct: 87.5,
         machineBusyPct: 99,
-        busyWallSec: 4.25,
-        overlapSec: 2,
+        busyWallSec: 14.25,
         summary: summarizeVariant(500, on),
         residue: [],
       },
       {
         mppe: 'off',
         singleMbps: 1300,
+        singleIperfMbps: 1250,
         sessions: off,
         serverCpuPct: 60,
         machineBusyPct: 98,
@@ -157,8 +266,15 @@ describe('renderBusyMarkdown', () => {
   it('has a table per variant with the figures and the targets', () => {
     assert.match(md, /^## MPPE-128 stateless$/m);
     assert.match(md, /^## MPPE off$/m);
-    assert.match(md, /\| sessions that carried traffic \| 2 \/ 3 \|/);
-    assert.match(md, /\| one session alone, TCP ×1 \| 500\.0 Mbit\/s \|/);
+    assert.match(md, /\| sessions that carried traffic in it \| 2 \/ 3 \|/);
+    assert.match(
+      md,
+      /\| one session alone, TCP ×1 \| 500\.0 Mbit\/s over its 2\.0 s window \(iperf3: 470\.3 Mbit\/s goodput\) \|/,
+    );
+    assert.match(
+      md,
+      /\| one session alone, TCP ×1 \| 1300\.0 Mbit\/s over no window \(iperf3: 1250\.0 Mbit\/s goodput\) \|/,
+    );
     assert.match(
       md,
       /\| aggregate of all sessions \| 380\.0 Mbit\/s \(76\.0 % of one alone: target NOT met\) \|/,
@@ -167,14 +283,20 @@ describe('renderBusyMarkdown', () => {
       md,
       /\| aggregate of all sessions \| 1200\.0 Mbit\/s \(92\.3 % of one alone: target met\) \|/,
     );
-    assert.match(md, /\| server CPU \(pptp-ts serve\) \| 87\.5 % of one core \|/);
+    assert.match(md, /\| server CPU \(pptp-ts serve\), in the window \| 87\.5 % of one core \|/);
+    assert.match(md, /\| machine busy, in the window \| 99\.0 % of all CPUs \|/);
     assert.match(md, /\| left behind \| interface pbusy3 in ns-cli \|/);
-    assert.match(md, /\| all streams running together \| 2 s of each stream's 3 s \(busy phase 4\.3 s\) \|/);
-    assert.equal(md.match(/all streams running together/g)?.length, 1, 'only where it was measured');
+    assert.match(
+      md,
+      /\| measuring window \| 2\.0 s, opened 1 s after the 7 s start-up allowance ran out; NOT flowing by then: session 3 \(counted as 0\); each iperf3 ran 13 s \|/,
+    );
+    assert.match(md, /\| busy phase \| 14\.3 s from starting the streams until the last ended \|/);
+    assert.equal(md.match(/\| measuring window \|/g)?.length, 1, 'only where it was measured');
+    assert.match(md, /the end of one 2 s window, so every figure is a rate over the same seconds/);
   });
   it('lists every session under both variants, a failure escaped', () => {
-    assert.match(md, /^\| 1 \| 200\.0 \| 400\.0 \|$/m);
-    assert.match(md, /^\| 3 \| failed: iperf3 \\\| failed \| 410\.0 \|$/m);
+    assert.match(md, /^\| 1 \| 200\.0 \(180\.0\) \| 400\.0 \(360\.0\) \|$/m);
+    assert.match(md, /^\| 3 \| failed: iperf3 \\\| failed \| 410\.0 \(369\.0\) \|$/m);
   });
 });
 
