@@ -81,11 +81,11 @@ const STREAM_MARGIN_SEC = 5;
 
 /**
  * Bound on the wait for `streams` iperf3 streams, started together, all to
- * flow, s: starting one iperf3 takes about 0.2–0.4 s on the loaded 2-core
- * machine (100 took 20–40 s), so half a second each and 5 s on top.
+ * flow, s: starting one iperf3 takes about 0.2–0.5 s on the loaded 2-core
+ * machine (100 took 20–53 s), so 0.8 s each and 10 s on top.
  */
 export function startAllowanceSec(streams: number): number {
-  return Math.ceil(5 + streams / 2);
+  return Math.ceil(10 + streams * 0.8);
 }
 
 /**

@@ -128,9 +128,9 @@ describe('the measuring window', () => {
   });
 
   it('gives every stream a duration that covers the start-up allowance, the warm-up and the window', () => {
-    assert.equal(startAllowanceSec(1), 6);
-    assert.equal(startAllowanceSec(3), 7);
-    assert.equal(startAllowanceSec(100), 55);
+    assert.equal(startAllowanceSec(1), 11);
+    assert.equal(startAllowanceSec(3), 13);
+    assert.equal(startAllowanceSec(100), 90);
     // The first stream starts at 0 and runs -t; the last flows at the latest at the allowance,
     // then come the warm-up and the window: the first must still be running then.
     for (const n of [1, 3, 100, 1000]) {
