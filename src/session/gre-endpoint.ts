@@ -38,8 +38,8 @@ function claimKey(callId: number, peerAddress: number): number {
 }
 
 export class GreEndpoint {
-  readonly demux = new GreDemux();
-  private readonly members = new Map<GreChannel, GreEndpointMember>();
+  /** Calls by (Call ID, peer address); a packet's lookup gives its member directly. */
+  readonly demux = new GreDemux<GreEndpointMember>((m) => m.channel);
   /**
    * The calls the current receive batch reached, each once, in slots reused
    * batch after batch. Not a Set: clearing a long-lived Set makes a new
@@ -69,9 +69,7 @@ export class GreEndpoint {
     this.started = true;
     this.socket.start({
       onPacket: (packet) => {
-        const ch = this.demux.receive(packet, this.clock.now());
-        if (ch === undefined) return;
-        const m = this.members.get(ch);
+        const m = this.demux.receive(packet, this.clock.now());
         if (m !== undefined && !m.inBatch) {
           m.inBatch = true;
           this.touched[this.touchedCount++] = m;
@@ -84,8 +82,7 @@ export class GreEndpoint {
 
   /** Registers a call's channel (throws if its Call ID from that peer is taken); its claim, if any, ends. */
   attach(member: GreEndpointMember): void {
-    this.demux.add(member.channel);
-    this.members.set(member.channel, member);
+    this.demux.add(member.channel, member);
     this.allowCallId(member.channel.callId, 1);
     this.claims.delete(claimKey(member.channel.callId, member.channel.peerAddress));
   }
@@ -111,8 +108,7 @@ export class GreEndpoint {
   }
 
   detach(member: GreEndpointMember): void {
-    if (this.members.delete(member.channel)) this.allowCallId(member.channel.callId, -1);
-    this.demux.remove(member.channel);
+    if (this.demux.remove(member.channel)) this.allowCallId(member.channel.callId, -1);
     if (member.inBatch) {
       member.inBatch = false;
       const i = this.touched.indexOf(member);
@@ -139,7 +135,7 @@ export class GreEndpoint {
 
   /** Number of attached calls. */
   get size(): number {
-    return this.members.size;
+    return this.demux.size;
   }
 
   /** Queues one outer IPv4 packet (copied by the socket). */
@@ -164,7 +160,6 @@ export class GreEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.members.clear();
     this.touched.length = 0;
     this.touchedCount = 0;
     this.socket.close();
