@@ -86,7 +86,7 @@ export interface SpoolLoad {
 }
 
 export class AccountingSpool {
-  private fd: number;
+  private fd = -1;
   private readonly live = new Map<number, SpoolRecord>();
   private dead = 0;
 

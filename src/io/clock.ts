@@ -84,7 +84,7 @@ interface ManualTimer {
  * falls inside the window. Nothing here touches the real clock.
  */
 export class ManualClock implements Clock {
-  private current: number;
+  private current = 0;
   private nextOrder = 0;
   private live = 0;
   /** Binary min-heap on (deadline, order); cancelled timers are removed lazily. */

@@ -92,7 +92,7 @@ const INCOMING_REQUEST: CallRequestKind<PptpIncomingCallRequest> = {
 export class PptpCallTable {
   private readonly calls = new CallIdMap<PptpCall>();
   private readonly quarantine: number[] = [];
-  private serialNext: number;
+  private serialNext = 0;
 
   constructor(
     private readonly config: PptpControlConfig,

@@ -7,8 +7,12 @@
  *
  * "Received" is measured with the `now` of each received message
  * ({@link PptpKeepalive.heard}), so the echo timer is started once and
- * re-armed only when it fires. Closing on a missing reply is the
- * connection's job (its `echo-reply` timer).
+ * re-armed only when it fires or a reply arrives: it never stops while the
+ * connection is established, so a driver re-arms the same timer in place
+ * for as long as the connection lives (a timer stopped and started again
+ * would be a new one every minute, on a server with thousands of idle
+ * connections old-space garbage for the collector). Closing on a missing
+ * reply is the connection's job (its `echo-reply` timer).
  */
 
 import type { Logger } from '../log/logger.js';
@@ -18,7 +22,7 @@ import type { PptpActionSink, PptpControlTimers } from './control-types.js';
 export class PptpKeepalive {
   private lastReceivedAt = 0;
   private outstanding: number | undefined;
-  private next: number;
+  private next = 0;
 
   /** `firstIdentifier`: the Identifier of the first Echo-Request (random, so a stale reply matches nothing). */
   constructor(
@@ -48,7 +52,9 @@ export class PptpKeepalive {
 
   /**
    * The echo timer fired: silent for the whole interval → Echo-Request and
-   * the reply timer; otherwise re-arm for the rest of the interval.
+   * the reply timer; otherwise re-arm for the rest of the interval. Either
+   * way the echo timer runs on; while a request waits for its reply, its
+   * firing sends nothing more (the reply timer closes the connection).
    */
   onTimer(out: PptpActionSink, now: number): void {
     const silentMs = now - this.lastReceivedAt;
@@ -57,11 +63,14 @@ export class PptpKeepalive {
       out.push({ kind: 'startTimer', id: 'echo', ms: interval - silentMs });
       return;
     }
-    const identifier = this.next;
-    this.next = (this.next + 1) >>> 0;
-    this.outstanding = identifier;
-    out.push({ kind: 'send', message: { type: PptpMessageType.EchoRequest, identifier } });
-    out.push({ kind: 'startTimer', id: 'echo-reply', ms: this.timers.echoReplyTimeoutMs });
+    if (this.outstanding === undefined) {
+      const identifier = this.next;
+      this.next = (this.next + 1) >>> 0;
+      this.outstanding = identifier;
+      out.push({ kind: 'send', message: { type: PptpMessageType.EchoRequest, identifier } });
+      out.push({ kind: 'startTimer', id: 'echo-reply', ms: this.timers.echoReplyTimeoutMs });
+    }
+    out.push({ kind: 'startTimer', id: 'echo', ms: interval });
   }
 
   /**

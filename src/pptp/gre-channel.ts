@@ -139,7 +139,7 @@ export class GreChannel {
   private framing: PppFramingFlags;
   private readonly ttl: number;
   private readonly df: boolean;
-  private ipId: number;
+  private ipId = 0;
 
   /** Receive: the last Sequence Number delivered (or given up), valid once `started`. */
   private cursor = 0;

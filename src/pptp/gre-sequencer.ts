@@ -111,9 +111,9 @@ function nextPow2(n: number): number {
 
 export class GreSequencer {
   /** Last Sequence Number sent. */
-  seqSent: number;
+  seqSent = 0;
   /** Highest Acknowledgment Number received (valid once `ackRecvValid`). */
-  ackRecv: number;
+  ackRecv = 0;
   private ackRecvValid = false;
   /** Highest Sequence Number received (valid once `seqRecvValid`). */
   seqRecv = 0;
@@ -123,7 +123,7 @@ export class GreSequencer {
   private ackSentValid = false;
 
   /** Current transmit window in packets (Infinity when not enforced). */
-  window: number;
+  window = 0;
   /** The most the window may open to. */
   readonly maxWindow: number;
   private enforced: boolean;
@@ -136,7 +136,7 @@ export class GreSequencer {
   /** Packets acknowledged since the window last grew. */
   private ackedSinceGrowth = 0;
   /** Packets up to this Sequence Number were written off by a time-out. */
-  private writtenOff: number;
+  private writtenOff = 0;
 
   /**
    * Send times of the last `sentAt.length` Sequence Numbers (index seq &

@@ -38,9 +38,12 @@ export interface AdaptiveTimeoutConfig {
 
 /** One session's ATO estimator (RFC 2637 §4.4: "Independent time-outs for each session"). */
 export class AdaptiveTimeout {
-  private rttMs: number;
+  // Number initializers, not bare declarations: a field declared without one starts as `undefined`
+  // (ES2022 class fields), and V8 then keeps it as a tagged field, where every fractional value stored
+  // is a new heap number: garbage at every acknowledgment (docs/style.md).
+  private rttMs = 0;
   private devMs = 0;
-  private atoMs: number;
+  private atoMs = 0;
   // The bounds as fields, not the config object: one estimator per session.
   private readonly minMs: number;
   private readonly maxMs: number;

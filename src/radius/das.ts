@@ -271,7 +271,7 @@ export class DasEngine {
   private readonly burst: number;
   private readonly window: number;
   private readonly nasIps: ReadonlySet<string>;
-  private tokens: number;
+  private tokens = 0;
   private tokensAt: number | undefined;
 
   constructor(private readonly config: DasConfig) {

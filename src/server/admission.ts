@@ -259,8 +259,8 @@ export class AuthTarpit {
 
 /** A token bucket: `burst` tokens, one more every `intervalMs`. */
 class Bucket {
-  tokens: number;
-  at: number;
+  tokens = 0;
+  at = 0;
   suppressed = 0;
 
   constructor(burst: number, now: number) {

@@ -441,6 +441,8 @@ describe('PNS keep-alive (RFC 2637 §3.1.4 item 2)', () => {
     s.expectActions([
       send({ type: T.EchoRequest, identifier: 1000 }),
       { kind: 'startTimer', id: 'echo-reply', ms: 60_000 },
+      // The echo timer never stops while established: a driver re-arms the same timer in place.
+      { kind: 'startTimer', id: 'echo', ms: 60_000 },
     ]);
     s.advance(500);
     s.deliver({ type: T.EchoReply, identifier: 1000, resultCode: 1, errorCode: 0 });
@@ -452,6 +454,25 @@ describe('PNS keep-alive (RFC 2637 §3.1.4 item 2)', () => {
     s.expectActions([
       send({ type: T.EchoRequest, identifier: 1001 }),
       { kind: 'startTimer', id: 'echo-reply' },
+      { kind: 'startTimer', id: 'echo' },
+    ]);
+  });
+
+  it('the echo timer firing again while a request waits sends no second request', () => {
+    // A reply time-out longer than the interval, so the echo timer fires first.
+    const s = established([], { timers: { echoReplyTimeoutMs: 90_000 } });
+    s.advance(60_000);
+    s.expectActions([
+      send({ type: T.EchoRequest, identifier: 1000 }),
+      { kind: 'startTimer', id: 'echo-reply', ms: 90_000 },
+      { kind: 'startTimer', id: 'echo', ms: 60_000 },
+    ]);
+    s.advance(60_000);
+    s.expectActions([{ kind: 'startTimer', id: 'echo', ms: 60_000 }]);
+    s.advance(30_000);
+    s.expectActions([
+      { kind: 'stopTimer', id: 'echo' },
+      { kind: 'close', reason: { kind: 'echo-timeout' } },
     ]);
   });
 
@@ -464,7 +485,11 @@ describe('PNS keep-alive (RFC 2637 §3.1.4 item 2)', () => {
     s.expectActions([{ kind: 'startTimer', id: 'echo', ms: 40_000 }]);
     s.advance(39_999).expectNothing();
     s.advance(1);
-    s.expectActions([send({ type: T.EchoRequest }), { kind: 'startTimer', id: 'echo-reply' }]);
+    s.expectActions([
+      send({ type: T.EchoRequest }),
+      { kind: 'startTimer', id: 'echo-reply' },
+      { kind: 'startTimer', id: 'echo' },
+    ]);
   });
 
   it('no Echo-Reply within 60 s: calls down, timers stopped, TCP closed', () => {
@@ -476,6 +501,7 @@ describe('PNS keep-alive (RFC 2637 §3.1.4 item 2)', () => {
     s.advance(60_000);
     s.expectActions([
       { kind: 'callDown', callId: 42, reason: { kind: 'connection-closed' } },
+      { kind: 'stopTimer', id: 'echo' },
       { kind: 'close', reason: { kind: 'echo-timeout' } },
     ]);
     assert.deepEqual(s.engine.runningTimers(), []);

@@ -168,7 +168,7 @@ export class ChapAuthenticator implements Authenticator {
   private transmissions = 0;
   /** True while waiting for a retried Response (after Failure R=1): no Challenge retransmission. */
   private awaitingRetry = false;
-  private retriesLeft: number;
+  private retriesLeft = 0;
   /**
    * The reply already sent, to repeat for a duplicated Response (RFC 1994
    * §4.1 Implementation Notes), and the Identifier it answered (-1: none).
