@@ -283,13 +283,20 @@ export abstract class FsmActions<N = never> {
       // Entering Closing or Stopping: remember why, for the tlf that ends it.
       this.terminationReason = ec.reason ?? event;
     }
-    const done: FsmActionName[] = [];
+    // A passive automaton skips the tlf of the cells marked "p" (RFC 1661 §4.1 footnote [p]). Nothing is
+    // allocated for a step that changes no state (an Echo, a keep-alive's Configure-Request retransmission).
+    let skippedTlf = false;
     for (const a of cell.actions) {
-      if (a === 'tlf' && cell.footnote === 'p' && this.config.passive) continue;
+      if (a === 'tlf' && cell.footnote === 'p' && this.config.passive) {
+        skippedTlf = true;
+        continue;
+      }
       this.perform(a, event, from, ec);
-      done.push(a);
     }
-    this.setState(cell.next, `${event}${done.length ? ` / ${done.join(',')}` : ''}`);
+    const done = skippedTlf ? cell.actions.filter((a) => a !== 'tlf') : cell.actions;
+    if (cell.next !== this.stateValue) {
+      this.setState(cell.next, `${event}${done.length ? ` / ${done.join(',')}` : ''}`);
+    }
     if (from === 'Opened' && cell.next !== 'Opened') {
       this.lastAckedId = -1;
       this.lastAckedData = '';
@@ -300,10 +307,9 @@ export abstract class FsmActions<N = never> {
       this.timerRunning = false;
       this.act({ kind: 'stopTimer', id: this.timerId });
     }
-    this.lastStepValue =
-      done.length === cell.actions.length
-        ? legalStep(event, from, cell)
-        : { event, from, to: cell.next, actions: done, legal: true };
+    this.lastStepValue = skippedTlf
+      ? { event, from, to: cell.next, actions: done, legal: true }
+      : legalStep(event, from, cell);
   }
 
   protected perform(a: FsmActionName, event: FsmEvent, from: FsmState, ec: EventContext): void {

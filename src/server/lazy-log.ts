@@ -38,6 +38,16 @@ const byRoot = new WeakMap<Logger, Map<string, Logger>>();
 
 export class LazyLogger implements Logger {
   /**
+   * The nearest ancestor that is not lazy, which answers {@link enabled}
+   * for the whole lazy chain: the engines ask before every packet they
+   * might log, and walking a session's chain of lazy loggers each time
+   * touched as many cold objects.
+   */
+  private readonly gate: Logger;
+  /** Whether this logger or a lazy ancestor demotes `info` to `debug`. */
+  private readonly demoteUp: boolean;
+
+  /**
    * A lazy child `sub` (with `fields`) of `parent`; with `sub` undefined,
    * `parent` itself behind the lazy interface (to demote it).
    */
@@ -47,7 +57,11 @@ export class LazyLogger implements Logger {
     private readonly fields: LogFields | undefined,
     /** Engines' `info` lines go out as `debug`. */
     private readonly demote: boolean,
-  ) {}
+  ) {
+    const lazy = parent instanceof LazyLogger;
+    this.gate = lazy ? parent.gate : parent;
+    this.demoteUp = demote || (lazy && parent.demoteUp);
+  }
 
   /** Whether this logger demotes `info` to `debug` (its children do too). */
   get demotes(): boolean {
@@ -60,12 +74,13 @@ export class LazyLogger implements Logger {
   }
 
   enabled(level: LogLevel): boolean {
-    return this.parent.enabled(this.map(level));
+    // The same answer as asking the parent (which maps the level again, and so on up the lazy chain).
+    return this.gate.enabled(this.demoteUp && level === 'info' ? 'debug' : level);
   }
 
   log(level: LogLevel, message: string, fields?: LogFields): void {
     const l = this.map(level);
-    if (!this.parent.enabled(l)) return;
+    if (!this.enabled(l)) return;
     const own = this.chainFields();
     const merged = own ? { ...own, ...fields } : fields;
     const below = this.rootBelow();

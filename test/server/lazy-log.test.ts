@@ -77,4 +77,25 @@ describe('LazyLogger', () => {
     demoteInfo(dbg).child('y').log('info', 'now debug');
     assert.match(dbg.lines[0]!, /debug y now debug/);
   });
+
+  it('answers enabled() from the nearest real logger, at any depth, with a demotion anywhere above', () => {
+    let asked = 0;
+    const real = createMemoryLogger('info');
+    const counting: Logger = {
+      name: '',
+      enabled: (l) => {
+        asked++;
+        return real.enabled(l);
+      },
+      log: (l, m, f) => real.log(l, m, f),
+      child: (n, f) => real.child(n, f),
+    };
+    const plain = lazyChild(lazyChild(lazyChild(counting, 'a'), 'b'), 'c');
+    assert.equal(plain.enabled('info'), true);
+    assert.equal(plain.enabled('debug'), false);
+    const demoted = lazyChild(lazyChild(demoteInfo(counting), 'a'), 'b').child('c');
+    assert.equal(demoted.enabled('info'), false);
+    assert.equal(demoted.enabled('warn'), true);
+    assert.equal(asked, 4, 'one question to the real logger per enabled(), not one per lazy level');
+  });
 });
