@@ -91,6 +91,8 @@ export interface SessionsOptions {
   clientAddresses?: number;
   /** Extra Node options for the server (e.g. `--cpu-prof`). */
   serverNodeOptions?: string[];
+  /** The server's `limits.compact-after-burst` (default 0, off). */
+  compactAfterBurst?: number;
   /** Write a server heap snapshot at every memory reading into this directory (baseline, idle, after teardown). */
   heapSnapshotDir?: string;
   /** Where to write the JSON and markdown; null: nowhere. */
@@ -324,6 +326,7 @@ export async function runSessionsBench(
     auth: o.radius ? 'radius' : 'chap-secrets',
     ...(o.storm ? { storm: true } : {}),
     ...(o.clientAddresses !== undefined ? { clientAddresses: o.clientAddresses } : {}),
+    ...(o.compactAfterBurst ? { compactAfterBurst: o.compactAfterBurst } : {}),
   };
   const n = settings.sessions;
   const space = sessionsSpaceProblem(n, settings.callsPerConnection, o.clientAddresses ?? 1);
@@ -404,6 +407,7 @@ export async function runSessionsBench(
           'max-starting': Math.max(n, 1),
           'max-starting-per-address': Math.max(n, 1),
           'max-calls-per-connection': Math.max(settings.callsPerConnection, 1),
+          'compact-after-burst': settings.compactAfterBurst ?? 0,
           'auth-timeout': 120,
           'handshake-timeout': 120,
           // A storm dials every session at once: room for all of them in the accept queue
@@ -609,6 +613,10 @@ export async function runSessionsBench(
     const others = await load;
     say(`server ${restCpuPct.toFixed(2)} % of a core at rest (generator ${genCpuPct.toFixed(2)} %)`);
     const idle = await readMemory(srv.pid, probePath);
+    // The server's own line for each compaction after a burst (limits.compact-after-burst), with its pause.
+    const compactionsMs = [...srv.output().matchAll(/heap compacted after a burst[^\n]* in (\d+) ms/g)].map(
+      (m) => Number(m[1]),
+    );
     const mib = (kb: number | undefined) => ((kb ?? 0) / 1024).toFixed(1);
     say(
       `idle RSS ${mib(idle.rssKb)} MiB: ${perSessionKb(baseline.rssKb, idle.rssKb, setup.up).toFixed(1)} KiB per session; ` +
@@ -686,6 +694,7 @@ export async function runSessionsBench(
         restCpuPct,
         restWallMs,
         restWindowMonotonicUs: [restFromUs, restToUs] as const,
+        ...(settings.compactAfterBurst ? { compactionsMs } : {}),
         counters,
         exitCode,
       },

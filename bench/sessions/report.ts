@@ -67,6 +67,8 @@ export interface SessionsSettings {
   readonly storm?: boolean;
   /** `--client-addresses`: TCP source addresses the generator spreads its connections over (absent: 1). */
   readonly clientAddresses?: number;
+  /** `--compact-after-burst`: the server's `limits.compact-after-burst` (absent: 0, off). */
+  readonly compactAfterBurst?: number;
 }
 
 export interface SetupFigures {
@@ -123,6 +125,8 @@ export interface SessionsResult {
     readonly restWallMs: number;
     /** The rest window on CLOCK_MONOTONIC, µs (the clock of V8's CPU profiles, to cut a --cpu-prof profile to it). */
     readonly restWindowMonotonicUs: readonly [number, number];
+    /** With `compactAfterBurst`: the pause of each compaction the server ran before the idle reading, ms. */
+    readonly compactionsMs?: readonly number[];
     /** The server's counters at the end (`status` line). */
     readonly counters: Readonly<Record<string, number>>;
     readonly exitCode: number | null;
@@ -300,7 +304,8 @@ export function renderSessionsMarkdown(
       `${s.concurrency} connections set up at once; LCP echo every ${s.lcpEchoIntervalSec} s, PPTP echo every ${s.pptpEchoIntervalSec} s; ` +
       `CPU at rest over ${s.restSec} s from ${s.settleSec} s after the last session came up, memory read after it; ` +
       `other processes used ${r.othersCpuPct.toFixed(1)} % of the CPUs meanwhile` +
-      `${(s.clientAddresses ?? 1) > 1 ? `; the generator's connections spread over ${s.clientAddresses} source addresses` : ''}.`,
+      `${(s.clientAddresses ?? 1) > 1 ? `; the generator's connections spread over ${s.clientAddresses} source addresses` : ''}` +
+      `${s.compactAfterBurst ? `; the server compacts its heap after a burst of ${s.compactAfterBurst} set-ups (limits.compact-after-burst)` : ''}.`,
   );
   const st = r.storm;
   if (st) {
@@ -389,6 +394,14 @@ export function renderSessionsMarkdown(
           'server JS heap per idle session',
           srv.heapKbPerSession === undefined ? '—' : `${fmt(srv.heapKbPerSession, 1)} KiB`,
         ],
+        ...(srv.compactionsMs
+          ? [
+              [
+                'heap compactions after the burst (pause each)',
+                srv.compactionsMs.length ? srv.compactionsMs.map((ms) => `${fmt(ms)} ms`).join(', ') : 'none',
+              ] as [string, string],
+            ]
+          : []),
         ['server CPU at rest', `${fmt(srv.restCpuPct, 2)} % of one core`],
         ['generator CPU at rest', `${fmt(r.generator.restCpuPct, 2)} % of one core`],
         [

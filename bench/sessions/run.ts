@@ -33,6 +33,8 @@ export const USAGE = `usage: npm run bench:sessions -- [options]
                           CPU at rest (default 60: both keep-alives reach their steady state)
   --rest S                CPU-at-rest window (default 30)
   --ping N                sessions that ping through the tunnel (default 100)
+  --compact-after-burst N the server's limits.compact-after-burst: one compacting collection after
+                          a burst of at least N set-ups (default 0: off, as the server's default)
   --generator-clock C     wheel (one BatchClock, default) or node (a Node timer per engine timer)
   --server-node-option O  extra Node option for the server, repeatable (e.g. --cpu-prof)
   --heap-snapshots DIR    write server heap snapshots at each memory reading (profiling)
@@ -55,6 +57,7 @@ const SESSIONS_FLAGS = {
   settle: 'string',
   rest: 'string',
   ping: 'string',
+  'compact-after-burst': 'string',
   'generator-clock': 'string',
   'server-node-option': 'string',
   'heap-snapshots': 'string',
@@ -109,6 +112,9 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
         break;
       case '--ping':
         o.pingSample = int();
+        break;
+      case '--compact-after-burst':
+        o.compactAfterBurst = int();
         break;
       case '--generator-clock': {
         const v = value();

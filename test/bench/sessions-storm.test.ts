@@ -126,10 +126,11 @@ describe('storm figures', () => {
     assert.equal(stormTargetCheck(10_000, 'chap-secrets', setup(10_000, 6000)).status, 'fail', '1,667/s');
     assert.equal(stormTargetCheck(10_000, 'chap-secrets', setup(9_999, 4000)).status, 'fail', 'one not up');
   });
-  it('the report shows the storm rows', () => {
+  /** A small storm result, as the bench writes it. */
+  function stormResult(): SessionsResult {
     const setup = setupFigures([0, 0, 0], [900, 1200, 2500]);
     const mem = { rssKb: 50_000 };
-    const r: SessionsResult = {
+    return {
       schema: 'pptp-ts/bench-sessions/1',
       startedAt: '2026-01-01T00:00:00.000Z',
       settings: {
@@ -194,7 +195,9 @@ describe('storm figures', () => {
       targets: [stormTargetCheck(3, 'chap-secrets', setup)],
       ok: true,
     };
-    const md = renderSessionsMarkdown(r);
+  }
+  it('the report shows the storm rows', () => {
+    const md = renderSessionsMarkdown(stormResult());
     assert.match(md, /^## Sessions: 3 PPTP sessions on one server, users in chap-secrets, login storm/m);
     assert.match(md, /\| phase 1 \(before the restart\) \| 3 of 3 up at 10 sessions\/s, 2 at once \|/);
     assert.match(md, /\| server killed → generator saw every session down \| 1\.5 s, 3 forgotten \|/);
@@ -204,6 +207,22 @@ describe('storm figures', () => {
     assert.match(md, /spread over 2 source addresses/);
     assert.match(md, /\| sessions up by client source address \| 198\.18\.0\.2: 2, 198\.18\.0\.3: 1 \|/);
     assert.match(md, /\| login storm \(every client redials after a server restart\) \|/);
+    assert.doesNotMatch(md, /compact/, 'no compaction line when the server does not compact');
+  });
+  it('--compact-after-burst N reaches the settings, and the report names it with each pause', () => {
+    assert.deepEqual(parseSessionsArgs(['--compact-after-burst', '256']), { compactAfterBurst: 256 });
+    assert.throws(() => parseSessionsArgs(['--compact-after-burst', 'x']), /--compact-after-burst/);
+    const r = stormResult();
+    const md = renderSessionsMarkdown({
+      ...r,
+      settings: { ...r.settings, compactAfterBurst: 256 },
+      server: { ...r.server, compactionsMs: [1834, 40] },
+    });
+    assert.match(
+      md,
+      /the server compacts its heap after a burst of 256 set-ups \(limits\.compact-after-burst\)/,
+    );
+    assert.match(md, /\| heap compactions after the burst \(pause each\) \| 1,834 ms, 40 ms \|/);
   });
 });
 
