@@ -435,15 +435,20 @@ describe('PNS incoming calls (RFC 2637 §3.2.3.2)', () => {
 });
 
 describe('PNS keep-alive (RFC 2637 §3.1.4 item 2)', () => {
-  it('after 60 s of silence sends Echo-Request; the matching reply re-arms the timer', () => {
-    const s = established();
+  /** 60 s of silence: the Echo-Request, its reply timer, and the echo timer running on. */
+  function expectEchoSent(s: Script, replyMs: number): void {
     s.advance(60_000);
     s.expectActions([
       send({ type: T.EchoRequest, identifier: 1000 }),
-      { kind: 'startTimer', id: 'echo-reply', ms: 60_000 },
+      { kind: 'startTimer', id: 'echo-reply', ms: replyMs },
       // The echo timer never stops while established: a driver re-arms the same timer in place.
       { kind: 'startTimer', id: 'echo', ms: 60_000 },
     ]);
+  }
+
+  it('after 60 s of silence sends Echo-Request; the matching reply re-arms the timer', () => {
+    const s = established();
+    expectEchoSent(s, 60_000);
     s.advance(500);
     s.deliver({ type: T.EchoReply, identifier: 1000, resultCode: 1, errorCode: 0 });
     s.expectActions([
@@ -461,12 +466,7 @@ describe('PNS keep-alive (RFC 2637 §3.1.4 item 2)', () => {
   it('the echo timer firing again while a request waits sends no second request', () => {
     // A reply time-out longer than the interval, so the echo timer fires first.
     const s = established([], { timers: { echoReplyTimeoutMs: 90_000 } });
-    s.advance(60_000);
-    s.expectActions([
-      send({ type: T.EchoRequest, identifier: 1000 }),
-      { kind: 'startTimer', id: 'echo-reply', ms: 90_000 },
-      { kind: 'startTimer', id: 'echo', ms: 60_000 },
-    ]);
+    expectEchoSent(s, 90_000);
     s.advance(60_000);
     s.expectActions([{ kind: 'startTimer', id: 'echo', ms: 60_000 }]);
     s.advance(30_000);
