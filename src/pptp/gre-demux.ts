@@ -31,6 +31,11 @@ function emptyIpv4Header(): Uint8Array {
   return b;
 }
 
+/** One number for a (Call ID, peer IPv4 address) pair: a key for maps of calls by both. */
+export function greCallKey(callId: number, address: number): number {
+  return (callId & 0xffff) * 0x100000000 + (address >>> 0);
+}
+
 /**
  * A demultiplexer that holds more calls than this indexes them by Call ID in
  * a plain array (65,536 slots, 512 KiB): one memory access per packet where
@@ -77,10 +82,6 @@ export class GreDemux<T = GreChannel> {
    */
   constructor(private readonly channelOf: (value: T) => GreChannel = (v) => v as unknown as GreChannel) {}
 
-  private static key(callId: number, address: number): number {
-    return (callId & 0xffff) * 0x100000000 + (address >>> 0);
-  }
-
   private primary(callId: number): T | undefined {
     return this.dense !== undefined ? this.dense[callId] : this.sparse!.get(callId);
   }
@@ -97,7 +98,7 @@ export class GreDemux<T = GreChannel> {
     if (this.find(callId, channel.peerAddress) !== undefined)
       throw new Error(`GRE call ${channel.callId} from this peer is already registered`);
     if (this.primary(callId) === undefined) this.setPrimary(callId, value);
-    else this.others.set(GreDemux.key(callId, channel.peerAddress), value);
+    else this.others.set(greCallKey(callId, channel.peerAddress), value);
     if (++this.count >= GRE_DEMUX_DENSE_AT && this.dense === undefined) {
       const dense = new Array<T | undefined>(65536).fill(undefined);
       for (const [id, v] of this.sparse!) dense[id] = v;
@@ -121,7 +122,7 @@ export class GreDemux<T = GreChannel> {
         }
       }
     } else {
-      const k = GreDemux.key(callId, channel.peerAddress);
+      const k = greCallKey(callId, channel.peerAddress);
       const v = this.others.get(k);
       if (v === undefined || this.channelOf(v) !== channel) return false;
       this.others.delete(k);
@@ -138,7 +139,7 @@ export class GreDemux<T = GreChannel> {
   private find(callId: number, peerAddress: number): T | undefined {
     const main = this.primary(callId);
     if (main !== undefined && this.channelOf(main).peerAddress === peerAddress >>> 0) return main;
-    return this.others.size === 0 ? undefined : this.others.get(GreDemux.key(callId, peerAddress));
+    return this.others.size === 0 ? undefined : this.others.get(greCallKey(callId, peerAddress));
   }
 
   get size(): number {

@@ -15,7 +15,7 @@ import type { Clock } from '../io/clock.js';
 import type { GreSocket } from '../io/types.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import type { GreChannel } from '../pptp/gre-channel.js';
-import { GreDemux, type GreDemuxCounters } from '../pptp/gre-demux.js';
+import { GreDemux, type GreDemuxCounters, greCallKey } from '../pptp/gre-demux.js';
 
 /** A call attached to the endpoint. */
 export interface GreEndpointMember {
@@ -31,10 +31,6 @@ export interface GreEndpointCounters extends GreDemuxCounters {
   txDropped: number;
   /** GRE for Call IDs no attached call uses, dropped below JS by the socket's filter (when it has one). */
   rxFiltered: number;
-}
-
-function claimKey(callId: number, peerAddress: number): number {
-  return (callId & 0xffff) * 0x100000000 + (peerAddress >>> 0);
 }
 
 export class GreEndpoint {
@@ -84,7 +80,7 @@ export class GreEndpoint {
   attach(member: GreEndpointMember): void {
     this.demux.add(member.channel, member);
     this.allowCallId(member.channel.callId, 1);
-    this.claims.delete(claimKey(member.channel.callId, member.channel.peerAddress));
+    this.claims.delete(greCallKey(member.channel.callId, member.channel.peerAddress));
   }
 
   /**
@@ -98,13 +94,13 @@ export class GreEndpoint {
    */
   claimCallId(callId: number, peerAddress: number): boolean {
     if (this.isCallIdTaken(callId, peerAddress)) return false;
-    this.claims.add(claimKey(callId, peerAddress));
+    this.claims.add(greCallKey(callId, peerAddress));
     return true;
   }
 
   /** Gives up a claim whose channel never came (the call failed). */
   releaseCallId(callId: number, peerAddress: number): void {
-    this.claims.delete(claimKey(callId, peerAddress));
+    this.claims.delete(greCallKey(callId, peerAddress));
   }
 
   detach(member: GreEndpointMember): void {
@@ -129,7 +125,7 @@ export class GreEndpoint {
   /** Whether Call ID `callId` is in use (or claimed) for GRE from `peerAddress`. */
   isCallIdTaken(callId: number, peerAddress: number): boolean {
     return (
-      this.demux.get(callId, peerAddress) !== undefined || this.claims.has(claimKey(callId, peerAddress))
+      this.demux.get(callId, peerAddress) !== undefined || this.claims.has(greCallKey(callId, peerAddress))
     );
   }
 
