@@ -35,7 +35,7 @@ function walk(dir: string): string[] {
 }
 
 /** `file:line name` of every mutable, bare `number` class field in `text`. */
-export function bareNumberFields(file: string, text: string): string[] {
+function bareNumberFields(file: string, text: string): string[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
