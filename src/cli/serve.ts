@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { busyPollSettings, setBusyPoll } from '../io/busy-poll.js';
 import { RealClock } from '../io/clock.js';
 import { fullCollection, IdleCollector } from '../io/idle-collect.js';
+import { createLineWriter } from '../io/line-writer.js';
 import { createLogger, type LineLoggerOptions } from '../io/log.js';
 import { errorText, setupErrorText } from '../io/os-errors.js';
 import { SdNotifier } from '../io/sd-notify.js';
@@ -162,9 +163,17 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       throw err;
     }
   }
+  // One write per turn of the event loop for every line logged in it (src/io/line-writer.ts).
+  const logLines = createLineWriter(process.stderr);
   const logOptions: LineLoggerOptions = {
     level: (level as LogLevel | undefined) ?? config.log.level,
     format: format ?? config.log.format,
+    write: logLines,
+  };
+  /** A line written to stderr directly, after the log lines queued before it. */
+  const say = (text: string): void => {
+    logLines.flush();
+    process.stderr.write(text);
   };
   const log = createLogger('', logOptions);
   let env: ReturnType<typeof systemServerEnv>;
@@ -189,7 +198,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const errors = findings.filter((f) => f.level === 'error');
   for (const f of findings) {
     if (f.level === 'error' || values.check) {
-      process.stderr.write(`pptp-ts serve: ${f.level === 'error' ? '' : 'warning: '}${f.message}\n`);
+      say(`pptp-ts serve: ${f.level === 'error' ? '' : 'warning: '}${f.message}\n`);
     } else {
       log.log('warn', f.message);
     }
@@ -206,7 +215,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     try {
       accounting = await RadiusAccounting.start({ config, log: log.child('radius.acct') });
     } catch (err) {
-      process.stderr.write(`pptp-ts serve: cannot start: radius accounting: ${(err as Error).message}\n`);
+      say(`pptp-ts serve: cannot start: radius accounting: ${(err as Error).message}\n`);
       return SERVE_EXIT.setup;
     }
     // Every server tried with all its retransmissions once; then calls are accepted regardless.
@@ -228,7 +237,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     }
     await server.start();
   } catch (err) {
-    process.stderr.write(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
+    say(`pptp-ts serve: cannot start: ${setupErrorText(err)}\n`);
     await accounting?.close(wallClock.now() + 500);
     return SERVE_EXIT.setup;
   }
@@ -261,7 +270,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       ...(accounting ? { acctSessionIdOf: (id: number) => accounting.acctSessionIdOf(id) } : {}),
     });
   } catch (err) {
-    process.stderr.write(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
+    say(`pptp-ts serve: cannot start: ${(err as Error).message}\n`);
     await server.shutdown('start-up failed');
     await accounting?.close(wallClock.now() + config.limits['shutdown-timeout'] * 1000);
     return SERVE_EXIT.setup;
@@ -370,6 +379,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
+  logLines.flush();
   process.stdout.write('stopped\n');
   // Everything is closed; should a handle still hold the event loop, do not wait for it.
   setTimeout(() => process.exit(SERVE_EXIT.ok), 1000).unref();
