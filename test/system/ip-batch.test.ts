@@ -7,7 +7,10 @@
  * the oracle, a process that dies replaced, and nothing left running.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { IpError } from '../../src/io/ip.js';
 import { IpBatch } from '../../src/server/ip-batch.js';
@@ -67,6 +70,60 @@ describe('IpBatch (real iproute2)', () => {
     assert.equal(batch.inFlight, 0);
     await batch.close();
     await assert.rejects(batch.run(['route', 'show']), /closed/);
+  });
+
+  it('the commands of one turn reach the pipe in one write', async () => {
+    const ns = await lab.addNamespace('t');
+    const batch = new IpBatch({ netns: ns });
+    try {
+      await batch.run(['link', 'show', 'dev', 'lo']);
+      const child = (batch as unknown as { child: { stdin: { write: (t: string) => boolean } } }).child;
+      const writes: string[] = [];
+      const original = child.stdin.write.bind(child.stdin);
+      child.stdin.write = (t: string) => {
+        writes.push(t);
+        return original(t);
+      };
+      const outs = await Promise.all(
+        Array.from({ length: 100 }, () => batch.run(['link', 'show', 'dev', 'lo'])),
+      );
+      assert.equal(outs.length, 100);
+      for (const o of outs) assert.match(o, /^1: lo: /);
+      assert.equal(writes.length, 1, 'one write for the hundred commands');
+      assert.equal(writes[0]!.split('\n').filter((l) => l === 'link show dev lo').length, 100);
+    } finally {
+      await batch.close();
+    }
+  });
+
+  it('a process that never answers is ended when the oldest command times out, and every pending command fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipbatch-'));
+    const silent = join(dir, 'silent-ip');
+    writeFileSync(silent, '#!/bin/sh\nexec cat >/dev/null\n', { mode: 0o755 });
+    const batch = new IpBatch({ ipPath: silent, timeoutMs: 400 });
+    try {
+      const t0 = performance.now();
+      const first = batch.run(['route', 'show']).then(
+        () => assert.fail('answered'),
+        (e: unknown) => ({ e, at: performance.now() - t0 }),
+      );
+      await new Promise((r) => setTimeout(r, 150));
+      const second = batch.run(['route', 'show']).then(
+        () => assert.fail('answered'),
+        (e: unknown) => ({ e, at: performance.now() - t0 }),
+      );
+      const [a, b] = await Promise.all([first, second]);
+      for (const r of [a, b]) {
+        assert.ok(r.e instanceof IpError);
+        assert.match((r.e as IpError).stderr, /no answer within 400 ms/);
+      }
+      assert.ok(a.at >= 390 && a.at < 3000, `the oldest command timed out after ${a.at} ms`);
+      assert.equal(batch.inFlight, 0);
+      assert.equal(batch.running, false, 'the silent process was ended');
+    } finally {
+      await batch.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('many idle/busy cycles add no listeners to the closed stderr pipe and raise no warning', async () => {
