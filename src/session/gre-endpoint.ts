@@ -47,6 +47,14 @@ export class GreEndpoint {
   /** Attached channels per Call ID (several peers may use the same one), for the socket's Call ID filter. */
   private callIdUsers: Uint16Array | undefined;
   private txDropped = 0;
+  /**
+   * True from a receive batch's first packet to its end: a flush asked for
+   * meanwhile (a call that starts, answers or closes because of a packet)
+   * is left to the batch's own flush, so the whole batch still leaves in
+   * one sendmmsg. (Should a batch end without its end callback, the
+   * socket's end-of-microtask flush sends what is queued regardless.)
+   */
+  private receiving = false;
   private closed = false;
   private started = false;
   private readonly log: Logger;
@@ -65,6 +73,7 @@ export class GreEndpoint {
     this.started = true;
     this.socket.start({
       onPacket: (packet) => {
+        this.receiving = true;
         const m = this.demux.receive(packet, this.clock.now());
         if (m !== undefined && !m.inBatch) {
           m.inBatch = true;
@@ -139,9 +148,9 @@ export class GreEndpoint {
     if (!this.socket.send(packet)) this.txDropped++;
   }
 
-  /** Sends what is queued. */
+  /** Sends what is queued (during a receive batch: at its end). */
   flush(): void {
-    if (!this.closed) this.socket.flush();
+    if (!this.closed && !this.receiving) this.socket.flush();
   }
 
   get counters(): GreEndpointCounters {
@@ -162,6 +171,7 @@ export class GreEndpoint {
   }
 
   private endBatch(): void {
+    this.receiving = false;
     // A call's afterInput may detach another call of this batch (its slot is then empty).
     for (let i = 0; i < this.touchedCount; i++) {
       const m = this.touched[i];

@@ -361,3 +361,69 @@ describe('PppSession timers on one BatchClock', () => {
     epB.close();
   });
 });
+
+describe('GreEndpoint receive batches', () => {
+  it('calls that a receive batch starts answer in the batch’s one flush, not one flush per call', async () => {
+    const clock = new ManualClock();
+    const net = new MemoryGreNetwork();
+    const sockA = net.socket('192.0.2.1');
+    const sockB = net.socket('192.0.2.2');
+    const epA = new GreEndpoint(sockA, clock);
+    const epB = new GreEndpoint(sockB, clock);
+    epA.start();
+    epB.start();
+    // Packets per flush of B's socket (what would be one sendmmsg each).
+    const perFlush: number[] = [];
+    const flushB = sockB.flush.bind(sockB);
+    sockB.flush = () => {
+      const before = net.stats.sent;
+      flushB();
+      if (net.stats.sent > before) perFlush.push(net.stats.sent - before);
+    };
+    const N = 10;
+    const clients: PppSession[] = [];
+    const servers: PppSession[] = [];
+    for (let i = 0; i < N; i++) {
+      clients.push(
+        new PppSession({
+          call: call(100 + i, 200 + i),
+          localAddress: '192.0.2.1',
+          peerAddress: '192.0.2.2',
+          ppp: { user: 'alice', password: 'pw' },
+          endpoint: epA,
+          clock,
+          ports: { deliver: () => {} },
+        }),
+      );
+      const b = new PppSession({
+        call: call(200 + i, 100 + i),
+        localAddress: '192.0.2.2',
+        peerAddress: '192.0.2.1',
+        ppp: {
+          lookup: SECRETS,
+          localAddress: parseIpv4('10.1.0.1'),
+          remoteAddress: parseIpv4(`10.1.0.${10 + i}`),
+        },
+        endpoint: epB,
+        clock,
+        ports: { deliver: () => {} },
+      });
+      // A server starts a call's PPP when the peer's first frame arrives.
+      b.startWhenPeerSpeaks(60_000);
+      servers.push(b);
+    }
+    // Every client's first Configure-Request leaves A in one flush: B receives them as one batch.
+    const flushA = sockA.flush.bind(sockA);
+    sockA.flush = () => {};
+    for (const a of clients) a.start();
+    sockA.flush = flushA;
+    flushA();
+    await settle(1);
+    for (const b of servers) assert.ok(b.stats.ppp.txControl >= 2, 'each server call started and answered');
+    // Each call sends its own Configure-Request and acknowledges the client's: 2 × N packets, one flush.
+    assert.equal(perFlush[0], 2 * N, `packets per flush: ${perFlush.join(', ')}`);
+    for (const s of [...clients, ...servers]) s.destroy();
+    epA.close();
+    epB.close();
+  });
+});
