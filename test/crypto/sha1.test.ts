@@ -51,6 +51,28 @@ describe('SHA-1 (FIPS 180-1)', () => {
     }
   });
 
+  it('the one-shot sha1() over several parts matches node:crypto, and each digest is its own array', () => {
+    const rnd = prng(2759);
+    const digests: Uint8Array[] = [];
+    const wants: string[] = [];
+    for (let k = 0; k < 300; k++) {
+      const parts = Array.from({ length: Math.floor(rnd() * 5) }, () => {
+        const p = new Uint8Array(Math.floor(rnd() * 90));
+        for (let i = 0; i < p.length; i++) p[i] = Math.floor(rnd() * 256);
+        return p;
+      });
+      const h = createHash('sha1');
+      for (const p of parts) h.update(p);
+      wants.push(h.digest('hex'));
+      digests.push(sha1(...parts));
+    }
+    // Read after all 300 calls: a digest that shared the hasher's state would have changed.
+    assert.deepEqual(
+      digests.map((d) => toHex(d)),
+      wants,
+    );
+  });
+
   it('updateRepeated equals update with the repeated bytes (the MPPE pads)', () => {
     const h = new Sha1();
     const key = utf8('0123456789abcdef');
