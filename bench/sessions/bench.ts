@@ -47,6 +47,7 @@ import {
   startBenchRadius,
 } from './radius.js';
 import {
+  cpuMsPer,
   cpuPctOfCore,
   evaluateSessionTargets,
   type MemoryReading,
@@ -566,13 +567,18 @@ export async function runSessionsBench(
     if (afterOpen) rssRamp.push({ up: opened.upMs.filter((t) => t >= 0).length, rssKb: afterOpen.rssKb });
     const openWallMs = performance.now() - o0;
     const radiusLogins = radius?.logins();
-    const setupCpu = {
-      serverPct: cpuPctOfCore(cpuTicks(srv.pid) - os0, openWallMs),
-      generatorPct: cpuPctOfCore(cpuTicks(gen.pid) - og0, openWallMs),
-    };
+    const serverTicks = cpuTicks(srv.pid) - os0;
+    const generatorTicks = cpuTicks(gen.pid) - og0;
     const setup = setupFigures(opened.startMs, opened.upMs);
+    const setupCpu = {
+      serverPct: cpuPctOfCore(serverTicks, openWallMs),
+      generatorPct: cpuPctOfCore(generatorTicks, openWallMs),
+      serverMsPerSetup: cpuMsPer(serverTicks, setup.up),
+      generatorMsPerSetup: cpuMsPer(generatorTicks, setup.up),
+    };
     say(
-      `CPU while opening: server ${setupCpu.serverPct.toFixed(0)} %, generator ${setupCpu.generatorPct.toFixed(0)} % of a core; ` +
+      `CPU while opening: server ${setupCpu.serverPct.toFixed(0)} %, generator ${setupCpu.generatorPct.toFixed(0)} % of a core ` +
+        `(${setupCpu.serverMsPerSetup.toFixed(2)} / ${setupCpu.generatorMsPerSetup.toFixed(2)} ms per set-up); ` +
         `raw GRE socket drops: server ${await rawDrops(lab, lab.serverNs)}, generator ${await rawDrops(lab, lab.clientNs)}`,
     );
     say(
@@ -674,7 +680,13 @@ export async function runSessionsBench(
 
     const partial = {
       settings,
-      setup: { ...setup, serverCpuPct: setupCpu.serverPct, generatorCpuPct: setupCpu.generatorPct },
+      setup: {
+        ...setup,
+        serverCpuPct: setupCpu.serverPct,
+        generatorCpuPct: setupCpu.generatorPct,
+        serverCpuMsPerSetup: setupCpu.serverMsPerSetup,
+        generatorCpuMsPerSetup: setupCpu.generatorMsPerSetup,
+      },
       sources: opened.sources,
       ...(storm ? { storm } : {}),
       lostWhileIdle: held.lost,

@@ -86,6 +86,9 @@ export interface SetupFigures {
   /** CPU of the server and the generator while the sessions were opened, percent of one core. */
   readonly serverCpuPct?: number;
   readonly generatorCpuPct?: number;
+  /** The same CPU time divided by the sessions that came up: ms of CPU per set-up. */
+  readonly serverCpuMsPerSetup?: number;
+  readonly generatorCpuMsPerSetup?: number;
 }
 
 /** A server memory reading (/proc/PID/status VmRSS, and the heap when the probe answered). */
@@ -214,6 +217,11 @@ export function perSessionKb(baselineKb: number, idleKb: number, n: number): num
 /** CPU ticks (USER_HZ) over a wall-clock window as percent of one core. */
 export function cpuPctOfCore(ticks: number, wallMs: number, hz = 100): number {
   return wallMs > 0 ? (ticks / hz / (wallMs / 1000)) * 100 : Number.NaN;
+}
+
+/** CPU ms per unit of work from clock ticks (`/proc/PID/stat`, `hz` a second). */
+export function cpuMsPer(ticks: number, units: number, hz = 100): number {
+  return units > 0 ? ((ticks / hz) * 1000) / units : Number.NaN;
 }
 
 /** The session targets against a result's figures. */
@@ -381,6 +389,14 @@ export function renderSessionsMarkdown(
           'CPU while opening: server / generator',
           `${fmt(r.setup.serverCpuPct)} / ${fmt(r.setup.generatorCpuPct)} % of one core`,
         ],
+        ...(r.setup.serverCpuMsPerSetup !== undefined && r.setup.generatorCpuMsPerSetup !== undefined
+          ? [
+              [
+                'CPU per session set-up: server / generator',
+                `${fmt(r.setup.serverCpuMsPerSetup, 2)} / ${fmt(r.setup.generatorCpuMsPerSetup, 2)} ms`,
+              ] as [string, string],
+            ]
+          : []),
         [
           'set-up time p50 / p99 / max (TCP connect → IPCP up)',
           `${fmt(r.setup.p50Ms)} / ${fmt(r.setup.p99Ms)} / ${fmt(r.setup.maxMs)} ms`,

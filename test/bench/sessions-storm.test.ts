@@ -8,7 +8,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failureKey, LoadGenerator } from '../../bench/sessions/load.js';
-import { renderSessionsMarkdown, type SessionsResult, setupFigures } from '../../bench/sessions/report.js';
+import {
+  cpuMsPer,
+  renderSessionsMarkdown,
+  type SessionsResult,
+  setupFigures,
+} from '../../bench/sessions/report.js';
 import { parseSessionsArgs } from '../../bench/sessions/run.js';
 import {
   BENCH_POOL,
@@ -208,6 +213,13 @@ describe('storm figures', () => {
     assert.match(md, /\| sessions up by client source address \| 198\.18\.0\.2: 2, 198\.18\.0\.3: 1 \|/);
     assert.match(md, /\| login storm \(every client redials after a server restart\) \|/);
     assert.doesNotMatch(md, /compact/, 'no compaction line when the server does not compact');
+    assert.doesNotMatch(md, /CPU per session set-up/, 'no per-set-up row without the figures');
+    const withCpu = renderSessionsMarkdown({
+      ...stormResult(),
+      setup: { ...stormResult().setup, serverCpuMsPerSetup: cpuMsPer(216, 3), generatorCpuMsPerSetup: 0.5 },
+    });
+    // 216 ticks of 10 ms over 3 set-ups: 720 ms each.
+    assert.match(withCpu, /\| CPU per session set-up: server \/ generator \| 720\.00 \/ 0\.50 ms \|/);
   });
   it('--compact-after-burst N reaches the settings, and the report names it with each pause', () => {
     assert.deepEqual(parseSessionsArgs(['--compact-after-burst', '256']), { compactAfterBurst: 256 });
