@@ -127,6 +127,9 @@ class CallHooks implements SessionPorts, SessionEvents {
 
 /** Every call of one server: their start, authentication, address, host set-up and end. */
 export class CallLifecycle {
+  /** Told when a connection's first session comes up (its set-up slot frees: src/server/control-connections.ts). */
+  connectionSetUp: ((conn: Connection) => void) | undefined = undefined;
+
   /** Live calls. */
   callCount = 0;
   private nextSessionId = 1;
@@ -374,6 +377,7 @@ export class CallLifecycle {
     }
     call.conn.handshakeTimer?.cancel();
     call.conn.handshakeTimer = undefined;
+    this.connectionSetUp?.(call.conn);
     const z = call.auth?.authorization;
     const mtu = Math.min(info.mtu, this.interfaceMtu, z?.framedMtu ?? Number.POSITIVE_INFINITY);
     startSessionLimit(this, call, z, this.clock);

@@ -102,6 +102,12 @@ const limitsSchema = z.strictObject({
     .default(DEFAULT_GRE_SOCKET_BUFFER_BYTES),
   /** Seconds from TCP accept to the PPP network phase. */
   'handshake-timeout': z.number().min(1).max(600).default(30),
+  /**
+   * Control connections that may be setting up at once (accepted, no
+   * session up yet); more wait, unread, in arrival order, with their
+   * handshake-timeout running from the accept. 0: no limit.
+   */
+  'setup-concurrency': z.number().int().min(0).max(100000).default(256),
   /** Calls on one control connection (Windows, pptp-linux and accel-ppp use one). */
   'max-calls-per-connection': z.number().int().min(1).max(0xffff).default(4),
   /** Calls from one source address, over all its control connections. */

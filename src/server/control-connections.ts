@@ -9,7 +9,7 @@
  * and event handlers, methods on the prototype), not a dozen closures.
  */
 
-import type { Clock } from '../io/clock.js';
+import type { Clock, Timer } from '../io/clock.js';
 import { plainIpv4, type TcpSocket } from '../io/tcp.js';
 import type { Logger } from '../log/logger.js';
 import type { RandomBytes } from '../ppp/auth/index.js';
@@ -119,6 +119,28 @@ class ConnectionHooks implements PptpControlConfig, ControlEvents {
   }
 }
 
+/**
+ * The longest a connection holds a set-up slot (`limits.setup-concurrency`)
+ * without a session coming up: a peer that stalls its set-up (or a slow
+ * RADIUS answer) holds up the connections waiting behind it for at most
+ * this long; it then goes on without the slot.
+ */
+export const SETUP_SLOT_HOLD_MS = 5000;
+
+/** An accepted connection waiting, unread, for a set-up slot. */
+interface WaitingConnection {
+  readonly socket: TcpSocket;
+  readonly remote: string;
+  readonly local: string;
+  readonly acceptedAt: number;
+  /** Its handshake time-out, from the accept. */
+  timer: Timer | undefined;
+  /** Closed while waiting (its slot in the queue is skipped). */
+  dropped: boolean;
+  /** Swallows a socket error while nothing reads it (the driver reports them once it runs). */
+  readonly onError: () => void;
+}
+
 /** Every control connection of one server. */
 export class ControlConnections {
   /** Live control connections. */
@@ -128,6 +150,11 @@ export class ControlConnections {
   private nextConnId = 1;
   /** Shutting down: new connections and calls are refused. */
   stopping = false;
+  /** Connections holding a set-up slot (`limits.setup-concurrency`). */
+  private settingUp = 0;
+  /** Connections waiting for a slot, oldest first from `waitingHead` (slots before it are spent). */
+  private waiting: (WaitingConnection | undefined)[] = [];
+  private waitingHead = 0;
   readonly controlTimers: Partial<PptpControlTimers>;
   readonly controlLimits: Partial<PptpControlLimits>;
   readonly randomInt: ((n: number) => number) | undefined;
@@ -163,6 +190,7 @@ export class ControlConnections {
       idleTimeoutMs: handshakeMs,
     };
     this.randomInt = random ? randomIntFrom(random) : undefined;
+    calls.connectionSetUp = (conn) => this.releaseSetupSlot(conn);
   }
 
   /** A TCP connection came in: refused (too many from its address, shutting down, not IPv4) or started. */
@@ -187,6 +215,119 @@ export class ControlConnections {
     }
     this.perAddress.set(remote, n + 1);
     this.counters.connectionsAccepted++;
+    const acceptedAt = this.clock.now();
+    const slots = this.config.limits['setup-concurrency'];
+    if (slots > 0 && this.settingUp >= slots) {
+      this.wait(socket, remote, local, acceptedAt);
+      return;
+    }
+    this.begin(socket, remote, local, acceptedAt, false);
+  }
+
+  /** Connections waiting for a set-up slot. */
+  get waitingCount(): number {
+    let n = 0;
+    for (let i = this.waitingHead; i < this.waiting.length; i++) if (this.waiting[i]?.dropped === false) n++;
+    return n;
+  }
+
+  /**
+   * Every set-up slot is taken: the connection waits, unread (what the
+   * peer sent stays in the kernel), until one frees. Its handshake
+   * time-out runs from the accept, so a connection that waits too long
+   * is closed as one that took too long.
+   */
+  private wait(socket: TcpSocket, remote: string, local: string, acceptedAt: number): void {
+    this.counters.connectionsQueued++;
+    socket.pause();
+    const w: WaitingConnection = {
+      socket,
+      remote,
+      local,
+      acceptedAt,
+      timer: undefined,
+      dropped: false,
+      onError: () => {},
+    };
+    socket.on('error', w.onError);
+    w.timer = this.clock.setTimer(this.config.limits['handshake-timeout'] * 1000, () => {
+      w.timer = undefined;
+      this.counters.handshakeTimeouts++;
+      this.log.log('warn', 'no set-up slot in time: closing', { peer: remote });
+      this.dropWaiting(w);
+    });
+    this.waiting.push(w);
+  }
+
+  /** Ends a waiting connection (time-out, shutdown): the socket goes, its address counts one less. */
+  private dropWaiting(w: WaitingConnection): void {
+    if (w.dropped) return;
+    w.dropped = true;
+    w.timer?.cancel();
+    w.timer = undefined;
+    w.socket.destroy();
+    this.forgetAddress(w.remote);
+  }
+
+  /** Closes every connection still waiting for a slot (the server is shutting down). */
+  dropAllWaiting(): void {
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const w = this.waiting[i];
+      if (w) this.dropWaiting(w);
+    }
+    this.waiting = [];
+    this.waitingHead = 0;
+  }
+
+  /**
+   * The connection's set-up is over for pacing: its first session came up,
+   * it closed, or it held its slot for {@link SETUP_SLOT_HOLD_MS}. The
+   * oldest waiting connections start in the freed slots.
+   */
+  releaseSetupSlot(conn: Connection): void {
+    if (!conn.setupSlot) return;
+    conn.setupSlot = false;
+    conn.setupSlotTimer?.cancel();
+    conn.setupSlotTimer = undefined;
+    this.settingUp--;
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    const slots = this.config.limits['setup-concurrency'];
+    while (this.waitingHead < this.waiting.length && (slots === 0 || this.settingUp < slots)) {
+      const w = this.waiting[this.waitingHead];
+      this.waiting[this.waitingHead++] = undefined;
+      if (w === undefined || w.dropped) continue;
+      w.timer?.cancel();
+      w.timer = undefined;
+      w.socket.off('error', w.onError);
+      if (this.stopping || w.socket.destroyed) {
+        w.socket.destroy();
+        this.forgetAddress(w.remote);
+        continue;
+      }
+      this.begin(w.socket, w.remote, w.local, w.acceptedAt, true);
+    }
+    // Spent slots go once they are most of the array (amortised O(1) per connection).
+    if (this.waitingHead >= this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  /** One connection from `remote` less (the per-address limit). */
+  private forgetAddress(remote: string): void {
+    const left = (this.perAddress.get(remote) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(remote, left);
+    else this.perAddress.delete(remote);
+  }
+
+  /** Starts the PPTP engine on an accepted connection, in a set-up slot when they are limited. */
+  private begin(socket: TcpSocket, remote: string, local: string, acceptedAt: number, waited: boolean): void {
     const cfg = this.config;
     const id = this.nextConnId++;
     const lazyLog = lazyChild(this.log, 'pptp', { conn: id, peer: remote });
@@ -196,14 +337,25 @@ export class ControlConnections {
       socket,
       remote,
       local,
-      acceptedAt: this.clock.now(),
+      acceptedAt,
       driver: undefined as unknown as ControlDriver,
       calls: new CallIdMap(),
       handshakeTimer: undefined,
+      setupSlot: false,
+      setupSlotTimer: undefined,
       closed: false,
       log,
     };
-    const handshakeMs = cfg.limits['handshake-timeout'] * 1000;
+    if (cfg.limits['setup-concurrency'] > 0) {
+      conn.setupSlot = true;
+      this.settingUp++;
+      conn.setupSlotTimer = this.clock.setTimer(SETUP_SLOT_HOLD_MS, () => {
+        conn.setupSlotTimer = undefined;
+        this.releaseSetupSlot(conn);
+      });
+    }
+    // From the accept: the time spent waiting for a slot counts.
+    const handshakeMs = Math.max(0, cfg.limits['handshake-timeout'] * 1000 - (this.clock.now() - acceptedAt));
     const hooks = new ConnectionHooks(this, conn, parseIpv4(remote)!);
     conn.driver = new ControlDriver(socket, hooks, this.clock, hooks, this.writeLimits);
     this.connections.add(conn);
@@ -220,6 +372,7 @@ export class ControlConnections {
     });
     log.log('debug', 'control connection accepted', { local });
     conn.driver.start();
+    if (waited) socket.resume();
   }
 
   /** The connection ended (any reason): its calls end with it, and its address counts one less. */
@@ -227,15 +380,14 @@ export class ControlConnections {
     conn.closed = true;
     conn.handshakeTimer?.cancel();
     conn.handshakeTimer = undefined;
+    this.releaseSetupSlot(conn);
     for (const call of [...conn.calls.values()]) {
       call.endCause ??= causeOfClose(reason);
       this.calls.endCall(call, describeCloseReason(reason));
     }
     this.connections.delete(conn);
     conn.log.flush();
-    const left = (this.perAddress.get(conn.remote) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(conn.remote, left);
-    else this.perAddress.delete(conn.remote);
+    this.forgetAddress(conn.remote);
     conn.log.log('debug', 'control connection closed', { reason: describeCloseReason(reason) });
   }
 }

@@ -43,6 +43,11 @@ const SERVER_COUNTERS: readonly ServerCounterMetric[] = [
   ],
   ['pptp_handshake_timeouts_total', 'Connections closed: no session came up in time.', 'handshakeTimeouts'],
   [
+    'pptp_control_connections_queued_total',
+    'Control connections that waited for a set-up slot (limits.setup-concurrency).',
+    'connectionsQueued',
+  ],
+  [
     'pptp_spoofed_packets_dropped_total',
     "Packets whose inner source was not the session's address.",
     'spoofedDropped',
@@ -105,6 +110,12 @@ export class ServerMetrics implements ServerObserver {
       registers: [r],
     });
     readGauge(r, 'pptp_control_connections', 'Open PPTP control connections.', () => server.connectionCount);
+    readGauge(
+      r,
+      'pptp_control_connections_waiting',
+      'Accepted control connections waiting for a set-up slot (limits.setup-concurrency).',
+      () => server.waitingConnectionCount,
+    );
     readGauge(r, 'pptp_pool_addresses_free', 'Addresses free in the pool.', () => server.poolAvailable);
     registerTrafficMetrics(r, () => this.traffic);
     if (server.usesRadius) this.radiusResult = registerRadiusAuthMetrics(r, () => server.radiusAuth);

@@ -68,6 +68,8 @@ export interface ServerCounters {
   connectionsRefused: number;
   /** Closed because no session came up within the handshake time. */
   handshakeTimeouts: number;
+  /** Accepted while `setup-concurrency` connections were setting up: waited for a slot. */
+  connectionsQueued: number;
   sessionsStarted: number;
   sessionsUp: number;
   sessionsEnded: number;
@@ -107,6 +109,7 @@ export function zeroServerCounters(): ServerCounters {
     connectionsAccepted: 0,
     connectionsRefused: 0,
     handshakeTimeouts: 0,
+    connectionsQueued: 0,
     sessionsStarted: 0,
     sessionsUp: 0,
     sessionsEnded: 0,
@@ -165,6 +168,9 @@ export interface Connection {
   driver: ControlDriver;
   readonly calls: CallIdMap<ServerCall>;
   handshakeTimer: Timer | undefined;
+  /** Holds one of the `setup-concurrency` slots (until a session is up, it closes, or the hold ends). */
+  setupSlot: boolean;
+  setupSlotTimer: Timer | undefined;
   closed: boolean;
   /** The connection's rate-limited logger (flushed when it closes). */
   log: RateLimitedLogger;

@@ -185,6 +185,11 @@ export class PptpServer {
     return this.conns.connections.size;
   }
 
+  /** Accepted control connections waiting for a set-up slot (`limits.setup-concurrency`). */
+  get waitingConnectionCount(): number {
+    return this.conns.waitingCount;
+  }
+
   /** Live sessions with their counters (management socket, metrics); read on request, not kept. */
   sessionDetails(): ServerSessionDetail[] {
     const out: ServerSessionDetail[] = [];
@@ -328,6 +333,7 @@ export class PptpServer {
   async shutdown(reason = 'server shutting down'): Promise<void> {
     if (this.conns.stopping) return;
     this.conns.stopping = true;
+    this.conns.dropAllWaiting();
     const boundMs = this.config.limits['shutdown-timeout'] * 1000;
     const start = this.clock.now();
     const left = () => Math.max(0, start + boundMs - this.clock.now());
