@@ -7,19 +7,26 @@
  * clients on a virtual clock.
  */
 import assert from 'node:assert/strict';
+import type { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { memoryTcp } from '../../src/io/tcp.js';
 import { SETUP_SLOT_HOLD_MS } from '../../src/server/control-connections.js';
 import { SERVER_ADDRESS, serverConfig, World } from './world.js';
+
+/** A control connection that never sends Start-Control-Connection-Request, once the server has it. */
+async function stalledPeer(w: World, address: string, acceptedBefore: number): Promise<Duplex> {
+  const s = await w.wait(memoryTcp(w.tcp, address).connect(SERVER_ADDRESS, 1723));
+  s.on('error', () => {});
+  await w.runUntil(() => w.server.counters.connectionsAccepted === acceptedBefore + 1);
+  return s;
+}
 
 describe('set-up pacing', () => {
   it('connections beyond the limit wait and come up in arrival order', async () => {
     const w = new World({ config: serverConfig({ limits: { 'setup-concurrency': 1 } }) });
     await w.start();
     // A peer that sends nothing holds the only slot while three clients dial.
-    const stalled = await w.wait(memoryTcp(w.tcp, '192.0.2.200').connect(SERVER_ADDRESS, 1723));
-    stalled.on('error', () => {});
-    await w.runUntil(() => w.server.counters.connectionsAccepted === 1);
+    const stalled = await stalledPeer(w, '192.0.2.200', 0);
     const clients = [
       w.startClient(),
       w.startClient({ user: 'carol', password: 's3cret' }),
@@ -44,10 +51,7 @@ describe('set-up pacing', () => {
   it('a peer that stalls its set-up holds the slot only so long; the one behind it then comes up', async () => {
     const w = new World({ config: serverConfig({ limits: { 'setup-concurrency': 1 } }) });
     await w.start();
-    // A control connection that never sends Start-Control-Connection-Request.
-    const stalled = await w.wait(memoryTcp(w.tcp, '192.0.2.200').connect(SERVER_ADDRESS, 1723));
-    stalled.on('error', () => {});
-    await w.runUntil(() => w.server.counters.connectionsAccepted === 1);
+    const stalled = await stalledPeer(w, '192.0.2.200', 0);
     const t0 = w.clock.now();
     const c = w.startClient();
     await w.runUntil(() => w.server.counters.connectionsAccepted === 2);

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/io/clock.js';
-import { MemoryGreNetwork } from '../../src/io/memory/gre.js';
+import { type Clock, ManualClock } from '../../src/io/clock.js';
+import { MemoryGreNetwork, type MemoryGreSocket } from '../../src/io/memory/gre.js';
 import { createTcpPair } from '../../src/io/memory/tcp.js';
 import type { CredentialLookup } from '../../src/ppp/auth/index.js';
 import type { PptpCallParameters, PptpCloseReason } from '../../src/pptp/control-types.js';
@@ -216,6 +216,57 @@ async function pair(pathMtu: number) {
   return { clock, net, epA, epB, a, b, got, flushes, up };
 }
 
+/** Packets sent by each flush of `sock` that sent something (what would be one sendmmsg each). */
+function countFlushes(sock: MemoryGreSocket, net: MemoryGreNetwork): number[] {
+  const perFlush: number[] = [];
+  const flush = sock.flush.bind(sock);
+  sock.flush = () => {
+    const before = net.stats.sent;
+    flush();
+    if (net.stats.sent > before) perFlush.push(net.stats.sent - before);
+  };
+  return perFlush;
+}
+
+/** Call `i` between a client on `epA` (192.0.2.1) and a server on `epB` (192.0.2.2). */
+function callPair(
+  i: number,
+  epA: GreEndpoint,
+  epB: GreEndpoint,
+  clock: Clock,
+  o: { clientEcho?: number; serverEcho?: number; up?: () => void } = {},
+): { client: PppSession; server: PppSession } {
+  const client = new PppSession({
+    call: call(100 + i, 200 + i),
+    localAddress: '192.0.2.1',
+    peerAddress: '192.0.2.2',
+    ppp: {
+      user: 'alice',
+      password: 'pw',
+      ...(o.clientEcho !== undefined ? { lcpEchoInterval: o.clientEcho } : {}),
+    },
+    endpoint: epA,
+    clock,
+    ports: { deliver: () => {} },
+    ...(o.up ? { events: { up: o.up } } : {}),
+  });
+  const server = new PppSession({
+    call: call(200 + i, 100 + i),
+    localAddress: '192.0.2.2',
+    peerAddress: '192.0.2.1',
+    ppp: {
+      lookup: SECRETS,
+      localAddress: parseIpv4('10.1.0.1'),
+      remoteAddress: parseIpv4(`10.1.0.${10 + i}`),
+      ...(o.serverEcho !== undefined ? { lcpEchoInterval: o.serverEcho } : {}),
+    },
+    endpoint: epB,
+    clock,
+    ports: { deliver: () => {} },
+  });
+  return { client, server };
+}
+
 function ipPacket(n: number, tag: number): Uint8Array {
   const p = new Uint8Array(n);
   p[0] = 0x45;
@@ -300,42 +351,17 @@ describe('PppSession timers on one BatchClock', () => {
     epA.start();
     epB.start();
     // Count the flushes of A's socket that sent something (what would be sendmmsg calls).
-    let flushes = 0;
-    const flush = sockA.flush.bind(sockA);
-    sockA.flush = () => {
-      const before = net.stats.sent;
-      flush();
-      if (net.stats.sent > before) flushes++;
-    };
+    const flushes = countFlushes(sockA, net);
     const N = 10;
     const sessions: PppSession[] = [];
     const up = new Set<number>();
     for (let i = 0; i < N; i++) {
-      const a = new PppSession({
-        call: call(100 + i, 200 + i),
-        localAddress: '192.0.2.1',
-        peerAddress: '192.0.2.2',
-        ppp: { user: 'alice', password: 'pw', lcpEchoInterval: 30 },
-        endpoint: epA,
-        clock,
-        ports: { deliver: () => {} },
-        events: { up: () => up.add(i) },
+      const { client, server } = callPair(i, epA, epB, clock, {
+        clientEcho: 30,
+        serverEcho: 0,
+        up: () => up.add(i),
       });
-      const b = new PppSession({
-        call: call(200 + i, 100 + i),
-        localAddress: '192.0.2.2',
-        peerAddress: '192.0.2.1',
-        ppp: {
-          lookup: SECRETS,
-          localAddress: parseIpv4('10.1.0.1'),
-          remoteAddress: parseIpv4(`10.1.0.${10 + i}`),
-          lcpEchoInterval: 0,
-        },
-        endpoint: epB,
-        clock,
-        ports: { deliver: () => {} },
-      });
-      sessions.push(a, b);
+      sessions.push(client, server);
     }
     for (const s of sessions) s.start();
     for (let i = 0; i < 50 && up.size < N; i++) {
@@ -348,14 +374,14 @@ describe('PppSession timers on one BatchClock', () => {
     await settle();
     const clients = sessions.filter((_, k) => k % 2 === 0);
     const controlBefore = clients.reduce((n, s) => n + s.stats.ppp.txControl, 0);
-    flushes = 0;
-    for (let t = 0; t < 120 && flushes === 0; t++) {
+    flushes.length = 0;
+    for (let t = 0; t < 120 && flushes.length === 0; t++) {
       manual.advance(1000);
       await settle();
     }
     const echoes = clients.reduce((n, s) => n + s.stats.ppp.txControl, 0) - controlBefore;
     assert.equal(echoes, N, 'each client sent one Echo-Request');
-    assert.equal(flushes, 1, 'the batch of keep-alives left in one flush');
+    assert.equal(flushes.length, 1, 'the batch of keep-alives left in one flush');
     for (const s of sessions) s.destroy();
     epA.close();
     epB.close();
@@ -373,44 +399,16 @@ describe('GreEndpoint receive batches', () => {
     epA.start();
     epB.start();
     // Packets per flush of B's socket (what would be one sendmmsg each).
-    const perFlush: number[] = [];
-    const flushB = sockB.flush.bind(sockB);
-    sockB.flush = () => {
-      const before = net.stats.sent;
-      flushB();
-      if (net.stats.sent > before) perFlush.push(net.stats.sent - before);
-    };
+    const perFlush = countFlushes(sockB, net);
     const N = 10;
     const clients: PppSession[] = [];
     const servers: PppSession[] = [];
     for (let i = 0; i < N; i++) {
-      clients.push(
-        new PppSession({
-          call: call(100 + i, 200 + i),
-          localAddress: '192.0.2.1',
-          peerAddress: '192.0.2.2',
-          ppp: { user: 'alice', password: 'pw' },
-          endpoint: epA,
-          clock,
-          ports: { deliver: () => {} },
-        }),
-      );
-      const b = new PppSession({
-        call: call(200 + i, 100 + i),
-        localAddress: '192.0.2.2',
-        peerAddress: '192.0.2.1',
-        ppp: {
-          lookup: SECRETS,
-          localAddress: parseIpv4('10.1.0.1'),
-          remoteAddress: parseIpv4(`10.1.0.${10 + i}`),
-        },
-        endpoint: epB,
-        clock,
-        ports: { deliver: () => {} },
-      });
+      const { client, server } = callPair(i, epA, epB, clock);
+      clients.push(client);
       // A server starts a call's PPP when the peer's first frame arrives.
-      b.startWhenPeerSpeaks(60_000);
-      servers.push(b);
+      server.startWhenPeerSpeaks(60_000);
+      servers.push(server);
     }
     // Every client's first Configure-Request leaves A in one flush: B receives them as one batch.
     const flushA = sockA.flush.bind(sockA);
