@@ -1,19 +1,21 @@
 /**
- * Log lines written to a stream once per turn of the event loop, not one
- * `write` per line.
+ * Lines written to a stream once per turn of the event loop, not one
+ * `write` per line: the server's log on stderr, and the route commands it
+ * gives its `ip -batch` process (src/server/ip-batch.ts).
  *
  * Why: Node writes to a pipe or a file synchronously, one system call per
  * `write`, plus the stream's own bookkeeping around it. A server that logs
- * "session up" for thousands of sessions a second (a login storm) spent
- * about 3 % of its CPU on those calls alone (docs/sessions.md). Lines
- * queued during one turn go out together from a `setImmediate`, in the
- * same turn's check phase, so a line is never held for longer than the
+ * "session up" and adds a route for thousands of sessions a second (a
+ * login storm) spent about 7 % of its CPU on those calls (docs/sessions.md).
+ * Lines queued during one turn go out together from a `setImmediate`, in
+ * the same turn's check phase, so a line is never held for longer than the
  * turn that wrote it.
  *
  * Bounded: once `maxBytes` are queued the queue is written at once. Nothing
  * is lost at exit: the process's `exit` event writes what is left
- * synchronously (the event fires for `process.exit()`, the end of the
- * event loop and an uncaught exception; only SIGKILL skips it).
+ * synchronously to a sink with a file descriptor (the event fires for
+ * `process.exit()`, the end of the event loop and an uncaught exception;
+ * only SIGKILL skips it).
  */
 import { writeSync } from 'node:fs';
 
@@ -51,6 +53,8 @@ export interface LineWriter {
   (line: string): void;
   /** Writes what is queued now. */
   flush(): void;
+  /** Drops what is queued (the sink is gone). */
+  discard(): void;
 }
 
 /** A line writer for `sink` (default: process.stderr). */
@@ -100,5 +104,9 @@ export function createLineWriter(sink: TextSink = process.stderr, o: LineWriterO
     }
   }) as LineWriter;
   write.flush = flush;
+  write.discard = () => {
+    queued = '';
+    holding.delete(atExit);
+  };
   return write;
 }

@@ -24,12 +24,13 @@
  * command starts a new process.
  *
  * Cost per command, for a login storm's thousands of routes a second: the
- * commands of one turn of the event loop go to the pipe in one write (from
- * a `setImmediate`, or at once past 64 KiB), and one timer watches the
- * oldest command (answers come in order, so no later one can be older).
+ * commands of one turn of the event loop go to the pipe in one write (a
+ * {@link createLineWriter} on the process's stdin), and one timer watches
+ * the oldest command (answers come in order, so no later one can be older).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { IpError, type IpOptions } from '../io/ip.js';
+import { createLineWriter, type LineWriter } from '../io/line-writer.js';
 
 /** The line that marks the end of the previous command. */
 const MARKER = 'pptp-ts-done';
@@ -45,9 +46,6 @@ interface Pending {
   /** When it was queued (performance.now(), ms). */
   readonly at: number;
 }
-
-/** Queued command text that is written at once instead of at the end of the turn. */
-const MAX_QUEUED_CHARS = 65_536;
 
 export interface IpBatchOptions extends IpOptions {
   /** Global options for the process, before `-force -batch -` (e.g. `['-4']`). */
@@ -69,9 +67,8 @@ export class IpBatch {
   private closed = false;
   private referenced = true;
   private readonly timeoutMs: number;
-  /** Commands (with their markers) not yet written to the pipe. */
-  private queued = '';
-  private writeScheduled = false;
+  /** The running process's stdin, one write per turn (commands with their markers). */
+  private input: LineWriter | undefined;
   /** The time-out of the oldest pending command. */
   private deadline: NodeJS.Timeout | undefined;
 
@@ -104,24 +101,8 @@ export class IpBatch {
       this.pending.push(p);
       this.reference();
       this.armDeadline();
-      this.queued += `${args.join(' ')}\n${MARKER}\n`;
-      if (this.queued.length >= MAX_QUEUED_CHARS) this.writeQueued();
-      else if (!this.writeScheduled) {
-        this.writeScheduled = true;
-        setImmediate(() => {
-          this.writeScheduled = false;
-          this.writeQueued();
-        });
-      }
+      this.input!(`${args.join(' ')}\n${MARKER}`);
     });
-  }
-
-  /** Writes the queued commands to the running process. */
-  private writeQueued(): void {
-    if (this.queued === '' || !this.child) return;
-    const text = this.queued;
-    this.queued = '';
-    this.child.stdin.write(text);
   }
 
   /** Watches the oldest pending command (none pending: no timer). */
@@ -151,7 +132,7 @@ export class IpBatch {
     const child = this.child;
     if (!child) return;
     const exited = new Promise<void>((r) => child.once('close', () => r()));
-    this.writeQueued();
+    this.input?.flush();
     child.stdin.end();
     const t = setTimeout(() => child.kill('SIGKILL'), 2000);
     await exited;
@@ -166,6 +147,7 @@ export class IpBatch {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.input = createLineWriter(child.stdin);
     this.line = 0;
     this.text = [];
     this.partial = '';
@@ -242,7 +224,8 @@ export class IpBatch {
 
   private failAll(why: string): void {
     this.disarmDeadline();
-    this.queued = '';
+    this.input?.discard();
+    this.input = undefined;
     for (const p of this.pending.splice(0)) p.reject(new IpError([...p.args], why, null));
     this.text = [];
     this.partial = '';

@@ -46,6 +46,18 @@ describe('createLineWriter', () => {
     assert.equal(s.writes.length, 2, 'the scheduled turn finds nothing left');
   });
 
+  it('discard() drops what is queued: the end of the turn writes nothing', async () => {
+    const s = sink();
+    const w = createLineWriter(s);
+    w('for a sink that is gone');
+    w.discard();
+    await turn();
+    assert.deepEqual(s.writes, []);
+    w('next');
+    await turn();
+    assert.deepEqual(s.writes, ['next\n'], 'the writer stays usable');
+  });
+
   it('writes what is queued when the process exits before the turn ends', () => {
     const mod = new URL('../../src/io/line-writer.ts', import.meta.url).pathname;
     const script = `
