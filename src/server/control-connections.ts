@@ -299,14 +299,13 @@ export class ControlConnections {
       const w = this.waiting[this.waitingHead];
       this.waiting[this.waitingHead++] = undefined;
       if (w === undefined || w.dropped) continue;
+      if (this.stopping || w.socket.destroyed) {
+        this.dropWaiting(w);
+        continue;
+      }
       w.timer?.cancel();
       w.timer = undefined;
       w.socket.off('error', w.onError);
-      if (this.stopping || w.socket.destroyed) {
-        w.socket.destroy();
-        this.forgetAddress(w.remote);
-        continue;
-      }
       this.begin(w.socket, w.remote, w.local, w.acceptedAt, true);
     }
     // Spent slots go once they are most of the array (amortised O(1) per connection).
