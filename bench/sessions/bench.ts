@@ -94,6 +94,8 @@ export interface SessionsOptions {
   serverNodeOptions?: string[];
   /** The server's `limits.compact-after-burst` (default 0, off). */
   compactAfterBurst?: number;
+  /** `pptp.ack-timeout-ms` on both sides (default 100; 0: no acknowledgment-only packets on a timer). */
+  ackTimeoutMs?: number;
   /** Write a server heap snapshot at every memory reading into this directory (baseline, idle, after teardown). */
   heapSnapshotDir?: string;
   /** Where to write the JSON and markdown; null: nowhere. */
@@ -328,6 +330,7 @@ export async function runSessionsBench(
     ...(o.storm ? { storm: true } : {}),
     ...(o.clientAddresses !== undefined ? { clientAddresses: o.clientAddresses } : {}),
     ...(o.compactAfterBurst ? { compactAfterBurst: o.compactAfterBurst } : {}),
+    ...(o.ackTimeoutMs !== undefined && o.ackTimeoutMs !== 100 ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
   };
   const n = settings.sessions;
   const space = sessionsSpaceProblem(n, settings.callsPerConnection, o.clientAddresses ?? 1);
@@ -399,7 +402,10 @@ export async function runSessionsBench(
           'lcp-echo-interval': settings.lcpEchoIntervalSec,
           ...(settings.mppe ? {} : { nomppe: true, 'require-mppe-128': false }),
         },
-        pptp: { 'echo-interval': settings.pptpEchoIntervalSec },
+        pptp: {
+          'echo-interval': settings.pptpEchoIntervalSec,
+          'ack-timeout-ms': settings.ackTimeoutMs ?? 100,
+        },
         limits: {
           'max-sessions': Math.max(n, 1),
           'max-connections-per-address': Math.max(n, 1),
@@ -476,6 +482,7 @@ export async function runSessionsBench(
       callsPerConnection: settings.callsPerConnection,
       lcpEchoInterval: settings.lcpEchoIntervalSec,
       pptpEchoInterval: settings.pptpEchoIntervalSec,
+      ackTimeoutMs: settings.ackTimeoutMs ?? 100,
       setupTimeoutMs: 120_000,
       mppe: settings.mppe,
       clock: settings.generatorClock,

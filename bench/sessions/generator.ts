@@ -55,6 +55,7 @@ const gen = new LoadGenerator(
     callsPerConnection: spec.callsPerConnection,
     lcpEchoInterval: spec.lcpEchoInterval,
     pptpEchoInterval: spec.pptpEchoInterval,
+    ackTimeoutMs: spec.ackTimeoutMs,
     setupTimeoutMs: spec.setupTimeoutMs,
     mppe: spec.mppe,
   },

@@ -68,6 +68,8 @@ export interface LoadConfig {
   readonly pathMtu?: number;
   /** Extra PPP options, applied last. */
   readonly ppp?: Partial<PppUnitOptions>;
+  /** GRE acknowledgment-only delay, ms (default 100; 0: acknowledgments ride on data only). */
+  readonly ackTimeoutMs?: number;
 }
 
 /** Teardown limits, as `pptp-ts connect` (src/client/client.ts CLIENT_TEARDOWN). */
@@ -259,6 +261,7 @@ class LoadConnection {
       localAddress: local,
       peerAddress: cfg.server,
       pathMtu: cfg.pathMtu ?? 1500,
+      ...(cfg.ackTimeoutMs !== undefined ? { gre: { ackTimeoutMs: cfg.ackTimeoutMs } } : {}),
       ppp: {
         user,
         password,

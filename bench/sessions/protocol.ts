@@ -19,6 +19,8 @@ export interface GeneratorSpec {
   readonly callsPerConnection: number;
   readonly lcpEchoInterval: number;
   readonly pptpEchoInterval: number;
+  /** GRE acknowledgment-only delay, ms (the server's `pptp.ack-timeout-ms`). */
+  readonly ackTimeoutMs: number;
   readonly setupTimeoutMs: number;
   readonly mppe: boolean;
   /** Use the process-wide timer wheel (default) or one Node timer per engine timer. */

@@ -69,6 +69,8 @@ export interface SessionsSettings {
   readonly clientAddresses?: number;
   /** `--compact-after-burst`: the server's `limits.compact-after-burst` (absent: 0, off). */
   readonly compactAfterBurst?: number;
+  /** `--ack-timeout-ms`: both sides' `pptp.ack-timeout-ms` (absent: 100, the default). */
+  readonly ackTimeoutMs?: number;
 }
 
 export interface SetupFigures {
@@ -313,7 +315,8 @@ export function renderSessionsMarkdown(
       `CPU at rest over ${s.restSec} s from ${s.settleSec} s after the last session came up, memory read after it; ` +
       `other processes used ${r.othersCpuPct.toFixed(1)} % of the CPUs meanwhile` +
       `${(s.clientAddresses ?? 1) > 1 ? `; the generator's connections spread over ${s.clientAddresses} source addresses` : ''}` +
-      `${s.compactAfterBurst ? `; the server compacts its heap after a burst of ${s.compactAfterBurst} set-ups (limits.compact-after-burst)` : ''}.`,
+      `${s.compactAfterBurst ? `; the server compacts its heap after a burst of ${s.compactAfterBurst} set-ups (limits.compact-after-burst)` : ''}` +
+      `${s.ackTimeoutMs === undefined ? '' : s.ackTimeoutMs === 0 ? '; no acknowledgment-only GRE packets on a timer, either side (pptp.ack-timeout-ms 0)' : `; acknowledgment-only GRE packets after ${s.ackTimeoutMs} ms (pptp.ack-timeout-ms)`}.`,
   );
   const st = r.storm;
   if (st) {

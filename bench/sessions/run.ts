@@ -35,6 +35,8 @@ export const USAGE = `usage: npm run bench:sessions -- [options]
   --ping N                sessions that ping through the tunnel (default 100)
   --compact-after-burst N the server's limits.compact-after-burst: one compacting collection after
                           a burst of at least N set-ups (default 0: off, as the server's default)
+  --ack-timeout-ms MS     pptp.ack-timeout-ms on both sides (default 100; 0: acknowledgments
+                          ride on data packets only, as Linux's pptp driver)
   --generator-clock C     wheel (one BatchClock, default) or node (a Node timer per engine timer)
   --server-node-option O  extra Node option for the server, repeatable (e.g. --cpu-prof)
   --heap-snapshots DIR    write server heap snapshots at each memory reading (profiling)
@@ -58,6 +60,7 @@ const SESSIONS_FLAGS = {
   rest: 'string',
   ping: 'string',
   'compact-after-burst': 'string',
+  'ack-timeout-ms': 'string',
   'generator-clock': 'string',
   'server-node-option': 'string',
   'heap-snapshots': 'string',
@@ -115,6 +118,11 @@ export function parseSessionsArgs(argv: readonly string[]): SessionsOptions | 'h
         break;
       case '--compact-after-burst':
         o.compactAfterBurst = int();
+        break;
+      case '--ack-timeout-ms':
+        o.ackTimeoutMs = int();
+        if (o.ackTimeoutMs > 10_000)
+          throw new Error(`--ack-timeout-ms: at most 10000, not ${o.ackTimeoutMs}`);
         break;
       case '--generator-clock': {
         const v = value();

@@ -55,7 +55,7 @@ export interface GreChannelConfig {
   readonly receiveWindow?: number;
   /** The peer's Packet Processing Delay, tenths of a second (default 0). */
   readonly peerPacketProcessingDelay?: number;
-  /** Longest wait before an acknowledgment-only packet, ms (default 100, as Windows). */
+  /** Longest wait before an acknowledgment-only packet, ms (default 100, as Windows); 0: none on a timer, acknowledgments ride on data (Linux's pptp driver). */
   readonly ackTimeoutMs?: number;
   /** Adaptive time-out bounds, ms (default 100 and 5000). */
   readonly minTimeoutMs?: number;

@@ -84,7 +84,12 @@ export interface GreSequencerConfig {
    * {@link MAX_ACK_EVERY} packets, are received unacknowledged, acknowledge at once.
    */
   readonly receiveWindow: number;
-  /** Longest delay before an acknowledgment-only packet (Windows: 100 ms). */
+  /**
+   * Longest delay before an acknowledgment-only packet (Windows: 100 ms).
+   * 0: none on a timer; acknowledgments ride on our data packets, or go
+   * alone only when {@link MAX_ACK_EVERY} or half our window are pending
+   * (Linux's pptp driver never sends one).
+   */
   readonly ackTimeoutMs: number;
   /** Bounds and seed of the adaptive time-out (RFC 2637 §4.4). */
   readonly minTimeoutMs: number;
@@ -247,7 +252,7 @@ export class GreSequencer {
     }
     if (!this.ackPending) return false;
     if (++this.unacked >= this.ackEvery) return true;
-    if (this.ackDeadline < 0) this.ackDeadline = now + this.ackTimeoutMs;
+    if (this.ackDeadline < 0 && this.ackTimeoutMs > 0) this.ackDeadline = now + this.ackTimeoutMs;
     return false;
   }
 

@@ -264,7 +264,11 @@ const schema = z.strictObject({
       'receive-window': z.number().int().min(1).max(65535).default(DEFAULT_RECEIVE_WINDOW),
       /** Ignore the peer's advertised window (for peers that advertise nonsense). */
       'ignore-peer-window': z.boolean().default(false),
-      'ack-timeout-ms': z.number().int().min(1).max(10000).default(100),
+      /**
+       * Longest wait before an acknowledgment-only packet, ms. 0: acknowledgments
+       * ride on data packets only, as Linux's pptp driver does (docs/data-path.md).
+       */
+      'ack-timeout-ms': z.number().int().min(0).max(10000).default(100),
       'reorder-timeout-ms': z.number().int().min(0).max(10000).default(300),
     })
     .default({

@@ -236,6 +236,16 @@ describe('storm figures', () => {
     );
     assert.match(md, /\| heap compactions after the burst \(pause each\) \| 1,834 ms, 40 ms \|/);
   });
+  it('--ack-timeout-ms MS reaches the settings, and the report names it; 100 (the default) is not named', () => {
+    assert.deepEqual(parseSessionsArgs(['--ack-timeout-ms', '0']), { ackTimeoutMs: 0 });
+    assert.throws(() => parseSessionsArgs(['--ack-timeout-ms', '20000']), /--ack-timeout-ms: at most 10000/);
+    const r = stormResult();
+    assert.match(
+      renderSessionsMarkdown({ ...r, settings: { ...r.settings, ackTimeoutMs: 0 } }),
+      /no acknowledgment-only GRE packets on a timer, either side \(pptp\.ack-timeout-ms 0\)/,
+    );
+    assert.doesNotMatch(renderSessionsMarkdown(r), /ack-timeout-ms/);
+  });
 });
 
 describe('the generator across a server restart', () => {

@@ -148,6 +148,22 @@ describe('GRE channel: acknowledgments', () => {
     assert.equal(ch.pollAt(), undefined);
     assert.equal(ch.counters.txAckOnly, 1);
   });
+  it('with ackTimeoutMs 0 no ack-only packet goes on a timer: the ack rides on the next data packet', () => {
+    const { ch, sink, demux } = makeChannel({ ackTimeoutMs: 0, receiveWindow: 8 });
+    deliver(demux, { seq: 1, frame: ipFrame(1) }, 1000);
+    deliver(demux, { seq: 2, frame: ipFrame(2) }, 1010);
+    assert.equal(ch.pollAt(), undefined, 'no acknowledgment deadline');
+    ch.poll(60_000);
+    assert.equal(sink.sent.length, 0);
+    assert.equal(ch.counters.txAckOnly, 0);
+    ch.send(ipFrame(9), 60_000);
+    assert.equal(sink.takeSent()[0]!.gre.acknowledgmentNumber, 2);
+    // Half the advertised window unacknowledged still gets an acknowledgment at once.
+    for (let s = 3; s <= 6; s++) deliver(demux, { seq: s, frame: ipFrame(s) }, 60_001);
+    const [a] = sink.takeSent();
+    assert.equal(a!.gre.sequenceNumber, undefined);
+    assert.equal(a!.gre.acknowledgmentNumber, 6);
+  });
   it('data sent before the time-out carries the ack instead, and cancels the ack-only packet', () => {
     const { ch, sink, demux } = makeChannel();
     deliver(demux, { seq: 1, frame: ipFrame(1) }, 0);

@@ -36,6 +36,11 @@ describe('server config', () => {
     assert.match(errorOf({ ...minimal, 'ms-dns': ['1.1.1.1', '8.8.8.8', '9.9.9.9'] }), /ms-dns: /);
     assert.match(errorOf({ ...minimal, pool: '10.0.0.9-10.0.0.1' }), /pool: .*ends before it starts/);
   });
+  it('pptp.ack-timeout-ms: 100 by default, 0 allowed (acknowledgments on data only), negative refused', () => {
+    assert.equal(validateServerConfig(minimal).pptp['ack-timeout-ms'], 100);
+    assert.equal(validateServerConfig({ ...minimal, pptp: { 'ack-timeout-ms': 0 } }).pptp['ack-timeout-ms'], 0);
+    assert.match(errorOf({ ...minimal, pptp: { 'ack-timeout-ms': -1 } }), /pptp\.ack-timeout-ms: /);
+  });
   it('names a missing required key', () => {
     assert.match(errorOf({ pool: 'x', secrets: 'y' }), /local-ip: /);
   });
