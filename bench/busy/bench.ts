@@ -6,8 +6,9 @@
  * ```
  * server ns: pptp-ts serve (compiled), one shared TUN, local 198.19.0.1,
  *            user busyN gets the fixed address of session N
- * client ns: N × pptp-ts connect (compiled), each with its own TUN pbusyN
- *            and its own underlay address 198.18.M.K (--local-address)
+ * client ns: N sessions, each with its own TUN pbusyN and its own underlay
+ *            address 198.18.M.K: all in one process (clients.ts, the
+ *            default) or N × pptp-ts connect (compiled, --local-address)
  *
  * 1. session 1 alone: one iperf3 TCP stream, measured over a window → the
  *    single-session figure
@@ -49,8 +50,10 @@ import { machineInfo } from '../lab/machine.js';
 import { type ExecResult, Lab, type LabProcess, run, waitUntil } from '../lab/netns.js';
 import { parseIperfTcp } from '../lab/parse.js';
 import { busyPercent, cpuPercent, parseCpuTimes, readProcTable, withDescendants } from '../lab/proc.js';
+import type { ClientLine, ClientsSpec } from './clients.js';
 import {
   BUSY_SCHEMA,
+  type BusyClients,
   type BusyMppe,
   type BusyResult,
   type BusySettings,
@@ -67,12 +70,15 @@ import {
 } from './report.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pptp-ts.js', import.meta.url));
+const CLIENTS = fileURLToPath(new URL('./clients.ts', import.meta.url));
 const DEFAULT_OUT_DIR = fileURLToPath(new URL('../results', import.meta.url));
 const SERVER_ADDRESS = '198.19.0.1';
 const SERVER_DEV = 'pbusysrv';
 const BASE_PORT = 5200;
 /** Sessions brought up at once (each start is a Node process: the machine is the limit). */
 const UP_CONCURRENCY = 4;
+/** Sessions brought up at once in the one client process (a session start there is a few objects). */
+const UP_CONCURRENCY_ONE_PROCESS = 16;
 export const MAX_SESSIONS = 1000;
 /** Between two readings of the counters while waiting for the streams to flow. */
 const POLL_MS = 1000;
@@ -103,6 +109,8 @@ export interface BusyOptions {
   omitSec?: number;
   mppe?: 'both' | BusyMppe;
   mtu?: number;
+  /** Where the client sessions run (default one-process: bench/busy/clients.ts). */
+  clients?: BusyClients;
   /** Bound on one session coming up (default 60 s: the machine may be shared). */
   upTimeoutMs?: number;
   outDir?: string | null;
@@ -160,6 +168,7 @@ function settingsOf(o: BusyOptions): BusySettings {
     omitSec: o.omitSec ?? 1,
     mppe: o.mppe === 'on' ? ['on'] : o.mppe === 'off' ? ['off'] : ['on', 'off'],
     mtu: o.mtu ?? 1400,
+    clients: o.clients ?? 'one-process',
   };
   const bad = (w: string) => {
     throw new BusySetupError(`bench busy: ${w}`);
@@ -214,6 +223,7 @@ interface StreamsRun {
   /** TUN bytes over the whole run, from before the first stream started to after the last ended. */
   readonly wholeTx: (device: string) => number;
   readonly serverCpuPct: number;
+  readonly clientCpuPct: number;
   readonly machineBusyPct: number;
   readonly wallSec: number;
 }
@@ -255,6 +265,11 @@ interface Session {
   client?: LabProcess;
 }
 
+/** The distinct client processes carrying `group`'s sessions. */
+function clientPids(group: readonly Session[]): number[] {
+  return [...new Set(group.map((x) => x.client?.pid).filter((p): p is number => p !== undefined))];
+}
+
 /** One variant in its own namespaces; always cleans up. */
 async function runVariant(
   mppe: BusyMppe,
@@ -276,6 +291,7 @@ async function runVariant(
   let busyWindow: BusyWindow | undefined;
   let figures: SessionFigure[] = [];
   let serverCpuPct = 0;
+  let clientCpuPct: number | undefined;
   let machineBusyPct = 0;
   let busyWallSec: number | undefined;
   let error: string | undefined;
@@ -330,7 +346,40 @@ async function runVariant(
       upTimeoutMs,
     );
 
+    // --clients one-process: every session in one client process, started with the first.
+    let shared: LabProcess | undefined;
+    const clientsProcess = (): LabProcess => {
+      if (shared) return shared;
+      const spec: ClientsSpec = { server: lab.serverUnderlay, passwordFile, mtu: s.mtu, mppe };
+      shared = lab.spawn(
+        lab.clientNs,
+        [process.execPath, '--import', 'tsx', CLIENTS, JSON.stringify(spec)],
+        'client sessions process',
+        undefined,
+        true,
+      );
+      started.push(shared.pid);
+      return shared;
+    };
+    const upInOneProcess = async (x: Session) => {
+      const c = clientsProcess();
+      x.client = c;
+      const line: ClientLine = { n: x.n, underlay: x.underlay, user: `busy${x.n}`, device: x.device };
+      c.child.stdin!.write(`${JSON.stringify(line)}\n`);
+      await waitUntil(
+        `session ${x.n} to get ${x.address} on ${x.device}`,
+        async () => {
+          if (c.exited())
+            throw new Error(`the client sessions process exited: ${c.output().trim().slice(-500)}`);
+          return hasAddress(lab, lab.clientNs, x.device, x.address);
+        },
+        upTimeoutMs,
+        100,
+      );
+    };
+
     const up = async (x: Session) => {
+      if (s.clients === 'one-process') return upInOneProcess(x);
       const c = lab.spawn(
         lab.clientNs,
         [
@@ -488,6 +537,7 @@ async function runVariant(
           window,
           rate,
           serverCpuPct: cpuPercent(p0, p1, withDescendants(p1, [srv.pid]), b.atMs - a.atMs),
+          clientCpuPct: cpuPercent(p0, p1, withDescendants(p1, clientPids(group)), b.atMs - a.atMs),
           machineBusyPct: busyPercent(c0, c1),
         };
       };
@@ -525,8 +575,9 @@ async function runVariant(
     // aggregate and the fairness), and the others go on.
     const rest = sessions.slice(1);
     const notUp = new Map<number, string>();
-    for (let k = 0; k < rest.length; k += UP_CONCURRENCY) {
-      const group = rest.slice(k, k + UP_CONCURRENCY);
+    const upAtOnce = s.clients === 'one-process' ? UP_CONCURRENCY_ONE_PROCESS : UP_CONCURRENCY;
+    for (let k = 0; k < rest.length; k += upAtOnce) {
+      const group = rest.slice(k, k + upAtOnce);
       const settled = await Promise.allSettled(group.map(up));
       settled.forEach((r, j) => {
         if (r.status === 'rejected') notUp.set(group[j]!.n, `did not come up: ${errorText(r.reason)}`);
@@ -542,6 +593,7 @@ async function runVariant(
     const busyRun = await measureStreams(live);
     busyWindow = busyRun.window;
     serverCpuPct = busyRun.serverCpuPct;
+    clientCpuPct = busyRun.clientCpuPct;
     machineBusyPct = busyRun.machineBusyPct;
     busyWallSec = busyRun.wallSec;
     log(`  window: ${describeWindow(busyRun.window)}`);
@@ -584,7 +636,7 @@ async function runVariant(
     });
   } catch (e) {
     error = errorText(e);
-    const said = [server, ...sessions.map((x) => x.client)]
+    const said = [server, ...new Set(sessions.map((x) => x.client))]
       .filter((p): p is LabProcess => p !== undefined)
       .slice(0, 3)
       .map((p) => `${p.label}: ${p.output().trim().slice(-300) || '(nothing)'}`)
@@ -593,7 +645,7 @@ async function runVariant(
     error = `${error}; ${said}`;
   }
   // Clients first (they hang up cleanly), then the iperf3 servers and the server.
-  const clients = sessions.map((x) => x.client).filter((p): p is LabProcess => p !== undefined);
+  const clients = [...new Set(sessions.map((x) => x.client))].filter((p): p is LabProcess => p !== undefined);
   await Promise.all(clients.map((p) => p.stop(5000)));
   await Promise.all(iperfServers.map((p) => p.stop(2000)));
   if (server) await server.stop(5000);
@@ -615,6 +667,7 @@ async function runVariant(
     sessions: figures,
     ...(busyWindow ? { window: busyWindow } : {}),
     serverCpuPct,
+    ...(clientCpuPct !== undefined ? { clientCpuPct, clientProcesses: clientPids(sessions).length } : {}),
     machineBusyPct,
     ...(busyWallSec !== undefined ? { busyWallSec } : {}),
     summary: summarizeVariant(singleMbps, figures),

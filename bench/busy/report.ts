@@ -158,6 +158,10 @@ export interface VariantResult {
   readonly window?: BusyWindow;
   /** CPU of the `pptp-ts serve` process during the busy phase's window, percent of one core. */
   readonly serverCpuPct: number;
+  /** CPU of every client session process during that window, percent of one core (absent in older results). */
+  readonly clientCpuPct?: number;
+  /** Client processes that carried the sessions (1 with `--clients one-process`). */
+  readonly clientProcesses?: number;
   /** Everything busy on the machine during the busy phase's window, percent of all CPUs. */
   readonly machineBusyPct: number;
   /** Wall time of the busy phase, from starting the iperf3 clients until the last finished, s. */
@@ -213,7 +217,14 @@ export interface BusySettings {
   readonly omitSec: number;
   readonly mppe: readonly BusyMppe[];
   readonly mtu: number;
+  /**
+   * Where the client sessions run: one `pptp-ts connect` process each, or
+   * all in one process (bench/busy/clients.ts). Absent in older results: per-session.
+   */
+  readonly clients?: BusyClients;
 }
+
+export type BusyClients = 'per-session' | 'one-process';
 
 export interface BusyResult {
   readonly schema: typeof BUSY_SCHEMA;
@@ -264,7 +275,11 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
     `# pptp-ts, ${s.sessions} busy sessions at once`,
     '',
     `${r.startedAt}; ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, Linux ${r.machine.kernel}. ` +
-      `Each session: one \`pptp-ts connect\` (own TUN) to one \`pptp-ts serve\`, one iperf3 TCP stream, MTU ${s.mtu}. ` +
+      `${
+        s.clients === 'one-process'
+          ? 'Each session: a library `PptpClient` (own TUN, own underlay address), all of them in one client process sharing one raw GRE socket, '
+          : 'Each session: one `pptp-ts connect` (own TUN) '
+      }to one \`pptp-ts serve\`, one iperf3 TCP stream, MTU ${s.mtu}. ` +
       `All streams are started together; once every one carries traffic and ${s.omitSec} s of warm-up have passed, ` +
       `each session's TUN counter is read at the start and the end of one ${s.timeSec} s window, ` +
       `so every figure is a rate over the same seconds (IP packets, headers included). ` +
@@ -286,6 +301,11 @@ export function renderBusyMarkdown(r: BusyResult, chart?: Chart): string {
       `| per session, mean (min–max) | ${f1(m.meanMbps)} (${f1(m.minMbps)}–${f1(m.maxMbps)}) Mbit/s |`,
       `| Jain's fairness index | ${f3(m.jain)} (target ${yes(m.jainTargetMet)}) |`,
       `| server CPU (pptp-ts serve), in the window | ${f1(v.serverCpuPct)} % of one core |`,
+      ...(v.clientCpuPct !== undefined
+        ? [
+            `| client CPU (${v.clientProcesses ?? '?'} process${v.clientProcesses === 1 ? '' : 'es'}), in the window | ${f1(v.clientCpuPct)} % of one core |`,
+          ]
+        : []),
       `| machine busy, in the window | ${f1(v.machineBusyPct)} % of all CPUs |`,
       ...(v.busyWallSec !== undefined
         ? [`| busy phase | ${f1(v.busyWallSec)} s from starting the streams until the last ended |`]

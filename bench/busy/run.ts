@@ -20,11 +20,13 @@ import { renderBusyMarkdown } from './report.js';
 
 export const USAGE = `usage: npm run bench:busy -- [options]
 
-  --sessions N     sessions at once, each with its own pptp-ts connect and TUN (default 100, at most ${MAX_SESSIONS})
+  --sessions N     sessions at once, each with its own TUN (default 100, at most ${MAX_SESSIONS})
   --time S         length of the common measuring window, s (default 10)
   --omit S         warm-up once every stream flows, before the window opens, s (default 1)
   --mppe M         both (default), on (MPPE-128 stateless) or off
   --mtu N          MTU and MRU of every session (default 1400)
+  --clients C      one-process (default: every client session in one process, one GRE socket)
+                   or per-session (one pptp-ts connect process each)
   --out DIR        where to write the JSON, markdown and SVG (default bench/results)
   --no-write       write no files
   -h, --help       this text
@@ -36,6 +38,7 @@ const BUSY_FLAGS = {
   time: 'string',
   omit: 'string',
   mppe: 'string',
+  clients: 'string',
   mtu: 'string',
   out: 'string',
   'no-write': 'boolean',
@@ -62,6 +65,13 @@ export function parseBusyArgs(argv: readonly string[]): BusyOptions | 'help' {
         const v = flagValue(f);
         if (v !== 'both' && v !== 'on' && v !== 'off') throw new Error(`--mppe: both, on or off, not ${v}`);
         o.mppe = v;
+        break;
+      }
+      case '--clients': {
+        const v = flagValue(f);
+        if (v !== 'one-process' && v !== 'per-session')
+          throw new Error(`--clients: one-process or per-session, not ${v}`);
+        o.clients = v;
         break;
       }
       case '--mtu':

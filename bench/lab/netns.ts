@@ -260,10 +260,17 @@ export class Lab {
    * Starts a long-lived process inside `ns`. `ip netns exec` execs the
    * command, so the PID is the command's own.
    */
-  spawn(ns: string, argv: readonly string[], label: string, env?: NodeJS.ProcessEnv): LabProcess {
+  spawn(
+    ns: string,
+    argv: readonly string[],
+    label: string,
+    env?: NodeJS.ProcessEnv,
+    /** Give it a stdin pipe (`child.stdin`) instead of none. */
+    input = false,
+  ): LabProcess {
     if (this.closed) throw new Error('lab is closed');
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: env ? { ...process.env, ...env } : process.env,
     });
     if (child.pid === undefined) throw new Error(`could not start ${argv[0]}`);

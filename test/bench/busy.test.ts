@@ -294,6 +294,18 @@ describe('renderBusyMarkdown', () => {
     assert.equal(md.match(/\| measuring window \|/g)?.length, 1, 'only where it was measured');
     assert.match(md, /the end of one 2 s window, so every figure is a rate over the same seconds/);
   });
+  it('names where the client sessions ran, and their CPU when measured', () => {
+    assert.match(md, /Each session: one `pptp-ts connect` \(own TUN\) to one `pptp-ts serve`/);
+    assert.doesNotMatch(md, /client CPU/);
+    const r = result();
+    const one = renderBusyMarkdown({
+      ...r,
+      settings: { ...r.settings, clients: 'one-process' },
+      variants: [{ ...r.variants[0]!, clientCpuPct: 93.25, clientProcesses: 1 }],
+    });
+    assert.match(one, /all of them in one client process sharing one raw GRE socket, to one `pptp-ts serve`/);
+    assert.match(one, /\| client CPU \(1 process\), in the window \| 93\.3 % of one core \|/);
+  });
   it('lists every session under both variants, a failure escaped', () => {
     assert.match(md, /^\| 1 \| 200\.0 \(180\.0\) \| 400\.0 \(360\.0\) \|$/m);
     assert.match(md, /^\| 3 \| failed: iperf3 \\\| failed \| 410\.0 \(369\.0\) \|$/m);
@@ -370,6 +382,7 @@ describe('parseBusyArgs', () => {
       outDir: null,
     });
     assert.equal(parseBusyArgs(['-h']), 'help');
+    assert.deepEqual(parseBusyArgs(['--clients', 'per-session']), { clients: 'per-session' });
   });
   it('refuses bad input with one clear line', () => {
     assert.throws(() => parseBusyArgs(['--sessions', '0']), /--sessions: not a whole number ≥ 1: 0/);
@@ -377,5 +390,9 @@ describe('parseBusyArgs', () => {
     assert.throws(() => parseBusyArgs(['--mppe', 'maybe']), /--mppe: both, on or off, not maybe/);
     assert.throws(() => parseBusyArgs(['--time']), /--time needs a value/);
     assert.throws(() => parseBusyArgs(['--bogus']), /unknown option --bogus/);
+    assert.throws(
+      () => parseBusyArgs(['--clients', 'threads']),
+      /--clients: one-process or per-session, not threads/,
+    );
   });
 });
