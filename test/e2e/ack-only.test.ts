@@ -54,7 +54,11 @@ describe('acknowledgment-only packets at rest', () => {
     const off = await idle(0, 60_000);
     assert.ok(off.stillUp, 'the session stayed up');
     assert.ok(off.after.rxPackets - off.before.rxPackets >= 15, 'keep-alives crossed the idle minute');
-    assert.equal(off.after.rxAckOnly - off.before.rxAckOnly, 0, 'no acknowledgment-only packet from the server');
+    assert.equal(
+      off.after.rxAckOnly - off.before.rxAckOnly,
+      0,
+      'no acknowledgment-only packet from the server',
+    );
     assert.equal(off.after.txAckOnly - off.before.txAckOnly, 0, 'none from the client');
     assert.ok(off.after.rxAcks > off.before.rxAcks, 'acknowledgments still arrived, on data packets');
   });

@@ -38,7 +38,10 @@ describe('server config', () => {
   });
   it('pptp.ack-timeout-ms: 100 by default, 0 allowed (acknowledgments on data only), negative refused', () => {
     assert.equal(validateServerConfig(minimal).pptp['ack-timeout-ms'], 100);
-    assert.equal(validateServerConfig({ ...minimal, pptp: { 'ack-timeout-ms': 0 } }).pptp['ack-timeout-ms'], 0);
+    assert.equal(
+      validateServerConfig({ ...minimal, pptp: { 'ack-timeout-ms': 0 } }).pptp['ack-timeout-ms'],
+      0,
+    );
     assert.match(errorOf({ ...minimal, pptp: { 'ack-timeout-ms': -1 } }), /pptp\.ack-timeout-ms: /);
   });
   it('names a missing required key', () => {
