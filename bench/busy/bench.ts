@@ -646,7 +646,8 @@ async function runVariant(
   }
   // Clients first (they hang up cleanly), then the iperf3 servers and the server.
   const clients = [...new Set(sessions.map((x) => x.client))].filter((p): p is LabProcess => p !== undefined);
-  await Promise.all(clients.map((p) => p.stop(5000)));
+  // The one client process hangs up all its sessions at once (each step bounded, 8 s in all: clients.ts).
+  await Promise.all(clients.map((p) => p.stop(s.clients === 'one-process' ? 10_000 : 5000)));
   await Promise.all(iperfServers.map((p) => p.stop(2000)));
   if (server) await server.stop(5000);
   let residue: string[] = [];
