@@ -47,6 +47,9 @@ tunnel
   --mppe SPEC              required|optional|off, key lengths 40,56,128,
                            stateless|stateful (default required,128,stateless)
   --ignore-peer-window     send without waiting for the peer's GRE window
+  --ack-timeout-ms MS      longest wait before a GRE acknowledgment-only packet
+                           (default 100; 0 = acknowledgments ride on data only,
+                           as Linux's pptp driver)
   --ipv6                   also negotiate IPv6CP: link-local addresses (pppd +ipv6)
   --busy-poll SPIN[/MAX]   after traffic, poll for more without sleeping until
                            SPIN µs pass idle, at most MAX µs (default 4×SPIN)
@@ -239,6 +242,11 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
   const pptpEchoInterval = seconds('pptp-echo-interval', v['pptp-echo-interval']);
   const connectTimeout = seconds('connect-timeout', v['connect-timeout'], 3600);
   const setupTimeout = seconds('setup-timeout', v['setup-timeout'], 3600);
+  const ackTimeoutMs = int('ack-timeout-ms', v['ack-timeout-ms'], 0, 10_000);
+  const gre = {
+    ...(v['ignore-peer-window'] ? { ignorePeerWindow: true } : {}),
+    ...(ackTimeoutMs !== undefined ? { ackTimeoutMs } : {}),
+  };
   const options: Omit<ClientOptions, 'password'> = {
     server,
     user: v.user,
@@ -262,7 +270,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectCommand {
     ...(pptpEchoInterval !== undefined ? { pptpEchoInterval } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
     ...(setupTimeout !== undefined ? { setupTimeoutMs: setupTimeout * 1000 } : {}),
-    ...(v['ignore-peer-window'] ? { gre: { ignorePeerWindow: true } } : {}),
+    ...(Object.keys(gre).length > 0 ? { gre } : {}),
     ...(v.ipv6 ? { ipv6: true } : {}),
   };
   return {
@@ -296,6 +304,7 @@ function parse(argv: readonly string[]) {
       mru: { type: 'string' },
       mppe: { type: 'string' },
       'ignore-peer-window': { type: 'boolean' },
+      'ack-timeout-ms': { type: 'string' },
       ipv6: { type: 'boolean' },
       'busy-poll': { type: 'string' },
       'default-route': { type: 'boolean' },

@@ -36,6 +36,7 @@ const profileSchema = z.strictObject({
   mru: z.number().int().optional(),
   mppe: str.optional(),
   'ignore-peer-window': z.boolean().optional(),
+  'ack-timeout-ms': z.number().int().min(0).max(10_000).optional(),
   ipv6: z.boolean().optional(),
   'busy-poll': z.union([z.number().int().nonnegative(), str]).optional(),
   'default-route': z.boolean().optional(),

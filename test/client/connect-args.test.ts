@@ -70,6 +70,8 @@ describe('pptp-ts connect arguments', () => {
       '--auth',
       'mschap-v2,pap',
       '--ignore-peer-window',
+      '--ack-timeout-ms',
+      '0',
       '--no-host-route',
     ]);
     assert.equal(c.options.ifname, 'vpn0');
@@ -79,7 +81,7 @@ describe('pptp-ts connect arguments', () => {
     assert.equal(c.options.usePeerDns, true);
     assert.equal(c.options.lcpEchoInterval, 10);
     assert.deepEqual(c.options.auth, ['mschap-v2', 'pap']);
-    assert.deepEqual(c.options.gre, { ignorePeerWindow: true });
+    assert.deepEqual(c.options.gre, { ignorePeerWindow: true, ackTimeoutMs: 0 });
     assert.equal(c.options.hostRoute, false);
     assert.equal(c.persist, true);
     assert.equal(c.maxfail, 0);
@@ -94,6 +96,11 @@ describe('pptp-ts connect arguments', () => {
     [['srv'], /--user NAME is required/],
     [['srv', 'extra', '--user', 'a'], /unexpected argument 'extra'/],
     [['srv', '--user', 'a', '--mtu', '100'], /--mtu: expected a whole number from 576/],
+    [['srv', '--user', 'a', '--ack-timeout-ms', '-1'], /--ack-timeout-ms/],
+    [
+      ['srv', '--user', 'a', '--ack-timeout-ms', '20000'],
+      /--ack-timeout-ms: expected a whole number from 0 to 10000, got '20000'/,
+    ],
     [['srv', '--user', 'a', '--route', '10.0.0.0/33'], /--route: '10\.0\.0\.0\/33'/],
     [['srv', '--user', 'a', '--auth', 'eap'], /--auth: unknown method 'eap'/],
     [['srv', '--user', 'a', '--mppe', 'maybe'], /--mppe: 'maybe'/],

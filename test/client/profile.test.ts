@@ -33,6 +33,7 @@ const FULL = {
   usepeerdns: true,
   'lcp-echo-interval': 10,
   'lcp-echo-failure': 3,
+  'ack-timeout-ms': 0,
   persist: true,
   maxfail: 0,
   holdoff: 2,
@@ -62,6 +63,7 @@ describe('client profiles', () => {
     assert.equal(cmd.options.usePeerDns, true);
     assert.equal(cmd.options.lcpEchoInterval, 10);
     assert.equal(cmd.options.lcpEchoFailure, 3);
+    assert.deepEqual(cmd.options.gre, { ackTimeoutMs: 0 });
     assert.equal(cmd.persist, true);
     assert.equal(cmd.maxfail, 0);
     assert.equal(cmd.holdoff, 2);
