@@ -24,7 +24,7 @@ import { realClock } from '../../src/io/clock.js';
 import { createLogger } from '../../src/io/log.js';
 import { RawGreSocket } from '../../src/io/raw-gre.js';
 import { GreEndpoint } from '../../src/session/gre-endpoint.js';
-import { BatchClock } from '../../src/session/timers.js';
+import { BatchClock, waitAtMost } from '../../src/session/timers.js';
 
 /** What bench.ts passes on the command line. */
 export interface ClientsSpec {
@@ -101,14 +101,9 @@ async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const r of running.values()) r.client.stop('the bench is done');
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled([...running.values()].map((r) => r.outcome)),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, STOP_MS);
-    }),
-  ]);
-  clearTimeout(timer);
+  await waitAtMost(realClock, STOP_MS, (wake) => {
+    void Promise.allSettled([...running.values()].map((r) => r.outcome)).then(wake);
+  });
   endpoint.close();
   process.exit(0);
 }

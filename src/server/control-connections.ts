@@ -285,10 +285,10 @@ export class ControlConnections {
    * oldest waiting connections start in the freed slots.
    */
   releaseSetupSlot(conn: Connection): void {
-    if (!conn.setupSlot) return;
-    conn.setupSlot = false;
-    conn.setupSlotTimer?.cancel();
+    const hold = conn.setupSlotTimer;
+    if (hold === undefined) return;
     conn.setupSlotTimer = undefined;
+    hold.cancel();
     this.settingUp--;
     this.startWaiting();
   }
@@ -340,18 +340,13 @@ export class ControlConnections {
       driver: undefined as unknown as ControlDriver,
       calls: new CallIdMap(),
       handshakeTimer: undefined,
-      setupSlot: false,
       setupSlotTimer: undefined,
       closed: false,
       log,
     };
     if (cfg.limits['setup-concurrency'] > 0) {
-      conn.setupSlot = true;
       this.settingUp++;
-      conn.setupSlotTimer = this.clock.setTimer(SETUP_SLOT_HOLD_MS, () => {
-        conn.setupSlotTimer = undefined;
-        this.releaseSetupSlot(conn);
-      });
+      conn.setupSlotTimer = this.clock.setTimer(SETUP_SLOT_HOLD_MS, () => this.releaseSetupSlot(conn));
     }
     // From the accept: the time spent waiting for a slot counts.
     const handshakeMs = Math.max(0, cfg.limits['handshake-timeout'] * 1000 - (this.clock.now() - acceptedAt));

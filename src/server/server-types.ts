@@ -168,8 +168,10 @@ export interface Connection {
   driver: ControlDriver;
   readonly calls: CallIdMap<ServerCall>;
   handshakeTimer: Timer | undefined;
-  /** Holds one of the `setup-concurrency` slots (until a session is up, it closes, or the hold ends). */
-  setupSlot: boolean;
+  /**
+   * Set while it holds one of the `setup-concurrency` slots (until a
+   * session is up, it closes, or this timer ends the hold).
+   */
   setupSlotTimer: Timer | undefined;
   closed: boolean;
   /** The connection's rate-limited logger (flushed when it closes). */
